@@ -1,0 +1,14 @@
+import { getScheme } from '../../signing/schemes.js';
+import { readBody, readSecret, type SecretOptions } from '../inputs.js';
+import { displayHeaderName, writeJson, writeOut, type GlobalOptions } from '../output.js';
+
+export async function run(file: string | undefined, opts: GlobalOptions & SecretOptions & { scheme: string; id?: string; timestamp?: number }) {
+  const scheme = getScheme(opts.scheme);
+  const secret = readSecret(opts)!;
+  const body = await readBody(file);
+  const headers = scheme.sign(body, secret, { id: opts.id, timestamp: opts.timestamp });
+  const shown = Object.fromEntries(Object.entries(headers).map(([k, v]) => [displayHeaderName(k), v]));
+  if (opts.json) writeJson(shown);
+  else writeOut(Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n'));
+  return 0;
+}

@@ -1,0 +1,33 @@
+import { usageError } from '../../errors.js';
+import { diagnose } from '../../signing/diagnose.js';
+import { getScheme } from '../../signing/schemes.js';
+import { parseHeaders, readBody, readSecret, type SecretOptions } from '../inputs.js';
+import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { colors } from '../colors.js';
+
+interface VerifyFlags extends GlobalOptions, SecretOptions {
+  scheme: string;
+  signature?: string;
+  header?: string[];
+  tolerance: number;
+}
+
+export async function run(file: string | undefined, opts: VerifyFlags): Promise<number> {
+  const scheme = getScheme(opts.scheme);
+  const secret = readSecret(opts)!;
+  const headers = parseHeaders(opts.header);
+  if (opts.signature !== undefined) {
+    // --signature fills the scheme's signature header (webhook-signature for standard-webhooks).
+    headers[scheme.headerNames[scheme.headerNames.length - 1]!] = opts.signature;
+  }
+  if (!scheme.headerNames.some((h) => headers[h] !== undefined) && !Object.keys(headers).length) {
+    throw usageError('no signature given: pass --signature SIG or --header "Name: value"');
+  }
+  const body = await readBody(file);
+  const result = diagnose(body, secret, headers, scheme.name, { toleranceSeconds: opts.tolerance });
+  const c = colors(opts);
+  if (opts.json) writeJson({ valid: result.valid, scheme: scheme.name, cause: result.cause, message: result.message });
+  else if (result.valid) writeOut(`${c.green('valid')}: ${result.message}`);
+  else writeErr(`${c.red('invalid')}: ${result.message}`);
+  return result.valid ? 0 : 1;
+}

@@ -1,0 +1,102 @@
+/** Reading what users hand to commands: secrets, bodies, headers, repeatable flags. */
+import { readFileSync } from 'node:fs';
+import { usageError } from '../errors.js';
+import type { PayloadOptions } from '../blue/payload.js';
+
+/** Commander collector for repeatable options (`--set a=1 --set b=2`). */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export interface SecretOptions {
+  secret?: string;
+  secretFile?: string;
+}
+
+/**
+ * The secret from --secret, --secret-file or BLUEHOOK_SECRET, in that order. A file's single
+ * trailing newline is dropped (editors add one); the value is never echoed anywhere.
+ */
+export function readSecret(opts: SecretOptions, { required = true } = {}): string | undefined {
+  let secret = opts.secret;
+  if (secret === undefined && opts.secretFile) {
+    try {
+      secret = readFileSync(opts.secretFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw usageError(`cannot read --secret-file ${opts.secretFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  secret ??= process.env.BLUEHOOK_SECRET;
+  if (secret === undefined && required) {
+    throw usageError('a secret is required: pass --secret, --secret-file or set BLUEHOOK_SECRET');
+  }
+  if (secret === '') throw usageError('the secret is empty');
+  return secret;
+}
+
+/** Reads a body byte-for-byte from a file, or from stdin for "-" or when no file is named. */
+export async function readBody(file: string | undefined, what = 'body'): Promise<Buffer> {
+  if (file && file !== '-') {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw usageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (process.stdin.isTTY) throw usageError(`no ${what}: name a file, or pipe one on stdin`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** "Name: value" -> ["name", "value"], names lower-cased. */
+export function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!name || /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.test(name)) throw usageError(`header must look like "Name: value", got "${text}"`);
+  return [name.toLowerCase(), text.slice(colon + 1).trim()];
+}
+
+export function parseHeaders(list: readonly string[] = []): Record<string, string> {
+  return Object.fromEntries(list.map(parseHeader));
+}
+
+/** Flags shared by `payload`, `send` and friends that shape the generated body. */
+export interface PayloadFlags {
+  seed?: string;
+  set?: string[];
+  omitPrevious?: boolean;
+  webhookUrl?: string;
+  webhookName?: string;
+  project?: string;
+}
+
+export function payloadOptionsFrom(flags: PayloadFlags): PayloadOptions {
+  const webhook: PayloadOptions['webhook'] = {};
+  if (flags.webhookUrl !== undefined) webhook.url = flags.webhookUrl;
+  if (flags.webhookName !== undefined) webhook.name = flags.webhookName;
+  return {
+    seed: flags.seed,
+    set: flags.set,
+    omitPrevious: flags.omitPrevious,
+    projectId: flags.project,
+    webhook,
+  };
+}
+
+/** Parses a whole number flag with a clear error naming the flag. */
+export function intOption(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw usageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** "30s", "1500ms", "2m", "1h", "7d" or plain milliseconds -> milliseconds. */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw usageError(`${flag} must be a duration such as 500ms, 30s, 2m, 1h or 7d, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}

@@ -1,0 +1,71 @@
+/**
+ * Terminal conventions shared by every command: data on stdout, diagnostics on stderr,
+ * one line per expected error, colour only where wanted.
+ */
+import { BluehookError, ExitCode } from '../errors.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+  config?: string;
+  storeDir?: string;
+  store?: string;
+}
+
+export const isCI = () => Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');
+
+/** Prompts and spinners only for a person at a terminal. */
+export const canPrompt = () => Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCI();
+export const canSpin = (opts: GlobalOptions) => Boolean(process.stderr.isTTY) && !opts.json && !isCI();
+
+export function wantColor(opts: GlobalOptions = {}): boolean {
+  if (opts.color === false) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (process.env.NO_COLOR) return false;
+  return Boolean(process.stdout.isTTY);
+}
+
+export const writeOut = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+export const writeErr = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+export const writeJson = (value: unknown) => writeOut(JSON.stringify(value, null, 2));
+/** One compact JSON document per line, for streams (listen, load-mode send). */
+export const writeJsonLine = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+
+/** Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. */
+export function reportError(error: unknown): number {
+  if (error instanceof BluehookError) {
+    writeErr(`bluehook: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    return error.exitCode;
+  }
+  const err = error as NodeJS.ErrnoException;
+  if (err?.code === 'EPIPE') return ExitCode.ok; // the reader went away (e.g. `| head`): not our failure
+  writeErr(`bluehook: unexpected error: ${err?.message ?? String(error)} (this is a bug; BLUEHOOK_DEBUG=1 shows the stack)`);
+  if (process.env.BLUEHOOK_DEBUG) writeErr(String(err?.stack));
+  return ExitCode.checkFailed;
+}
+
+/** Pads columns for a plain text table; colour codes are ignored when measuring. */
+export function table(rows: string[][]): string {
+  const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(cell)); });
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell)))).join('  '))
+    .join('\n');
+}
+
+/** Shows the first and last few characters of a secret, never the whole. */
+export function maskSecret(secret: string | null | undefined): string {
+  if (!secret) return '(none)';
+  if (secret.length <= 8) return '*'.repeat(secret.length);
+  const head = secret.startsWith('whsec_') ? 10 : 4;
+  return `${secret.slice(0, head)}…${'*'.repeat(4)}${secret.slice(-2)}`;
+}
+
+/** Canonical display form of a lower-cased header name (X-Signature, webhook-id). */
+export const displayHeaderName = (name: string) =>
+  name.startsWith('x-') || name === 'content-type' || name === 'user-agent'
+    ? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())
+    : name;

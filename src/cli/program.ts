@@ -1,0 +1,161 @@
+/**
+ * The commander program: every command's flags, help and examples. Handlers live in
+ * ./commands/<name>.js and are imported only when their command runs, so `--help` stays fast.
+ */
+import { Command, Option } from 'commander';
+import { ExitCode } from '../errors.js';
+import { packageVersion } from './main.js';
+import { collect, intOption } from './inputs.js';
+import { reportError } from './output.js';
+
+type Handler = (...args: any[]) => Promise<number | void> | number | void;
+
+/** Defers to ./commands/<module>.js; its `run(positionals..., options)` returns the exit code. */
+function lazy(module: string, exportName = 'run') {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const positionals = args.slice(0, -2);
+    const mod = (await import(`./commands/${module}.js`)) as Record<string, Handler>;
+    const code = await mod[exportName]!(...positionals, command.optsWithGlobals());
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+function payloadFlags(cmd: Command): Command {
+  return cmd
+    .option('--seed <seed>', 'same seed, byte-identical output (no clock, no randomness)')
+    .option('--set <path=value>', 'override a field; value parsed as JSON when it parses (repeatable)', collect)
+    .option('--omit-previous', "omit previousValue on create events (the 2022 capture's form)")
+    .option('--webhook-url <url>', 'url of the embedded webhook row')
+    .option('--webhook-name <name>', 'name of the embedded webhook row')
+    .option('--project <id>', "the entity's project id (also the webhook's projectIds)");
+}
+
+const secretFlags = (cmd: Command) =>
+  cmd
+    .option('--secret <secret>', 'the signing secret (or BLUEHOOK_SECRET)')
+    .option('--secret-file <file>', 'read the signing secret from a file');
+
+const schemeOption = () =>
+  new Option('--scheme <scheme>', 'signature scheme').choices(['blue', 'standard-webhooks', 'github']).default('blue');
+
+export function buildProgram(): Command {
+  const program = new Command('bluehook')
+    .description('Webhook toolkit for Blue (blue.cc): manage webhooks, generate, sign, send, listen, verify, record and replay deliveries, offline.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are respected too)')
+    .option('--config <file>', 'use this config file instead of searching for one')
+    .option('--store-dir <dir>', 'local store directory (default: BLUEHOOK_HOME, config storeDir, platform data dir)')
+    .showSuggestionAfterError()
+    // Commander's own usage errors become one "bluehook: ..." line, like ours.
+    .configureOutput({
+      outputError: (text, write) => write(`bluehook: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+    })
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 ok, 1 a check failed, 2 usage or bad input, 3 network or target error, 4 store or config error, 130 interrupted.` +
+        examples(
+          'bluehook events',
+          'bluehook payload TODO_CREATED --seed 1 --pretty',
+          'bluehook payload TODO_CREATED --seed 1 | bluehook sign --secret s',
+          'bluehook verify --secret s --signature <hex> body.json',
+        ),
+    );
+
+  program
+    .command('events')
+    .description('list the event catalogue: 37 events + WEBHOOK_HEALTH_CHECK')
+    .option('--group <group>', 'only this group (record, checklist, list, custom field, tag, comment, webhook)')
+    .addHelpText('after', examples('bluehook events', 'bluehook events --group checklist', 'bluehook events --json | jq -r ".[].name"'))
+    .action(lazy('events'));
+
+  payloadFlags(
+    program
+      .command('payload')
+      .argument('<event>', 'event name, case-insensitive (see `bluehook events`)')
+      .description('print the exact body Blue would send for an event')
+      .option('--pretty', 'indent for people (what is signed and sent is the compact form)')
+      .option('-o, --out <file>', 'write the body to a file instead of stdout'),
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook payload TODO_CREATED',
+        'bluehook payload todo_done_status_updated --seed 42 --pretty',
+        'bluehook payload TODO_CREATED --set currentValue.title="Ship it" --set currentValue.done=true',
+        'bluehook payload COMMENT_CREATED --webhook-url https://example.com/hook -o comment.json',
+      ),
+    )
+    .action(lazy('payload'));
+
+  secretFlags(
+    program
+      .command('sign')
+      .argument('[file]', 'body file, or - for stdin (default: stdin)')
+      .description('sign a body and print the headers to send with it'),
+  )
+    .addOption(schemeOption())
+    .option('--id <id>', 'standard-webhooks: message id (default random)')
+    .option('--timestamp <unix>', 'standard-webhooks: unix seconds (default now)', intOption('--timestamp'))
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook payload TODO_CREATED --seed 1 | bluehook sign --secret s',
+        'bluehook sign --secret-file secret.txt body.json --json',
+        'bluehook sign --scheme standard-webhooks --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw body.json',
+      ),
+    )
+    .action(lazy('sign'));
+
+  secretFlags(
+    program
+      .command('verify')
+      .argument('[file]', 'body file as received, or - for stdin (default: stdin)')
+      .description('verify a signature; on failure, explain why (exit 1)'),
+  )
+    .addOption(schemeOption())
+    .option('--signature <sig>', "the signature header's value (X-Signature for blue)")
+    .option('-H, --header <header>', '"Name: value" request header, repeatable (for schemes with several headers)', collect)
+    .option('--tolerance <seconds>', 'standard-webhooks: allowed timestamp age', intOption('--tolerance'), 300)
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook verify --secret s --signature 5f2c…e1 body.json',
+        'cat body.json | bluehook verify --secret s -H "X-Signature: 5f2c…e1"',
+        'bluehook verify --scheme standard-webhooks --secret whsec_… -H "webhook-id: msg_1" -H "webhook-timestamp: 1614265330" -H "webhook-signature: v1,…" body.json',
+      ),
+    )
+    .action(lazy('verify'));
+
+  program
+    .command('demo')
+    .description('a self-contained round trip on the embedded defaults (what `npm start` runs)')
+    .addHelpText('after', examples('bluehook demo', 'npm start'))
+    .action(lazy('demo'));
+
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
+      process.exitCode = ExitCode.ok;
+    } else if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = ExitCode.usage; // commander already printed its one-line message
+    } else {
+      process.exitCode = reportError(error);
+    }
+  }
+}

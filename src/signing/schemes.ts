@@ -1,0 +1,149 @@
+/**
+ * Signature schemes behind one small interface. `blue` is what Blue sends: X-Signature =
+ * lowercase hex HMAC-SHA256 of the exact body bytes, keyed by the secret as UTF-8, nothing else.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { usageError } from '../errors.js';
+import { closest } from '../util/suggest.js';
+
+export type SchemeName = 'blue' | 'standard-webhooks' | 'github';
+export const SCHEME_NAMES: readonly SchemeName[] = ['blue', 'standard-webhooks', 'github'];
+
+/** Header names in lower case; values as received. */
+export type HeaderMap = Record<string, string>;
+
+export interface SignOptions {
+  /** standard-webhooks: message id (default: random msg_...). */
+  id?: string;
+  /** standard-webhooks: unix seconds (default: now). */
+  timestamp?: number;
+}
+
+export interface VerifyOptions {
+  /** standard-webhooks: allowed clock difference in seconds (default 300). */
+  toleranceSeconds?: number;
+  /** For tests: the current time in unix seconds. */
+  now?: number;
+}
+
+export type VerifyFailure = 'missing-signature' | 'missing-headers' | 'mismatch' | 'timestamp-out-of-tolerance';
+export interface VerifyResult {
+  valid: boolean;
+  failure?: VerifyFailure;
+  /** standard-webhooks: seconds between the timestamp and now (positive = in the past). */
+  ageSeconds?: number;
+}
+
+export interface SignatureScheme {
+  readonly name: SchemeName;
+  /** The headers this scheme reads, lower case, for messages and `--header` parsing. */
+  readonly headerNames: readonly string[];
+  sign(body: Buffer | string, secret: string, options?: SignOptions): HeaderMap;
+  verify(body: Buffer | string, secret: string, headers: HeaderMap, options?: VerifyOptions): VerifyResult;
+}
+
+export const hmacSha256 = (key: string | Buffer, data: Buffer | string): Buffer =>
+  createHmac('sha256', key).update(data).digest();
+
+/** Constant-time comparison of two strings, after a length check (the length is not secret). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const toBuffer = (body: Buffer | string) => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+
+export const blueScheme: SignatureScheme = {
+  name: 'blue',
+  headerNames: ['x-signature'],
+  sign(body, secret) {
+    return { 'x-signature': hmacSha256(secret, toBuffer(body)).toString('hex') };
+  },
+  verify(body, secret, headers) {
+    const given = headers['x-signature'];
+    if (!given) return { valid: false, failure: 'missing-signature' };
+    const expected = hmacSha256(secret, toBuffer(body)).toString('hex');
+    return safeEqual(given, expected) ? { valid: true } : { valid: false, failure: 'mismatch' };
+  },
+};
+
+export const githubScheme: SignatureScheme = {
+  name: 'github',
+  headerNames: ['x-hub-signature-256'],
+  sign(body, secret) {
+    return { 'x-hub-signature-256': `sha256=${hmacSha256(secret, toBuffer(body)).toString('hex')}` };
+  },
+  verify(body, secret, headers) {
+    const given = headers['x-hub-signature-256'];
+    if (!given) return { valid: false, failure: 'missing-signature' };
+    const expected = `sha256=${hmacSha256(secret, toBuffer(body)).toString('hex')}`;
+    return safeEqual(given, expected) ? { valid: true } : { valid: false, failure: 'mismatch' };
+  },
+};
+
+/** Standard Webhooks keys are `whsec_` + base64; a key without the prefix is taken as base64 too. */
+export function standardWebhooksKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+}
+
+function standardSignature(key: Buffer, id: string, timestamp: string, body: Buffer): string {
+  const content = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]);
+  return hmacSha256(key, content).toString('base64');
+}
+
+export const standardWebhooksScheme: SignatureScheme = {
+  name: 'standard-webhooks',
+  headerNames: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  sign(body, secret, options = {}) {
+    const id = options.id ?? `msg_${randomBytes(12).toString('base64url')}`;
+    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+    const signature = standardSignature(standardWebhooksKey(secret), id, timestamp, toBuffer(body));
+    return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+  },
+  verify(body, secret, headers, options = {}) {
+    const id = headers['webhook-id'];
+    const timestamp = headers['webhook-timestamp'];
+    const signatures = headers['webhook-signature'];
+    if (!signatures) return { valid: false, failure: 'missing-signature' };
+    if (!id || !timestamp) return { valid: false, failure: 'missing-headers' };
+    const expected = standardSignature(standardWebhooksKey(secret), id, timestamp, toBuffer(body));
+    // Several space-separated "v1,<base64>" entries may be sent (key rotation); any one may match.
+    let matched = false;
+    for (const entry of signatures.split(' ')) {
+      const [version, value] = entry.split(',', 2);
+      if (version === 'v1' && value !== undefined && safeEqual(value, expected)) matched = true;
+    }
+    if (!matched) return { valid: false, failure: 'mismatch' };
+    const now = options.now ?? Math.floor(Date.now() / 1000);
+    const ageSeconds = now - Number(timestamp);
+    const tolerance = options.toleranceSeconds ?? 300;
+    if (!Number.isFinite(ageSeconds) || Math.abs(ageSeconds) > tolerance) {
+      return { valid: false, failure: 'timestamp-out-of-tolerance', ageSeconds };
+    }
+    return { valid: true, ageSeconds };
+  },
+};
+
+const SCHEMES: Record<SchemeName, SignatureScheme> = {
+  blue: blueScheme,
+  github: githubScheme,
+  'standard-webhooks': standardWebhooksScheme,
+};
+
+export function getScheme(name: string = 'blue'): SignatureScheme {
+  const scheme = SCHEMES[name.toLowerCase() as SchemeName];
+  if (scheme) return scheme;
+  const near = closest(name, SCHEME_NAMES);
+  throw usageError(`unknown signature scheme "${name}"; choose ${SCHEME_NAMES.join(', ')}` + (near.length ? ` (did you mean ${near[0]}?)` : ''));
+}
+
+/** Lower-cases header names; joins repeated headers as Node does. */
+export function normaliseHeaders(headers: Record<string, string | string[] | undefined>): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}

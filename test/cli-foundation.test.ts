@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir, ROOT } from './helpers.js';
+
+test('--version prints the package version; --help lists commands with examples', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const v = await runCli(['--version']);
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), pkg.version);
+  const h = await runCli(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /Examples:/);
+  assert.match(h.stdout, /Exit codes:/);
+});
+
+test('every command has --help with examples', async () => {
+  const h = await runCli(['--help']);
+  const commands = [...h.stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+  assert.ok(commands.length >= 4);
+  for (const c of commands) {
+    const r = await runCli([c, '--help']);
+    assert.equal(r.code, 0, c);
+    assert.match(r.stdout, /Examples:\n  \$ bluehook /, c);
+  }
+});
+
+test('payload | sign gives an X-Signature that an HMAC computed by hand agrees with', async () => {
+  const body = await runCli(['payload', 'TODO_CREATED', '--seed', '1']);
+  assert.equal(body.code, 0);
+  const parsed = JSON.parse(body.stdout);
+  assert.equal(body.stdout, JSON.stringify(parsed), 'compact, as JSON.stringify writes it, no newline on a pipe');
+  const signed = await runCli(['sign', '--secret', 's'], { input: body.stdout });
+  assert.equal(signed.code, 0);
+  const byHand = createHmac('sha256', 's').update(body.stdout).digest('hex');
+  assert.equal(signed.stdout.trim(), `X-Signature: ${byHand}`);
+  const again = await runCli(['payload', 'todo_created', '--seed', '1']);
+  assert.equal(again.stdout, body.stdout, 'same seed, same bytes');
+});
+
+test('verify: valid exits 0; a pretty-printed copy exits 1 naming re-serialisation; a wrong secret exits 1', async () => {
+  const dir = tempDir();
+  try {
+    const body = (await runCli(['payload', 'TODO_CREATED', '--seed', '1'])).stdout;
+    const sig = createHmac('sha256', 's').update(body).digest('hex');
+    const file = join(dir.path, 'body.json');
+    writeFileSync(file, body);
+    const ok = await runCli(['verify', '--secret', 's', '--signature', sig, file]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^valid/);
+    const pretty = join(dir.path, 'pretty.json');
+    writeFileSync(pretty, JSON.stringify(JSON.parse(body), null, 2));
+    const bad = await runCli(['verify', '--secret', 's', '--signature', sig, pretty]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^invalid: the body was re-serialised/);
+    const wrong = await runCli(['verify', '--json', '-H', `X-Signature: ${sig}`, '-'], { input: body, env: { BLUEHOOK_SECRET: 'nope' } });
+    assert.equal(wrong.code, 1);
+    assert.equal(JSON.parse(wrong.stdout).cause, 'wrong-secret');
+    const sf = join(dir.path, 'secret.txt');
+    writeFileSync(sf, 's\n');
+    assert.equal((await runCli(['verify', '--secret-file', sf, '--signature', sig, file])).code, 0, 'a secret file\'s trailing newline is dropped');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('bad input: unknown event, bad flag, bad --set, missing secret each give one line and exit 2', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['payload', 'TODO_CREATD'], /unknown event "TODO_CREATD"; did you mean TODO_CREATED/],
+    [['payload', 'TODO_CREATED', '--bogus'], /unknown option '--bogus'/],
+    [['payload', 'TODO_CREATED', '--set', '__proto__.x=1'], /not allowed/],
+    [['payload', 'TODO_CREATED', '--set', 'event.x=1'], /not an object/],
+    [['sign'], /a secret is required/],
+    [['sign', '--secret', 's', '--scheme', 'nope'], /Allowed choices are blue, standard-webhooks, github/],
+    [['verify', '--secret', 's'], /no signature given/],
+    [['sign', '--secret', 's', '/nonexistent/file'], /cannot read body file \/nonexistent\/file: ENOENT/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('events: a table, and --json with name, group, description, entity, kind', async () => {
+  const r = await runCli(['events', '--json']);
+  assert.equal(r.code, 0);
+  const list = JSON.parse(r.stdout);
+  assert.equal(list.length, 38);
+  for (const e of list) for (const k of ['name', 'group', 'description', 'entity', 'kind']) assert.ok(e[k], `${e.name}.${k}`);
+  const t = await runCli(['events']);
+  assert.match(t.stdout, /^EVENT\s+GROUP\s+KIND/);
+  assert.match(t.stdout, /TODO_CHECKLIST_ITEM_DONE_STATUS_UPDATED\s+checklist\s+update/);
+});
+
+test('payload --pretty and --out; the library API works from the package name', async () => {
+  const dir = tempDir();
+  try {
+    const out = join(dir.path, 'p.json');
+    const r = await runCli(['payload', 'TAG_CREATED', '--seed', '2', '--out', out]);
+    assert.equal(r.code, 0);
+    assert.equal(readFileSync(out, 'utf8'), (await runCli(['payload', 'TAG_CREATED', '--seed', '2'])).stdout);
+    const pretty = await runCli(['payload', 'TAG_CREATED', '--seed', '2', '--pretty']);
+    assert.match(pretty.stdout, /^\{\n  "event": "TAG_CREATED"/);
+    const lib = await import('bluehook');
+    const body = JSON.stringify(lib.buildPayload('TODO_CREATED', { seed: 1 }));
+    const headers = lib.sign(body, 'k');
+    assert.equal(lib.verify(body, 'k', headers).valid, true);
+    assert.equal(lib.events.length, 38);
+  } finally {
+    dir.cleanup();
+  }
+});

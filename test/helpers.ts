@@ -1,0 +1,100 @@
+/** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run from dist/test/). */
+export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+export const BIN = join(ROOT, 'bin', 'bluehook.js');
+export const SHARED = resolve(ROOT, '..', 'shared');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Runs `bluehook args...` with no TTY and CI unset unless given; resolves when it exits. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawnCli(args, options);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin!.end(options.input ?? '');
+  });
+}
+
+export function spawnCli(args: string[], options: RunOptions = {}): ChildProcess {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BLUEHOOK_SECRET: undefined, CI: undefined };
+  for (const [k, v] of Object.entries(options.env ?? {})) env[k] = v;
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export function tempDir(prefix = 'bluehook-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as unknown;
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/** A real receiver on 127.0.0.1:<free port>; `respond` decides each answer. */
+export async function startReceiver(
+  respond: (req: Received, index: number, res: ServerResponse) => void | Promise<void> = (_r, _i, res) => {
+    res.writeHead(200).end('ok');
+  },
+): Promise<{ url: string; received: Received[]; server: Server; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const entry = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+      received.push(entry);
+      void respond(entry, received.length - 1, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    server,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** A port that was free a moment ago and now has nobody listening: a dead URL. */
+export async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
