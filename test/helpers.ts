@@ -98,3 +98,51 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** One step of a terminal session: when `when` has appeared on screen, type `keys` (one write each). */
+export interface PtyStep {
+  when: RegExp;
+  keys: string[];
+}
+
+export const KEY = { enter: '\r', down: '\x1b[B', space: ' ', clearLine: '\x15' } as const;
+
+/**
+ * Runs the CLI in a real pseudo-terminal (util-linux `script`) and answers its prompts as a person
+ * would. Resolves with the exit code, the whole screen output, and how many steps were never reached.
+ */
+export function runInPty(args: string[], steps: PtyStep[], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string; pending: number }> {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const childEnv: Record<string, string | undefined> = { ...process.env, TERM: 'xterm', NO_COLOR: '1' };
+  delete childEnv.CI; // a terminal user, unless the test says CI
+  Object.assign(childEnv, env);
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { cwd: ROOT, env: childEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const queue = [...steps];
+  let screen = '';
+  let sinceStep = '';
+  let typing = false;
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const advance = async (): Promise<void> => {
+      if (typing || !queue.length || !queue[0]!.when.test(sinceStep)) return;
+      typing = true;
+      const step = queue.shift()!;
+      sinceStep = '';
+      for (const k of step.keys) {
+        await new Promise((r) => setTimeout(r, 60));
+        child.stdin!.write(k);
+      }
+      typing = false;
+      await advance(); // the next prompt may already be on screen
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      screen += d;
+      sinceStep += d;
+      void advance();
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, screen, pending: queue.length });
+    });
+  });
+}

@@ -40,6 +40,10 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   const err = error as NodeJS.ErrnoException;
+  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
+    writeErr('bluehook: cancelled');
+    return ExitCode.interrupted;
+  }
   if (err?.code === 'EPIPE') return ExitCode.ok; // the reader went away (e.g. `| head`): not our failure
   writeErr(`bluehook: unexpected error: ${err?.message ?? String(error)} (this is a bug; BLUEHOOK_DEBUG=1 shows the stack)`);
   if (process.env.BLUEHOOK_DEBUG) writeErr(String(err?.stack));

@@ -33,6 +33,16 @@ function payloadFlags(cmd: Command): Command {
     .option('--project <id>', "the entity's project id (also the webhook's projectIds)");
 }
 
+function webhookFlags(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'a unique name')
+    .option('--url <url>', 'the http(s) URL deliveries go to')
+    .option('--events <list>', 'comma-separated events (case-insensitive)')
+    .option('--event <event>', 'an event (repeatable)', collect)
+    .option('--all-events', 'all events, including future ones (Blue: an empty list)')
+    .option('--project <id>', 'a project id (repeatable); none = all projects', collect);
+}
+
 const secretFlags = (cmd: Command) =>
   cmd
     .option('--secret <secret>', 'the signing secret (or BLUEHOOK_SECRET)')
@@ -49,6 +59,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are respected too)')
     .option('--config <file>', 'use this config file instead of searching for one')
     .option('--store-dir <dir>', 'local store directory (default: BLUEHOOK_HOME, config storeDir, platform data dir)')
+    .addOption(new Option('--store <store>', 'where webhook configs live (default: config store, then local)').choices(['local', 'blue']))
     .showSuggestionAfterError()
     // Commander's own usage errors become one "bluehook: ..." line, like ours.
     .configureOutput({
@@ -129,6 +140,84 @@ export function buildProgram(): Command {
       ),
     )
     .action(lazy('verify'));
+
+  webhookFlags(
+    program
+      .command('create')
+      .description('create a webhook (asks for what is missing on a terminal)'),
+  )
+    .option('--secret <secret>', 'use this signing secret (default: generate one)')
+    .option('--secret-file <file>', 'read the signing secret from a file')
+    .option('--generate-secret', 'generate a secret (the default)')
+    .option('--disabled', 'create it disabled')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook create                                  # on a terminal: asks name, URL, events, projects',
+        'bluehook create --name orders --url https://example.com/hooks/blue --events TODO_CREATED,TODO_DELETED',
+        'bluehook create --url http://127.0.0.1:4000/ --all-events --json | jq -r .secret',
+      ),
+    )
+    .action(lazy('create'));
+
+  program
+    .command('list')
+    .description('list webhooks, newest first')
+    .option('--enabled', 'only enabled webhooks')
+    .option('--disabled', 'only disabled webhooks')
+    .option('--event <event>', 'only webhooks that receive this event')
+    .addHelpText('after', examples('bluehook list', 'bluehook list --disabled', 'bluehook list --event TODO_CREATED --json'))
+    .action(lazy('list'));
+
+  program
+    .command('show')
+    .argument('<ref>', 'id, unique id/uid prefix, or name')
+    .description('show one webhook (secret masked)')
+    .option('--reveal-secret', 'show the secret in full')
+    .addHelpText('after', examples('bluehook show orders', 'bluehook show clb4zn --reveal-secret', 'bluehook show orders --json'))
+    .action(lazy('show'));
+
+  webhookFlags(
+    program
+      .command('update')
+      .argument('<ref>', 'id, unique id/uid prefix, or name')
+      .description('change a webhook; lists given replace the stored ones, like Blue'),
+  )
+    .option('--all-projects', 'receive events of all projects')
+    .addHelpText(
+      'after',
+      examples('bluehook update orders --events TODO_CREATED,TODO_MOVED', 'bluehook update orders --url https://example.com/v2 --all-events', 'bluehook update orders    # on a terminal: asks'),
+    )
+    .action(lazy('update'));
+
+  program
+    .command('enable')
+    .argument('<ref>', 'id, unique id/uid prefix, or name')
+    .description('enable a webhook (status HEALTHY)')
+    .addHelpText('after', examples('bluehook enable orders', 'bluehook enable clb4zn --json'))
+    .action(lazy('toggle', 'enable'));
+
+  program
+    .command('disable')
+    .argument('<ref>', 'id, unique id/uid prefix, or name')
+    .description('disable a webhook (status UNHEALTHY, as Blue does)')
+    .addHelpText('after', examples('bluehook disable orders'))
+    .action(lazy('toggle', 'disable'));
+
+  program
+    .command('delete')
+    .argument('<ref>', 'id, unique id/uid prefix, or name')
+    .description('delete a webhook permanently')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .addHelpText('after', examples('bluehook delete orders          # asks to confirm', 'bluehook delete clb4zn --yes'))
+    .action(lazy('delete'));
+
+  program
+    .command('config')
+    .description('print the resolved configuration and where each value came from')
+    .addHelpText('after', examples('bluehook config', 'bluehook config --json', 'bluehook --config ./ci.bluehookrc.json config'))
+    .action(lazy('config'));
 
   program
     .command('demo')

@@ -1,0 +1,44 @@
+import { usageError } from '../../errors.js';
+import { validateUrl } from '../../store/types.js';
+import { colors } from '../colors.js';
+import { openStore } from '../context.js';
+import { readSecret } from '../inputs.js';
+import { canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { webhookDetails } from '../render.js';
+import { webhookFieldsFrom, type WebhookFlags } from '../webhook-flags.js';
+
+interface CreateFlags extends GlobalOptions, WebhookFlags {
+  secret?: string;
+  secretFile?: string;
+  generateSecret?: boolean;
+  disabled?: boolean;
+  yes?: boolean;
+}
+
+export async function run(opts: CreateFlags): Promise<number> {
+  let fields = webhookFieldsFrom(opts);
+  if (fields.url !== undefined) validateUrl(fields.url);
+  if (opts.generateSecret && (opts.secret || opts.secretFile)) throw usageError('--generate-secret cannot be combined with --secret');
+  const secret = opts.generateSecret ? undefined : readSecret({ secret: opts.secret, secretFile: opts.secretFile }, { required: false });
+  const { store } = await openStore(opts);
+
+  if (canPrompt() && !opts.json && (fields.url === undefined || fields.events === undefined)) {
+    const { askWebhook, confirm } = await import('../prompts.js');
+    fields = await askWebhook(fields);
+    if (!opts.yes && !(await confirm(`Create webhook ${fields.name ? `"${fields.name}" ` : ''}→ ${fields.url}?`, true))) {
+      writeErr('cancelled: nothing was created');
+      return 1;
+    }
+  }
+  if (fields.url === undefined) throw usageError('missing --url: where should Blue deliver?', 'for example --url https://example.com/webhooks/blue');
+
+  const webhook = await store.create({ ...fields, url: fields.url, secret, enabled: !opts.disabled });
+  if (opts.json) {
+    writeJson(webhook); // scripts need the secret: this is the one time it is printed
+    return 0;
+  }
+  const c = colors(opts);
+  writeOut(webhookDetails(webhook, c, true));
+  writeErr(c.yellow(`Keep the secret now: later it is shown masked (\`bluehook show ${webhook.id} --reveal-secret\` shows it again).`));
+  return 0;
+}

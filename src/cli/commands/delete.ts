@@ -1,0 +1,21 @@
+import { usageError } from '../../errors.js';
+import { openStore } from '../context.js';
+import { canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+
+export async function run(ref: string, opts: GlobalOptions & { yes?: boolean }): Promise<number> {
+  const { store } = await openStore(opts);
+  const webhook = await store.get(ref);
+  const label = `${webhook.id}${webhook.name ? ` (${webhook.name})` : ''}`;
+  if (!opts.yes) {
+    if (!canPrompt()) throw usageError(`refusing to delete ${label} without confirmation: pass --yes`);
+    const { confirm } = await import('../prompts.js');
+    if (!(await confirm(`Delete webhook ${label}? This cannot be undone`))) {
+      writeErr('cancelled: nothing was deleted');
+      return 1;
+    }
+  }
+  await store.delete(webhook.id);
+  if (opts.json) writeJson({ deleted: webhook.id });
+  else writeOut(`deleted ${label}`);
+  return 0;
+}

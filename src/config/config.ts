@@ -1,0 +1,166 @@
+/**
+ * Configuration: flags, then environment (BLUEHOOK_*), then the config file found by cosmiconfig
+ * (module name `bluehook`), then defaults. Every resolved value remembers where it came from.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { storeError, usageError } from '../errors.js';
+
+export interface ConfigValues {
+  storeDir: string;
+  store: 'local' | 'blue';
+  scheme: 'blue' | 'standard-webhooks' | 'github';
+  /** Per-attempt timeout in ms (Blue: 7 s). */
+  timeout: number;
+  /** Attempts after the first (Blue: 5 attempts in all). */
+  retries: number;
+  /** Default port for `listen`. */
+  port: number;
+  apiUrl: string;
+  /** Names of the environment variables holding Blue credentials (never the credentials). */
+  tokenIdEnv: string;
+  tokenSecretEnv: string;
+  companyIdEnv: string;
+}
+
+export type Source = 'flag' | 'env' | 'file' | 'default';
+export interface ResolvedConfig {
+  values: ConfigValues;
+  sources: Record<keyof ConfigValues, Source>;
+  /** The config file used, if any. */
+  file?: string;
+}
+
+type Kind = 'string' | 'port' | 'count' | 'ms' | readonly string[];
+const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: string }> = {
+  storeDir: { kind: 'string', env: 'BLUEHOOK_HOME', describe: 'a directory path' },
+  store: { kind: ['local', 'blue'], env: 'BLUEHOOK_STORE', describe: '"local" or "blue"' },
+  scheme: { kind: ['blue', 'standard-webhooks', 'github'], env: 'BLUEHOOK_SCHEME', describe: '"blue", "standard-webhooks" or "github"' },
+  timeout: { kind: 'ms', env: 'BLUEHOOK_TIMEOUT', describe: 'milliseconds (a number) or a duration such as "7s"' },
+  retries: { kind: 'count', env: 'BLUEHOOK_RETRIES', describe: 'a whole number from 0 to 100' },
+  port: { kind: 'port', env: 'BLUEHOOK_PORT', describe: 'a port number from 0 to 65535' },
+  apiUrl: { kind: 'string', env: 'BLUE_API_URL', describe: 'a URL' },
+  tokenIdEnv: { kind: 'string', describe: 'an environment variable name' },
+  tokenSecretEnv: { kind: 'string', describe: 'an environment variable name' },
+  companyIdEnv: { kind: 'string', describe: 'an environment variable name' },
+};
+
+export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof ConfigValues>;
+
+/** The platform's per-user data directory for bluehook. */
+export function platformDataDir(): string {
+  const home = homedir();
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'bluehook');
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'bluehook');
+  return join(process.env.XDG_DATA_HOME || join(home, '.local', 'share'), 'bluehook');
+}
+
+function defaults(): ConfigValues {
+  return {
+    storeDir: platformDataDir(),
+    store: 'local',
+    scheme: 'blue',
+    timeout: 7000,
+    retries: 4,
+    port: 4000,
+    apiUrl: 'https://api.blue.cc/graphql',
+    tokenIdEnv: 'BLUE_TOKEN_ID',
+    tokenSecretEnv: 'BLUE_TOKEN_SECRET',
+    companyIdEnv: 'BLUE_COMPANY_ID',
+  };
+}
+
+/** Checks one value; returns it normalised or a description of what was expected. */
+function coerce(key: keyof ConfigValues, raw: unknown, fromText: boolean): { ok: true; value: unknown } | { ok: false } {
+  const { kind } = SCHEMA[key];
+  if (Array.isArray(kind)) return typeof raw === 'string' && kind.includes(raw) ? { ok: true, value: raw } : { ok: false };
+  if (kind === 'string') return typeof raw === 'string' && raw.length > 0 ? { ok: true, value: raw } : { ok: false };
+  let n: number = NaN;
+  if (typeof raw === 'number') n = raw;
+  else if (typeof raw === 'string' && (fromText || kind === 'ms')) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+    if (m && (kind === 'ms' || !m[2])) n = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms'] ?? 1);
+  }
+  if (!Number.isInteger(n)) return { ok: false };
+  if (kind === 'port' && (n < 0 || n > 65535)) return { ok: false };
+  if (kind === 'count' && (n < 0 || n > 100)) return { ok: false };
+  if (kind === 'ms' && (n < 1 || n > 3_600_000)) return { ok: false };
+  return { ok: true, value: n };
+}
+
+/** Turns a cosmiconfig/parser error into "file:line: message". */
+function syntaxError(error: unknown, file: string): Error {
+  const e = error as { message?: string; mark?: { line: number }; codeFrame?: string; reason?: string; stack?: string };
+  let line: number | undefined;
+  if (e.mark) line = e.mark.line + 1;
+  else if (e.codeFrame) line = Number(/^> (\d+) \|/m.exec(e.codeFrame)?.[1]) || undefined;
+  else line = Number(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(e.stack ?? '')?.[1]) || undefined;
+  const reason = e.reason ?? (e.message ?? String(error)).split('\n').map((s) => s.trim()).filter(Boolean).pop() ?? 'syntax error';
+  return storeError(`config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`, 'fix the file or pass --config another');
+}
+
+async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ file?: string; data: Record<string, unknown> }> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  const explorer = cosmiconfig('bluehook', { stopDir: homedir() });
+  let result: { filepath: string; config: unknown; isEmpty?: boolean } | null = null;
+  const file = explicit ? resolve(cwd, explicit) : undefined;
+  try {
+    result = file ? await explorer.load(file) : await explorer.search(cwd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (file && (code === 'ENOENT' || code === 'EISDIR')) throw storeError(`config file ${file} does not exist`);
+    throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
+  }
+  if (!result || result.isEmpty || result.config == null) return { file: result?.filepath, data: {} };
+  if (typeof result.config !== 'object' || Array.isArray(result.config)) {
+    throw storeError(`config file ${result.filepath}: expected an object of settings`);
+  }
+  return { file: result.filepath, data: result.config as Record<string, unknown> };
+}
+
+export interface ConfigFlags {
+  config?: string;
+  storeDir?: string;
+  store?: string;
+  scheme?: string;
+  timeout?: number;
+  retries?: number;
+  port?: number;
+  apiUrl?: string;
+}
+
+/** Resolves the configuration; a wrong file is exit 4 naming the file, key and what was expected. */
+export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<ResolvedConfig> {
+  const { file, data } = await readConfigFile(flags.config, cwd);
+  const values = defaults();
+  const sources = Object.fromEntries(CONFIG_KEYS.map((k) => [k, 'default'])) as ResolvedConfig['sources'];
+
+  for (const [key, raw] of Object.entries(data)) {
+    if (!(key in SCHEMA)) {
+      throw storeError(`config file ${file}: unknown key "${key}"`, `known keys: ${CONFIG_KEYS.join(', ')}`);
+    }
+    const k = key as keyof ConfigValues;
+    const r = coerce(k, raw, false);
+    if (!r.ok) throw storeError(`config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`);
+    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
+    sources[k] = 'file';
+  }
+  for (const k of CONFIG_KEYS) {
+    const name = SCHEMA[k].env;
+    const raw = name ? env[name] : undefined;
+    if (raw === undefined || raw === '') continue;
+    const r = coerce(k, raw, true);
+    if (!r.ok) throw storeError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
+    sources[k] = 'env';
+  }
+  for (const k of CONFIG_KEYS) {
+    const raw = (flags as Record<string, unknown>)[k];
+    if (raw === undefined) continue;
+    const r = coerce(k, raw, true);
+    if (!r.ok) throw usageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`);
+    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
+    sources[k] = 'flag';
+  }
+  return { values, sources, file };
+}

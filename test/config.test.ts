@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, platformDataDir } from '../src/config/config.js';
+import { runCli, tempDir } from './helpers.js';
+
+test('precedence: flags, then environment, then the config file, then defaults, with sources', async () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir.path, '.bluehookrc.json'), JSON.stringify({ storeDir: 'data', port: 4100, timeout: '3s', scheme: 'github' }));
+    const fromFile = await loadConfig({}, {}, dir.path);
+    assert.equal(fromFile.values.storeDir, join(dir.path, 'data'), 'relative to the config file');
+    assert.equal(fromFile.values.port, 4100);
+    assert.equal(fromFile.values.timeout, 3000);
+    assert.equal(fromFile.sources.port, 'file');
+    assert.equal(fromFile.sources.retries, 'default');
+    const fromEnv = await loadConfig({}, { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' }, dir.path);
+    assert.deepEqual([fromEnv.values.storeDir, fromEnv.values.port, fromEnv.sources.port], ['/tmp/x', 4200, 'env']);
+    const fromFlag = await loadConfig({ storeDir: '/tmp/y', port: 4300 }, { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' }, dir.path);
+    assert.deepEqual([fromFlag.values.storeDir, fromFlag.values.port, fromFlag.sources.storeDir], ['/tmp/y', 4300, 'flag']);
+    const none = await loadConfig({}, {}, join(dir.path, '..'));
+    assert.equal(none.values.storeDir, platformDataDir());
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('config files are found the cosmiconfig way: package.json key, yaml rc, config.mjs', async () => {
+  const dir = tempDir();
+  try {
+    const a = join(dir.path, 'a');
+    mkdirSync(a);
+    writeFileSync(join(a, 'package.json'), JSON.stringify({ name: 'x', bluehook: { port: 1234 } }));
+    assert.equal((await loadConfig({}, {}, a)).values.port, 1234);
+    const b = join(dir.path, 'b');
+    mkdirSync(b);
+    writeFileSync(join(b, '.bluehookrc.yaml'), 'retries: 2\nstore: local\n');
+    assert.equal((await loadConfig({}, {}, b)).values.retries, 2);
+    const c = join(dir.path, 'c');
+    mkdirSync(c);
+    writeFileSync(join(c, 'bluehook.config.mjs'), 'export default { port: 5555 };\n');
+    assert.equal((await loadConfig({}, {}, c)).values.port, 5555);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('a broken config is exit 4 naming the file, the key or the line; data untouched', async () => {
+  const dir = tempDir();
+  try {
+    const env = { BLUEHOOK_HOME: join(dir.path, 'store') };
+    const cases: Array<[string, string, RegExp]> = [
+      ['unknown.json', '{"storeDir":"x","colour":"red"}', /unknown\.json: unknown key "colour"/],
+      ['type.json', '{"port":"eighty"}', /type\.json: "port" must be a port number from 0 to 65535, got "eighty"/],
+      ['syntax.json', '{\n"port": 1,,\n}', /syntax\.json:2 cannot be read/],
+      ['syntax.yaml', 'port: 1\n  bad: [\n', /syntax\.yaml:2 cannot be read/],
+    ];
+    await runCli(['create', '--url', 'https://example.com/', '--name', 'safe'], { env });
+    for (const [file, text, message] of cases) {
+      writeFileSync(join(dir.path, file), text);
+      const r = await runCli(['--config', join(dir.path, file), 'list'], { env });
+      assert.equal(r.code, 4, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    const missing = await runCli(['--config', join(dir.path, 'nope.json'), 'list'], { env });
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /nope\.json does not exist/);
+    const bad = await runCli(['list'], { env: { ...env, BLUEHOOK_PORT: 'x' } });
+    assert.equal(bad.code, 4);
+    assert.match(bad.stderr, /BLUEHOOK_PORT must be a port number/);
+    const list = await runCli(['list', '--json'], { env });
+    assert.equal(JSON.parse(list.stdout)[0].name, 'safe');
+    const shown = await runCli(['config', '--json'], { env, cwd: dir.path });
+    assert.equal(JSON.parse(shown.stdout).sources.storeDir, 'env');
+  } finally {
+    dir.cleanup();
+  }
+});
