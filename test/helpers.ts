@@ -66,7 +66,7 @@ export interface Received {
 
 /** A real receiver on 127.0.0.1:<free port>; `respond` decides each answer. */
 export async function startReceiver(
-  respond: (req: Received, index: number, res: ServerResponse) => void | Promise<void> = (_r, _i, res) => {
+  respond: (req: Received, index: number, res: ServerResponse) => unknown = (_r, _i, res) => {
     res.writeHead(200).end('ok');
   },
 ): Promise<{ url: string; received: Received[]; server: Server; close: () => Promise<void> }> {

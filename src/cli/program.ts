@@ -213,6 +213,52 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('bluehook delete orders          # asks to confirm', 'bluehook delete clb4zn --yes'))
     .action(lazy('delete'));
 
+  payloadFlags(
+    secretFlags(
+      program
+        .command('send')
+        .argument('[event]', 'event to send (default TODO_CREATED)')
+        .description('build, sign and POST deliveries the way Blue does (retries, health check, load mode)')
+        .option('--url <url>', 'where to send')
+        .option('--webhook <ref>', 'a stored webhook: its URL, secret and row (flags override)'),
+    ),
+  )
+    .option('--data <file>', 'send this body byte-for-byte instead of a generated one (- for stdin)')
+    .addOption(new Option('--scheme <scheme>', 'signature scheme (default: config, then blue)').choices(['blue', 'standard-webhooks', 'github']))
+    .option('-H, --header <header>', '"Name: value" header to add (repeatable)', collect)
+    .option('--user-agent <ua>', 'User-Agent header')
+    .option('--expect-status <list>', 'statuses that count as success: codes, classes, lists', '2xx')
+    .option('--full', 'print the whole response body')
+    .option('--timeout <duration>', 'per-attempt timeout (default 7s, as Blue)')
+    .option('--retries <n>', 'retries after the first attempt (default 4: 5 attempts, as Blue)', intOption('--retries', 0, 100))
+    .option('--backoff <duration>', 'first retry delay, doubling each time, +-20% jitter', '1s')
+    .option('--no-retry', 'one attempt only')
+    .option('--delay <duration>', "wait before the first attempt (Blue's queue delay is 5s)")
+    .option('--health-check', 'send the WEBHOOK_HEALTH_CHECK Blue sends on enable; report if Blue would enable')
+    .option('--apply-health', "with --webhook: record Blue's verdict (enabled/UNHEALTHY) in the store")
+    .option('--all-events', 'send one delivery of every event (a receiver smoke test)')
+    .option('--count <n>', 'load mode: deliveries to send', intOption('--count', 1))
+    .option('--duration <duration>', 'load mode: keep sending for this long (30s, 2m)')
+    .option('--concurrency <n>', 'load mode: deliveries in flight at once', intOption('--concurrency', 1, 10_000))
+    .option('--rate <n>', 'load mode: deliveries started per second', intOption('--rate', 1))
+    .option('--same-body', 'load mode: reuse one body instead of a fresh one per delivery')
+    .option('--duplicates <k>', 'load mode: send each delivery k extra times (idempotency tests)', intOption('--duplicates', 0, 100))
+    .option('--shuffle', 'load mode: randomise the order (with --count)')
+    .option('--no-record', 'do not append to the delivery log')
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 expected status, 1 answered otherwise, 2 bad input, 3 unreachable (refused, DNS, TLS, timeout).` +
+        examples(
+          'bluehook send --url http://127.0.0.1:4000/ --secret s',
+          'bluehook send TODO_DONE_STATUS_UPDATED --webhook orders --set currentValue.title=Hi',
+          'bluehook send --webhook orders --health-check --apply-health',
+          'bluehook send --url http://127.0.0.1:4000/ --secret s --all-events',
+          'bluehook send --url http://127.0.0.1:4000/ --secret s --count 10000 --concurrency 50 --json | tail -1',
+          'bluehook send --url http://127.0.0.1:4000/ --secret s --data body.json --no-retry --expect-status 401',
+        ),
+    )
+    .action(lazy('send'));
+
   program
     .command('config')
     .description('print the resolved configuration and where each value came from')

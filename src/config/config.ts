@@ -123,7 +123,7 @@ export interface ConfigFlags {
   storeDir?: string;
   store?: string;
   scheme?: string;
-  timeout?: number;
+  timeout?: number | string;
   retries?: number;
   port?: number;
   apiUrl?: string;

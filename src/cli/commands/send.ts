@@ -1,0 +1,264 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EVENTS, HEALTH_CHECK, resolveEvent } from '../../blue/catalogue.js';
+import type { PayloadOptions } from '../../blue/payload.js';
+import { deliver, sampleBody, signRequest, webhookRowInput, type DeliveryOutcome, type OutgoingRequest } from '../../delivery/deliver.js';
+import { parseExpectStatus, type StatusMatcher } from '../../delivery/expect.js';
+import { afterDelivery, afterHealthCheck } from '../../delivery/health.js';
+import { HttpClient } from '../../delivery/http.js';
+import { runLoad } from '../../delivery/load.js';
+import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
+import { LoadStats } from '../../delivery/stats.js';
+import { ExitCode, usageError } from '../../errors.js';
+import { DeliveryLog } from '../../store/delivery-log.js';
+import { colors } from '../colors.js';
+import { openStore } from '../context.js';
+import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
+import { canSpin, writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
+import { resolveTarget, type Target, type TargetFlags } from '../target.js';
+
+interface SendFlags extends GlobalOptions, TargetFlags, PayloadFlags {
+  data?: string;
+  expectStatus: string;
+  full?: boolean;
+  timeout?: string;
+  retries?: number;
+  backoff?: string;
+  retry: boolean;
+  delay?: string;
+  applyHealth?: boolean;
+  healthCheck?: boolean;
+  allEvents?: boolean;
+  count?: number;
+  concurrency?: number;
+  rate?: number;
+  duration?: string;
+  sameBody?: boolean;
+  duplicates?: number;
+  shuffle?: boolean;
+  record: boolean;
+}
+
+interface Session {
+  opts: SendFlags;
+  target: Target;
+  client: HttpClient;
+  log?: DeliveryLog;
+  policy: RetryPolicy;
+  timeoutMs: number;
+  expect: StatusMatcher;
+  payload: PayloadOptions;
+  c: ReturnType<typeof colors>;
+  signal: AbortSignal;
+}
+
+export async function run(eventArg: string | undefined, opts: SendFlags): Promise<number> {
+  const loadMode = opts.count !== undefined || opts.duration !== undefined;
+  if (!loadMode && (opts.concurrency || opts.rate || opts.duplicates || opts.shuffle || opts.sameBody)) {
+    throw usageError('--concurrency, --rate, --duplicates, --shuffle and --same-body need --count or --duration');
+  }
+  if (opts.shuffle && opts.count === undefined) throw usageError('--shuffle needs --count');
+  if (opts.allEvents && (eventArg || opts.data || loadMode || opts.healthCheck)) throw usageError('--all-events sends one of each event: no EVENT, --data, --count or --health-check with it');
+  if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
+  if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
+  const expect = parseExpectStatus(opts.expectStatus);
+  const event = opts.healthCheck ? HEALTH_CHECK : resolveEvent(eventArg ?? 'TODO_CREATED').name;
+
+  const opened = await openStore(opts);
+  const { config } = opened;
+  const target = await resolveTarget(opts, config, async () => opened.store);
+  const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
+  // Load mode sends each delivery once unless --retries is given: a load test measures the receiver.
+  const retries = opts.retry === false || opts.healthCheck ? 0 : (opts.retries ?? (loadMode ? 0 : config.values.retries));
+  const policy: RetryPolicy = { ...BLUE_RETRY_POLICY, attempts: retries + 1, backoffMs: opts.backoff ? parseDuration(opts.backoff, '--backoff') : BLUE_RETRY_POLICY.backoffMs };
+  const payload = payloadOptionsFrom(opts);
+  if (target.webhook) payload.webhook = { ...webhookRowInput(target.webhook), ...payload.webhook };
+  else payload.webhook = { url: target.url.href, ...payload.webhook };
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const session: Session = {
+    opts,
+    target,
+    client: new HttpClient(loadMode ? Math.max(1, opts.concurrency ?? 1) : 4),
+    log: opts.record === false ? undefined : new DeliveryLog(config.values.storeDir),
+    policy,
+    timeoutMs,
+    expect,
+    payload,
+    c: colors(opts),
+    signal: abort.signal,
+  };
+  try {
+    if (opts.delay) {
+      const wait = parseDuration(opts.delay, '--delay');
+      if (!opts.json) writeErr(session.c.dim(`waiting ${opts.delay} (Blue queues each event before the first attempt)`));
+      await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
+    }
+    let code: number;
+    if (loadMode) code = await sendLoad(session, event);
+    else if (opts.allEvents) code = await sendAllEvents(session);
+    else code = await sendOne(session, event, opts.healthCheck === true);
+    await session.log?.drain();
+    return abort.signal.aborted ? ExitCode.interrupted : code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    session.log?.close();
+    await session.client.close();
+  }
+}
+
+async function bodyFor(s: Session, event: string, index = 0): Promise<{ body: Buffer; event: string | null }> {
+  if (s.opts.data !== undefined) {
+    const body = await readBody(s.opts.data, '--data');
+    let named: string | null = null;
+    try {
+      named = (JSON.parse(body.toString('utf8')) as { event?: unknown }).event?.toString() ?? null;
+    } catch {
+      // Not JSON: sent byte-for-byte all the same.
+    }
+    return { body, event: named };
+  }
+  const seed = s.payload.seed !== undefined && index > 0 ? `${s.payload.seed}:${index}` : s.payload.seed;
+  return { body: sampleBody(event, { ...s.payload, seed }), event };
+}
+
+function request(s: Session, body: Buffer, event: string | null): OutgoingRequest {
+  return signRequest(s.target.url, body, event, s.target.webhook?.id ?? null, s.target.signer);
+}
+
+function deliverWith(s: Session, req: OutgoingRequest, onAttempt?: Parameters<typeof deliver>[1]['onAttempt']) {
+  return deliver(req, { client: s.client, policy: s.policy, timeoutMs: s.timeoutMs, expect: s.expect, signal: s.signal, onAttempt });
+}
+
+const exitFor = (outcome: DeliveryOutcome) => (outcome.expected ? ExitCode.ok : outcome.unreachable ? ExitCode.network : ExitCode.checkFailed);
+
+async function sendOne(s: Session, event: string, healthCheck: boolean): Promise<number> {
+  const { body, event: named } = await bodyFor(s, event);
+  const req = request(s, body, named);
+  const { c, opts } = s;
+  if (!opts.json) {
+    const sig = Object.entries(req.headers).find(([k]) => s.target.signer.scheme.headerNames.includes(k));
+    writeErr(`→ POST ${req.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${sig[0]}: ${sig[1].slice(0, 12)}…`) : ''}`);
+  }
+  const showAttempts = !opts.json && s.policy.attempts > 1;
+  const outcome = await deliverWith(s, req, showAttempts ? (a) => writeErr(attemptLine(a, c)) : undefined);
+  await s.log?.append(outcome.record);
+  const verdict = healthCheck ? afterHealthCheck(outcome) : afterDelivery(outcome, s.policy.attempts);
+  if (verdict && opts.applyHealth && s.target.webhook) {
+    const store = (await openStore(opts)).store;
+    await store.update(s.target.webhook.id, { enabled: verdict.enabled, status: verdict.status });
+  }
+  const code = healthCheck ? (outcome.final.ok ? ExitCode.ok : exitFor({ ...outcome, expected: false })) : exitFor(outcome);
+  if (opts.json) {
+    writeJson({
+      id: outcome.record.id,
+      event: named,
+      url: req.url.href,
+      ok: outcome.final.ok,
+      expected: healthCheck ? outcome.final.ok : outcome.expected,
+      expectStatus: s.expect.text,
+      attempts: outcome.record.attempts,
+      response: outcome.record.response,
+      blue: verdict ? { enabled: verdict.enabled, status: verdict.status, message: verdict.message, applied: Boolean(opts.applyHealth) } : null,
+      recorded: Boolean(s.log),
+    });
+    return code;
+  }
+  if (outcome.unreachable) writeErr(responseText(outcome, c, false));
+  else writeOut(responseText(outcome, c, Boolean(opts.full)));
+  if (verdict) writeErr(`${verdict.enabled ? c.green('✔') : c.red('✘')} ${verdict.message}${opts.applyHealth ? ' (recorded in the store)' : ''}`);
+  if (!healthCheck && outcome.final.status !== undefined) {
+    writeErr(outcome.expected ? `${c.green('✔')} ${outcome.final.status} matches --expect-status ${s.expect.text}` : `${c.red('✘')} ${outcome.final.status} does not match --expect-status ${s.expect.text}`);
+  }
+  if (s.log && !opts.json) writeErr(c.dim(`recorded as ${outcome.record.id}`));
+  return code;
+}
+
+async function sendAllEvents(s: Session): Promise<number> {
+  const { c, opts } = s;
+  let expected = 0;
+  let unreachable = 0;
+  for (const info of EVENTS) {
+    if (s.signal.aborted) break;
+    const { body } = await bodyFor(s, info.name);
+    const outcome = await deliverWith(s, request(s, body, info.name));
+    await s.log?.append(outcome.record);
+    if (outcome.expected) expected++;
+    if (outcome.unreachable) unreachable++;
+    if (opts.json) writeJsonLine({ type: 'delivery', id: outcome.record.id, event: info.name, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
+    else writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${info.name.padEnd(42)} ${outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c)}`);
+  }
+  if (opts.json) writeJsonLine({ type: 'summary', sent: EVENTS.length, expected });
+  else writeErr(`${expected}/${EVENTS.length} events answered as expected (${s.expect.text})`);
+  if (expected === EVENTS.length) return ExitCode.ok;
+  return unreachable === EVENTS.length ? ExitCode.network : ExitCode.checkFailed;
+}
+
+async function sendLoad(s: Session, event: string): Promise<number> {
+  const { opts, c } = s;
+  const count = opts.count;
+  const copies = 1 + (opts.duplicates ?? 0);
+  // Order of logical deliveries; duplicates repeat a delivery's exact bytes and signature.
+  let order: number[] | undefined;
+  if (count !== undefined && (opts.shuffle || copies > 1)) {
+    order = Array.from({ length: count * copies }, (_, i) => Math.floor(i / copies));
+    if (opts.shuffle) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+    }
+  }
+  const fixed = opts.sameBody || opts.data !== undefined ? request(s, (await bodyFor(s, event)).body, event) : undefined;
+  const built = new Map<number, { req: OutgoingRequest; left: number }>();
+  const requestFor = async (logical: number): Promise<OutgoingRequest> => {
+    if (fixed) return fixed;
+    if (copies === 1) return request(s, (await bodyFor(s, event, logical)).body, event);
+    let entry = built.get(logical);
+    if (!entry) {
+      entry = { req: request(s, (await bodyFor(s, event, logical)).body, event), left: copies };
+      built.set(logical, entry);
+    }
+    if (--entry.left === 0) built.delete(logical);
+    return entry.req;
+  };
+
+  const stats = new LoadStats();
+  const spinner = canSpin(opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr }).start() : undefined;
+  const ticker = spinner ? setInterval(() => { spinner.text = `sent ${stats.sent}${count ? `/${count * copies}` : ''}`; }, 200) : undefined;
+  try {
+    await runLoad(
+      {
+        count: count !== undefined ? count * copies : undefined,
+        durationMs: opts.duration ? parseDuration(opts.duration, '--duration') : undefined,
+        concurrency: opts.concurrency ?? 1,
+        rate: opts.rate,
+        signal: s.signal,
+      },
+      async (index) => {
+        const logical = order ? order[index]! : Math.floor(index / copies);
+        const req = await requestFor(logical);
+        const outcome = await deliverWith(s, req);
+        stats.record(outcome.final, outcome.expected);
+        const pending = s.log?.append(outcome.record);
+        if (opts.json) {
+          writeJsonLine({ type: 'delivery', index, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null });
+        }
+        await pending;
+      },
+    );
+  } finally {
+    if (ticker) clearInterval(ticker);
+    spinner?.stop();
+  }
+  const summary = stats.summary();
+  if (opts.json) writeJsonLine(summary);
+  else writeOut(summaryText(summary, c));
+  if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
+  const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
+  return answered === 0 && summary.sent > 0 ? ExitCode.network : ExitCode.checkFailed;
+}

@@ -1,0 +1,30 @@
+/** What Blue does with a webhook after a delivery outcome (shared/blue-webhooks.md, section 4). */
+import type { DeliveryOutcome } from './deliver.js';
+
+export interface HealthVerdict {
+  /** Blue's resulting webhook state. */
+  enabled: boolean;
+  status: 'HEALTHY' | 'UNHEALTHY';
+  message: string;
+}
+
+/** After the last failed attempt Blue disables the webhook, marks it UNHEALTHY and emails its creator. */
+export function afterDelivery(outcome: DeliveryOutcome, attemptsAllowed: number): HealthVerdict | undefined {
+  if (outcome.final.ok || outcome.attempts.length < attemptsAllowed) return undefined;
+  return {
+    enabled: false,
+    status: 'UNHEALTHY',
+    message: `all ${attemptsAllowed} attempts failed: Blue would now disable this webhook, mark it UNHEALTHY and email its creator`,
+  };
+}
+
+/** Enabling runs one signed WEBHOOK_HEALTH_CHECK POST: 2xx enables, anything else leaves it disabled. */
+export function afterHealthCheck(outcome: DeliveryOutcome): HealthVerdict {
+  return outcome.final.ok
+    ? { enabled: true, status: 'HEALTHY', message: `health check answered ${outcome.final.status}: Blue would enable this webhook (HEALTHY)` }
+    : {
+        enabled: false,
+        status: 'UNHEALTHY',
+        message: `health check ${outcome.final.status !== undefined ? `answered ${outcome.final.status}` : `failed (${outcome.final.error?.message})`}: Blue would leave this webhook disabled and UNHEALTHY`,
+      };
+}

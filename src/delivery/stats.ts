@@ -1,0 +1,55 @@
+/** Counters and latency percentiles for load runs. */
+import type { AttemptResult } from './http.js';
+
+export interface LoadSummary {
+  type: 'summary';
+  sent: number;
+  answered: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  errors: Record<string, number>;
+  expected: number;
+  unexpected: number;
+  elapsedMs: number;
+  perSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+}
+
+export class LoadStats {
+  private latencies: number[] = [];
+  private readonly answered: LoadSummary['answered'] = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  private readonly errors: Record<string, number> = {};
+  sent = 0;
+  expected = 0;
+  private readonly started = performance.now();
+
+  record(result: AttemptResult, asExpected: boolean): void {
+    this.sent++;
+    if (asExpected) this.expected++;
+    this.latencies.push(result.durationMs);
+    if (result.status !== undefined) {
+      const cls = `${Math.floor(result.status / 100)}xx` as keyof LoadSummary['answered'];
+      if (cls in this.answered) this.answered[cls]++;
+    } else {
+      const kind = result.error?.kind ?? 'error';
+      this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+    }
+  }
+
+  summary(): LoadSummary {
+    const elapsedMs = performance.now() - this.started;
+    const sorted = Float64Array.from(this.latencies).sort();
+    const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : 0);
+    const round = (n: number) => Math.round(n * 100) / 100;
+    const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0;
+    return {
+      type: 'summary',
+      sent: this.sent,
+      answered: { ...this.answered },
+      errors: { ...this.errors },
+      expected: this.expected,
+      unexpected: this.sent - this.expected,
+      elapsedMs: Math.round(elapsedMs),
+      perSecond: round(this.sent / (elapsedMs / 1000)),
+      latencyMs: { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean) },
+    };
+  }
+}

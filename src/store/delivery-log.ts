@@ -1,0 +1,203 @@
+/**
+ * The delivery log: one JSON object per line in `deliveries.ndjson`, append-only, in arrival
+ * order. Writes are grouped: every record queued in one turn of the event loop goes out in a
+ * single append, and each caller's promise resolves only after that write has reached the OS, so
+ * a process killed afterwards (kill -9) loses nothing it acknowledged. A torn last line (a crash
+ * mid-write) is skipped on read and sealed off with a newline before the next append.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { storeError } from '../errors.js';
+import { fsyncDir } from '../util/fs.js';
+import { ensureStoreDir } from './local-store.js';
+import { withLock } from './lock.js';
+
+export interface AttemptRecord {
+  attempt: number;
+  status?: number;
+  durationMs: number;
+  error?: string;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  direction: 'out' | 'in';
+  /** ISO time the delivery was sent or received. */
+  time: string;
+  event: string | null;
+  webhookId?: string | null;
+  /** Where it was sent (out) or the path it arrived on (in). */
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  /** The body byte-exact: UTF-8 text when it round-trips, else base64. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  // Outgoing deliveries.
+  attempts?: AttemptRecord[];
+  response?: { status?: number; headers?: Record<string, string>; body?: string; error?: string };
+  ok?: boolean;
+  replayOf?: string;
+  // Incoming deliveries.
+  remoteAddress?: string;
+  verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
+  answer?: { status: number };
+}
+
+/** Sortable, unique, short: time in base36 then random. */
+export const newDeliveryId = () => `d${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
+
+export function encodeBody(body: Buffer): Pick<DeliveryRecord, 'body' | 'bodyEncoding'> {
+  const text = body.toString('utf8');
+  return Buffer.byteLength(text) === body.length && Buffer.from(text, 'utf8').equals(body)
+    ? { body: text, bodyEncoding: 'utf8' }
+    : { body: body.toString('base64'), bodyEncoding: 'base64' };
+}
+
+export const decodeBody = (r: Pick<DeliveryRecord, 'body' | 'bodyEncoding'>): Buffer => Buffer.from(r.body, r.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+
+export interface ReadStats {
+  records: number;
+  skipped: number;
+}
+
+export class DeliveryLog {
+  readonly file: string;
+  private fd: number | undefined;
+  private queue: Array<{ line: string; resolve: () => void; reject: (e: Error) => void }> = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(readonly dir: string) {
+    this.file = join(dir, 'deliveries.ndjson');
+  }
+
+  private open(): number {
+    if (this.fd !== undefined) return this.fd;
+    ensureStoreDir(this.dir);
+    try {
+      this.fd = openSync(this.file, 'a+', 0o600);
+    } catch (e) {
+      throw storeError(`cannot open delivery log ${this.file}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    // Seal off a torn last line so the next record starts on a line of its own.
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+    }
+    return this.fd;
+  }
+
+  /** Queues a record; resolves once the batch holding it has been written. */
+  append(record: DeliveryRecord): Promise<void> {
+    const fd = this.open();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
+      if (!this.scheduled && !this.flushing) {
+        this.scheduled = true;
+        setImmediate(() => this.flush(fd));
+      }
+    });
+  }
+
+  private flush(fd: number): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (!batch.length) return;
+    this.queue = [];
+    this.flushing = true;
+    const data = Buffer.from(batch.map((b) => b.line).join(''));
+    const done = (error: Error | null) => {
+      this.flushing = false;
+      for (const b of batch) (error ? b.reject(storeError(`cannot write delivery log ${this.file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`)) : b.resolve());
+      if (this.queue.length) this.flush(fd);
+    };
+    // One write per batch; a short write continues where it stopped.
+    const writeFrom = (offset: number) =>
+      write(fd, data, offset, data.length - offset, null, (error, written) => {
+        if (error) return done(error);
+        if (offset + written < data.length) return writeFrom(offset + written);
+        done(null);
+      });
+    writeFrom(0);
+  }
+
+  /** Waits for queued records to be written. */
+  async drain(): Promise<void> {
+    while (this.queue.length || this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Streams records oldest first in constant memory; torn or garbage lines are counted and skipped. */
+  async *records(stats: ReadStats = { records: 0, skipped: 0 }): AsyncGenerator<DeliveryRecord> {
+    if (!existsSync(this.file)) return;
+    const lines = createInterface({ input: createReadStream(this.file), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line) continue;
+      let record: DeliveryRecord;
+      try {
+        record = JSON.parse(line) as DeliveryRecord;
+      } catch {
+        stats.skipped++;
+        continue;
+      }
+      if (!record || typeof record.id !== 'string' || typeof record.body !== 'string') {
+        stats.skipped++;
+        continue;
+      }
+      stats.records++;
+      yield record;
+    }
+  }
+
+  /** Finds records by exact id or unique prefix. */
+  async find(refs: readonly string[]): Promise<DeliveryRecord[]> {
+    const wanted = new Map(refs.map((r) => [r, [] as DeliveryRecord[]]));
+    for await (const r of this.records()) for (const [ref, hits] of wanted) if (r.id === ref || r.id.startsWith(ref)) hits.push(r);
+    return refs.map((ref) => {
+      const hits = wanted.get(ref)!;
+      const exact = hits.find((h) => h.id === ref);
+      if (exact) return exact;
+      if (hits.length === 1) return hits[0]!;
+      throw storeError(hits.length ? `delivery "${ref}" is ambiguous (${hits.length} matches); use more of the id` : `no recorded delivery "${ref}"`, 'see `bluehook deliveries list`');
+    });
+  }
+
+  /** Rewrites the log without the records `drop` selects (streamed, atomic); returns how many were removed. */
+  async remove(drop: (r: DeliveryRecord) => boolean): Promise<number> {
+    if (!existsSync(this.file)) return 0;
+    return withLock(join(this.dir, 'deliveries.lock'), async () => {
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      const out = openSync(tmp, 'w', 0o600);
+      let removed = 0;
+      let pending: string[] = [];
+      const spill = () => {
+        if (pending.length) writeSync(out, pending.join(''));
+        pending = [];
+      };
+      try {
+        for await (const r of this.records()) {
+          if (drop(r)) removed++;
+          else pending.push(`${JSON.stringify(r)}\n`);
+          if (pending.length >= 1000) spill();
+        }
+        spill();
+        fsyncSync(out);
+      } finally {
+        closeSync(out);
+      }
+      if (removed) renameSync(tmp, this.file);
+      else unlinkSync(tmp);
+      fsyncDir(this.dir);
+      return removed;
+    });
+  }
+}
