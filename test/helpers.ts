@@ -1,7 +1,7 @@
 /** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,5 +144,43 @@ export function runInPty(args: string[], steps: PtyStep[], env: Record<string, s
       clearTimeout(timer);
       resolvePromise({ code, screen, pending: queue.length });
     });
+  });
+}
+
+/** Starts `bluehook listen ... --json` and resolves once its ready line has arrived. */
+export async function startListen(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; lines: () => Array<Record<string, unknown>>; exited: Promise<number | null>; stderr: () => string }> {
+  const child = spawnCli(['listen', '--port', '0', '--json', ...args], { env });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? -1 : null))));
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`listen did not start: ${err}`)), 15_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /\{"type":"ready","url":"([^"]+)"\}/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m[1]!);
+      }
+    });
+    void exited.then(() => reject(new Error(`listen exited early: ${err}`)));
+  });
+  const lines = () => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, url, lines, exited, stderr: () => err };
+}
+
+/** A raw request with exact bytes and headers (node:http, so a dying server fails it promptly). */
+export function post(url: string, body: Buffer | string, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; text: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url, { method, headers: { 'content-type': 'application/json', ...headers }, timeout: 15_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(method === 'GET' ? undefined : body);
   });
 }

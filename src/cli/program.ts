@@ -259,6 +259,115 @@ export function buildProgram(): Command {
     )
     .action(lazy('send'));
 
+  secretFlags(
+    program
+      .command('listen')
+      .description('local catch server: verify, record, print, forward, assert')
+      .option('--port <port>', 'port (default 4000; 0 for a free one)', intOption('--port', 0, 65535))
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--path <path>', 'the path deliveries are POSTed to', '/')
+      .option('--webhook <ref>', "verify with this stored webhook's secret (default: every stored webhook)"),
+  )
+    .addOption(new Option('--scheme <scheme>', 'signature scheme (default: config, then blue)').choices(['blue', 'standard-webhooks', 'github']))
+    .option('--max-body <size>', 'larger bodies get 413', '1mb')
+    .option('--accept-invalid', 'answer 200 even when the signature is invalid')
+    .option('--respond-status <code>', 'answer valid deliveries with this status', intOption('--respond-status', 100, 599))
+    .option('--respond-delay <duration>', 'wait this long before answering')
+    .option('--fail-rate <fraction>', 'answer 500 to this fraction of deliveries (0..1)')
+    .option('--forward-to <url>', 'forward verified deliveries byte-for-byte to a local app; its status is the answer')
+    .option('--forward-timeout <duration>', 'give up forwarding after this long (answer 504)', '10s')
+    .option('--expect <n>', 'exit 0 once n valid deliveries have arrived, 1 on --timeout', intOption('--expect', 1))
+    .option('--expect-event <event>', 'count only this event towards --expect')
+    .option('--timeout <duration>', 'how long --expect waits', '30s')
+    .option('--once', 'same as --expect 1')
+    .option('--verbose', 'print headers and the pretty body of each delivery')
+    .option('--no-record', 'do not append to the delivery log')
+    .addHelpText(
+      'after',
+      `\nAnswers: 200 valid; 401 missing/invalid signature; 400 not JSON; 413 too large; 405 not POST; 404 other paths.` +
+        examples(
+          'bluehook listen --port 4000 --secret s',
+          'bluehook listen --port 0 --secret s --expect 3 --json     # CI: exits 0 after 3 valid deliveries',
+          'bluehook listen --webhook orders --forward-to http://127.0.0.1:3000/webhooks/blue',
+          'bluehook listen --secret s --respond-status 503            # see what Blue does with a failing receiver',
+        ),
+    )
+    .action(lazy('listen'));
+
+  const deliveries = program.command('deliveries').description('recorded deliveries: list, show, export, rm, clear');
+  deliveries.addHelpText('after', examples('bluehook deliveries list --limit 20', 'bluehook deliveries show d1a2b3', 'bluehook deliveries export d1a2b3 --format curl'));
+  deliveries
+    .command('list')
+    .description('list recorded deliveries, oldest first (streams)')
+    .option('--event <event>', 'only this event')
+    .option('--webhook <ref>', 'only this webhook')
+    .option('--invalid', 'only invalid (in) or failed (out) deliveries')
+    .option('--since <duration>', 'only newer than this (1h, 7d)')
+    .option('--limit <n>', 'only the last n', intOption('--limit', 1))
+    .addOption(new Option('--direction <dir>', 'received (in) or sent (out)').choices(['in', 'out']))
+    .addHelpText('after', examples('bluehook deliveries list', 'bluehook deliveries list --direction in --invalid --since 1h', 'bluehook deliveries list --json --limit 5'))
+    .action(lazy('deliveries', 'list'));
+  deliveries
+    .command('show')
+    .argument('<id>', 'delivery id or unique prefix')
+    .description('headers, pretty body, verdict and answer of one delivery')
+    .addHelpText('after', examples('bluehook deliveries show d1a2b3', 'bluehook deliveries show d1a2b3 --json'))
+    .action(lazy('deliveries', 'show'));
+  deliveries
+    .command('export')
+    .argument('<id>', 'delivery id or unique prefix')
+    .description('export one delivery as JSON, a curl command, a HAR 1.2 entry, or a fixture (the exact body)')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'curl', 'har', 'fixture']).default('json'))
+    .option('--to <url>', 'target URL for curl/HAR (received deliveries have none)')
+    .option('-o, --out <file>', 'write to a file')
+    .addHelpText('after', examples('bluehook deliveries export d1a2b3 --format curl | sh', 'bluehook deliveries export d1a2b3 --format har -o delivery.har', 'bluehook deliveries export d1a2b3 --format fixture -o test/fixtures/todo.json'))
+    .action(lazy('deliveries', 'exportOne'));
+  deliveries
+    .command('rm')
+    .argument('<id...>', 'delivery ids or unique prefixes')
+    .description('remove recorded deliveries')
+    .addHelpText('after', examples('bluehook deliveries rm d1a2b3 d4e5f6'))
+    .action(lazy('deliveries', 'rm'));
+  deliveries
+    .command('clear')
+    .description('remove all recorded deliveries, or those older than --before')
+    .option('--before <duration>', 'only older than this (7d)')
+    .option('-y, --yes', 'do not ask (required without a terminal)')
+    .addHelpText('after', examples('bluehook deliveries clear --before 7d --yes', 'bluehook deliveries clear'))
+    .action(lazy('deliveries', 'clear'));
+
+  secretFlags(
+    program
+      .command('replay')
+      .argument('[ids...]', 'recorded delivery ids or unique prefixes')
+      .description('re-send recorded deliveries, verbatim or re-signed')
+      .option('--last <n>', 'the last n recorded deliveries', intOption('--last', 1))
+      .option('--event <event>', 'recorded deliveries of this event (with --last or alone)')
+      .option('--since <duration>', 'only those newer than this (1h)')
+      .option('--to <url>', 'send here (required for received deliveries; default: where it was sent)')
+      .option('--verbatim', 'original bytes and signature headers, unchanged (the default)')
+      .option('--resign', 'sign again with --secret or the stored webhook secret'),
+  )
+    .addOption(new Option('--scheme <scheme>', 'signature scheme for --resign').choices(['blue', 'standard-webhooks', 'github']))
+    .option('--concurrency <n>', 'deliveries in flight at once', intOption('--concurrency', 1, 10_000))
+    .option('--dry-run', 'print what would be sent, as curl commands')
+    .option('--expect-status <list>', 'statuses that count as success', '2xx')
+    .option('--timeout <duration>', 'per-attempt timeout (default 7s)')
+    .option('--retries <n>', 'retries after the first attempt (default 4)', intOption('--retries', 0, 100))
+    .option('--backoff <duration>', 'first retry delay, doubling', '1s')
+    .option('--no-retry', 'one attempt only')
+    .option('--no-record', 'do not append to the delivery log')
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook replay d1a2b3',
+        'bluehook replay --last 10 --to http://127.0.0.1:3000/webhooks/blue',
+        'bluehook replay --event TODO_CREATED --since 1h --resign --secret new-secret',
+        'bluehook replay d1a2b3 --dry-run',
+      ),
+    )
+    .action(lazy('replay'));
+
   program
     .command('config')
     .description('print the resolved configuration and where each value came from')

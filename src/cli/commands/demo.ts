@@ -1,26 +1,85 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EVENTS } from '../../blue/catalogue.js';
-import { buildPayload, serializeBody } from '../../blue/payload.js';
-import { diagnose } from '../../signing/diagnose.js';
+import { deliver, sampleBody, signRequest, webhookRowInput, type Signer } from '../../delivery/deliver.js';
+import { parseExpectStatus } from '../../delivery/expect.js';
+import { HttpClient } from '../../delivery/http.js';
+import { replayRequest } from '../../delivery/replay.js';
+import { BLUE_RETRY_POLICY } from '../../delivery/retry.js';
+import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
+import { makeVerifier } from '../../receiver/verifier.js';
 import { blueScheme } from '../../signing/schemes.js';
+import { DeliveryLog } from '../../store/delivery-log.js';
+import { LocalWebhookStore, generateSecret } from '../../store/local-store.js';
 import { colors } from '../colors.js';
 import { maskSecret, writeOut, type GlobalOptions } from '../output.js';
 
-/** Generate, sign and verify every event; show a re-serialised copy rejected with its diagnosis. */
-export function run(opts: GlobalOptions): number {
+/**
+ * The round trip on the embedded defaults, in a temporary store: a webhook with a fresh secret,
+ * a listener on a free port, one signed delivery of every event, a replay, and a forgery.
+ */
+export async function run(opts: GlobalOptions): Promise<number> {
   const c = colors(opts);
-  const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-  writeOut(`secret ${maskSecret(secret)} (fresh for this demo)`);
-  let verified = 0;
-  for (const e of EVENTS) {
-    const body = Buffer.from(serializeBody(buildPayload(e.name)));
-    const headers = blueScheme.sign(body, secret);
-    if (diagnose(body, secret, headers).valid) verified++;
+  const dir = mkdtempSync(join(tmpdir(), 'bluehook-demo-'));
+  const log = new DeliveryLog(dir);
+  const client = new HttpClient(4);
+  const received: ReceivedDelivery[] = [];
+  let receiver: Awaited<ReturnType<typeof startCatchServer>> | undefined;
+  try {
+    const secret = generateSecret();
+    const store = new LocalWebhookStore(dir);
+    receiver = await startCatchServer({
+      host: '127.0.0.1',
+      port: 0,
+      path: '/webhooks/blue',
+      maxBodyBytes: 1 << 20,
+      verify: makeVerifier([{ secret, label: 'demo' }], 'blue'),
+      log,
+      onDelivery: (d) => received.push(d),
+    });
+    const webhook = await store.create({ name: 'demo', url: receiver.url, secret });
+    writeOut(`${c.bold('1.')} webhook ${c.cyan(webhook.id)} → ${receiver.url}, secret ${maskSecret(secret)} (temporary store ${dir})`);
+
+    const signer: Signer = { scheme: blueScheme, secret, userAgent: 'bluehook-demo' };
+    const options = { client, policy: { ...BLUE_RETRY_POLICY, attempts: 1 }, timeoutMs: 7000, expect: parseExpectStatus('2xx') };
+    const url = new URL(receiver.url);
+    for (const e of EVENTS) {
+      const body = sampleBody(e.name, { webhook: webhookRowInput(webhook) });
+      const outcome = await deliver(signRequest(url, body, e.name, webhook.id, signer), options);
+      await log.append(outcome.record);
+    }
+    const verified = received.filter((d) => d.verdict.valid && d.status === 200).length;
+    const mark = (ok: boolean) => (ok ? c.green('✔') : c.red('✘'));
+    writeOut(`${c.bold('2.')} ${mark(verified === EVENTS.length)} sent ${EVENTS.length} signed deliveries (every event + the health check); ${verified} verified and recorded by the listener`);
+
+    const original = received.find((d) => d.event === 'TODO_CREATED')!.record;
+    const replayed = await deliver(replayRequest(original, url), { ...options, replayOf: original.id });
+    const replayOk = replayed.final.status === 200 && received.at(-1)!.verdict.valid;
+    writeOut(`${c.bold('3.')} ${mark(replayOk)} replayed ${original.id} verbatim: answered ${replayed.final.status}, still valid (Blue's scheme has no timestamp, so replays verify)`);
+
+    const pretty = Buffer.from(JSON.stringify(JSON.parse(sampleBody('TODO_CREATED', {}).toString()), null, 2));
+    const compactSig = blueScheme.sign(Buffer.from(JSON.stringify(JSON.parse(pretty.toString()))), secret);
+    const forged = await deliver({ url, event: 'TODO_CREATED', webhookId: null, body: pretty, headers: { 'content-type': 'application/json', ...compactSig } }, { ...options, expect: parseExpectStatus('401') });
+    const forgedVerdict = received.at(-1)!.verdict;
+    writeOut(`${c.bold('4.')} ${mark(forged.final.status === 401)} a re-serialised (pretty-printed) delivery was rejected with ${forged.final.status}: ${forgedVerdict.message}`);
+
+    const other = sampleBody('TODO_DELETED', {});
+    const wrong = blueScheme.sign(other, `whsec_${randomBytes(16).toString('base64')}`);
+    const wrongOutcome = await deliver({ url, event: 'TODO_DELETED', webhookId: null, body: other, headers: { 'content-type': 'application/json', ...wrong } }, { ...options, expect: parseExpectStatus('401') });
+    writeOut(`${c.bold('5.')} ${mark(wrongOutcome.final.status === 401)} a delivery signed with another secret was rejected with ${wrongOutcome.final.status}: ${received.at(-1)!.verdict.message}`);
+
+    await log.drain();
+    let recorded = 0;
+    for await (const r of log.records()) if (r.direction === 'in') recorded++;
+    const ok = verified === EVENTS.length && replayOk && forged.final.status === 401 && wrongOutcome.final.status === 401 && recorded === received.length;
+    writeOut(`${c.bold('summary')} ${mark(ok)} ${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`);
+    return ok ? 0 : 1;
+  } finally {
+    await receiver?.close();
+    log.close();
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  writeOut(`${c.green('✔')} ${verified}/${EVENTS.length} events generated, signed and verified`);
-  const body = serializeBody(buildPayload('TODO_CREATED'));
-  const headers = blueScheme.sign(body, secret);
-  const forged = diagnose(Buffer.from(JSON.stringify(JSON.parse(body), null, 2)), secret, headers);
-  writeOut(`${c.red('✘')} a pretty-printed copy of TODO_CREATED is rejected: ${forged.message}`);
-  return verified === EVENTS.length && !forged.valid ? 0 : 1;
 }

@@ -1,0 +1,160 @@
+import { ExitCode, networkError, usageError } from '../../errors.js';
+import { resolveEvent } from '../../blue/catalogue.js';
+import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
+import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
+import { DeliveryLog } from '../../store/delivery-log.js';
+import { colors } from '../colors.js';
+import { openStore } from '../context.js';
+import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
+import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { ms, statusText } from '../render-delivery.js';
+
+interface ListenFlags extends GlobalOptions, SecretOptions {
+  port?: number;
+  host: string;
+  path: string;
+  webhook?: string;
+  scheme?: string;
+  maxBody: string;
+  acceptInvalid?: boolean;
+  respondStatus?: number;
+  respondDelay?: string;
+  failRate?: string;
+  forwardTo?: string;
+  forwardTimeout: string;
+  expect?: number;
+  expectEvent?: string;
+  timeout?: string;
+  once?: boolean;
+  verbose?: boolean;
+  record: boolean;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+)(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
+  if (!m) throw usageError(`--max-body must be a size such as 1mb or 512kb, got "${text}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  return Number(m[1]) * (unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1);
+}
+
+export async function run(opts: ListenFlags): Promise<number> {
+  if (!opts.path.startsWith('/')) throw usageError(`--path must start with /, got "${opts.path}"`);
+  const failRate = opts.failRate !== undefined ? Number(opts.failRate) : undefined;
+  if (failRate !== undefined && !(failRate >= 0 && failRate <= 1)) throw usageError(`--fail-rate must be between 0 and 1, got "${opts.failRate}"`);
+  const expectEvent = opts.expectEvent ? resolveEvent(opts.expectEvent).name : undefined;
+  const expect = opts.once ? 1 : opts.expect;
+  if (expectEvent && expect === undefined) throw usageError('--expect-event needs --expect N (or --once)');
+  const forwardTo = opts.forwardTo ? new URL(opts.forwardTo) : undefined;
+
+  const { store, config } = await openStore(opts);
+  const candidates: Candidate[] = [];
+  const given = readSecret(opts, { required: false });
+  if (given) candidates.push({ secret: given });
+  else if (opts.webhook) {
+    const w = await store.get(opts.webhook);
+    if (!w.secret) throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
+    candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
+  } else {
+    for (const w of await store.list()) if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
+    if (!candidates.length) throw usageError('nothing to verify with: pass --secret or --webhook, or create a webhook first');
+  }
+
+  const c = colors(opts);
+  const log = opts.record === false ? undefined : new DeliveryLog(config.values.storeDir);
+  let matched = 0;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((r) => (finish = r));
+
+  const onDelivery = (d: ReceivedDelivery) => {
+    if (opts.json) {
+      writeJsonLine({
+        type: 'delivery',
+        id: d.record.id,
+        time: d.record.time,
+        event: d.event,
+        valid: d.verdict.valid,
+        cause: d.verdict.cause,
+        message: d.verdict.message,
+        webhookId: d.verdict.webhookId ?? null,
+        bytes: d.bytes,
+        status: d.status,
+        durationMs: Math.round(d.durationMs * 100) / 100,
+        forwarded: d.forwarded ?? null,
+      });
+    } else {
+      const time = d.record.time.slice(11, 19);
+      const verdict = d.verdict.valid ? c.green(`✔ valid${d.verdict.label ? ` (${d.verdict.label})` : ''}`) : c.red(`✘ invalid: ${d.verdict.message}`);
+      const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
+      writeOut(`${c.dim(time)}  ${(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
+      if (opts.verbose) {
+        for (const [k, v] of Object.entries(d.record.headers)) writeOut(c.dim(`    ${k}: ${v}`));
+        let pretty = d.body.toString('utf8');
+        try {
+          pretty = JSON.stringify(JSON.parse(pretty), null, 2);
+        } catch {
+          // not JSON: shown as received
+        }
+        writeOut(pretty.replace(/^/gm, '    '));
+      }
+    }
+    if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {
+      matched++;
+      if (matched >= expect) finish(ExitCode.ok);
+    }
+  };
+
+  let receiver;
+  try {
+    receiver = await startCatchServer({
+      host: opts.host,
+      port: config.values.port,
+      path: opts.path,
+      maxBodyBytes: parseSize(opts.maxBody),
+      verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
+      acceptInvalid: opts.acceptInvalid,
+      respondStatus: opts.respondStatus,
+      respondDelayMs: opts.respondDelay ? parseDuration(opts.respondDelay, '--respond-delay') : undefined,
+      failRate,
+      forward: forwardTo ? await (await import('../../receiver/forward.js')).makeForwarder(forwardTo, parseDuration(opts.forwardTimeout, '--forward-timeout')) : undefined,
+      log,
+      onDelivery,
+      onRejected: (r) => {
+        if (opts.json) writeJsonLine({ type: 'rejected', ...r });
+        else writeErr(c.dim(`${r.method} ${r.path} → ${r.status} (${r.reason})`));
+      },
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw networkError(`port ${config.values.port} on ${opts.host} is in use`, 'pick another with --port, or --port 0 for a free one');
+    if (code === 'EACCES') throw networkError(`not allowed to listen on port ${config.values.port}`, 'use a port above 1023');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw networkError(`cannot listen on host ${opts.host}`);
+    throw error;
+  }
+
+  if (opts.host === '0.0.0.0' || opts.host === '::') writeErr(c.yellow(`warning: listening on ${opts.host} accepts deliveries from other machines on your network`));
+  if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url });
+  else {
+    writeOut(`listening on ${receiver.url}`);
+    writeErr(c.dim(`verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${log ? `; recording to ${log.file}` : ''}; Ctrl-C to stop`));
+  }
+
+  const onSignal = () => finish(ExitCode.interrupted);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer =
+    expect !== undefined
+      ? setTimeout(() => finish(ExitCode.checkFailed), parseDuration(opts.timeout ?? '30s', '--timeout'))
+      : undefined;
+  const code = await finished;
+  if (timer) clearTimeout(timer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await receiver.close();
+  log?.close();
+  if (code === ExitCode.checkFailed) {
+    const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
+    if (opts.json) writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });
+    writeErr(`bluehook: ${msg}`);
+  } else if (code === ExitCode.ok && opts.json) writeJsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+  return code;
+}

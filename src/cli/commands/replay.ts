@@ -1,0 +1,132 @@
+import { resolveEvent } from '../../blue/catalogue.js';
+import { deliver, type OutgoingRequest } from '../../delivery/deliver.js';
+import { parseExpectStatus } from '../../delivery/expect.js';
+import { HttpClient } from '../../delivery/http.js';
+import { runLoad } from '../../delivery/load.js';
+import { replayRequest } from '../../delivery/replay.js';
+import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
+import { LoadStats } from '../../delivery/stats.js';
+import { ExitCode, usageError } from '../../errors.js';
+import { getScheme } from '../../signing/schemes.js';
+import { DeliveryLog, encodeBody, type DeliveryRecord } from '../../store/delivery-log.js';
+import { toCurl } from '../../store/export.js';
+import { validateUrl } from '../../store/types.js';
+import { colors } from '../colors.js';
+import { openStore } from '../context.js';
+import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
+import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { statusText, summaryText } from '../render-delivery.js';
+
+interface ReplayFlags extends GlobalOptions, SecretOptions {
+  last?: number;
+  event?: string;
+  since?: string;
+  to?: string;
+  verbatim?: boolean;
+  resign?: boolean;
+  scheme?: string;
+  concurrency?: number;
+  dryRun?: boolean;
+  expectStatus: string;
+  timeout?: string;
+  retries?: number;
+  backoff?: string;
+  retry: boolean;
+  record: boolean;
+}
+
+/** Picks the recorded deliveries to replay: by id, or the last N (optionally of an event / since). */
+async function select(log: DeliveryLog, ids: string[], opts: ReplayFlags): Promise<DeliveryRecord[]> {
+  if (ids.length) return log.find(ids);
+  const event = opts.event ? resolveEvent(opts.event).name : undefined;
+  const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
+  const picked: DeliveryRecord[] = [];
+  for await (const r of log.records()) {
+    if (event && r.event !== event) continue;
+    if (since !== undefined && Date.parse(r.time) < since) continue;
+    picked.push(r);
+    if (opts.last !== undefined && picked.length > opts.last) picked.shift();
+  }
+  return picked;
+}
+
+export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
+  if (!ids.length && opts.last === undefined && !opts.event) throw usageError('say what to replay: delivery ids, --last N, or --event E');
+  if (ids.length && (opts.last !== undefined || opts.event)) throw usageError('give delivery ids or --last/--event, not both');
+  if (opts.verbatim && opts.resign) throw usageError('--verbatim and --resign cannot be combined');
+  if (opts.to) validateUrl(opts.to);
+  const expect = parseExpectStatus(opts.expectStatus);
+  const { store, config } = await openStore(opts);
+  const log = new DeliveryLog(config.values.storeDir);
+  const records = await select(log, ids, opts);
+  if (!records.length) throw usageError('no recorded deliveries match', 'see `bluehook deliveries list`');
+
+  // Resolve each request up front, so a missing target or secret fails before anything is sent.
+  const given = readSecret(opts, { required: false });
+  const scheme = getScheme(opts.scheme ?? config.values.scheme);
+  const secrets = new Map<string, string>();
+  const requests: OutgoingRequest[] = [];
+  for (const r of records) {
+    const to = opts.to ?? (r.direction === 'out' ? r.url : undefined);
+    if (!to) throw usageError(`delivery ${r.id} was received, not sent: pass --to URL`);
+    let signer;
+    if (opts.resign) {
+      const webhookId = r.webhookId ?? r.verdict?.webhookId ?? undefined;
+      let secret = given;
+      if (!secret && webhookId) {
+        if (!secrets.has(webhookId)) secrets.set(webhookId, (await store.get(webhookId)).secret ?? '');
+        secret = secrets.get(webhookId) || undefined;
+      }
+      if (!secret) throw usageError(`--resign needs a secret for delivery ${r.id}: pass --secret`);
+      signer = { scheme, secret };
+    }
+    requests.push(replayRequest(r, new URL(to), signer));
+  }
+
+  const c = colors(opts);
+  if (opts.dryRun) {
+    for (const req of requests) {
+      const asRecord = { method: 'POST', url: req.url.href, headers: req.headers, direction: 'out', ...encodeBody(req.body) } as DeliveryRecord;
+      writeOut(toCurl(asRecord));
+    }
+    return ExitCode.ok;
+  }
+
+  const retries = opts.retry === false ? 0 : (opts.retries ?? config.values.retries);
+  const policy: RetryPolicy = { ...BLUE_RETRY_POLICY, attempts: retries + 1, backoffMs: opts.backoff ? parseDuration(opts.backoff, '--backoff') : BLUE_RETRY_POLICY.backoffMs };
+  const concurrency = opts.concurrency ?? 1;
+  const client = new HttpClient(concurrency);
+  const record = opts.record === false ? undefined : log;
+  const stats = new LoadStats();
+  let unreachable = 0;
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    await runLoad({ count: requests.length, concurrency, signal: abort.signal }, async (i) => {
+      const req = requests[i]!;
+      const outcome = await deliver(req, { client, policy, timeoutMs: config.values.timeout, expect, signal: abort.signal, replayOf: records[i]!.id });
+      stats.record(outcome.final, outcome.expected);
+      if (outcome.unreachable) unreachable++;
+      const pending = record?.append(outcome.record);
+      if (opts.json) {
+        writeJsonLine({ type: 'delivery', id: outcome.record.id, replayOf: records[i]!.id, event: req.event, url: req.url.href, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
+      } else if (requests.length <= 100) {
+        const result = outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c);
+        writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${records[i]!.id} ${(req.event ?? '-').padEnd(28)} → ${req.url.href}  ${result}`);
+      }
+      await pending;
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    await record?.drain();
+    record?.close();
+    await client.close();
+  }
+  const summary = stats.summary();
+  if (opts.json) writeJsonLine(summary);
+  else if (requests.length > 1) writeErr(summaryText(summary, c));
+  if (abort.signal.aborted) return ExitCode.interrupted;
+  if (summary.expected === summary.sent) return ExitCode.ok;
+  return unreachable === summary.sent ? ExitCode.network : ExitCode.checkFailed;
+}

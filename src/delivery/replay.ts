@@ -1,0 +1,19 @@
+/** Turning a recorded delivery back into a request: verbatim, or signed again. */
+import { SCHEME_NAMES, getScheme } from '../signing/schemes.js';
+import { decodeBody, type DeliveryRecord } from '../store/delivery-log.js';
+import type { OutgoingRequest, Signer } from './deliver.js';
+
+const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+const SIGNATURE_HEADERS = new Set(SCHEME_NAMES.flatMap((n) => getScheme(n).headerNames));
+
+export function replayRequest(record: DeliveryRecord, target: URL, resign?: Signer): OutgoingRequest {
+  const body = decodeBody(record);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.headers)) {
+    if (HOP_BY_HOP.has(k)) continue;
+    if (resign && SIGNATURE_HEADERS.has(k)) continue;
+    headers[k] = v;
+  }
+  if (resign) Object.assign(headers, resign.scheme.sign(body, resign.secret), resign.extraHeaders);
+  return { url: target, event: record.event, webhookId: record.webhookId ?? record.verdict?.webhookId ?? null, body, headers };
+}

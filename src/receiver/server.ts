@@ -1,0 +1,194 @@
+/**
+ * The catch server: reads each delivery's raw bytes, verifies the signature, records it in the
+ * delivery log BEFORE answering (so nothing acknowledged can be lost), optionally forwards it to
+ * a local app, and answers the way it was told to. It knows nothing about terminals.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeBody, newDeliveryId, type DeliveryLog, type DeliveryRecord } from '../store/delivery-log.js';
+import type { Verdict, Verifier } from './verifier.js';
+
+export interface ReceiverOptions {
+  host: string;
+  port: number;
+  /** Only this path receives deliveries; others get 404. */
+  path: string;
+  maxBodyBytes: number;
+  verify: Verifier;
+  /** Answer 2xx even to an invalid signature. */
+  acceptInvalid?: boolean;
+  /** Misbehaviour on purpose, to see what Blue does. */
+  respondStatus?: number;
+  respondDelayMs?: number;
+  failRate?: number;
+  forward?: (record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>;
+  log?: DeliveryLog;
+  /** Called after a delivery has been recorded and answered. */
+  onDelivery?: (delivery: ReceivedDelivery) => void;
+  /** Called for requests that are not deliveries (wrong path or method, too large). */
+  onRejected?: (info: { method: string; path: string; status: number; reason: string }) => void;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface ForwardResult {
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+export interface ReceivedDelivery {
+  record: DeliveryRecord;
+  verdict: Verdict;
+  event: string | null;
+  bytes: number;
+  status: number;
+  durationMs: number;
+  forwarded?: ForwardResult;
+  body: Buffer;
+}
+
+export interface RunningReceiver {
+  url: string;
+  server: Server;
+  /** Stops accepting, lets requests in flight finish, flushes the log. */
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return resolve('too-large');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (v: Buffer | 'too-large' | 'aborted') => {
+      if (!settled) {
+        settled = true;
+        resolve(v);
+      }
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        settle('too-large');
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => settle(Buffer.concat(chunks, size)));
+    req.on('aborted', () => settle('aborted'));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle(chunks.length && req.complete ? Buffer.concat(chunks) : 'aborted'));
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function eventOf(body: Buffer): { json: boolean; event: string | null } {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    const event = parsed && typeof parsed === 'object' && typeof (parsed as { event?: unknown }).event === 'string' ? (parsed as { event: string }).event : null;
+    return { json: true, event };
+  } catch {
+    return { json: false, event: null };
+  }
+}
+
+export async function startCatchServer(options: ReceiverOptions): Promise<RunningReceiver> {
+  const inFlight = new Set<Promise<void>>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${reason}\n`);
+      options.onRejected?.({ method: req.method ?? '?', path, status, reason });
+    };
+    if (path !== options.path) return reject(404, `not found: deliveries go to ${options.path}`);
+    if (req.method !== 'POST') return reject(405, 'method not allowed: deliveries are POSTed', { allow: 'POST' });
+    const body = await readBody(req, options.maxBodyBytes);
+    if (body === 'aborted') return; // the client went away mid-body: nothing was delivered
+    if (body === 'too-large') {
+      reject(413, `payload too large: the limit is ${options.maxBodyBytes} bytes`, { connection: 'close' });
+      return;
+    }
+    const headers = flatHeaders(req);
+    const verdict = options.verify(body, headers);
+    const { json, event } = eventOf(body);
+
+    let status: number;
+    let forwarded: ForwardResult | undefined;
+    const record: DeliveryRecord = {
+      id: newDeliveryId(),
+      direction: 'in',
+      time: new Date().toISOString(),
+      event,
+      webhookId: verdict.webhookId ?? null,
+      url: req.url ?? '/',
+      method: 'POST',
+      headers,
+      ...encodeBody(body),
+      remoteAddress: req.socket.remoteAddress,
+      verdict: { valid: verdict.valid, cause: verdict.cause, message: verdict.message, webhookId: verdict.webhookId ?? null },
+    };
+    if (!verdict.valid && !options.acceptInvalid) status = 401;
+    else if (!json) status = 400;
+    else {
+      status = 200;
+      if (options.forward && verdict.valid) {
+        forwarded = await options.forward(record, body);
+        status = forwarded.status ?? 502;
+      }
+      if (options.respondStatus !== undefined) status = options.respondStatus;
+      if (options.failRate && Math.random() < options.failRate) status = 500;
+    }
+    record.answer = { status };
+    if (options.respondDelayMs) await sleep(options.respondDelayMs);
+    // Durable before acknowledged: the answer goes out only once the record is written.
+    if (options.log) await options.log.append(record);
+    const reason = status < 300 ? 'ok' : status === 401 ? `invalid signature: ${verdict.message}` : status === 400 ? 'body is not JSON' : 'error';
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
+    options.onDelivery?.({ record, verdict, event, bytes: body.length, status, durationMs: performance.now() - started, forwarded, body });
+  };
+
+  const server = createServer((req, res) => {
+    const p = handle(req, res).catch((error: Error) => {
+      // A write failure must never be acknowledged: answer 500 so the sender retries.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`not recorded: ${error.message}\n`);
+    });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  });
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 200;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  return {
+    url: `http://${host}:${port}${options.path}`,
+    server,
+    async close() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.allSettled([...inFlight]);
+      server.closeAllConnections();
+      await closed;
+      await options.log?.drain();
+    },
+  };
+}

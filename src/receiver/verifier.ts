@@ -1,0 +1,41 @@
+/**
+ * Verifies a received delivery against one secret or every known webhook's secret, names the
+ * webhook that matched, and otherwise explains the most telling failure.
+ */
+import { diagnose, type Diagnosis } from '../signing/diagnose.js';
+import { getScheme, type HeaderMap } from '../signing/schemes.js';
+
+export interface Candidate {
+  secret: string;
+  webhookId?: string;
+  label?: string;
+}
+
+export interface Verdict extends Diagnosis {
+  webhookId?: string | null;
+  label?: string | null;
+}
+
+export type Verifier = (body: Buffer, headers: HeaderMap) => Verdict;
+
+export function makeVerifier(candidates: readonly Candidate[], schemeName: string): Verifier {
+  const scheme = getScheme(schemeName);
+  return (body, headers) => {
+    for (const c of candidates) {
+      if (scheme.verify(body, c.secret, headers).valid) {
+        return { valid: true, cause: 'valid', message: `valid ${scheme.name} signature`, webhookId: c.webhookId ?? null, label: c.label ?? null };
+      }
+    }
+    // No secret matched: explain, preferring a specific cause over "wrong secret".
+    let best: Verdict | undefined;
+    for (const c of candidates) {
+      const d = diagnose(body, c.secret, headers, scheme.name);
+      if (!best || (best.cause === 'wrong-secret' && d.cause !== 'wrong-secret')) best = { ...d, webhookId: c.webhookId ?? null, label: c.label ?? null };
+      if (best.cause !== 'wrong-secret') break;
+    }
+    if (best && best.cause === 'wrong-secret') {
+      return { ...best, webhookId: null, label: null, message: candidates.length > 1 ? `the signature matches none of the ${candidates.length} known webhook secrets (wrong secret, or the body was changed)` : best.message };
+    }
+    return best ?? { valid: false, cause: 'wrong-secret', message: 'no secret to verify against', webhookId: null, label: null };
+  };
+}
