@@ -147,9 +147,20 @@ export function runInPty(args: string[], steps: PtyStep[], env: Record<string, s
   });
 }
 
+export interface ReadyProcess {
+  child: ChildProcess;
+  url: string;
+  lines: () => Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
 /** Starts `bluehook listen ... --json` and resolves once its ready line has arrived. */
-export async function startListen(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; lines: () => Array<Record<string, unknown>>; exited: Promise<number | null>; stderr: () => string }> {
-  const child = spawnCli(['listen', '--port', '0', '--json', ...args], { env });
+export const startListen = (args: string[], env: Record<string, string> = {}) => startReady(['listen', '--port', '0', ...args], env);
+
+/** Starts a long-running `bluehook ... --json` command and waits for its {"type":"ready"} line. */
+export async function startReady(args: string[], env: Record<string, string> = {}): Promise<ReadyProcess> {
+  const child = spawnCli([...args, '--json'], { env });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -158,7 +169,7 @@ export async function startListen(args: string[], env: Record<string, string> = 
     const timer = setTimeout(() => reject(new Error(`listen did not start: ${err}`)), 15_000);
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /\{"type":"ready","url":"([^"]+)"\}/.exec(out);
+      const m = /\{"type":"ready","url":"([^"]+)"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolvePromise(m[1]!);

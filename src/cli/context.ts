@@ -1,6 +1,5 @@
 /** What store-backed commands share: the resolved config and the chosen webhook store. */
 import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../config/config.js';
-import { usageError } from '../errors.js';
 import { LocalWebhookStore } from '../store/local-store.js';
 import type { WebhookStore } from '../store/types.js';
 
@@ -8,11 +7,26 @@ export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
   return loadConfig(opts);
 }
 
+/** The remote store, talking to Blue's GraphQL API with credentials from the environment. */
+export async function openBlueStore(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): Promise<WebhookStore> {
+  const { BlueWebhookStore } = await import('../store/blue-store.js');
+  const { SecretFile } = await import('../store/secret-file.js');
+  const v = config.values;
+  return new BlueWebhookStore(
+    v.apiUrl,
+    {
+      tokenId: env[v.tokenIdEnv],
+      tokenSecret: env[v.tokenSecretEnv],
+      companyId: env[v.companyIdEnv],
+      names: { tokenId: v.tokenIdEnv, tokenSecret: v.tokenSecretEnv, companyId: v.companyIdEnv },
+    },
+    new SecretFile(v.storeDir),
+  );
+}
+
 export async function openStore(opts: ConfigFlags): Promise<{ store: WebhookStore; config: ResolvedConfig; local: LocalWebhookStore }> {
   const config = await loadConfig(opts);
   const local = new LocalWebhookStore(config.values.storeDir);
-  if (config.values.store === 'blue') {
-    throw usageError('the Blue store (--store blue) is not available in this version yet; use the local store (the default)');
-  }
-  return { store: local, config, local };
+  const store = config.values.store === 'blue' ? await openBlueStore(config) : local;
+  return { store, config, local };
 }

@@ -60,6 +60,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'use this config file instead of searching for one')
     .option('--store-dir <dir>', 'local store directory (default: BLUEHOOK_HOME, config storeDir, platform data dir)')
     .addOption(new Option('--store <store>', 'where webhook configs live (default: config store, then local)').choices(['local', 'blue']))
+    .option('--api-url <url>', "Blue's GraphQL endpoint for --store blue (or BLUE_API_URL)")
     .showSuggestionAfterError()
     // Commander's own usage errors become one "bluehook: ..." line, like ours.
     .configureOutput({
@@ -367,6 +368,51 @@ export function buildProgram(): Command {
       ),
     )
     .action(lazy('replay'));
+
+  program
+    .command('pull')
+    .description("copy Blue's webhooks into the local store (secrets kept for those bluehook created)")
+    .addHelpText('after', examples('bluehook pull', 'bluehook pull --api-url http://127.0.0.1:4010/graphql --json'))
+    .action(lazy('sync', 'pull'));
+
+  program
+    .command('push')
+    .description("create or update Blue's webhooks from the local store's; prints the plan first")
+    .option('--dry-run', 'print the plan (create / update / unchanged) and change nothing')
+    .addHelpText('after', examples('bluehook push --dry-run', 'bluehook push', 'bluehook push --dry-run --json'))
+    .action(lazy('sync', 'push'));
+
+  const emulator = program
+    .command('emulator')
+    .description("a local stand-in for Blue's webhook API (GraphQL) and delivery worker")
+    .option('--port <port>', 'port (0 for a free one)', intOption('--port', 0, 65535), 4010)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'where state persists (default: <store dir>/emulator)')
+    .option('--ephemeral', 'keep state in memory only')
+    .option('--token <id:secret>', 'an API token; each is one user (repeatable; default test-id:test-secret)', collect)
+    .option('--allow-private-urls', 'accept loopback and private URLs (Blue refuses them; local testing needs them)')
+    .option('--delay <duration>', "queue delay before the first delivery attempt (Blue: 5s)", '5s')
+    .option('--backoff <duration>', 'first retry delay, doubling (undocumented by Blue)', '1s')
+    .option('--attempt-timeout <duration>', 'per-attempt timeout (Blue: 7s)', '7s')
+    .option('--max-webhooks <n>', 'plan cap: enabled webhooks per organisation, checked at creation', intOption('--max-webhooks', 0), 50)
+    .addHelpText(
+      'after',
+      `\nEndpoints: POST /graphql (Blue's API, X-Bloo-* or blue-* auth headers), POST /emulator/trigger {"event","projectId","set"}, GET /emulator/webhooks.` +
+        examples(
+          'bluehook emulator --ephemeral --allow-private-urls --delay 1s',
+          'BLUE_TOKEN_ID=test-id BLUE_TOKEN_SECRET=test-secret BLUE_COMPANY_ID=acme bluehook --store blue --api-url http://127.0.0.1:4010/graphql create --url http://127.0.0.1:4000/ --all-events',
+          'bluehook emulator trigger TODO_CREATED --api-url http://127.0.0.1:4010/graphql',
+        ),
+    )
+    .action(lazy('emulator'));
+  emulator
+    .command('trigger')
+    .argument('<event>', 'the event to deliver')
+    .description('make a running emulator deliver an event to every matching webhook')
+    .option('--project <id>', 'the project the event happens in (matched against projectIds)')
+    .option('--set <path=value>', 'override a payload field (repeatable)', collect)
+    .addHelpText('after', examples('bluehook emulator trigger TODO_CREATED', 'bluehook emulator trigger TAG_CREATED --project cproj… --api-url http://127.0.0.1:4010/graphql'))
+    .action(lazy('emulator', 'trigger'));
 
   program
     .command('config')

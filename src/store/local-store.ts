@@ -163,6 +163,26 @@ export class LocalWebhookStore implements WebhookStore {
     return this.update(id, { enabled: false, status: 'UNHEALTHY' });
   }
 
+  /** Inserts or replaces webhooks by id, keeping their ids and timestamps (for `pull`). */
+  async upsert(webhooks: readonly Webhook[]): Promise<{ added: number; updated: number }> {
+    return this.transact((data) => {
+      let added = 0;
+      let updated = 0;
+      for (const w of webhooks) {
+        const index = data.webhooks.findIndex((x) => x.id === w.id);
+        const copy = structuredClone({ ...w, createdById: w.createdById || data.userId });
+        if (index < 0) {
+          data.webhooks.push(copy);
+          added++;
+        } else {
+          data.webhooks[index] = { ...copy, secret: copy.secret ?? data.webhooks[index]!.secret };
+          updated++;
+        }
+      }
+      return { added, updated };
+    });
+  }
+
   async delete(id: string): Promise<void> {
     await this.transact((data) => {
       const index = data.webhooks.findIndex((w) => w.id === id);

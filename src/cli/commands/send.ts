@@ -10,6 +10,7 @@ import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
 import { LoadStats } from '../../delivery/stats.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { DeliveryLog } from '../../store/delivery-log.js';
+import type { WebhookStore } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
@@ -50,6 +51,7 @@ interface Session {
   payload: PayloadOptions;
   c: ReturnType<typeof colors>;
   signal: AbortSignal;
+  store: WebhookStore;
 }
 
 export async function run(eventArg: string | undefined, opts: SendFlags): Promise<number> {
@@ -90,6 +92,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
     payload,
     c: colors(opts),
     signal: abort.signal,
+    store: opened.store,
   };
   try {
     if (opts.delay) {
@@ -149,8 +152,8 @@ async function sendOne(s: Session, event: string, healthCheck: boolean): Promise
   await s.log?.append(outcome.record);
   const verdict = healthCheck ? afterHealthCheck(outcome) : afterDelivery(outcome, s.policy.attempts);
   if (verdict && opts.applyHealth && s.target.webhook) {
-    const store = (await openStore(opts)).store;
-    await store.update(s.target.webhook.id, { enabled: verdict.enabled, status: verdict.status });
+    if (verdict.enabled) await s.store.enable(s.target.webhook.id);
+    else await s.store.disable(s.target.webhook.id);
   }
   const code = healthCheck ? (outcome.final.ok ? ExitCode.ok : exitFor({ ...outcome, expected: false })) : exitFor(outcome);
   if (opts.json) {

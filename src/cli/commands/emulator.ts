@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { loadConfig } from '../../config/config.js';
+import { ExitCode, networkError, usageError } from '../../errors.js';
+import { colors } from '../colors.js';
+import { parseDuration } from '../inputs.js';
+import { writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+
+interface EmulatorFlags extends GlobalOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  ephemeral?: boolean;
+  token?: string[];
+  allowPrivateUrls?: boolean;
+  delay: string;
+  backoff: string;
+  attemptTimeout: string;
+  maxWebhooks: number;
+}
+
+function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const t of list) {
+    const colon = t.indexOf(':');
+    if (colon <= 0 || colon === t.length - 1) throw usageError(`--token must be ID:SECRET, got "${t}"`);
+    tokens.set(t.slice(0, colon), t.slice(colon + 1));
+  }
+  return tokens;
+}
+
+export async function run(opts: EmulatorFlags): Promise<number> {
+  if (opts.dataDir && opts.ephemeral) throw usageError('--data-dir and --ephemeral cannot be combined');
+  const tokens = parseTokens(opts.token);
+  const config = await loadConfig({ ...opts, port: undefined });
+  const dataDir = opts.ephemeral ? undefined : opts.dataDir ?? join(config.values.storeDir, 'emulator');
+  const c = colors(opts);
+  const { startEmulator } = await import('../../emulator/server.js');
+  let running;
+  try {
+    running = await startEmulator({
+      host: opts.host,
+      port: opts.port,
+      dataDir,
+      tokens,
+      allowPrivateUrls: Boolean(opts.allowPrivateUrls),
+      delayMs: parseDuration(opts.delay, '--delay'),
+      backoffMs: parseDuration(opts.backoff, '--backoff'),
+      attemptTimeoutMs: parseDuration(opts.attemptTimeout, '--attempt-timeout'),
+      attempts: 5,
+      maxWebhooks: opts.maxWebhooks,
+      onAttempt: (a) => {
+        if (opts.json) writeJsonLine({ type: 'attempt', ...a });
+        else writeErr(`${a.event} → ${a.webhookId} attempt ${a.attempt}: ${a.status ?? a.error}`);
+      },
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw networkError(`port ${opts.port} is in use`, 'pick another with --port, or --port 0');
+    throw error;
+  }
+  if (opts.json) writeJsonLine({ type: 'ready', url: running.graphqlUrl, tokens: [...tokens.keys()], dataDir: dataDir ?? null });
+  else {
+    writeOut(`Blue emulator on ${running.graphqlUrl}`);
+    writeErr(c.dim(`tokens: ${[...tokens.keys()].join(', ')}; state: ${dataDir ?? 'in memory'}; private URLs ${opts.allowPrivateUrls ? 'allowed' : 'refused (as Blue)'}; delay ${opts.delay}`));
+    writeErr(c.dim(`use it: BLUE_TOKEN_ID=${[...tokens.keys()][0]} BLUE_TOKEN_SECRET=… BLUE_COMPANY_ID=acme bluehook --store blue --api-url ${running.graphqlUrl} list`));
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.close();
+  return ExitCode.interrupted;
+}
+
+export async function trigger(event: string, opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string }): Promise<number> {
+  const config = await loadConfig(opts);
+  const endpoint = new URL('/emulator/trigger', config.values.apiUrl);
+  if (config.sources.apiUrl === 'default') throw usageError('which emulator? pass --api-url http://127.0.0.1:4010/graphql (or set BLUE_API_URL)');
+  const { request } = await import('undici');
+  let answer: { event?: string; queued?: string[]; errors?: Array<{ message: string }> };
+  try {
+    const res = await request(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event, projectId: opts.project, set: opts.set }), signal: AbortSignal.timeout(10_000) });
+    answer = (await res.body.json()) as typeof answer;
+  } catch (error) {
+    throw networkError(`cannot reach the emulator at ${endpoint.href}: ${(error as Error).message}`);
+  }
+  if (answer.errors?.length) throw usageError(`emulator: ${answer.errors[0]!.message}`);
+  if (opts.json) writeJson(answer);
+  else writeOut(`queued ${answer.event} for ${answer.queued!.length} webhook${answer.queued!.length === 1 ? '' : 's'}${answer.queued!.length ? `: ${answer.queued!.join(', ')}` : ' (none matches: enabled, event and project filters)'}`);
+  return ExitCode.ok;
+}
