@@ -72,7 +72,6 @@ test('bad input is one line with exit 2, and the stored data is unchanged', asyn
       [['update', 'a', '--url', 'nope'], /invalid URL/],
       [['show', 'zzz'], /no webhook matches "zzz"/],
       [['list', '--store', 'nowhere'], /Allowed choices are local, blue/],
-      [['list', '--store', 'blue'], /not available in this version yet/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args, { env });
