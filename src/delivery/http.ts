@@ -47,12 +47,15 @@ function flatHeaders(headers: Record<string, string | string[] | undefined>): Re
 export class HttpClient {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly connections = 8) {}
+  constructor(
+    private readonly connections = 8,
+    private readonly connectTimeoutMs = 7_000,
+  ) {}
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+      pool = new Pool(origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: this.connectTimeoutMs } });
       this.pools.set(origin, pool);
     }
     return pool;
@@ -66,7 +69,7 @@ export class HttpClient {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        // undici's own timers bound each phase; a per-request AbortSignal costs more than the send.
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENTS, HEALTH_CHECK, resolveEvent } from '../../blue/catalogue.js';
 import type { PayloadOptions } from '../../blue/payload.js';
+import { FreshPayloads } from '../../blue/payload-stream.js';
 import { deliver, sampleBody, signRequest, webhookRowInput, type DeliveryOutcome, type OutgoingRequest } from '../../delivery/deliver.js';
 import { parseExpectStatus, type StatusMatcher } from '../../delivery/expect.js';
 import { afterDelivery, afterHealthCheck } from '../../delivery/health.js';
@@ -114,7 +115,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   }
 }
 
-async function bodyFor(s: Session, event: string, index = 0): Promise<{ body: Buffer; event: string | null }> {
+async function bodyFor(s: Session, event: string): Promise<{ body: Buffer; event: string | null }> {
   if (s.opts.data !== undefined) {
     const body = await readBody(s.opts.data, '--data');
     let named: string | null = null;
@@ -125,8 +126,7 @@ async function bodyFor(s: Session, event: string, index = 0): Promise<{ body: Bu
     }
     return { body, event: named };
   }
-  const seed = s.payload.seed !== undefined && index > 0 ? `${s.payload.seed}:${index}` : s.payload.seed;
-  return { body: sampleBody(event, { ...s.payload, seed }), event };
+  return { body: sampleBody(event, s.payload), event };
 }
 
 function request(s: Session, body: Buffer, event: string | null): OutgoingRequest {
@@ -217,13 +217,14 @@ async function sendLoad(s: Session, event: string): Promise<number> {
     }
   }
   const fixed = opts.sameBody || opts.data !== undefined ? request(s, (await bodyFor(s, event)).body, event) : undefined;
+  const fresh = fixed ? undefined : new FreshPayloads(event, s.payload);
   const built = new Map<number, { req: OutgoingRequest; left: number }>();
   const requestFor = async (logical: number): Promise<OutgoingRequest> => {
     if (fixed) return fixed;
-    if (copies === 1) return request(s, (await bodyFor(s, event, logical)).body, event);
+    if (copies === 1) return request(s, fresh!.next(), event);
     let entry = built.get(logical);
     if (!entry) {
-      entry = { req: request(s, (await bodyFor(s, event, logical)).body, event), left: copies };
+      entry = { req: request(s, fresh!.next(), event), left: copies };
       built.set(logical, entry);
     }
     if (--entry.left === 0) built.delete(logical);

@@ -1,0 +1,313 @@
+/**
+ * bluehook's benchmark suite (npm run bench). Every figure is a ratio against a reference measured
+ * side by side in the same run, alternating the two over several rounds; the table reports the
+ * median and the spread (min..max). Load goes only to 127.0.0.1 and is bounded in count.
+ * `--smoke` runs every measurement once with tiny counts, to keep the suite working in npm test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPayload, serializeBody } from '../src/blue/payload.js';
+import { FreshPayloads } from '../src/blue/payload-stream.js';
+import { blueScheme } from '../src/signing/schemes.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const BIN = join(ROOT, 'bin', 'bluehook.js');
+const SMOKE = process.argv.includes('--smoke');
+const ROUNDS = SMOKE ? 1 : 5;
+const LOAD_ROUNDS = SMOKE ? 1 : 3;
+const N = {
+  send: SMOKE ? 300 : 20_000,
+  listen: SMOKE ? 300 : 20_000,
+  replay: SMOKE ? 200 : 10_000,
+  memSmall: SMOKE ? 200 : 10_000,
+  memLarge: SMOKE ? 400 : 40_000,
+  listSmall: SMOKE ? 500 : 25_000,
+  listLarge: SMOKE ? 1_000 : 100_000,
+};
+const MiB = 1024 * 1024;
+
+interface Row {
+  what: string;
+  measured: string;
+  reference: string;
+  ratio: number | null;
+  spread: string;
+  target: string;
+  met: boolean | null;
+  note?: string;
+}
+const rows: Row[] = [];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (n: number, d = 2) => n.toFixed(d);
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; ms: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) process.stderr.write(stderr); // only a failing run's diagnostics are worth showing
+      resolvePromise({ code, stdout, ms: performance.now() - started });
+    });
+  });
+}
+
+const bluehook = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [BIN, ...args], env);
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const match = await new Promise<RegExpExecArray>((res, rej) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) res(m);
+    });
+    child.on('close', () => rej(new Error(`process exited before it was ready: ${args.join(' ')}`)));
+  });
+  return { child, match };
+}
+
+const stop = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>
+  new Promise<void>((r) => {
+    if (child.exitCode !== null) return r();
+    child.once('close', () => r());
+    child.kill(signal);
+  });
+
+async function startBareReceiver() {
+  const { child, match } = await startProcess([join(ROOT, 'bench', 'receiver.cjs')], {}, /^(\d+)\n/);
+  return { child, url: `http://127.0.0.1:${match[1]}/` };
+}
+
+const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 'bench' })));
+const signature = createHmac('sha256', 's').update(body).digest('hex');
+
+async function autocannon(url: string, amount: number): Promise<{ rps: number; codes: Record<string, number> }> {
+  const { default: ac } = await import('autocannon');
+  const result = await ac({ url, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature }, connections: 50, amount });
+  const codes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats as Record<string, { count: number }>)) codes[code] = stat.count;
+  return { rps: result.requests.total / result.duration, codes };
+}
+
+function record(what: string, target: string, measured: number[], reference: number[], { higherIsBetter, limit, unit }: { higherIsBetter: boolean; limit: number; unit: string }, note?: string) {
+  const ratios = measured.map((m, i) => m / reference[i]!);
+  const ratio = median(ratios);
+  rows.push({
+    what,
+    measured: `${fmt(median(measured), unit === 'ms' ? 0 : 0)} ${unit}`,
+    reference: `${fmt(median(reference), 0)} ${unit}`,
+    ratio,
+    spread: `${fmt(Math.min(...ratios))}..${fmt(Math.max(...ratios))}`,
+    target,
+    met: higherIsBetter ? ratio >= limit : ratio <= limit,
+    note,
+  });
+}
+
+async function startupTimes() {
+  const cases: Array<[string, string[], number]> = [
+    ['`bluehook --version` wall time', ['--version'], 1.3],
+    ['`bluehook --help` wall time', ['--help'], 1.5],
+    ['`bluehook payload TODO_CREATED` wall time', ['payload', 'TODO_CREATED'], 1.6],
+  ];
+  for (const [what, args, limit] of cases) {
+    const mine: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < ROUNDS * 2; i++) {
+      bare.push((await run(process.execPath, ['-e', '0'])).ms);
+      mine.push((await bluehook(args)).ms);
+    }
+    record(what, `<= ${limit}x \`node -e 0\``, mine, bare, { higherIsBetter: false, limit, unit: 'ms' });
+  }
+}
+
+function libraryRate() {
+  const secret = 'whsec_bench';
+  const seconds = SMOKE ? 0.1 : 1;
+  let n = 0;
+  let end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    blueScheme.sign(Buffer.from(serializeBody(buildPayload('TODO_CREATED'))), secret);
+    n++;
+  }
+  const full = n / seconds;
+  const stream = new FreshPayloads('TODO_CREATED');
+  n = 0;
+  end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    blueScheme.sign(stream.next(), secret);
+    n++;
+  }
+  rows.push({ what: 'payloads built and signed per second (library)', measured: `${fmt(full, 0)}/s buildPayload; ${fmt(n / seconds, 0)}/s FreshPayloads`, reference: '-', ratio: null, spread: '-', target: 'report', met: null });
+}
+
+async function sendVsAutocannon() {
+  const rx = await startBareReceiver();
+  const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  const mine: number[] = [];
+  const ref: number[] = [];
+  try {
+    for (let i = 0; i < LOAD_ROUNDS; i++) {
+      ref.push((await autocannon(rx.url, N.send)).rps);
+      const r = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.send), '--concurrency', '50', '--json'], { BLUEHOOK_HOME: home });
+      const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      if (summary.sent !== N.send || summary.expected !== N.send) throw new Error(`send round ${i}: ${JSON.stringify(summary)}`);
+      mine.push(summary.perSecond);
+      rmSync(join(home, 'deliveries.ndjson'), { force: true });
+    }
+  } finally {
+    await stop(rx.child);
+    rmSync(home, { recursive: true, force: true });
+  }
+  record(`\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`, '>= 0.7x autocannon (same receiver, body, concurrency)', mine, ref, { higherIsBetter: true, limit: 0.7, unit: '/s' }, 'fresh payload and signature per delivery, every delivery recorded');
+}
+
+function countLines(file: string): number {
+  if (!existsSync(file)) return 0;
+  const text = readFileSync(file, 'utf8');
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+async function listenVsBare() {
+  const mine: number[] = [];
+  const ref: number[] = [];
+  let recordedOk = true;
+  for (let i = 0; i < LOAD_ROUNDS; i++) {
+    const rx = await startBareReceiver();
+    ref.push((await autocannon(rx.url, N.listen)).rps);
+    await stop(rx.child);
+    const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+    const result = await autocannon(listen.match[1]!, N.listen);
+    await stop(listen.child, 'SIGINT');
+    const recorded = countLines(join(home, 'deliveries.ndjson'));
+    if (recorded !== (result.codes['200'] ?? 0)) recordedOk = false;
+    mine.push(result.rps);
+    rmSync(home, { recursive: true, force: true });
+  }
+  record('`listen` answered deliveries/s under autocannon (verify + durable record)', '>= 0.5x a bare node:http server answering 204, recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0.5, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
+  if (!recordedOk) rows.at(-1)!.met = false;
+}
+
+async function replayVsSend() {
+  const rx = await startBareReceiver();
+  const mine: number[] = [];
+  const ref: number[] = [];
+  try {
+    for (let i = 0; i < LOAD_ROUNDS; i++) {
+      const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+      const sent = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.replay), '--concurrency', '50'], { BLUEHOOK_HOME: home });
+      const replayed = await bluehook(['replay', '--last', String(N.replay), '--to', rx.url, '--concurrency', '50'], { BLUEHOOK_HOME: home });
+      if (sent.code !== 0 || replayed.code !== 0) throw new Error('replay round failed');
+      ref.push(N.replay / (sent.ms / 1000));
+      mine.push(N.replay / (replayed.ms / 1000));
+      rmSync(home, { recursive: true, force: true });
+    }
+  } finally {
+    await stop(rx.child);
+  }
+  record(`\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`, '>= 0.9x `send` of the same count', mine, ref, { higherIsBetter: true, limit: 0.9, unit: '/s' });
+}
+
+async function peakRss(args: string[], env: Record<string, string>, during?: (url: string) => Promise<void>): Promise<number> {
+  const file = join(mkdtempSync(join(tmpdir(), 'bluehook-rss-')), 'rss');
+  const full = ['--require', join(ROOT, 'bench', 'maxrss.cjs'), BIN, ...args];
+  if (during) {
+    const p = await startProcess(full, { ...env, BLUEHOOK_BENCH_RSS_FILE: file }, /"url":"([^"]+)"/);
+    await during(p.match[1]!);
+    await stop(p.child, 'SIGINT');
+  } else {
+    await run(process.execPath, full, { ...env, BLUEHOOK_BENCH_RSS_FILE: file });
+  }
+  const rss = Number(readFileSync(file, 'utf8'));
+  rmSync(join(file, '..'), { recursive: true, force: true });
+  return rss;
+}
+
+function writeSyntheticLog(file: string, count: number) {
+  const fd = openSync(file, 'w', 0o600);
+  const text = body.toString('utf8');
+  let batch: string[] = [];
+  for (let i = 0; i < count; i++) {
+    batch.push(JSON.stringify({ id: `dbench${i.toString(36).padStart(8, '0')}`, direction: 'in', time: new Date(Date.now() - (count - i) * 1000).toISOString(), event: 'TODO_CREATED', webhookId: null, url: '/', method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signature }, body: text, bodyEncoding: 'utf8', verdict: { valid: true, cause: 'valid', message: 'valid blue signature' }, answer: { status: 200 } }));
+    if (batch.length === 1000) {
+      writeSync(fd, `${batch.join('\n')}\n`);
+      batch = [];
+    }
+  }
+  if (batch.length) writeSync(fd, `${batch.join('\n')}\n`);
+  closeSync(fd);
+}
+
+async function memory() {
+  const listenRss: number[] = [];
+  for (const amount of [N.memSmall, N.memLarge]) {
+    const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    listenRss.push(await peakRss(['listen', '--port', '0', '--secret', 's', '--json'], { BLUEHOOK_HOME: home }, async (url) => void (await autocannon(url, amount))));
+    rmSync(home, { recursive: true, force: true });
+  }
+  const listRss: number[] = [];
+  for (const count of [N.listSmall, N.listLarge]) {
+    const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    writeSyntheticLog(join(home, 'deliveries.ndjson'), count);
+    listRss.push(await peakRss(['deliveries', 'list', '--json'], { BLUEHOOK_HOME: home }));
+    rmSync(home, { recursive: true, force: true });
+  }
+  const flat = (a: number, b: number) => b / a < 1.25;
+  rows.push({
+    what: `peak memory of \`listen\` under load: ${N.memSmall} then ${N.memLarge} deliveries`,
+    measured: `${fmt(listenRss[0]! / MiB, 1)} MiB, ${fmt(listenRss[1]! / MiB, 1)} MiB`,
+    reference: '-',
+    ratio: listenRss[1]! / listenRss[0]!,
+    spread: '-',
+    target: '< 100 MiB, flat as the count grows',
+    met: listenRss[1]! < 100 * MiB && flat(listenRss[0]!, listenRss[1]!),
+  });
+  rows.push({
+    what: `peak memory of \`deliveries list\` over ${N.listSmall} then ${N.listLarge} records`,
+    measured: `${fmt(listRss[0]! / MiB, 1)} MiB, ${fmt(listRss[1]! / MiB, 1)} MiB`,
+    reference: '-',
+    ratio: listRss[1]! / listRss[0]!,
+    spread: '-',
+    target: '< 100 MiB, flat as the count grows',
+    met: listRss[1]! < 100 * MiB && flat(listRss[0]!, listRss[1]!),
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  await startupTimes();
+  libraryRate();
+  await sendVsAutocannon();
+  await listenVsBare();
+  await replayVsSend();
+  await memory();
+  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform };
+  const lines = [
+    `| what | measured | reference | ratio (median) | spread | target | met |`,
+    `|---|---|---|---|---|---|---|`,
+    ...rows.map((r) => `| ${r.what} | ${r.measured} | ${r.reference} | ${r.ratio === null ? '-' : `${fmt(r.ratio)}x`} | ${r.spread} | ${r.target} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`);
+  const out = SMOKE ? join(tmpdir(), `bluehook-bench-smoke-${process.pid}.json`) : join(ROOT, 'bench', 'results.json');
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), smoke: SMOKE, machine, rows }, null, 2)}\n`);
+  process.stdout.write(`results: ${out}\n`);
+}
+
+await main();

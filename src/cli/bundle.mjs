@@ -1,0 +1,27 @@
+// Bundles the CLI (npm run build): one ESM entry plus lazily loaded chunks per command, with
+// commander and chalk inlined so start-up reads a few files instead of dozens. Heavy dependencies
+// stay external and are still imported only by the commands that use them.
+import { build } from 'esbuild';
+
+const stubChildProcess = {
+  name: 'stub-child-process',
+  setup(b) {
+    // commander imports node:child_process at load time, only for executable subcommands.
+    b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: new URL('../../dist/src/cli/child-process-stub.js', import.meta.url).pathname }));
+  },
+};
+
+await build({
+  entryPoints: ['dist/src/cli/main.js'],
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql'],
+  plugins: [stubChildProcess],
+  // commander is CommonJS: give its require() of Node built-ins something to call in ESM.
+  banner: { js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
