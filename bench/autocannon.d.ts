@@ -2,5 +2,8 @@
 declare module 'autocannon' {
   interface Options { url: string; method: string; body: Buffer; headers: Record<string, string>; connections: number; amount: number }
   interface Result { requests: { total: number }; duration: number; statusCodeStats: Record<string, { count: number }> }
-  export default function autocannon(options: Options): Promise<Result>;
+  interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: () => void): void;
+  }
+  export default function autocannon(options: Options): Instance;
 }

@@ -70,11 +70,17 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const match = await new Promise<RegExpExecArray>((res, rej) => {
-    child.stdout!.on('data', (d) => {
+    const onData = (d: Buffer) => {
       out += d;
       const m = ready.exec(out);
-      if (m) res(m);
-    });
+      if (m) {
+        // Past the ready line, output is drained and dropped: holding it would load this process.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        res(m);
+      }
+    };
+    child.stdout!.on('data', onData);
     child.on('close', () => rej(new Error(`process exited before it was ready: ${args.join(' ')}`)));
   });
   return { child, match };
@@ -95,12 +101,24 @@ async function startBareReceiver() {
 const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 'bench' })));
 const signature = createHmac('sha256', 's').update(body).digest('hex');
 
+/**
+ * autocannon against `url`, `amount` requests over 50 connections. Its own duration is reported
+ * on a one-second tick, so the rate here is timed from the start to the last response.
+ */
 async function autocannon(url: string, amount: number): Promise<{ rps: number; codes: Record<string, number> }> {
   const { default: ac } = await import('autocannon');
-  const result = await ac({ url, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature }, connections: 50, amount });
+  const started = performance.now();
+  let last = started;
+  let responses = 0;
+  const instance = ac({ url, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature }, connections: 50, amount });
+  instance.on('response', () => {
+    responses++;
+    last = performance.now();
+  });
+  const result = await instance;
   const codes: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats as Record<string, { count: number }>)) codes[code] = stat.count;
-  return { rps: result.requests.total / result.duration, codes };
+  for (const [code, stat] of Object.entries(result.statusCodeStats)) codes[code] = stat.count;
+  return { rps: responses / ((last - started) / 1000), codes };
 }
 
 function record(what: string, target: string, measured: number[], reference: number[], { higherIsBetter, limit, unit }: { higherIsBetter: boolean; limit: number; unit: string }, note?: string) {
@@ -160,9 +178,11 @@ async function sendVsAutocannon() {
   const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
   const mine: number[] = [];
   const ref: number[] = [];
+  const floor: number[] = [];
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       ref.push((await autocannon(rx.url, N.send)).rps);
+      floor.push(await undiciFloor(rx.url, N.send));
       const r = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.send), '--concurrency', '50', '--json'], { BLUEHOOK_HOME: home });
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       if (summary.sent !== N.send || summary.expected !== N.send) throw new Error(`send round ${i}: ${JSON.stringify(summary)}`);
@@ -174,6 +194,8 @@ async function sendVsAutocannon() {
     rmSync(home, { recursive: true, force: true });
   }
   record(`\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`, '>= 0.7x autocannon (same receiver, body, concurrency)', mine, ref, { higherIsBetter: true, limit: 0.7, unit: '/s' }, 'fresh payload and signature per delivery, every delivery recorded');
+  const floorRatios = floor.map((f, i) => f / ref[i]!);
+  rows.push({ what: 'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)', measured: `${fmt(median(floor), 0)} /s`, reference: `${fmt(median(ref), 0)} /s`, ratio: median(floorRatios), spread: `${fmt(Math.min(...floorRatios))}..${fmt(Math.max(...floorRatios))}`, target: 'the ceiling for any undici-based sender', met: null, note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it` });
 }
 
 function countLines(file: string): number {
@@ -182,6 +204,24 @@ function countLines(file: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+/** The floor under `send`: a minimal undici.Pool loop (same body, no signing or recording). */
+async function undiciFloor(url: string, amount: number): Promise<number> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(new URL(url).origin, { connections: 50 });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next++ < amount) {
+        const res = await pool.request({ path: '/', method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature } });
+        await res.body.dump();
+      }
+    }),
+  );
+  await pool.close();
+  return amount / ((performance.now() - started) / 1000);
 }
 
 async function listenVsBare() {

@@ -30,8 +30,24 @@ export function wantColor(opts: GlobalOptions = {}): boolean {
 export const writeOut = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 export const writeErr = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 export const writeJson = (value: unknown) => writeOut(JSON.stringify(value, null, 2));
-/** One compact JSON document per line, for streams (listen, load-mode send). */
-export const writeJsonLine = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+/**
+ * Lines for streams (listen, load-mode send): gathered within one turn of the event loop and
+ * written together, so a burst of deliveries costs a few writes instead of one each.
+ */
+let pendingLines: string[] = [];
+export function writeStreamLine(line: string): void {
+  if (pendingLines.length === 0) setImmediate(flushStreamLines);
+  pendingLines.push(line);
+}
+export function flushStreamLines(): void {
+  if (!pendingLines.length) return;
+  const text = `${pendingLines.join('\n')}\n`;
+  pendingLines = [];
+  process.stdout.write(text);
+}
+
+/** One compact JSON document per line, for streams. */
+export const writeJsonLine = (value: unknown) => writeStreamLine(JSON.stringify(value));
 
 /** Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. */
 export function reportError(error: unknown): number {

@@ -1,5 +1,8 @@
 /** What Blue does with a webhook after a delivery outcome (shared/blue-webhooks.md, section 4). */
 import type { DeliveryOutcome } from './deliver.js';
+import { BLUE_RETRY_POLICY } from './retry.js';
+
+const BLUE_ATTEMPTS = BLUE_RETRY_POLICY.attempts;
 
 export interface HealthVerdict {
   /** Blue's resulting webhook state. */
@@ -10,7 +13,8 @@ export interface HealthVerdict {
 
 /** After the last failed attempt Blue disables the webhook, marks it UNHEALTHY and emails its creator. */
 export function afterDelivery(outcome: DeliveryOutcome, attemptsAllowed: number): HealthVerdict | undefined {
-  if (outcome.final.ok || outcome.attempts.length < attemptsAllowed) return undefined;
+  // Only Blue's own policy (5 attempts) leads to its verdict; --no-retry or fewer retries do not.
+  if (outcome.final.ok || attemptsAllowed < BLUE_ATTEMPTS || outcome.attempts.length < attemptsAllowed) return undefined;
   return {
     enabled: false,
     status: 'UNHEALTHY',

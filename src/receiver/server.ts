@@ -62,25 +62,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     if (Number.isFinite(declared) && declared > limit) return resolve('too-large');
     const chunks: Buffer[] = [];
     let size = 0;
-    let settled = false;
-    const settle = (v: Buffer | 'too-large' | 'aborted') => {
-      if (!settled) {
-        settled = true;
-        resolve(v);
-      }
-    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        settle('too-large');
-      } else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => settle(Buffer.concat(chunks, size)));
-    req.on('aborted', () => settle('aborted'));
-    req.on('error', () => settle('aborted'));
-    req.on('close', () => settle(chunks.length && req.complete ? Buffer.concat(chunks) : 'aborted'));
+    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks, size)));
+    // 'close' without 'end': the client went away mid-body (a settled promise ignores it).
+    req.on('close', () => resolve('aborted'));
   });
 }
 

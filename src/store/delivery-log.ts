@@ -15,6 +15,7 @@ import { storeError } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
 import { ensureStoreDir } from './local-store.js';
 import { withLock } from './lock.js';
+import { Ring } from '../util/ring.js';
 
 export interface AttemptRecord {
   attempt: number;
@@ -133,11 +134,22 @@ export class DeliveryLog {
     this.fd = undefined;
   }
 
-  /** Streams records oldest first in constant memory; torn or garbage lines are counted and skipped. */
-  async *records(stats: ReadStats = { records: 0, skipped: 0 }): AsyncGenerator<DeliveryRecord> {
+  /**
+   * Streams records oldest first in constant memory; torn or garbage lines are counted and
+   * skipped. With `last`, only the last `last` lines are parsed (the rest are only counted).
+   */
+  async *records(stats: ReadStats = { records: 0, skipped: 0 }, last?: number): AsyncGenerator<DeliveryRecord> {
     if (!existsSync(this.file)) return;
     const lines = createInterface({ input: createReadStream(this.file), crlfDelay: Infinity });
-    for await (const line of lines) {
+    let source: AsyncIterable<string> = lines;
+    if (last !== undefined) {
+      const tail = new Ring<string>(last);
+      for await (const line of lines) if (line) tail.push(line);
+      source = (async function* () {
+        yield* tail.toArray();
+      })();
+    }
+    for await (const line of source) {
       if (!line) continue;
       let record: DeliveryRecord;
       try {

@@ -7,8 +7,9 @@ import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { parseDuration } from '../inputs.js';
-import { canPrompt, table, writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { canPrompt, table, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { statusText } from '../render-delivery.js';
+import { Ring } from '../../util/ring.js';
 
 interface ListFlags extends GlobalOptions {
   event?: string;
@@ -47,22 +48,19 @@ export async function list(opts: ListFlags): Promise<number> {
   const stats: ReadStats = { records: 0, skipped: 0 };
   // Stream in constant memory; with --limit only the last N matches are held.
   const limit = opts.limit;
-  const tail: DeliveryRecord[] = [];
+  const tail = new Ring<DeliveryRecord>(limit ?? 1);
   let shown = 0;
   const emit = (r: DeliveryRecord) => {
     shown++;
     if (opts.json) writeJsonLine({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId ?? null, status: statusOf(r) ?? null, valid: r.direction === 'in' ? r.verdict?.valid ?? null : r.ok ?? null, url: r.url, replayOf: r.replayOf ?? null });
-    else writeOut(line(r, c).join('  '));
+    else writeStreamLine(line(r, c).join('  '));
   };
   for await (const r of log.records(stats)) {
     if (!keep(r)) continue;
     if (limit === undefined) emit(r);
-    else {
-      tail.push(r);
-      if (tail.length > limit) tail.shift();
-    }
+    else tail.push(r);
   }
-  tail.forEach(emit);
+  if (limit !== undefined) tail.toArray().forEach(emit);
   if (!opts.json) {
     if (!shown) writeErr('no recorded deliveries match');
     if (stats.skipped) writeErr(c.yellow(`skipped ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} in ${log.file}`));

@@ -6,7 +6,7 @@ import { DeliveryLog } from '../../store/delivery-log.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
 
 interface ListenFlags extends GlobalOptions, SecretOptions {
@@ -85,16 +85,16 @@ export async function run(opts: ListenFlags): Promise<number> {
       const time = d.record.time.slice(11, 19);
       const verdict = d.verdict.valid ? c.green(`✔ valid${d.verdict.label ? ` (${d.verdict.label})` : ''}`) : c.red(`✘ invalid: ${d.verdict.message}`);
       const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      writeOut(`${c.dim(time)}  ${(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
+      writeStreamLine(`${c.dim(time)}  ${(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
       if (opts.verbose) {
-        for (const [k, v] of Object.entries(d.record.headers)) writeOut(c.dim(`    ${k}: ${v}`));
+        for (const [k, v] of Object.entries(d.record.headers)) writeStreamLine(c.dim(`    ${k}: ${v}`));
         let pretty = d.body.toString('utf8');
         try {
           pretty = JSON.stringify(JSON.parse(pretty), null, 2);
         } catch {
           // not JSON: shown as received
         }
-        writeOut(pretty.replace(/^/gm, '    '));
+        writeStreamLine(pretty.replace(/^/gm, '    '));
       }
     }
     if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {

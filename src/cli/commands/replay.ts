@@ -11,6 +11,7 @@ import { getScheme } from '../../signing/schemes.js';
 import { DeliveryLog, encodeBody, type DeliveryRecord } from '../../store/delivery-log.js';
 import { toCurl } from '../../store/export.js';
 import { validateUrl } from '../../store/types.js';
+import { Ring } from '../../util/ring.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
@@ -40,14 +41,13 @@ async function select(log: DeliveryLog, ids: string[], opts: ReplayFlags): Promi
   if (ids.length) return log.find(ids);
   const event = opts.event ? resolveEvent(opts.event).name : undefined;
   const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
-  const picked: DeliveryRecord[] = [];
-  for await (const r of log.records()) {
+  const picked = new Ring<DeliveryRecord>(opts.last ?? Number.MAX_SAFE_INTEGER);
+  for await (const r of log.records(undefined, opts.last !== undefined && !event && since === undefined ? opts.last : undefined)) {
     if (event && r.event !== event) continue;
     if (since !== undefined && Date.parse(r.time) < since) continue;
     picked.push(r);
-    if (opts.last !== undefined && picked.length > opts.last) picked.shift();
   }
-  return picked;
+  return picked.toArray();
 }
 
 export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
