@@ -73,6 +73,9 @@ export class HttpClient {
     const started = performance.now();
     const keep = options.keepBodyBytes ?? 65_536;
     return new Promise((resolve) => {
+      // undici's own timeouts tick about once a second; this timer makes --timeout exact.
+      let abort: ((reason: Error) => void) | undefined;
+      const timer = setTimeout(() => abort?.(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), options.timeoutMs);
       let status = 0;
       let responseHeaders: Record<string, string> = {};
       const chunks: Buffer[] = [];
@@ -89,7 +92,9 @@ export class HttpClient {
           bodyTimeout: options.timeoutMs,
         },
         {
-          onConnect() {},
+          onConnect(abortRequest: (reason: Error) => void) {
+            abort = abortRequest;
+          },
           onHeaders(statusCode: number, rawHeaders: Buffer[]) {
             status = statusCode;
             responseHeaders = rawHeaderPairs(rawHeaders);
@@ -105,6 +110,7 @@ export class HttpClient {
             return true;
           },
           onComplete() {
+            clearTimeout(timer);
             resolve({
               ok: status >= 200 && status < 300,
               status,
@@ -115,6 +121,7 @@ export class HttpClient {
             });
           },
           onError(error: Error) {
+            clearTimeout(timer);
             resolve({ ok: false, durationMs: performance.now() - started, error: classifyError(error) });
           },
         } as unknown as Dispatcher.DispatchHandler,

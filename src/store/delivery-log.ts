@@ -8,7 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { storeError } from '../errors.js';
@@ -81,9 +81,12 @@ export class DeliveryLog {
     if (this.fd !== undefined) return this.fd;
     ensureStoreDir(this.dir);
     try {
-      this.fd = openSync(this.file, 'a+', 0o600);
+      // O_NOFOLLOW: a symlink planted in the store must not redirect appends to another file.
+      this.fd = openSync(this.file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     } catch (e) {
-      throw storeError(`cannot open delivery log ${this.file}: ${(e as NodeJS.ErrnoException).code}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw storeError(`delivery log ${this.file} is a symbolic link; bluehook does not follow it`, 'replace it with a regular file');
+      throw storeError(`cannot open delivery log ${this.file}: ${code}`);
     }
     // Seal off a torn last line so the next record starts on a line of its own.
     const size = fstatSync(this.fd).size;
