@@ -222,7 +222,7 @@ test('deliveries list/show/export (curl that reproduces the request, HAR, fixtur
     assert.equal((await runCli(['deliveries', 'clear'], { env })).code, 2, 'clear needs --yes without a terminal');
     assert.equal((await runCli(['deliveries', 'clear', '--yes'], { env })).code, 0);
     assert.equal((await runCli(['deliveries', 'list', '--json'], { env })).stdout, '');
-    assert.equal((await runCli(['deliveries', 'show', 'dnope'], { env })).code, 4);
+    assert.equal((await runCli(['deliveries', 'show', 'dnope'], { env })).code, 2);
   } finally {
     await rx.close();
     dir.cleanup();

@@ -96,6 +96,7 @@ test('diagnosis: prefixed, upper-case and base64 signatures are named', () => {
   assert.match(diagnose(body, secret, blue(hex.toUpperCase())).message, /upper-case hex/);
   assert.match(diagnose(body, secret, blue(Buffer.from(hex, 'hex').toString('base64'))).message, /base64/);
   assert.match(diagnose(body, secret, { 'x-hub-signature-256': hex }, 'github').message, /lacks the "sha256=" prefix/);
+  assert.match(diagnose(body, secret, blue('zz')).message, /not 64 hex characters \(got 2 characters\)/);
 });
 
 test('diagnosis: secret whitespace and whsec_ handled the wrong way are named', () => {

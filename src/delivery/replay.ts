@@ -2,15 +2,15 @@
 import { SCHEME_NAMES, getScheme } from '../signing/schemes.js';
 import { decodeBody, type DeliveryRecord } from '../store/delivery-log.js';
 import type { OutgoingRequest, Signer } from './deliver.js';
+import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 const SIGNATURE_HEADERS = new Set(SCHEME_NAMES.flatMap((n) => getScheme(n).headerNames));
 
 export function replayRequest(record: DeliveryRecord, target: URL, resign?: Signer): OutgoingRequest {
   const body = decodeBody(record);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.headers)) {
-    if (HOP_BY_HOP.has(k)) continue;
+    if (HOP_BY_HOP_HEADERS.has(k)) continue;
     if (resign && SIGNATURE_HEADERS.has(k)) continue;
     headers[k] = v;
   }

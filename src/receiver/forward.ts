@@ -1,16 +1,15 @@
 /** Forwards a verified delivery byte-for-byte, with its original headers, to a local app. */
 import type { DeliveryRecord } from '../store/delivery-log.js';
+import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 import type { ForwardResult } from './server.js';
 
-// Hop-by-hop headers belong to one connection, not to the delivery.
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
 export async function makeForwarder(target: URL, timeoutMs: number): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
   const { Pool } = await import('undici');
   const pool = new Pool(target.origin, { connections: 16 });
   return async (record, body) => {
     const started = performance.now();
-    const headers = Object.fromEntries(Object.entries(record.headers).filter(([k]) => !HOP_BY_HOP.has(k)));
+    const headers = Object.fromEntries(Object.entries(record.headers).filter(([k]) => !HOP_BY_HOP_HEADERS.has(k)));
     try {
       const res = await pool.request({
         path: target.pathname + target.search,

@@ -156,6 +156,9 @@ function signatureFormatProblem(scheme: SignatureScheme, headers: HeaderMap, bod
   if (given !== headers[header] && safeEqual(given, (scheme.name === 'github' ? 'sha256=' : '') + hex)) {
     return 'the signature header has surrounding whitespace';
   }
+  if (!/^[0-9a-fA-F]{64}$/.test(bare)) {
+    return `the signature is not 64 hex characters (got ${given.length} characters): it was not made by this scheme, or it was cut; expected ${expectedForm}`;
+  }
   return undefined;
 }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { storeError } from '../errors.js';
+import { storeError, usageError } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
 import { ensureStoreDir } from './local-store.js';
 import { withLock } from './lock.js';
@@ -179,7 +179,7 @@ export class DeliveryLog {
       const exact = hits.find((h) => h.id === ref);
       if (exact) return exact;
       if (hits.length === 1) return hits[0]!;
-      throw storeError(hits.length ? `delivery "${ref}" is ambiguous (${hits.length} matches); use more of the id` : `no recorded delivery "${ref}"`, 'see `bluehook deliveries list`');
+      throw usageError(hits.length ? `delivery "${ref}" is ambiguous (${hits.length} matches); use more of the id` : `no recorded delivery "${ref}"`, 'see `bluehook deliveries list`');
     });
   }
 

@@ -1,9 +1,10 @@
 /** Recorded deliveries in other forms: a curl command, a HAR 1.2 entry, a fixture. */
 import { STATUS_CODES } from 'node:http';
 import { decodeBody, type DeliveryRecord } from './delivery-log.js';
+import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
 // Headers that curl sets itself or that describe one connection.
-const SKIP = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding']);
+const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'accept-encoding']);
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
