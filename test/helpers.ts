@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'bluehook.js');
+/** The project's brief material beside the clone (present on developer machines and in CI). */
 export const SHARED = resolve(ROOT, '..', 'shared');
+/** In-repo copies of the real capture and the published vectors, so tests need nothing outside. */
+export const REFERENCE = join(ROOT, 'fixtures');
 
 export interface RunResult {
   code: number | null;

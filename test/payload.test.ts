@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENTS } from '../src/blue/catalogue.js';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
 import { fixtureBody } from '../src/blue/fixtures.js';
-import { ROOT, SHARED } from './helpers.js';
+import { REFERENCE, ROOT, SHARED } from './helpers.js';
 
 /** The shape of a JSON value: key order, nesting and value types, recursively. */
 function keyTree(value: unknown): unknown {
@@ -15,7 +15,7 @@ function keyTree(value: unknown): unknown {
   return typeof value;
 }
 
-const capture = JSON.parse(readFileSync(join(SHARED, 'blue', 'todo-created.delivery.json'), 'utf8'));
+const capture = JSON.parse(readFileSync(join(REFERENCE, 'blue', 'todo-created.delivery.json'), 'utf8'));
 
 test('TODO_CREATED has exactly the key tree of the real capture (with previousValue omitted as in 2022)', () => {
   const body = buildPayload('TODO_CREATED', { seed: 7, omitPrevious: true });
@@ -148,5 +148,12 @@ test('the checked-in fixtures are exactly what the generator gives today', () =>
   assert.equal(files.length, EVENTS.length);
   for (const info of EVENTS) {
     assert.equal(readFileSync(join(dir, `${info.name}.json`), 'utf8'), fixtureBody(info.name), `${info.name}: run npm run fixtures`);
+  }
+});
+
+test('the in-repo copies of the real capture and the signing vectors match shared/ when it is beside the clone', (t) => {
+  if (!existsSync(SHARED)) return t.skip('no shared/ beside this clone');
+  for (const file of [join('blue', 'todo-created.delivery.json'), 'signing-vectors.json']) {
+    assert.equal(readFileSync(join(REFERENCE, file), 'utf8'), readFileSync(join(SHARED, file), 'utf8'), file);
   }
 });

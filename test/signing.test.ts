@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
 import { diagnose } from '../src/signing/diagnose.js';
 import { getScheme, normaliseHeaders } from '../src/signing/schemes.js';
-import { SHARED } from './helpers.js';
+import { REFERENCE } from './helpers.js';
 
 interface Vector {
   scheme: string;
@@ -19,7 +19,7 @@ interface Vector {
   valid: boolean;
   source?: string;
 }
-const vectors: Vector[] = JSON.parse(readFileSync(join(SHARED, 'signing-vectors.json'), 'utf8')).vectors;
+const vectors: Vector[] = JSON.parse(readFileSync(join(REFERENCE, 'signing-vectors.json'), 'utf8')).vectors;
 
 test('every published signing vector signs and verifies as published', () => {
   assert.ok(vectors.length >= 3);
