@@ -190,12 +190,17 @@ test('deliveries list/show/export (curl that reproduces the request, HAR, fixtur
     await runCli(['send', 'TAG_CREATED', '--url', rx.url, '--secret', 's', '--seed', '3'], { env });
     await runCli(['send', 'TODO_CREATED', '--url', rx.url, '--secret', 's'], { env });
     appendFileSync(join(dir.path, 'deliveries.ndjson'), '{"id":"torn","direction":"out","bo');
+    // A torn line with a whole record glued on (a crash, then the next append): the record survives.
+    const glued = readFileSync(join(dir.path, 'deliveries.ndjson'), 'utf8').trim().split('\n')[0]!;
+    appendFileSync(join(dir.path, 'deliveries.ndjson'), `{"torn":${glued.replace(/"id":"d/, '"id":"dglued')}\n`);
     const list = await runCli(['deliveries', 'list', '--json'], { env });
     assert.equal(list.code, 0);
     const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(rows.length, 2);
+    assert.equal(rows.length, 3);
+    assert.ok(rows[2].id.startsWith('dglued'), 'the glued record is recovered');
     const human = await runCli(['deliveries', 'list'], { env });
     assert.match(human.stderr, /skipped 1 unreadable line/);
+    await runCli(['deliveries', 'rm', rows[2].id], { env });
     assert.equal((await runCli(['deliveries', 'list', '--event', 'TAG_CREATED', '--json'], { env })).stdout.trim().split('\n').length, 1);
     assert.equal((await runCli(['deliveries', 'list', '--limit', '1', '--json'], { env })).stdout.trim().split('\n').length, 1);
 

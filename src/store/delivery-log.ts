@@ -158,8 +158,16 @@ export class DeliveryLog {
       try {
         record = JSON.parse(line) as DeliveryRecord;
       } catch {
-        stats.skipped++;
-        continue;
+        // A crash mid-write can leave a torn fragment with the next record glued on: keep that record.
+        const glued = line.lastIndexOf('{"id":"d');
+        try {
+          if (glued <= 0) throw new Error('torn');
+          record = JSON.parse(line.slice(glued)) as DeliveryRecord;
+          stats.skipped++;
+        } catch {
+          stats.skipped++;
+          continue;
+        }
       }
       if (!record || typeof record.id !== 'string' || typeof record.body !== 'string') {
         stats.skipped++;
