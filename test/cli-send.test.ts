@@ -223,3 +223,24 @@ test('load chaos: --duplicates repeats exact bytes, --shuffle keeps the multiset
     dir.cleanup();
   }
 });
+
+test('load with --threads 2: two sending threads, counts merged, every delivery recorded once', async () => {
+  const dir = tempDir();
+  const rx = await startReceiver((_r, _i, res) => res.writeHead(204).end());
+  try {
+    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--count', '2001', '--concurrency', '8', '--threads', '2', '--json'], { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = lines(r.stdout);
+    const summary = out.at(-1);
+    assert.deepEqual([summary.type, summary.sent, summary.expected, summary.answered['2xx']], ['summary', 2001, 2001, 2001]);
+    assert.equal(rx.received.length, 2001);
+    assert.equal(new Set(rx.received.map((x) => x.body.toString())).size, 2001, 'fresh bodies in both threads');
+    assert.ok(rx.received.every((x) => x.headers['x-signature'] === hmac('s', x.body)));
+    const indexes = out.filter((l) => l.type === 'delivery').map((l) => l.index).sort((a, b) => a - b);
+    assert.deepEqual(indexes, Array.from({ length: 2001 }, (_, i) => i));
+    assert.equal(logRecords(dir.path).length, 2001);
+  } finally {
+    await rx.close();
+    dir.cleanup();
+  }
+});

@@ -12,7 +12,8 @@ const stubChildProcess = {
 };
 
 await build({
-  entryPoints: ['dist/src/cli/main.js'],
+  // The load worker is its own entry: worker threads start from a file (see parallel-load.ts).
+  entryPoints: { main: 'dist/src/cli/main.js', 'load-worker': 'dist/src/delivery/load-worker.js' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

@@ -233,6 +233,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('--same-body', 'load mode: reuse one body instead of a fresh one per delivery')
       .option('--duplicates <k>', 'load mode: send each delivery k extra times (idempotency tests)', intOption('--duplicates', 0, 100))
       .option('--shuffle', 'load mode: randomise the order (with --count)')
+      .option('--threads <n>', 'load mode: sending threads (default 1; 2 on 4+ cores for runs of 1000+)', intOption('--threads', 1, 16))
       .option('--no-record', 'do not append to the delivery log')
       .addHelpText(
         'after',

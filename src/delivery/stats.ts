@@ -34,6 +34,19 @@ export class LoadStats {
     }
   }
 
+  /** What a worker thread hands back, to be absorbed by the main thread's statistics. */
+  parts(): { latencies: number[]; answered: LoadSummary['answered']; errors: Record<string, number>; sent: number; expected: number } {
+    return { latencies: this.latencies, answered: this.answered, errors: this.errors, sent: this.sent, expected: this.expected };
+  }
+
+  absorb(part: ReturnType<LoadStats['parts']>): void {
+    for (const l of part.latencies) this.latencies.push(l);
+    for (const [k, n] of Object.entries(part.answered)) this.answered[k as keyof LoadSummary['answered']] += n;
+    for (const [k, n] of Object.entries(part.errors)) this.errors[k] = (this.errors[k] ?? 0) + n;
+    this.sent += part.sent;
+    this.expected += part.expected;
+  }
+
   summary(): LoadSummary {
     const elapsedMs = performance.now() - this.started;
     const sorted = Float64Array.from(this.latencies).sort();

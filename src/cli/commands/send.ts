@@ -9,13 +9,16 @@ import { HttpClient } from '../../delivery/http.js';
 import { runLoad } from '../../delivery/load.js';
 import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
 import { LoadStats } from '../../delivery/stats.js';
+import type { LoadJob } from '../../delivery/load-job.js';
+import { runParallelLoad } from '../../delivery/parallel-load.js';
+import { availableParallelism } from 'node:os';
 import { ExitCode, usageError } from '../../errors.js';
 import { DeliveryLog } from '../../store/delivery-log.js';
 import type { WebhookStore } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
-import { canSpin, writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { canSpin, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget, type Target, type TargetFlags } from '../target.js';
 
@@ -38,6 +41,7 @@ interface SendFlags extends GlobalOptions, TargetFlags, PayloadFlags {
   sameBody?: boolean;
   duplicates?: number;
   shuffle?: boolean;
+  threads?: number;
   record: boolean;
 }
 
@@ -203,11 +207,70 @@ async function sendAllEvents(s: Session): Promise<number> {
 
 async function sendLoad(s: Session, event: string): Promise<number> {
   const { opts, c } = s;
+  const stats = await (opts.duplicates || opts.shuffle ? sendChaos(s, event) : sendPlainLoad(s, event));
+  const summary = stats.summary();
+  if (opts.json) writeJsonLine(summary);
+  else writeOut(summaryText(summary, c));
+  if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
+  const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
+  return answered === 0 && summary.sent > 0 ? ExitCode.network : ExitCode.checkFailed;
+}
+
+/** A progress line on a terminal while `run` goes; `update` feeds it the count sent so far. */
+async function withProgress<T>(s: Session, total: number | undefined, run: (update: (sent: number) => void) => Promise<T>): Promise<T> {
+  const spinner = canSpin(s.opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr }).start() : undefined;
+  try {
+    return await run((sent) => {
+      if (spinner) spinner.text = `sent ${sent}${total ? `/${total}` : ''}`;
+    });
+  } finally {
+    spinner?.stop();
+  }
+}
+
+/** The common case, split across worker threads: fresh (or fixed) bodies, no chaos. */
+async function sendPlainLoad(s: Session, event: string): Promise<LoadStats> {
+  const { opts, target } = s;
+  const fixed = opts.sameBody || opts.data !== undefined ? (await bodyFor(s, event)).body : undefined;
+  const concurrency = opts.concurrency ?? 1;
+  // A second sending thread only pays when the receiver has cores of its own (measured: on 2 cores,
+  // two threads were ~10% slower than one against a local receiver).
+  const threads = opts.threads ?? (availableParallelism() >= 4 && concurrency >= 4 && (opts.count === undefined || opts.count >= 1000) ? 2 : 1);
+  const job: LoadJob = {
+    url: target.url.href,
+    event,
+    webhookId: target.webhook?.id ?? null,
+    scheme: target.signer.scheme.name,
+    secret: target.signer.secret,
+    extraHeaders: target.signer.extraHeaders,
+    userAgent: target.signer.userAgent,
+    payload: s.payload,
+    fixedBody: fixed,
+    count: opts.count,
+    durationMs: opts.duration ? parseDuration(opts.duration, '--duration') : undefined,
+    concurrency,
+    rate: opts.rate,
+    policy: s.policy,
+    timeoutMs: s.timeoutMs,
+    expectStatus: s.expect.text,
+    storeDir: s.log?.dir,
+    lines: Boolean(opts.json),
+    indexBase: 0,
+    indexStride: 1,
+  };
+  return withProgress(s, opts.count, (update) =>
+    runParallelLoad(job, Math.min(threads, concurrency), { onLines: (lines) => lines.forEach(writeStreamLine), onProgress: update, signal: s.signal }),
+  );
+}
+
+/** Idempotency chaos (--duplicates, --shuffle): one thread, a planned order of exact copies. */
+async function sendChaos(s: Session, event: string): Promise<LoadStats> {
+  const { opts } = s;
   const count = opts.count;
   const copies = 1 + (opts.duplicates ?? 0);
   // Order of logical deliveries; duplicates repeat a delivery's exact bytes and signature.
   let order: number[] | undefined;
-  if (count !== undefined && (opts.shuffle || copies > 1)) {
+  if (count !== undefined) {
     order = Array.from({ length: count * copies }, (_, i) => Math.floor(i / copies));
     if (opts.shuffle) {
       for (let i = order.length - 1; i > 0; i--) {
@@ -219,9 +282,8 @@ async function sendLoad(s: Session, event: string): Promise<number> {
   const fixed = opts.sameBody || opts.data !== undefined ? request(s, (await bodyFor(s, event)).body, event) : undefined;
   const fresh = fixed ? undefined : new FreshPayloads(event, s.payload);
   const built = new Map<number, { req: OutgoingRequest; left: number }>();
-  const requestFor = async (logical: number): Promise<OutgoingRequest> => {
+  const requestFor = (logical: number): OutgoingRequest => {
     if (fixed) return fixed;
-    if (copies === 1) return request(s, fresh!.next(), event);
     let entry = built.get(logical);
     if (!entry) {
       entry = { req: request(s, fresh!.next(), event), left: copies };
@@ -230,12 +292,9 @@ async function sendLoad(s: Session, event: string): Promise<number> {
     if (--entry.left === 0) built.delete(logical);
     return entry.req;
   };
-
   const stats = new LoadStats();
-  const spinner = canSpin(opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr }).start() : undefined;
-  const ticker = spinner ? setInterval(() => { spinner.text = `sent ${stats.sent}${count ? `/${count * copies}` : ''}`; }, 200) : undefined;
-  try {
-    await runLoad(
+  await withProgress(s, count !== undefined ? count * copies : undefined, (update) =>
+    runLoad(
       {
         count: count !== undefined ? count * copies : undefined,
         durationMs: opts.duration ? parseDuration(opts.duration, '--duration') : undefined,
@@ -244,25 +303,17 @@ async function sendLoad(s: Session, event: string): Promise<number> {
         signal: s.signal,
       },
       async (index) => {
-        const logical = order ? order[index]! : Math.floor(index / copies);
-        const req = await requestFor(logical);
+        const req = requestFor(order ? order[index]! : Math.floor(index / copies));
         const outcome = await deliverWith(s, req);
         stats.record(outcome.final, outcome.expected);
+        update(stats.sent);
         const pending = s.log?.append(outcome.record);
         if (opts.json) {
           writeJsonLine({ type: 'delivery', index, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null });
         }
         await pending;
       },
-    );
-  } finally {
-    if (ticker) clearInterval(ticker);
-    spinner?.stop();
-  }
-  const summary = stats.summary();
-  if (opts.json) writeJsonLine(summary);
-  else writeOut(summaryText(summary, c));
-  if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
-  const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
-  return answered === 0 && summary.sent > 0 ? ExitCode.network : ExitCode.checkFailed;
+    ),
+  );
+  return stats;
 }

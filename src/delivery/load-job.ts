@@ -1,0 +1,89 @@
+/**
+ * A plain load job, described by plain data so that it can run in this thread or in a worker
+ * thread: fresh (or fixed) bodies, signed per delivery, sent through one pool, recorded to the log.
+ */
+import { FreshPayloads } from '../blue/payload-stream.js';
+import type { PayloadOptions } from '../blue/payload.js';
+import { getScheme, type SchemeName } from '../signing/schemes.js';
+import { DeliveryLog } from '../store/delivery-log.js';
+import { deliver, signRequest, type Signer } from './deliver.js';
+import { parseExpectStatus } from './expect.js';
+import { HttpClient } from './http.js';
+import { runLoad } from './load.js';
+import type { RetryPolicy } from './retry.js';
+import { LoadStats } from './stats.js';
+
+export interface LoadJob {
+  url: string;
+  event: string;
+  webhookId: string | null;
+  scheme: SchemeName;
+  secret: string;
+  extraHeaders?: Record<string, string>;
+  userAgent?: string;
+  payload: PayloadOptions;
+  /** The same bytes every time (--same-body, --data); otherwise fresh payloads. */
+  fixedBody?: Uint8Array;
+  count?: number;
+  durationMs?: number;
+  concurrency: number;
+  rate?: number;
+  policy: RetryPolicy;
+  timeoutMs: number;
+  expectStatus: string;
+  /** Where to record (the store directory), or undefined for --no-record. */
+  storeDir?: string;
+  /** Emit an NDJSON line per delivery. */
+  lines: boolean;
+  /** This job's share: delivery index = indexBase + k * indexStride. */
+  indexBase: number;
+  indexStride: number;
+}
+
+export interface LoadJobHooks {
+  onLines?: (lines: string[]) => void;
+  onProgress?: (sent: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promise<LoadStats> {
+  const signer: Signer = { scheme: getScheme(job.scheme), secret: job.secret, extraHeaders: job.extraHeaders, userAgent: job.userAgent };
+  const url = new URL(job.url);
+  const fresh = job.fixedBody ? undefined : new FreshPayloads(job.event, job.payload);
+  const fixed = job.fixedBody ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer) : undefined;
+  const client = new HttpClient(Math.max(1, job.concurrency));
+  const log = job.storeDir ? new DeliveryLog(job.storeDir) : undefined;
+  const expect = parseExpectStatus(job.expectStatus);
+  const stats = new LoadStats();
+  let lines: string[] = [];
+  const flushLines = () => {
+    if (lines.length) hooks.onLines?.(lines);
+    lines = [];
+  };
+  const ticker = setInterval(() => {
+    flushLines();
+    hooks.onProgress?.(stats.sent);
+  }, 100);
+  try {
+    await runLoad({ count: job.count, durationMs: job.durationMs, concurrency: job.concurrency, rate: job.rate, signal: hooks.signal }, async (k) => {
+      const req = fixed ?? signRequest(url, fresh!.next(), job.event, job.webhookId, signer);
+      const outcome = await deliver(req, { client, policy: job.policy, timeoutMs: job.timeoutMs, expect, signal: hooks.signal, keepBodyBytes: 4096 });
+      stats.record(outcome.final, outcome.expected);
+      const pending = log?.append(outcome.record);
+      if (job.lines) {
+        lines.push(
+          JSON.stringify({ type: 'delivery', index: job.indexBase + k * job.indexStride, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null }),
+        );
+      }
+      await pending;
+    });
+  } finally {
+    clearInterval(ticker);
+    flushLines();
+    hooks.onProgress?.(stats.sent);
+    await log?.drain();
+    log?.close();
+    await client.close();
+  }
+  return stats;
+}
