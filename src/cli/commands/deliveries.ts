@@ -27,10 +27,25 @@ async function openLog(opts: GlobalOptions) {
 
 const statusOf = (r: DeliveryRecord) => (r.direction === 'out' ? r.response?.status : r.answer?.status);
 
-function line(r: DeliveryRecord, c: ReturnType<typeof colors>): string[] {
-  const verdict = r.direction === 'in' ? (r.verdict?.valid ? c.green('valid') : c.red(`invalid (${r.verdict?.cause})`)) : r.ok ? c.green('delivered') : c.red(r.response?.error ?? 'failed');
+// Fixed widths, because a streamed list cannot measure its rows first.
+const pad = (text: string, width: number, visible = text.length) => text + ' '.repeat(Math.max(1, width - visible));
+
+function line(r: DeliveryRecord, c: ReturnType<typeof colors>): string {
+  const verdict = r.direction === 'in' ? (r.verdict?.valid ? 'valid' : `invalid (${r.verdict?.cause})`) : r.ok ? 'delivered' : r.response?.error ?? 'failed';
+  const good = r.direction === 'in' ? r.verdict?.valid : r.ok;
   const size = r.bodyEncoding === 'base64' ? Math.floor((r.body.length * 3) / 4) : Buffer.byteLength(r.body);
-  return [c.cyan(r.id), r.time.replace('T', ' ').slice(0, 19), r.direction, r.event ?? '-', verdict, statusText(statusOf(r), c), `${size} B`, r.url];
+  const status = statusOf(r);
+  const statusPlain = status === undefined ? 'no answer' : String(status);
+  return [
+    pad(c.cyan(r.id), 22, r.id.length),
+    pad(r.time.replace('T', ' ').slice(0, 19), 21),
+    pad(r.direction, 5),
+    pad(r.event ?? '-', 40),
+    pad(good ? c.green(verdict) : c.red(verdict), 26, verdict.length),
+    pad(status === undefined ? c.red(statusPlain) : status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
+    pad(`${size} B`, 9),
+    r.url,
+  ].join('');
 }
 
 export async function list(opts: ListFlags): Promise<number> {
@@ -53,7 +68,7 @@ export async function list(opts: ListFlags): Promise<number> {
   const emit = (r: DeliveryRecord) => {
     shown++;
     if (opts.json) writeJsonLine({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId ?? null, status: statusOf(r) ?? null, valid: r.direction === 'in' ? r.verdict?.valid ?? null : r.ok ?? null, url: r.url, replayOf: r.replayOf ?? null });
-    else writeStreamLine(line(r, c).join('  '));
+    else writeStreamLine(line(r, c));
   };
   for await (const r of log.records(stats)) {
     if (!keep(r)) continue;

@@ -18,7 +18,7 @@ import type { WebhookStore } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
-import { canSpin, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
+import { canSpin, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget, type Target, type TargetFlags } from '../target.js';
 
@@ -149,7 +149,7 @@ async function sendOne(s: Session, event: string, healthCheck: boolean): Promise
   const { c, opts } = s;
   if (!opts.json) {
     const sig = Object.entries(req.headers).find(([k]) => s.target.signer.scheme.headerNames.includes(k));
-    writeErr(`→ POST ${req.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${sig[0]}: ${sig[1].slice(0, 12)}…`) : ''}`);
+    writeErr(`→ POST ${req.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${displayHeaderName(sig[0])}: ${sig[1].slice(0, 12)}…`) : ''}`);
   }
   const showAttempts = !opts.json && s.policy.attempts > 1;
   const outcome = await deliverWith(s, req, showAttempts ? (a) => writeErr(attemptLine(a, c)) : undefined);
