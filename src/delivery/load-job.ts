@@ -66,10 +66,11 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   }, 100);
   try {
     await runLoad({ count: job.count, durationMs: job.durationMs, concurrency: job.concurrency, rate: job.rate, signal: hooks.signal }, async (k) => {
-      const req = fixed ?? signRequest(url, fresh!.next(), job.event, job.webhookId, signer);
+      const next = fresh?.nextWithJson();
+      const req = fixed ?? signRequest(url, next!.body, job.event, job.webhookId, signer);
       const outcome = await deliver(req, { client, policy: job.policy, timeoutMs: job.timeoutMs, expect, signal: hooks.signal, keepBodyBytes: 4096 });
       stats.record(outcome.final, outcome.expected);
-      const pending = log?.append(outcome.record);
+      const pending = log?.append(outcome.record, next?.json);
       if (job.lines) {
         lines.push(
           JSON.stringify({ type: 'delivery', index: job.indexBase + k * job.indexStride, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null }),

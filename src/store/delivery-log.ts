@@ -98,11 +98,15 @@ export class DeliveryLog {
     return this.fd;
   }
 
-  /** Queues a record; resolves once the batch holding it has been written. */
-  append(record: DeliveryRecord): Promise<void> {
+  /**
+   * Queues a record; resolves once the batch holding it has been written. `bodyJson`, when the
+   * caller already has the body as a JSON string literal, saves escaping it again.
+   */
+  append(record: DeliveryRecord, bodyJson?: string): Promise<void> {
     const fd = this.open();
+    const line = bodyJson === undefined ? JSON.stringify(record) : `${JSON.stringify({ ...record, body: undefined }).slice(0, -1)},"body":${bodyJson}}`;
     return new Promise((resolve, reject) => {
-      this.queue.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
+      this.queue.push({ line: `${line}\n`, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush(fd));
