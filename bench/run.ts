@@ -334,7 +334,7 @@ async function memory() {
 const FINDINGS: Array<[RegExp, string]> = [
   [/^`bluehook --help`/, 'cause: commander parse + building all command definitions + help formatting on top of node start; would close: a V8 code cache for the bundle, or help generated at build time'],
   [/^`bluehook payload/, 'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle'],
-  [/^`send/, 'cause: ~70 us of per-delivery work of ours (log line escaping the 2 KB body, separate header/body writes, HMAC, bookkeeping) on top of undici (see the diagnostic row); would close: pre-escaped log lines from the payload template, and --threads 2 on hosts with cores to spare'],
+  [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the log record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
   [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the log record and the output line; would close: node:cluster workers on the same port (the log already takes several appenders)'],
   [/^`replay`/, 'cause: reading and parsing the log before sending; would close: streaming the selection into the sender'],
   [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
