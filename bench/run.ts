@@ -336,7 +336,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   [/^`bluehook payload/, 'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle'],
   [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the log record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
   [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the log record and the output line; would close: node:cluster workers on the same port (the log already takes several appenders)'],
-  [/^`replay`/, 'cause: reading and parsing the log before sending; would close: streaming the selection into the sender'],
+  [/^`replay`/, 'cause: reading and parsing the log, then escaping each body again for its own log line (send now skips that); would close: carrying the escaped body from the log line into the replay record'],
   [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
   [/^peak memory of `deliveries list`/, 'cause: the readline stream and V8 heap growth; would close: a smaller read buffer'],
 ];
