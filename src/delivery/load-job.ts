@@ -6,7 +6,7 @@ import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
 import { DeliveryLog } from '../store/delivery-log.js';
-import { deliver, signRequest, type Signer } from './deliver.js';
+import { deliver, signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
 import { HttpClient } from './http.js';
 import { runLoad } from './load.js';
@@ -40,6 +40,12 @@ export interface LoadJob {
   indexStride: number;
 }
 
+/** The NDJSON line a load run prints for each delivery (`--json`). */
+export function deliveryLine(index: number, event: string | null, outcome: DeliveryOutcome): string {
+  const f = outcome.final;
+  return JSON.stringify({ type: 'delivery', index, id: outcome.record.id, event, status: f.status ?? null, ok: f.ok, expected: outcome.expected, durationMs: Math.round(f.durationMs * 100) / 100, attempts: outcome.attempts.length, error: f.error?.kind ?? null });
+}
+
 export interface LoadJobHooks {
   onLines?: (lines: string[]) => void;
   onProgress?: (sent: number) => void;
@@ -71,11 +77,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
       const outcome = await deliver(req, { client, policy: job.policy, timeoutMs: job.timeoutMs, expect, signal: hooks.signal, keepBodyBytes: 4096 });
       stats.record(outcome.final, outcome.expected);
       const pending = log?.append(outcome.record, next?.json);
-      if (job.lines) {
-        lines.push(
-          JSON.stringify({ type: 'delivery', index: job.indexBase + k * job.indexStride, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null }),
-        );
-      }
+      if (job.lines) lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
       await pending;
     });
   } finally {

@@ -9,7 +9,7 @@ import { HttpClient } from '../../delivery/http.js';
 import { runLoad } from '../../delivery/load.js';
 import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
 import { LoadStats } from '../../delivery/stats.js';
-import type { LoadJob } from '../../delivery/load-job.js';
+import { deliveryLine, type LoadJob } from '../../delivery/load-job.js';
 import { runParallelLoad } from '../../delivery/parallel-load.js';
 import { availableParallelism } from 'node:os';
 import { ExitCode, usageError } from '../../errors.js';
@@ -308,9 +308,7 @@ async function sendChaos(s: Session, event: string): Promise<LoadStats> {
         stats.record(outcome.final, outcome.expected);
         update(stats.sent);
         const pending = s.log?.append(outcome.record);
-        if (opts.json) {
-          writeJsonLine({ type: 'delivery', index, id: outcome.record.id, event: req.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, durationMs: Math.round(outcome.final.durationMs * 100) / 100, attempts: outcome.attempts.length, error: outcome.final.error?.kind ?? null });
-        }
+        if (opts.json) writeStreamLine(deliveryLine(index, req.event, outcome));
         await pending;
       },
     ),
