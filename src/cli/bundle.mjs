@@ -20,7 +20,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql'],
+  external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql', 'better-sqlite3', 'pg'],
   plugins: [stubChildProcess],
   // commander is CommonJS: give its require() of Node built-ins something to call in ESM.
   banner: { js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);" },

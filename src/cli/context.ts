@@ -1,7 +1,10 @@
-/** What store-backed commands share: the resolved config and the chosen webhook store. */
+/** What store-backed commands share: the resolved config, the chosen webhook store, the history. */
 import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../config/config.js';
-import { LocalWebhookStore } from '../store/local-store.js';
+import type { History } from '../history/history.js';
+import { historySpec } from '../history/open.js';
+import { KeptSecrets, LocalWebhookStore } from '../store/local-store.js';
 import type { WebhookStore } from '../store/types.js';
+import { writeErr } from './output.js';
 
 export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
   return loadConfig(opts);
@@ -10,7 +13,6 @@ export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
 /** The remote store, talking to Blue's GraphQL API with credentials from the environment. */
 export async function openBlueStore(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): Promise<WebhookStore> {
   const { BlueWebhookStore } = await import('../store/blue-store.js');
-  const { SecretFile } = await import('../store/secret-file.js');
   const v = config.values;
   return new BlueWebhookStore(
     v.apiUrl,
@@ -20,7 +22,7 @@ export async function openBlueStore(config: ResolvedConfig, env: NodeJS.ProcessE
       companyId: env[v.companyIdEnv],
       names: { tokenId: v.tokenIdEnv, tokenSecret: v.tokenSecretEnv, companyId: v.companyIdEnv },
     },
-    new SecretFile(v.storeDir),
+    new KeptSecrets(v.storeDir),
   );
 }
 
@@ -29,4 +31,12 @@ export async function openStore(opts: ConfigFlags): Promise<{ store: WebhookStor
   const local = new LocalWebhookStore(config.values.storeDir);
   const store = config.values.store === 'blue' ? await openBlueStore(config) : local;
   return { store, config, local };
+}
+
+/** The delivery history the config names; what opening it imported is said once on stderr. */
+export async function openHistoryFor(config: ResolvedConfig): Promise<History> {
+  const { openHistory } = await import('../history/open.js');
+  const { history, notices } = await openHistory(historySpec(config.values));
+  for (const line of notices) writeErr(`bluehook: ${line}`);
+  return history;
 }

@@ -1,3 +1,4 @@
+import { durationMs } from '../util/duration.js';
 /** Reading what users hand to commands: secrets, bodies, headers, repeatable flags. */
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
@@ -95,8 +96,7 @@ export function intOption(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) 
 
 /** "30s", "1500ms", "2m", "1h", "7d" or plain milliseconds -> milliseconds. */
 export function parseDuration(text: string, flag = 'duration'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw usageError(`${flag} must be a duration such as 500ms, 30s, 2m, 1h or 7d, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Math.round(Number(m[1]) * unit);
+  const ms = durationMs(text);
+  if (ms === undefined) throw usageError(`${flag} must be a duration such as 500ms, 30s, 2m, 1h or 7d, got "${text}"`);
+  return ms;
 }

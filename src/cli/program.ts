@@ -234,7 +234,8 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('--duplicates <k>', 'load mode: send each delivery k extra times (idempotency tests)', intOption('--duplicates', 0, 100))
       .option('--shuffle', 'load mode: randomise the order (with --count)')
       .option('--threads <n>', 'load mode: sending threads (default 1; 2 on 4+ cores for runs of 1000+)', intOption('--threads', 1, 16))
-      .option('--no-record', 'do not append to the delivery log')
+      .option('--record <what>', 'what to record in the history: all, failed or none (default: all; load mode: failed)')
+      .option('--no-record', 'record nothing (same as --record none)')
       .addHelpText(
         'after',
         `\nExit codes: 0 expected status, 1 answered otherwise, 2 bad input, 3 unreachable (refused, DNS, TLS, timeout).` +
@@ -272,7 +273,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('--timeout <duration>', 'how long --expect waits', '30s')
       .option('--once', 'same as --expect 1')
       .option('--verbose', 'print headers and the pretty body of each delivery')
-      .option('--no-record', 'do not append to the delivery log')
+      .option('--no-record', 'do not record in the history')
       .addHelpText(
         'after',
         `\nAnswers: 200 valid; 401 missing/invalid signature; 400 not JSON; 413 too large; 405 not POST; 404 other paths.` +
@@ -286,18 +287,24 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .action(lazy('listen'));
   },
   deliveries: (program) => {
-    const deliveries = program.command('deliveries').description('recorded deliveries: list, show, export, rm, clear');
+    const deliveries = program.command('deliveries').description('the recorded history: list, show, export, import, rm, clear, prune, count');
     deliveries.addHelpText('after', examples('bluehook deliveries list --limit 20', 'bluehook deliveries show d1a2b3', 'bluehook deliveries export d1a2b3 --format curl'));
-    deliveries
-      .command('list')
-      .description('list recorded deliveries, oldest first (streams)')
-      .option('--event <event>', 'only this event')
-      .option('--webhook <ref>', 'only this webhook')
-      .option('--invalid', 'only invalid (in) or failed (out) deliveries')
-      .option('--since <duration>', 'only newer than this (1h, 7d)')
-      .option('--limit <n>', 'only the last n', intOption('--limit', 1))
-      .addOption(new Option('--direction <dir>', 'received (in) or sent (out)').choices(['in', 'out']))
-      .addHelpText('after', examples('bluehook deliveries list', 'bluehook deliveries list --direction in --invalid --since 1h', 'bluehook deliveries list --json --limit 5'))
+    const filterFlags = (cmd: Command) =>
+      cmd
+        .option('--event <event>', 'only this event')
+        .option('--webhook <ref>', 'only this webhook')
+        .option('--invalid', 'only invalid (in) or failed (out) deliveries')
+        .option('--valid', 'only valid (in) or delivered (out) deliveries')
+        .option('--status <code>', 'only answers with this status (404) or class (5xx)')
+        .option('--since <duration>', 'only newer than this (1h, 7d)')
+        .option('--until <duration>', 'only older than this (1h, 7d)')
+        .option('--replays-of <id>', 'only replays of this delivery')
+        .option('--search <text>', 'only ids starting with, or events containing, this text')
+        .addOption(new Option('--direction <dir>', 'received (in) or sent (out)').choices(['in', 'out']));
+    filterFlags(deliveries.command('list').description('list recorded deliveries, oldest first (streams; --limit shows the newest n)'))
+      .option('--limit <n>', 'only the newest n', intOption('--limit', 1))
+      .option('-f, --follow', 'then print new deliveries as they are recorded, until Ctrl-C')
+      .addHelpText('after', examples('bluehook deliveries list', 'bluehook deliveries list --direction in --invalid --since 1h', 'bluehook deliveries list --status 5xx --limit 20', 'bluehook deliveries list --json --limit 5', 'bluehook deliveries list --limit 5 --follow'))
       .action(lazy('deliveries', 'list'));
     deliveries
       .command('show')
@@ -305,19 +312,35 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .description('headers, pretty body, verdict and answer of one delivery')
       .addHelpText('after', examples('bluehook deliveries show d1a2b3', 'bluehook deliveries show d1a2b3 --json'))
       .action(lazy('deliveries', 'show'));
-    deliveries
-      .command('export')
-      .argument('<id>', 'delivery id or unique prefix')
-      .description('export one delivery as JSON, a curl command, a HAR 1.2 entry, or a fixture (the exact body)')
-      .addOption(new Option('--format <format>', 'output format').choices(['json', 'curl', 'har', 'fixture']).default('json'))
+    filterFlags(
+      deliveries
+        .command('export')
+        .argument('[ids...]', 'delivery ids or unique prefixes (ndjson: default every one the filters select)')
+        .description('export a delivery as JSON, a curl command, a HAR 1.2 entry or a fixture (the exact body); or many as NDJSON'),
+    )
+      .addOption(new Option('--format <format>', 'output format').choices(['json', 'curl', 'har', 'fixture', 'ndjson']).default('json'))
       .option('--to <url>', 'target URL for curl/HAR (received deliveries have none)')
-      .option('-o, --out <file>', 'write to a file')
-      .addHelpText('after', examples('bluehook deliveries export d1a2b3 --format curl | sh', 'bluehook deliveries export d1a2b3 --format har -o delivery.har', 'bluehook deliveries export d1a2b3 --format fixture -o test/fixtures/todo.json'))
-      .action(lazy('deliveries', 'exportOne'));
+      .option('-o, --out <file>', 'write to a file (mode 0600)')
+      .addHelpText(
+        'after',
+        examples(
+          'bluehook deliveries export d1a2b3 --format curl',
+          'bluehook deliveries export d1a2b3 --format har -o delivery.har',
+          'bluehook deliveries export d1a2b3 --format fixture -o test/fixtures/todo.json',
+          'bluehook deliveries export --format ndjson --since 7d -o week.ndjson     # the portable form; see deliveries import',
+        ),
+      )
+      .action(lazy('deliveries', 'exportRecords'));
+    deliveries
+      .command('import')
+      .argument('<file>', 'an NDJSON file (deliveries export --format ndjson, or an old deliveries.ndjson)')
+      .description('import recorded deliveries; ids already recorded are skipped')
+      .addHelpText('after', examples('bluehook deliveries import week.ndjson', 'bluehook --history postgres://ci@db/hooks deliveries import week.ndjson'))
+      .action(lazy('deliveries', 'importFile'));
     deliveries
       .command('rm')
       .argument('<id...>', 'delivery ids or unique prefixes')
-      .description('remove recorded deliveries')
+      .description('remove recorded deliveries (only those: records arriving meanwhile are kept)')
       .addHelpText('after', examples('bluehook deliveries rm d1a2b3 d4e5f6'))
       .action(lazy('deliveries', 'rm'));
     deliveries
@@ -327,6 +350,16 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('-y, --yes', 'do not ask (required without a terminal)')
       .addHelpText('after', examples('bluehook deliveries clear --before 7d --yes', 'bluehook deliveries clear'))
       .action(lazy('deliveries', 'clear'));
+    deliveries
+      .command('prune')
+      .description('apply the retention policy now (historyMaxAge / historyMaxRecords, or the flags)')
+      .option('--max-age <duration>', 'remove records older than this (30d)')
+      .option('--max-records <n>', 'keep only the newest n records', intOption('--max-records', 1))
+      .addHelpText('after', examples('bluehook deliveries prune --max-age 30d', 'bluehook deliveries prune --max-records 100000 --json'))
+      .action(lazy('deliveries', 'prune'));
+    filterFlags(deliveries.command('count').description('how many recorded deliveries match, and where the history lives'))
+      .addHelpText('after', examples('bluehook deliveries count', 'bluehook deliveries count --direction in --invalid --since 1d'))
+      .action(lazy('deliveries', 'count'));
   },
   replay: (program) => {
     secretFlags(
@@ -349,7 +382,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('--retries <n>', 'retries after the first attempt (default 4)', intOption('--retries', 0, 100))
       .option('--backoff <duration>', 'first retry delay, doubling', '1s')
       .option('--no-retry', 'one attempt only')
-      .option('--no-record', 'do not append to the delivery log')
+      .option('--no-record', 'do not record in the history')
       .addHelpText(
         'after',
         examples(
@@ -428,7 +461,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
 };
 
 // Global options that take a value: skipped when looking for the command name.
-const GLOBAL_WITH_VALUE = new Set(['--config', '--store-dir', '--store', '--api-url']);
+const GLOBAL_WITH_VALUE = new Set(['--config', '--store-dir', '--store', '--api-url', '--history', '--history-max-age', '--history-max-records']);
 
 /** The command named on the command line, when it is a known one; undefined means register all. */
 function commandName(argv: readonly string[]): string | undefined {
@@ -450,6 +483,9 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .option('--store-dir <dir>', 'local store directory (default: BLUEHOOK_HOME, config storeDir, platform data dir)')
     .addOption(new Option('--store <store>', 'where webhook configs live (default: config store, then local)').choices(['local', 'blue']))
     .option('--api-url <url>', "Blue's GraphQL endpoint for --store blue (or BLUE_API_URL)")
+    .option('--history <where>', 'the delivery history: sqlite (the store directory, default) or a postgres:// URL (or BLUEHOOK_HISTORY_URL)')
+    .option('--history-max-age <duration>', 'retention: writers remove records older than this (30d)')
+    .option('--history-max-records <n>', 'retention: writers keep only the newest n records', intOption('--history-max-records', 1))
     .showSuggestionAfterError()
     // Commander's own usage errors become one "bluehook: ..." line, like ours.
     .configureOutput({

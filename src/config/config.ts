@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { storeError, usageError } from '../errors.js';
+import { durationMs } from '../util/duration.js';
 
 export interface ConfigValues {
   storeDir: string;
@@ -21,6 +22,13 @@ export interface ConfigValues {
   tokenIdEnv: string;
   tokenSecretEnv: string;
   companyIdEnv: string;
+  /** Where the delivery history lives: "sqlite" (the store directory's database) or a postgres:// URL. */
+  history: string;
+  /** SQLite commit durability: "normal" survives kill -9, "full" also a power cut. */
+  historySync: 'normal' | 'full';
+  /** Retention: records older than this (ms) or beyond this many are removed by writers. */
+  historyMaxAge?: number;
+  historyMaxRecords?: number;
 }
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
@@ -31,7 +39,7 @@ export interface ResolvedConfig {
   file?: string;
 }
 
-type Kind = 'string' | 'port' | 'count' | 'ms' | readonly string[];
+type Kind = 'string' | 'port' | 'count' | 'ms' | 'duration' | 'records' | 'history' | readonly string[];
 const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: string }> = {
   storeDir: { kind: 'string', env: 'BLUEHOOK_HOME', describe: 'a directory path' },
   store: { kind: ['local', 'blue'], env: 'BLUEHOOK_STORE', describe: '"local" or "blue"' },
@@ -43,6 +51,10 @@ const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: s
   tokenIdEnv: { kind: 'string', describe: 'an environment variable name' },
   tokenSecretEnv: { kind: 'string', describe: 'an environment variable name' },
   companyIdEnv: { kind: 'string', describe: 'an environment variable name' },
+  history: { kind: 'history', env: 'BLUEHOOK_HISTORY_URL', describe: '"sqlite" or a postgres://user:password@host:port/database URL' },
+  historySync: { kind: ['normal', 'full'], env: 'BLUEHOOK_HISTORY_SYNC', describe: '"normal" or "full"' },
+  historyMaxAge: { kind: 'duration', env: 'BLUEHOOK_HISTORY_MAX_AGE', describe: 'a duration such as "30d" or "12h"' },
+  historyMaxRecords: { kind: 'records', env: 'BLUEHOOK_HISTORY_MAX_RECORDS', describe: 'a whole number of records, at least 1' },
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof ConfigValues>;
@@ -67,6 +79,8 @@ function defaults(): ConfigValues {
     tokenIdEnv: 'BLUE_TOKEN_ID',
     tokenSecretEnv: 'BLUE_TOKEN_SECRET',
     companyIdEnv: 'BLUE_COMPANY_ID',
+    history: 'sqlite',
+    historySync: 'normal',
   };
 }
 
@@ -75,16 +89,16 @@ function coerce(key: keyof ConfigValues, raw: unknown, fromText: boolean): { ok:
   const { kind } = SCHEMA[key];
   if (Array.isArray(kind)) return typeof raw === 'string' && kind.includes(raw) ? { ok: true, value: raw } : { ok: false };
   if (kind === 'string') return typeof raw === 'string' && raw.length > 0 ? { ok: true, value: raw } : { ok: false };
+  if (kind === 'history') return typeof raw === 'string' && (raw === 'sqlite' || /^postgres(ql)?:\/\/./i.test(raw)) ? { ok: true, value: raw } : { ok: false };
   let n: number = NaN;
   if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && (fromText || kind === 'ms')) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
-    if (m && (kind === 'ms' || !m[2])) n = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms'] ?? 1);
-  }
+  else if (typeof raw === 'string' && (kind === 'ms' || kind === 'duration')) n = durationMs(raw) ?? NaN;
+  else if (typeof raw === 'string' && fromText && /^\d+$/.test(raw.trim())) n = Number(raw);
   if (!Number.isInteger(n)) return { ok: false };
   if (kind === 'port' && (n < 0 || n > 65535)) return { ok: false };
   if (kind === 'count' && (n < 0 || n > 100)) return { ok: false };
   if (kind === 'ms' && (n < 1 || n > 3_600_000)) return { ok: false };
+  if ((kind === 'duration' || kind === 'records') && n < 1) return { ok: false };
   return { ok: true, value: n };
 }
 
@@ -127,6 +141,7 @@ export interface ConfigFlags {
   retries?: number;
   port?: number;
   apiUrl?: string;
+  history?: string;
 }
 
 /** Resolves the configuration; a wrong file is exit 4 naming the file, key and what was expected. */

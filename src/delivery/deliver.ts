@@ -5,7 +5,7 @@
 import { buildPayload, serializeBody, type PayloadOptions } from '../blue/payload.js';
 import type { WebhookRowInput } from '../blue/entities.js';
 import type { SignatureScheme } from '../signing/schemes.js';
-import { encodeBody, newDeliveryId, type DeliveryRecord } from '../store/delivery-log.js';
+import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
 import type { Webhook } from '../store/types.js';
 import type { StatusMatcher } from './expect.js';
 import type { HttpClient } from './http.js';

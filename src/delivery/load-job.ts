@@ -1,11 +1,12 @@
 /**
  * A plain load job, described by plain data so that it can run in this thread or in a worker
- * thread: fresh (or fixed) bodies, signed per delivery, sent through one pool, recorded to the log.
+ * thread: fresh (or fixed) bodies, signed per delivery, sent through one pool, recorded in the history.
  */
 import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
-import { DeliveryLog } from '../store/delivery-log.js';
+import type { History } from '../history/history.js';
+import { openHistory, type HistorySpec } from '../history/open.js';
 import { deliver, signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
 import { HttpClient } from './http.js';
@@ -31,8 +32,10 @@ export interface LoadJob {
   policy: RetryPolicy;
   timeoutMs: number;
   expectStatus: string;
-  /** Where to record (the store directory), or undefined for --no-record. */
-  storeDir?: string;
+  /** Where to record, or undefined for --record none. */
+  history?: HistorySpec;
+  /** Record only deliveries that did not get the expected answer (load mode's default). */
+  recordFailedOnly: boolean;
   /** Emit an NDJSON line per delivery. */
   lines: boolean;
   /** This job's share: delivery index = indexBase + k * indexStride. */
@@ -50,6 +53,8 @@ export interface LoadJobHooks {
   onLines?: (lines: string[]) => void;
   onProgress?: (sent: number) => void;
   signal?: AbortSignal;
+  /** The history already open in this thread (a worker opens its own from `job.history`). */
+  history?: History;
 }
 
 export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promise<LoadStats> {
@@ -58,7 +63,8 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   const fresh = job.fixedBody ? undefined : new FreshPayloads(job.event, job.payload);
   const fixed = job.fixedBody ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer) : undefined;
   const client = new HttpClient(Math.max(1, job.concurrency));
-  const log = job.storeDir ? new DeliveryLog(job.storeDir) : undefined;
+  const ownHistory = !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
+  const history = hooks.history ?? ownHistory;
   const expect = parseExpectStatus(job.expectStatus);
   const stats = new LoadStats();
   let lines: string[] = [];
@@ -72,11 +78,11 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   }, 100);
   try {
     await runLoad({ count: job.count, durationMs: job.durationMs, concurrency: job.concurrency, rate: job.rate, signal: hooks.signal }, async (k) => {
-      const next = fresh?.nextWithJson();
-      const req = fixed ?? signRequest(url, next!.body, job.event, job.webhookId, signer);
+      const next = fresh?.next();
+      const req = fixed ?? signRequest(url, next!, job.event, job.webhookId, signer);
       const outcome = await deliver(req, { client, policy: job.policy, timeoutMs: job.timeoutMs, expect, signal: hooks.signal, keepBodyBytes: 4096 });
       stats.record(outcome.final, outcome.expected);
-      const pending = log?.append(outcome.record, next?.json);
+      const pending = job.recordFailedOnly && outcome.expected ? undefined : history?.append(outcome.record, req.body);
       if (job.lines) lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
       await pending;
     });
@@ -84,8 +90,8 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
     clearInterval(ticker);
     flushLines();
     hooks.onProgress?.(stats.sent);
-    await log?.drain();
-    log?.close();
+    await history?.drain();
+    await ownHistory?.close();
     await client.close();
   }
   return stats;

@@ -1,6 +1,6 @@
 /** Turning a recorded delivery back into a request: verbatim, or signed again. */
 import { SCHEME_NAMES, getScheme } from '../signing/schemes.js';
-import { decodeBody, type DeliveryRecord } from '../store/delivery-log.js';
+import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import type { OutgoingRequest, Signer } from './deliver.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 

@@ -1,5 +1,5 @@
 /** Forwards a verified delivery byte-for-byte, with its original headers, to a local app. */
-import type { DeliveryRecord } from '../store/delivery-log.js';
+import type { DeliveryRecord } from '../history/record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 import type { ForwardResult } from './server.js';
 

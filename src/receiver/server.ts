@@ -1,12 +1,13 @@
 /**
  * The catch server: reads each delivery's raw bytes, verifies the signature, records it in the
- * delivery log BEFORE answering (so nothing acknowledged can be lost), optionally forwards it to
+ * history BEFORE answering (so nothing acknowledged can be lost), optionally forwards it to
  * a local app, and answers the way it was told to. It knows nothing about terminals.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeBody, newDeliveryId, type DeliveryLog, type DeliveryRecord } from '../store/delivery-log.js';
+import type { History } from '../history/history.js';
+import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
 import type { Verdict, Verifier } from './verifier.js';
 
 export interface ReceiverOptions {
@@ -23,11 +24,14 @@ export interface ReceiverOptions {
   respondDelayMs?: number;
   failRate?: number;
   forward?: (record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>;
-  log?: DeliveryLog;
+  /** Where each delivery is recorded before it is answered. */
+  history?: History;
   /** Called after a delivery has been recorded and answered. */
   onDelivery?: (delivery: ReceivedDelivery) => void;
   /** Called for requests that are not deliveries (wrong path or method, too large). */
   onRejected?: (info: { method: string; path: string; status: number; reason: string }) => void;
+  /** Called when a delivery could not be recorded (it was answered 500, never 2xx). */
+  onUnrecorded?: (error: Error) => void;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -139,7 +143,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     record.answer = { status };
     if (options.respondDelayMs) await sleep(options.respondDelayMs);
     // Durable before acknowledged: the answer goes out only once the record is written.
-    if (options.log) await options.log.append(record);
+    if (options.history) await options.history.append(record, body);
     const reason = status < 300 ? 'ok' : status === 401 ? `invalid signature: ${verdict.message}` : status === 400 ? 'body is not JSON' : 'error';
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
     options.onDelivery?.({ record, verdict, event, bytes: body.length, status, durationMs: performance.now() - started, forwarded, body });
@@ -148,7 +152,8 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   const server = createServer((req, res) => {
     const p = handle(req, res).catch((error: Error) => {
       // A write failure must never be acknowledged: answer 500 so the sender retries.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`not recorded: ${error.message}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('not recorded: the receiver could not store this delivery\n');
+      options.onUnrecorded?.(error);
     });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -176,7 +181,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       await Promise.allSettled([...inFlight]);
       server.closeAllConnections();
       await closed;
-      await options.log?.drain();
+      await options.history?.drain();
     },
   };
 }

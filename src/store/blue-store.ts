@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BluehookError, ExitCode, networkError, storeError, usageError } from '../errors.js';
 import { classifyError } from '../delivery/http.js';
-import { SecretFile } from './secret-file.js';
+import type { KeptSecrets } from './local-store.js';
 import { resolveRef, validateUrl, type CreateWebhookInput, type EnableResult, type UpdateWebhookInput, type Webhook, type WebhookStore } from './types.js';
 
 export interface BlueCredentials {
@@ -46,7 +46,7 @@ export class BlueWebhookStore implements WebhookStore {
   constructor(
     private readonly apiUrl: string,
     private readonly credentials: BlueCredentials,
-    private readonly secrets: SecretFile,
+    private readonly secrets: Pick<KeptSecrets, 'get' | 'set'>,
     private readonly timeoutMs = 15_000,
   ) {}
 

@@ -1,6 +1,6 @@
 /** Recorded deliveries in other forms: a curl command, a HAR 1.2 entry, a fixture. */
 import { STATUS_CODES } from 'node:http';
-import { decodeBody, type DeliveryRecord } from './delivery-log.js';
+import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
 // Headers that curl sets itself or that describe one connection.

@@ -1,15 +1,13 @@
 /**
- * The local store: webhook configs with their secrets in one JSON file, written atomically
- * (temp file, fsync, rename) under an inter-process lock, with the last good version kept as .bak.
- * A file that does not parse is never overwritten.
+ * The local store: webhook configs with their secrets in the store directory's SQLite database.
+ * Every change is one IMMEDIATE transaction (read, check, write), so concurrent processes queue
+ * on SQLite's lock instead of overwriting each other, and a change that returned is committed.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SampleRandom } from '../blue/random.js';
-import { storeError, usageError } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { withLock } from './lock.js';
+import { usageError } from '../errors.js';
+import { databaseError, getMeta, setMeta, type Database } from './database.js';
+import { localDatabase } from './local-database.js';
 import {
   resolveRef,
   validateUrl,
@@ -20,95 +18,77 @@ import {
   type WebhookStore,
 } from './types.js';
 
-interface StoreFile {
-  version: 1;
-  /** The local user that "creates" webhooks (Blue's createdById). */
-  userId: string;
-  webhooks: Webhook[];
-}
+export { ensureStoreDir } from './database.js';
 
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Creates the store directory 0700 if it does not exist; an existing directory is left as it is. */
-export function ensureStoreDir(dir: string): void {
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
-  }
-}
+const nameTaken = (name: string) => usageError(`a webhook named "${name}" already exists`, 'choose another --name');
 
 export class LocalWebhookStore implements WebhookStore {
   readonly kind = 'local' as const;
-  readonly file: string;
-  private readonly lockFile: string;
+  private database: Database | undefined;
 
-  constructor(readonly dir: string) {
-    this.file = join(dir, 'webhooks.json');
-    this.lockFile = join(dir, 'webhooks.lock');
+  constructor(readonly dir: string) {}
+
+  private get db(): Database {
+    this.database ??= localDatabase(this.dir);
+    return this.database;
   }
 
-  private read(): StoreFile {
-    let text: string;
-    try {
-      if (lstatSync(this.file).isSymbolicLink()) {
-        throw storeError(`store file ${this.file} is a symbolic link; bluehook does not follow it`, 'replace it with a regular file');
-      }
-      text = readFileSync(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { version: 1, userId: new SampleRandom().cuid(), webhooks: [] };
-      }
-      if ((e as { exitCode?: number }).exitCode) throw e;
-      throw storeError(`cannot read store file ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    const corrupt = (why: string) =>
-      storeError(
-        `store file ${this.file} is corrupt (${why}); it was left untouched`,
-        existsSync(`${this.file}.bak`) ? `restore the last good version with: cp '${this.file}.bak' '${this.file}'` : 'move it away to start an empty store',
-      );
-    let data: StoreFile;
-    try {
-      data = JSON.parse(text) as StoreFile;
-    } catch (e) {
-      throw corrupt((e as Error).message);
-    }
-    if (!data || data.version !== 1 || !Array.isArray(data.webhooks) || typeof data.userId !== 'string') {
-      throw corrupt('not a bluehook store file');
-    }
-    for (const w of data.webhooks) {
-      if (!w || typeof w.id !== 'string' || typeof w.url !== 'string' || !Array.isArray(w.events)) throw corrupt('a webhook entry is malformed');
-    }
-    return data;
+  get file(): string {
+    return this.db.name;
   }
 
-  /** Read, change and write back under the lock; the previous good file becomes .bak. */
-  private async transact<T>(change: (data: StoreFile) => T): Promise<T> {
-    ensureStoreDir(this.dir);
-    return withLock(this.lockFile, () => {
-      const data = this.read();
-      const result = change(data);
-      if (existsSync(this.file)) writeFileAtomic(`${this.file}.bak`, readFileSync(this.file), 0o600);
-      writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600);
-      return result;
-    });
+  /** Runs `fn` in one write transaction; SQLite's errors become one line naming the file. */
+  private write<T>(fn: (db: Database) => T): T {
+    const db = this.db;
+    try {
+      return db.transaction(() => fn(db)).immediate();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /webhooks\.name/.test((e as Error).message)) throw usageError('a webhook with that name already exists', 'choose another --name');
+      throw databaseError(e, db.name);
+    }
+  }
+
+  private all(): Webhook[] {
+    try {
+      return (this.db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>).map((r) => JSON.parse(r.row) as Webhook);
+    } catch (e) {
+      throw databaseError(e, this.db.name);
+    }
+  }
+
+  private userId(db: Database): string {
+    let id = getMeta(db, 'userId');
+    if (!id) setMeta(db, 'userId', (id = new SampleRandom().cuid()));
+    return id;
+  }
+
+  private save(db: Database, w: Webhook, insert = false): void {
+    if (insert) db.prepare('INSERT INTO webhooks (id, name, row) VALUES (?, ?, ?)').run(w.id, w.name, JSON.stringify(w));
+    else db.prepare('UPDATE webhooks SET name = ?, row = ? WHERE id = ?').run(w.name, JSON.stringify(w), w.id);
+  }
+
+  private find(db: Database, id: string): Webhook {
+    const row = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(id) as { row: string } | undefined;
+    if (!row) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+    return JSON.parse(row.row) as Webhook;
   }
 
   async list(filter: { enabled?: boolean } = {}): Promise<Webhook[]> {
-    const all = this.read().webhooks;
+    const all = this.all();
     const list = filter.enabled === undefined ? all : all.filter((w) => w.enabled === filter.enabled);
-    return [...list].reverse(); // stored oldest first (append); shown newest first like Blue
+    return list.reverse(); // stored oldest first; shown newest first like Blue
   }
 
   async get(ref: string): Promise<Webhook> {
-    return resolveRef(ref, this.read().webhooks);
+    return resolveRef(ref, this.all());
   }
 
   async create(input: CreateWebhookInput): Promise<Webhook> {
     validateUrl(input.url);
-    return this.transact((data) => {
-      if (input.name && data.webhooks.some((w) => w.name === input.name)) {
-        throw usageError(`a webhook named "${input.name}" already exists`, 'choose another --name');
-      }
+    return this.write((db) => {
+      if (input.name && db.prepare('SELECT 1 FROM webhooks WHERE name = ?').get(input.name)) throw nameTaken(input.name);
       const rnd = new SampleRandom();
       const now = new Date().toISOString();
       const events = [...(input.events ?? [])];
@@ -124,23 +104,20 @@ export class LocalWebhookStore implements WebhookStore {
         events,
         projectIds,
         metadata: { events, projectIds },
-        createdById: data.userId,
+        createdById: this.userId(db),
         createdAt: now,
         updatedAt: now,
       };
-      data.webhooks.push(webhook);
-      return structuredClone(webhook);
+      this.save(db, webhook, true);
+      return webhook;
     });
   }
 
   async update(id: string, patch: UpdateWebhookInput): Promise<Webhook> {
     if (patch.url !== undefined) validateUrl(patch.url);
-    return this.transact((data) => {
-      const webhook = data.webhooks.find((w) => w.id === id);
-      if (!webhook) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
-      if (patch.name && data.webhooks.some((w) => w.name === patch.name && w.id !== id)) {
-        throw usageError(`a webhook named "${patch.name}" already exists`, 'choose another --name');
-      }
+    return this.write((db) => {
+      const webhook = this.find(db, id);
+      if (patch.name && db.prepare('SELECT 1 FROM webhooks WHERE name = ? AND id <> ?').get(patch.name, id)) throw nameTaken(patch.name);
       if (patch.name !== undefined) webhook.name = patch.name;
       if (patch.url !== undefined) webhook.url = patch.url;
       if (patch.events !== undefined) webhook.events = [...patch.events];
@@ -149,7 +126,8 @@ export class LocalWebhookStore implements WebhookStore {
       if (patch.status !== undefined) webhook.status = patch.status;
       webhook.metadata = { events: webhook.events, projectIds: webhook.projectIds };
       webhook.updatedAt = new Date().toISOString();
-      return structuredClone(webhook);
+      this.save(db, webhook);
+      return webhook;
     });
   }
 
@@ -165,17 +143,17 @@ export class LocalWebhookStore implements WebhookStore {
 
   /** Inserts or replaces webhooks by id, keeping their ids and timestamps (for `pull`). */
   async upsert(webhooks: readonly Webhook[]): Promise<{ added: number; updated: number }> {
-    return this.transact((data) => {
+    return this.write((db) => {
       let added = 0;
       let updated = 0;
       for (const w of webhooks) {
-        const index = data.webhooks.findIndex((x) => x.id === w.id);
-        const copy = structuredClone({ ...w, createdById: w.createdById || data.userId });
-        if (index < 0) {
-          data.webhooks.push(copy);
+        const existing = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(w.id) as { row: string } | undefined;
+        const copy: Webhook = { ...w, createdById: w.createdById || this.userId(db) };
+        if (!existing) {
+          this.save(db, copy, true);
           added++;
         } else {
-          data.webhooks[index] = { ...copy, secret: copy.secret ?? data.webhooks[index]!.secret };
+          this.save(db, { ...copy, secret: copy.secret ?? (JSON.parse(existing.row) as Webhook).secret });
           updated++;
         }
       }
@@ -184,10 +162,35 @@ export class LocalWebhookStore implements WebhookStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.transact((data) => {
-      const index = data.webhooks.findIndex((w) => w.id === id);
-      if (index < 0) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
-      data.webhooks.splice(index, 1);
+    this.write((db) => {
+      if (!db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
     });
+  }
+}
+
+/**
+ * Blue returns a webhook's secret only once, at creation: bluehook keeps the secrets of the
+ * webhooks it created, keyed by Blue's webhook id, in the same database.
+ */
+export class KeptSecrets {
+  constructor(readonly dir: string) {}
+
+  get(id: string): string | undefined {
+    const db = localDatabase(this.dir);
+    try {
+      return (db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as { secret: string } | undefined)?.secret;
+    } catch (e) {
+      throw databaseError(e, db.name);
+    }
+  }
+
+  async set(id: string, secret: string | undefined): Promise<void> {
+    const db = localDatabase(this.dir);
+    try {
+      if (secret === undefined) db.prepare('DELETE FROM kept_secrets WHERE webhook_id = ?').run(id);
+      else db.prepare('INSERT INTO kept_secrets (webhook_id, secret) VALUES (?, ?) ON CONFLICT (webhook_id) DO UPDATE SET secret = excluded.secret').run(id, secret);
+    } catch (e) {
+      throw databaseError(e, db.name);
+    }
   }
 }

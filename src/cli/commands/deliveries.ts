@@ -1,38 +1,70 @@
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { resolveEvent } from '../../blue/catalogue.js';
-import { usageError } from '../../errors.js';
-import { DeliveryLog, decodeBody, type DeliveryRecord, type ReadStats } from '../../store/delivery-log.js';
+import { ExitCode, usageError } from '../../errors.js';
+import { getAll, iterate, newest, type DeliveryFilter } from '../../history/history.js';
+import { importNdjson, ndjsonLine } from '../../history/ndjson.js';
+import { retentionOf } from '../../history/open.js';
+import { decodeBody, isGood, statusOf, type DeliveryRecord } from '../../history/record.js';
 import { toCurl, toHar } from '../../store/export.js';
 import { colors } from '../colors.js';
-import { openStore } from '../context.js';
+import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { parseDuration } from '../inputs.js';
-import { canPrompt, table, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
+import { canPrompt, table, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { statusText } from '../render-delivery.js';
-import { Ring } from '../../util/ring.js';
 
-interface ListFlags extends GlobalOptions {
+interface FilterFlags extends GlobalOptions {
   event?: string;
   webhook?: string;
   invalid?: boolean;
+  valid?: boolean;
+  status?: string;
   since?: string;
-  limit?: number;
+  until?: string;
   direction?: 'in' | 'out';
+  replaysOf?: string;
+  search?: string;
 }
 
-async function openLog(opts: GlobalOptions) {
+interface ListFlags extends FilterFlags {
+  limit?: number;
+  follow?: boolean;
+}
+
+async function openAll(opts: GlobalOptions) {
   const opened = await openStore(opts);
-  return { ...opened, log: new DeliveryLog(opened.config.values.storeDir) };
+  return { ...opened, history: await openHistoryFor(opened.config) };
 }
 
-const statusOf = (r: DeliveryRecord) => (r.direction === 'out' ? r.response?.status : r.answer?.status);
+/** The flags shared by list, export and clear, as a history filter. */
+async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Promise<string>): Promise<DeliveryFilter> {
+  const f: DeliveryFilter = {};
+  if (opts.event) f.event = resolveEvent(opts.event).name;
+  if (opts.webhook) f.webhookId = await resolveWebhook(opts.webhook);
+  if (opts.invalid && opts.valid) throw usageError('--valid and --invalid cannot be combined');
+  if (opts.invalid) f.valid = false;
+  if (opts.valid) f.valid = true;
+  if (opts.status) {
+    const s = opts.status.trim().toLowerCase();
+    if (/^[1-5]xx$/.test(s)) f.statusClass = Number(s[0]);
+    else if (/^[1-5]\d\d$/.test(s)) f.status = Number(s);
+    else throw usageError(`--status must be a code such as 404 or a class such as 5xx, got "${opts.status}"`);
+  }
+  if (opts.since) f.since = Date.now() - parseDuration(opts.since, '--since');
+  if (opts.until) f.until = Date.now() - parseDuration(opts.until, '--until');
+  if (opts.direction) f.direction = opts.direction;
+  if (opts.replaysOf) f.replayOf = opts.replaysOf;
+  if (opts.search) f.search = opts.search;
+  return f;
+}
 
 // Fixed widths, because a streamed list cannot measure its rows first.
 const pad = (text: string, width: number, visible = text.length) => text + ' '.repeat(Math.max(1, width - visible));
 
 function line(r: DeliveryRecord, c: ReturnType<typeof colors>): string {
   const verdict = r.direction === 'in' ? (r.verdict?.valid ? 'valid' : `invalid (${r.verdict?.cause})`) : r.ok ? 'delivered' : r.response?.error ?? 'failed';
-  const good = r.direction === 'in' ? r.verdict?.valid : r.ok;
+  const good = isGood(r);
   const size = r.bodyEncoding === 'base64' ? Math.floor((r.body.length * 3) / 4) : Buffer.byteLength(r.body);
   const status = statusOf(r);
   const statusPlain = status === undefined ? 'no answer' : String(status);
@@ -48,115 +80,165 @@ function line(r: DeliveryRecord, c: ReturnType<typeof colors>): string {
   ].join('');
 }
 
+const listJson = (r: DeliveryRecord) =>
+  JSON.stringify({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId ?? null, status: statusOf(r) ?? null, valid: isGood(r) ?? null, url: r.url, replayOf: r.replayOf ?? null });
+
+/** Writes a page of lines, waiting when stdout's reader is slower than the history. */
+async function writePage(lines: string[]): Promise<void> {
+  if (!lines.length) return;
+  if (!process.stdout.write(`${lines.join('\n')}\n`)) await once(process.stdout, 'drain');
+}
+
 export async function list(opts: ListFlags): Promise<number> {
-  const event = opts.event ? resolveEvent(opts.event).name : undefined;
-  const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
-  const { log, store } = await openLog(opts);
-  const webhookId = opts.webhook ? (await store.get(opts.webhook)).id : undefined;
-  const keep = (r: DeliveryRecord) =>
-    (!event || r.event === event) &&
-    (!webhookId || r.webhookId === webhookId) &&
-    (!opts.invalid || (r.direction === 'in' ? !r.verdict?.valid : !r.ok)) &&
-    (!opts.direction || r.direction === opts.direction) &&
-    (since === undefined || Date.parse(r.time) >= since);
+  const { history, store } = await openAll(opts);
+  const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
-  const stats: ReadStats = { records: 0, skipped: 0 };
-  // Stream in constant memory; with --limit only the last N matches are held.
-  const limit = opts.limit;
-  const tail = new Ring<DeliveryRecord>(limit ?? 1);
+  const render = (r: DeliveryRecord) => (opts.json ? listJson(r) : line(r, c));
   let shown = 0;
-  const emit = (r: DeliveryRecord) => {
-    shown++;
-    if (opts.json) writeJsonLine({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId ?? null, status: statusOf(r) ?? null, valid: r.direction === 'in' ? r.verdict?.valid ?? null : r.ok ?? null, url: r.url, replayOf: r.replayOf ?? null });
-    else writeStreamLine(line(r, c));
-  };
-  for await (const r of log.records(stats)) {
-    if (!keep(r)) continue;
-    if (limit === undefined) emit(r);
-    else tail.push(r);
+  if (opts.limit !== undefined) {
+    // The newest N, shown oldest first like the rest of the list.
+    const records = await newest(history, filter, opts.limit);
+    shown = records.length;
+    await writePage(records.map(render));
+  } else if (!opts.follow) {
+    let batch: string[] = [];
+    for await (const r of iterate(history, filter, 'oldest')) {
+      batch.push(render(r));
+      shown++;
+      if (batch.length >= 500) {
+        await writePage(batch);
+        batch = [];
+      }
+    }
+    await writePage(batch);
   }
-  if (limit !== undefined) tail.toArray().forEach(emit);
-  if (!opts.json) {
-    if (!shown) writeErr('no recorded deliveries match');
-    if (stats.skipped) writeErr(c.yellow(`skipped ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} in ${log.file}`));
+  if (opts.follow) {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (!opts.json) writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
+    for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(r)]);
+    await history.close();
+    return ExitCode.interrupted;
   }
-  return 0;
+  if (!shown && !opts.json) writeErr('no recorded deliveries match');
+  await history.close();
+  return ExitCode.ok;
 }
 
 export async function show(id: string, opts: GlobalOptions): Promise<number> {
-  const { log } = await openLog(opts);
-  const [r] = await log.find([id]);
+  const { history } = await openAll(opts);
+  const r = await history.get(id);
+  await history.close();
   if (opts.json) {
     writeJson(r);
     return 0;
   }
   const c = colors(opts);
-  const body = decodeBody(r!);
-  let pretty = r!.bodyEncoding === 'utf8' ? body.toString('utf8') : `(binary, ${body.length} bytes, base64) ${r!.body}`;
+  const body = decodeBody(r);
+  let pretty = r.bodyEncoding === 'utf8' ? body.toString('utf8') : `(binary, ${body.length} bytes, base64) ${r.body}`;
   try {
     pretty = JSON.stringify(JSON.parse(pretty), null, 2);
   } catch {
     // shown as recorded
   }
   const rows: string[][] = [
-    ['id', r!.id],
-    ['time', r!.time],
-    ['direction', r!.direction === 'in' ? 'received' : 'sent'],
-    ['event', r!.event ?? '-'],
-    [r!.direction === 'in' ? 'path' : 'url', r!.url],
+    ['id', r.id],
+    ['time', r.time],
+    ['direction', r.direction === 'in' ? 'received' : 'sent'],
+    ['event', r.event ?? '-'],
+    [r.direction === 'in' ? 'path' : 'url', r.url],
   ];
-  if (r!.direction === 'in') {
-    rows.push(['from', r!.remoteAddress ?? '-'], ['verdict', r!.verdict?.valid ? c.green(r!.verdict.message) : c.red(r!.verdict?.message ?? '-')], ['answer', statusText(r!.answer?.status, c)]);
+  if (r.direction === 'in') {
+    rows.push(['from', r.remoteAddress ?? '-'], ['verdict', r.verdict?.valid ? c.green(r.verdict.message) : c.red(r.verdict?.message ?? '-')], ['answer', statusText(r.answer?.status, c)]);
   } else {
-    rows.push(['attempts', (r!.attempts ?? []).map((a) => a.status ?? a.error).join(', ')], ['answer', statusText(r!.response?.status, c)]);
-    if (r!.replayOf) rows.push(['replay of', r!.replayOf]);
+    rows.push(['attempts', (r.attempts ?? []).map((a) => a.status ?? a.error).join(', ')], ['answer', statusText(r.response?.status, c)]);
+    if (r.replayOf) rows.push(['replay of', r.replayOf]);
   }
-  if (r!.webhookId) rows.push(['webhook', r!.webhookId]);
+  if (r.webhookId) rows.push(['webhook', r.webhookId]);
   writeOut(table(rows.map(([k, v]) => [c.bold(k!), v!])));
   writeOut(`\n${c.bold('headers')}`);
-  for (const [k, v] of Object.entries(r!.headers)) writeOut(`  ${k}: ${v}`);
+  for (const [k, v] of Object.entries(r.headers)) writeOut(`  ${k}: ${v}`);
   writeOut(`\n${c.bold('body')}\n${pretty}`);
   return 0;
 }
 
-export async function exportOne(id: string, opts: GlobalOptions & { format: string; to?: string; out?: string }): Promise<number> {
-  const { log } = await openLog(opts);
-  const [r] = await log.find([id]);
+type ExportFlags = FilterFlags & { format: string; to?: string; out?: string };
+
+export async function exportRecords(ids: string[], opts: ExportFlags): Promise<number> {
+  if (opts.format === 'ndjson') return exportNdjson(ids, opts);
+  if (ids.length !== 1) throw usageError(`--format ${opts.format} exports one delivery: give one id (--format ndjson exports many)`);
+  const { history } = await openAll(opts);
+  const r = await history.get(ids[0]!);
+  await history.close();
   let text: string | Buffer;
   switch (opts.format) {
     case 'json':
       text = `${JSON.stringify(r, null, 2)}\n`;
       break;
     case 'curl':
-      text = `${toCurl(r!, opts.to)}\n`;
+      text = `${toCurl(r, opts.to)}\n`;
       break;
     case 'har':
-      text = `${JSON.stringify(toHar(r!, packageVersion(), opts.to), null, 2)}\n`;
+      text = `${JSON.stringify(toHar(r, packageVersion(), opts.to), null, 2)}\n`;
       break;
     case 'fixture':
-      text = decodeBody(r!); // the exact bytes, ready to sign or replay in a test
+      text = decodeBody(r); // the exact bytes, ready to sign or replay in a test
       break;
     default:
-      throw usageError(`unknown --format "${opts.format}": choose json, curl, har or fixture`);
+      throw usageError(`unknown --format "${opts.format}": choose json, curl, har, fixture or ndjson`);
   }
   if (opts.out) {
-    writeFileSync(opts.out, text);
-    writeErr(`wrote ${opts.format} of ${r!.id} to ${opts.out}`);
+    writeFileSync(opts.out, text, { mode: 0o600 });
+    writeErr(`wrote ${opts.format} of ${r.id} to ${opts.out}`);
   } else process.stdout.write(text);
   return 0;
 }
 
+/** The portable form: every record (or those named, or those the filter selects), oldest first. */
+async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
+  const { history, store } = await openAll(opts);
+  const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
+  if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
+  const out = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout;
+  let count = 0;
+  for await (const r of iterate(history, filter, 'oldest')) {
+    count++;
+    if (!out.write(ndjsonLine(r))) await once(out, 'drain');
+  }
+  if (opts.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  await history.close();
+  writeErr(`exported ${count} deliver${count === 1 ? 'y' : 'ies'}${opts.out ? ` to ${opts.out}` : ''}`);
+  return 0;
+}
+
+export async function importFile(file: string, opts: GlobalOptions): Promise<number> {
+  const { history } = await openAll(opts);
+  const stats = await importNdjson(history, file);
+  await history.close();
+  if (opts.json) writeJson({ file, ...stats, duplicates: stats.read - stats.added });
+  else {
+    const dupes = stats.read - stats.added;
+    writeOut(`imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`);
+  }
+  return 0;
+}
+
+const removedText = (n: number) => `removed ${n} deliver${n === 1 ? 'y' : 'ies'}`;
+
 export async function rm(ids: string[], opts: GlobalOptions): Promise<number> {
-  const { log } = await openLog(opts);
-  const found = new Set((await log.find(ids)).map((r) => r.id));
-  const removed = await log.remove((r) => found.has(r.id));
+  const { history } = await openAll(opts);
+  const found = (await getAll(history, ids)).map((r) => r.id);
+  const removed = await history.remove({ ids: found });
+  await history.close();
   if (opts.json) writeJson({ removed });
-  else writeOut(`removed ${removed} deliver${removed === 1 ? 'y' : 'ies'}`);
+  else writeOut(removedText(removed));
   return 0;
 }
 
 export async function clear(opts: GlobalOptions & { before?: string; yes?: boolean }): Promise<number> {
-  const cutoff = opts.before ? Date.now() - parseDuration(opts.before, '--before') : Infinity;
+  const cutoff = opts.before ? Date.now() - parseDuration(opts.before, '--before') : undefined;
   const what = opts.before ? `recorded deliveries older than ${opts.before}` : 'all recorded deliveries';
   if (!opts.yes) {
     if (!canPrompt()) throw usageError(`refusing to delete ${what} without confirmation: pass --yes`);
@@ -166,9 +248,40 @@ export async function clear(opts: GlobalOptions & { before?: string; yes?: boole
       return 1;
     }
   }
-  const { log } = await openLog(opts);
-  const removed = await log.remove((r) => Date.parse(r.time) < cutoff);
+  const { history } = await openAll(opts);
+  const removed = await history.remove(cutoff === undefined ? {} : { until: cutoff });
+  await history.close();
   if (opts.json) writeJson({ removed });
-  else writeOut(`removed ${removed} deliver${removed === 1 ? 'y' : 'ies'}`);
+  else writeOut(removedText(removed));
   return 0;
 }
+
+/** Applies the retention policy now (the config's, or the flags'). */
+export async function prune(opts: GlobalOptions & { maxAge?: string; maxRecords?: number }): Promise<number> {
+  const { history, config } = await openAll(opts);
+  const policy = retentionOf(config.values) ?? {};
+  if (opts.maxAge) policy.maxAgeMs = parseDuration(opts.maxAge, '--max-age');
+  if (opts.maxRecords !== undefined) policy.maxRecords = opts.maxRecords;
+  if (policy.maxAgeMs === undefined && policy.maxRecords === undefined) {
+    throw usageError('no retention policy: pass --max-age or --max-records, or set historyMaxAge / historyMaxRecords in the config');
+  }
+  const removed = await history.prune(policy);
+  const left = await history.count();
+  await history.close();
+  if (opts.json) writeJson({ removed, left });
+  else writeOut(`${removedText(removed)}; ${left} kept`);
+  return 0;
+}
+
+/** How many records match, and where the history lives. */
+export async function count(opts: FilterFlags): Promise<number> {
+  const { history, store } = await openAll(opts);
+  const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
+  const n = await history.count(filter);
+  const where = history.location;
+  await history.close();
+  if (opts.json) writeJson({ count: n, history: where, engine: history.engine });
+  else writeOut(`${n} deliver${n === 1 ? 'y' : 'ies'} in ${where}`);
+  return 0;
+}
+

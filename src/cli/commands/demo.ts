@@ -11,7 +11,8 @@ import { BLUE_RETRY_POLICY } from '../../delivery/retry.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
 import { makeVerifier } from '../../receiver/verifier.js';
 import { blueScheme } from '../../signing/schemes.js';
-import { DeliveryLog } from '../../store/delivery-log.js';
+import { SqliteHistory } from '../../history/sqlite.js';
+import { closeDatabase } from '../../store/database.js';
 import { LocalWebhookStore, generateSecret } from '../../store/local-store.js';
 import { colors } from '../colors.js';
 import { maskSecret, writeOut, type GlobalOptions } from '../output.js';
@@ -23,7 +24,7 @@ import { maskSecret, writeOut, type GlobalOptions } from '../output.js';
 export async function run(opts: GlobalOptions): Promise<number> {
   const c = colors(opts);
   const dir = mkdtempSync(join(tmpdir(), 'bluehook-demo-'));
-  const log = new DeliveryLog(dir);
+  const history = new SqliteHistory(dir);
   const client = new HttpClient(4);
   const received: ReceivedDelivery[] = [];
   let receiver: Awaited<ReturnType<typeof startCatchServer>> | undefined;
@@ -36,7 +37,7 @@ export async function run(opts: GlobalOptions): Promise<number> {
       path: '/webhooks/blue',
       maxBodyBytes: 1 << 20,
       verify: makeVerifier([{ secret, label: 'demo' }], 'blue'),
-      log,
+      history,
       onDelivery: (d) => received.push(d),
     });
     const webhook = await store.create({ name: 'demo', url: receiver.url, secret });
@@ -47,8 +48,9 @@ export async function run(opts: GlobalOptions): Promise<number> {
     const url = new URL(receiver.url);
     for (const e of EVENTS) {
       const body = sampleBody(e.name, { webhook: webhookRowInput(webhook) });
-      const outcome = await deliver(signRequest(url, body, e.name, webhook.id, signer), options);
-      await log.append(outcome.record);
+      const req = signRequest(url, body, e.name, webhook.id, signer);
+      const outcome = await deliver(req, options);
+      await history.append(outcome.record, req.body);
     }
     const verified = received.filter((d) => d.verdict.valid && d.status === 200).length;
     const mark = (ok: boolean) => (ok ? c.green('✔') : c.red('✘'));
@@ -70,15 +72,15 @@ export async function run(opts: GlobalOptions): Promise<number> {
     const wrongOutcome = await deliver({ url, event: 'TODO_DELETED', webhookId: null, body: other, headers: { 'content-type': 'application/json', ...wrong } }, { ...options, expect: parseExpectStatus('401') });
     writeOut(`${c.bold('5.')} ${mark(wrongOutcome.final.status === 401)} a delivery signed with another secret was rejected with ${wrongOutcome.final.status}: ${received.at(-1)!.verdict.message}`);
 
-    await log.drain();
-    let recorded = 0;
-    for await (const r of log.records()) if (r.direction === 'in') recorded++;
+    await history.drain();
+    const recorded = await history.count({ direction: 'in' });
     const ok = verified === EVENTS.length && replayOk && forged.final.status === 401 && wrongOutcome.final.status === 401 && recorded === received.length;
     writeOut(`${c.bold('summary')} ${mark(ok)} ${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`);
     return ok ? 0 : 1;
   } finally {
     await receiver?.close();
-    log.close();
+    await history.close();
+    closeDatabase(dir);
     await client.close();
     rmSync(dir, { recursive: true, force: true });
   }

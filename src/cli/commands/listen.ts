@@ -2,9 +2,9 @@ import { ExitCode, networkError, usageError } from '../../errors.js';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
-import { DeliveryLog } from '../../store/delivery-log.js';
 import { colors } from '../colors.js';
-import { openStore } from '../context.js';
+import { openHistoryFor, openStore } from '../context.js';
+import { startRetention } from '../retention.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
@@ -60,7 +60,7 @@ export async function run(opts: ListenFlags): Promise<number> {
   }
 
   const c = colors(opts);
-  const log = opts.record === false ? undefined : new DeliveryLog(config.values.storeDir);
+  const history = opts.record === false ? undefined : await openHistoryFor(config);
   let matched = 0;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
@@ -116,8 +116,12 @@ export async function run(opts: ListenFlags): Promise<number> {
       respondDelayMs: opts.respondDelay ? parseDuration(opts.respondDelay, '--respond-delay') : undefined,
       failRate,
       forward: forwardTo ? await (await import('../../receiver/forward.js')).makeForwarder(forwardTo, parseDuration(opts.forwardTimeout, '--forward-timeout')) : undefined,
-      log,
+      history,
       onDelivery,
+      onUnrecorded: (error) => {
+        if (opts.json) writeJsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
+        else writeErr(c.red(`✘ answered 500: not recorded: ${error.message}`));
+      },
       onRejected: (r) => {
         if (opts.json) writeJsonLine({ type: 'rejected', ...r });
         else writeErr(c.dim(`${r.method} ${r.path} → ${r.status} (${r.reason})`));
@@ -135,9 +139,10 @@ export async function run(opts: ListenFlags): Promise<number> {
   if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url });
   else {
     writeOut(`listening on ${receiver.url}`);
-    writeErr(c.dim(`verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${log ? `; recording to ${log.file}` : ''}; Ctrl-C to stop`));
+    writeErr(c.dim(`verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`));
   }
 
+  const retention = history ? startRetention(history, config.values, (line) => writeErr(c.dim(line))) : undefined;
   const onSignal = () => finish(ExitCode.interrupted);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -149,8 +154,9 @@ export async function run(opts: ListenFlags): Promise<number> {
   if (timer) clearTimeout(timer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  retention?.stop();
   await receiver.close();
-  log?.close();
+  await history?.close();
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });

@@ -8,12 +8,12 @@ import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
 import { LoadStats } from '../../delivery/stats.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { getScheme } from '../../signing/schemes.js';
-import { DeliveryLog, encodeBody, type DeliveryRecord } from '../../store/delivery-log.js';
+import { getAll, iterate, newest, type DeliveryFilter, type History } from '../../history/history.js';
+import { encodeBody, type DeliveryRecord } from '../../history/record.js';
 import { toCurl } from '../../store/export.js';
 import { validateUrl } from '../../store/types.js';
-import { Ring } from '../../util/ring.js';
 import { colors } from '../colors.js';
-import { openStore } from '../context.js';
+import { openHistoryFor, openStore } from '../context.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
 import { statusText, summaryText } from '../render-delivery.js';
@@ -37,17 +37,15 @@ interface ReplayFlags extends GlobalOptions, SecretOptions {
 }
 
 /** Picks the recorded deliveries to replay: by id, or the last N (optionally of an event / since). */
-async function select(log: DeliveryLog, ids: string[], opts: ReplayFlags): Promise<DeliveryRecord[]> {
-  if (ids.length) return log.find(ids);
-  const event = opts.event ? resolveEvent(opts.event).name : undefined;
-  const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
-  const picked = new Ring<DeliveryRecord>(opts.last ?? Number.MAX_SAFE_INTEGER);
-  for await (const r of log.records(undefined, opts.last !== undefined && !event && since === undefined ? opts.last : undefined)) {
-    if (event && r.event !== event) continue;
-    if (since !== undefined && Date.parse(r.time) < since) continue;
-    picked.push(r);
-  }
-  return picked.toArray();
+async function select(history: History, ids: string[], opts: ReplayFlags): Promise<DeliveryRecord[]> {
+  if (ids.length) return getAll(history, ids);
+  const filter: DeliveryFilter = {};
+  if (opts.event) filter.event = resolveEvent(opts.event).name;
+  if (opts.since) filter.since = Date.now() - parseDuration(opts.since, '--since');
+  if (opts.last !== undefined) return newest(history, filter, opts.last);
+  const picked: DeliveryRecord[] = [];
+  for await (const r of iterate(history, filter, 'oldest')) picked.push(r);
+  return picked;
 }
 
 export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
@@ -57,8 +55,8 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   if (opts.to) validateUrl(opts.to);
   const expect = parseExpectStatus(opts.expectStatus);
   const { store, config } = await openStore(opts);
-  const log = new DeliveryLog(config.values.storeDir);
-  const records = await select(log, ids, opts);
+  const history = await openHistoryFor(config);
+  const records = await select(history, ids, opts);
   if (!records.length) throw usageError('no recorded deliveries match', 'see `bluehook deliveries list`');
 
   // Resolve each request up front, so a missing target or secret fails before anything is sent.
@@ -96,7 +94,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   const policy: RetryPolicy = { ...BLUE_RETRY_POLICY, attempts: retries + 1, backoffMs: opts.backoff ? parseDuration(opts.backoff, '--backoff') : BLUE_RETRY_POLICY.backoffMs };
   const concurrency = opts.concurrency ?? 1;
   const client = new HttpClient(concurrency);
-  const record = opts.record === false ? undefined : log;
+  const record = opts.record === false ? undefined : history;
   const stats = new LoadStats();
   let unreachable = 0;
   const abort = new AbortController();
@@ -108,7 +106,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
       const outcome = await deliver(req, { client, policy, timeoutMs: config.values.timeout, expect, signal: abort.signal, replayOf: records[i]!.id });
       stats.record(outcome.final, outcome.expected);
       if (outcome.unreachable) unreachable++;
-      const pending = record?.append(outcome.record);
+      const pending = record?.append(outcome.record, req.body);
       if (opts.json) {
         writeJsonLine({ type: 'delivery', id: outcome.record.id, replayOf: records[i]!.id, event: req.event, url: req.url.href, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
       } else if (requests.length <= 100) {
@@ -119,8 +117,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
     });
   } finally {
     process.off('SIGINT', onSignal);
-    await record?.drain();
-    record?.close();
+    await history.close();
     await client.close();
   }
   const summary = stats.summary();

@@ -13,10 +13,13 @@ import { deliveryLine, type LoadJob } from '../../delivery/load-job.js';
 import { runParallelLoad } from '../../delivery/parallel-load.js';
 import { availableParallelism } from 'node:os';
 import { ExitCode, usageError } from '../../errors.js';
-import { DeliveryLog } from '../../store/delivery-log.js';
+import type { History } from '../../history/history.js';
+import { historySpec } from '../../history/open.js';
 import type { WebhookStore } from '../../store/types.js';
+import type { ResolvedConfig } from '../../config/config.js';
 import { colors } from '../colors.js';
-import { openStore } from '../context.js';
+import { openHistoryFor, openStore } from '../context.js';
+import { startRetention } from '../retention.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
 import { canSpin, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
@@ -42,14 +45,17 @@ interface SendFlags extends GlobalOptions, TargetFlags, PayloadFlags {
   duplicates?: number;
   shuffle?: boolean;
   threads?: number;
-  record: boolean;
+  /** all | failed | none; false for --no-record; undefined for the default. */
+  record?: string | false;
 }
 
 interface Session {
   opts: SendFlags;
   target: Target;
   client: HttpClient;
-  log?: DeliveryLog;
+  history?: History;
+  /** Record only deliveries that did not get the expected answer. */
+  recordFailedOnly: boolean;
   policy: RetryPolicy;
   timeoutMs: number;
   expect: StatusMatcher;
@@ -57,6 +63,7 @@ interface Session {
   c: ReturnType<typeof colors>;
   signal: AbortSignal;
   store: WebhookStore;
+  config: ResolvedConfig;
 }
 
 export async function run(eventArg: string | undefined, opts: SendFlags): Promise<number> {
@@ -69,6 +76,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
   if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
   const expect = parseExpectStatus(opts.expectStatus);
+  const record = recordMode(opts.record, loadMode);
   const event = opts.healthCheck ? HEALTH_CHECK : resolveEvent(eventArg ?? 'TODO_CREATED').name;
 
   const opened = await openStore(opts);
@@ -90,7 +98,8 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
     opts,
     target,
     client: new HttpClient(loadMode ? Math.max(1, opts.concurrency ?? 1) : 4),
-    log: opts.record === false ? undefined : new DeliveryLog(config.values.storeDir),
+    history: record === 'none' ? undefined : await openHistoryFor(config),
+    recordFailedOnly: record === 'failed',
     policy,
     timeoutMs,
     expect,
@@ -98,6 +107,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
     c: colors(opts),
     signal: abort.signal,
     store: opened.store,
+    config,
   };
   try {
     if (opts.delay) {
@@ -106,15 +116,19 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
       await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
     }
     let code: number;
+    // Retention runs once, beside the sending (a listener repeats it; a send is short).
+    const retention = session.history ? startRetention(session.history, config.values, (line) => writeErr(session.c.dim(line))) : undefined;
+    retention?.stop();
     if (loadMode) code = await sendLoad(session, event);
     else if (opts.allEvents) code = await sendAllEvents(session);
     else code = await sendOne(session, event, opts.healthCheck === true);
-    await session.log?.drain();
+    await session.history?.drain();
+    await retention?.done;
     return abort.signal.aborted ? ExitCode.interrupted : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    session.log?.close();
+    await session.history?.close();
     await session.client.close();
   }
 }
@@ -153,7 +167,7 @@ async function sendOne(s: Session, event: string, healthCheck: boolean): Promise
   }
   const showAttempts = !opts.json && s.policy.attempts > 1;
   const outcome = await deliverWith(s, req, showAttempts ? (a) => writeErr(attemptLine(a, c)) : undefined);
-  await s.log?.append(outcome.record);
+  await s.history?.append(outcome.record, req.body);
   const verdict = healthCheck ? afterHealthCheck(outcome) : afterDelivery(outcome, s.policy.attempts);
   if (verdict && opts.applyHealth && s.target.webhook) {
     if (verdict.enabled) await s.store.enable(s.target.webhook.id);
@@ -171,7 +185,7 @@ async function sendOne(s: Session, event: string, healthCheck: boolean): Promise
       attempts: outcome.record.attempts,
       response: outcome.record.response,
       blue: verdict ? { enabled: verdict.enabled, status: verdict.status, message: verdict.message, applied: Boolean(opts.applyHealth) } : null,
-      recorded: Boolean(s.log),
+      recorded: Boolean(s.history),
     });
     return code;
   }
@@ -181,7 +195,7 @@ async function sendOne(s: Session, event: string, healthCheck: boolean): Promise
   if (!healthCheck && outcome.final.status !== undefined) {
     writeErr(outcome.expected ? `${c.green('✔')} ${outcome.final.status} matches --expect-status ${s.expect.text}` : `${c.red('✘')} ${outcome.final.status} does not match --expect-status ${s.expect.text}`);
   }
-  if (s.log && !opts.json) writeErr(c.dim(`recorded as ${outcome.record.id}`));
+  if (s.history && !opts.json) writeErr(c.dim(`recorded as ${outcome.record.id}`));
   return code;
 }
 
@@ -192,8 +206,9 @@ async function sendAllEvents(s: Session): Promise<number> {
   for (const info of EVENTS) {
     if (s.signal.aborted) break;
     const { body } = await bodyFor(s, info.name);
-    const outcome = await deliverWith(s, request(s, body, info.name));
-    await s.log?.append(outcome.record);
+    const req = request(s, body, info.name);
+    const outcome = await deliverWith(s, req);
+    await s.history?.append(outcome.record, req.body);
     if (outcome.expected) expected++;
     if (outcome.unreachable) unreachable++;
     if (opts.json) writeJsonLine({ type: 'delivery', id: outcome.record.id, event: info.name, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
@@ -210,7 +225,10 @@ async function sendLoad(s: Session, event: string): Promise<number> {
   const stats = await (opts.duplicates || opts.shuffle ? sendChaos(s, event) : sendPlainLoad(s, event));
   const summary = stats.summary();
   if (opts.json) writeJsonLine(summary);
-  else writeOut(summaryText(summary, c));
+  else {
+    writeOut(summaryText(summary, c));
+    if (s.history && s.recordFailedOnly) writeErr(c.dim(`recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`));
+  }
   if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
   const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
   return answered === 0 && summary.sent > 0 ? ExitCode.network : ExitCode.checkFailed;
@@ -253,13 +271,14 @@ async function sendPlainLoad(s: Session, event: string): Promise<LoadStats> {
     policy: s.policy,
     timeoutMs: s.timeoutMs,
     expectStatus: s.expect.text,
-    storeDir: s.log?.dir,
+    history: s.history ? historySpec(s.config.values) : undefined,
+    recordFailedOnly: s.recordFailedOnly,
     lines: Boolean(opts.json),
     indexBase: 0,
     indexStride: 1,
   };
   return withProgress(s, opts.count, (update) =>
-    runParallelLoad(job, Math.min(threads, concurrency), { onLines: (lines) => lines.forEach(writeStreamLine), onProgress: update, signal: s.signal }),
+    runParallelLoad(job, Math.min(threads, concurrency), { onLines: (lines) => lines.forEach(writeStreamLine), onProgress: update, signal: s.signal, history: s.history }),
   );
 }
 
@@ -307,11 +326,22 @@ async function sendChaos(s: Session, event: string): Promise<LoadStats> {
         const outcome = await deliverWith(s, req);
         stats.record(outcome.final, outcome.expected);
         update(stats.sent);
-        const pending = s.log?.append(outcome.record);
+        const pending = s.recordFailedOnly && outcome.expected ? undefined : s.history?.append(outcome.record, req.body);
         if (opts.json) writeStreamLine(deliveryLine(index, req.event, outcome));
         await pending;
       },
     ),
   );
   return stats;
+}
+
+/**
+ * What a send records: every delivery by default; in load mode only those that did not get the
+ * expected answer (a load test measures the receiver; a million successes would add gigabytes).
+ */
+function recordMode(flag: string | false | undefined, loadMode: boolean): 'all' | 'failed' | 'none' {
+  if (flag === false) return 'none';
+  if (flag === undefined) return loadMode ? 'failed' : 'all';
+  if (flag === 'all' || flag === 'failed' || flag === 'none') return flag;
+  throw usageError(`--record must be all, failed or none, got "${flag}"`);
 }

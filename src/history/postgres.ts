@@ -1,0 +1,276 @@
+/**
+ * The shared history engine: PostgreSQL through node-postgres, for a team's catch servers that
+ * record into one database. Same semantics as the SQLite engine: appends of one event-loop turn
+ * go in one INSERT (one transaction), acknowledged only after it commits.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { storeError, type BluehookError } from '../errors.js';
+import { sleepUnlessAborted, type DeliveryFilter, type History, type Page, type PageRequest, type Retention } from './history.js';
+import type { DeliveryRecord } from './record.js';
+import { COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, toRow, whereOf, type DeliveryRow } from './sql.js';
+import { redactUrl } from '../util/redact.js';
+
+const TABLE = 'bluehook_deliveries';
+const META = 'bluehook_meta';
+/** Any constant: serialises schema changes of processes that start at once. */
+const MIGRATION_LOCK = 4_242_424_242;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ${TABLE} (
+     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     id text COLLATE "C" NOT NULL UNIQUE,
+     time_ms bigint NOT NULL,
+     direction text NOT NULL,
+     event text,
+     webhook_id text,
+     valid smallint,
+     status integer,
+     replay_of text,
+     url text NOT NULL,
+     method text NOT NULL,
+     headers text NOT NULL,
+     body bytea NOT NULL,
+     detail text NOT NULL
+   );
+   CREATE INDEX ${TABLE}_time ON ${TABLE} (time_ms);
+   CREATE INDEX ${TABLE}_event ON ${TABLE} (event, seq);
+   CREATE INDEX ${TABLE}_webhook ON ${TABLE} (webhook_id, seq);
+   CREATE INDEX ${TABLE}_direction ON ${TABLE} (direction, seq);
+   CREATE INDEX ${TABLE}_valid ON ${TABLE} (valid, seq);
+   CREATE INDEX ${TABLE}_status ON ${TABLE} (status, seq);
+   CREATE INDEX ${TABLE}_replay ON ${TABLE} (replay_of) WHERE replay_of IS NOT NULL;`,
+];
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** One line for what the server or the network said; never the password. */
+export function postgresError(error: unknown, where: string): BluehookError {
+  const e = error as { code?: string; message?: string; errors?: Array<{ code?: string }> };
+  const code = e.code ?? e.errors?.[0]?.code ?? '';
+  const database = (() => {
+    try {
+      return decodeURIComponent(new URL(where).pathname.slice(1)) || 'postgres';
+    } catch {
+      return '?';
+    }
+  })();
+  if (code === 'ECONNREFUSED') return storeError(`cannot reach PostgreSQL at ${where}: connection refused`, 'is the server running, and is the host and port right?');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
+  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
+  if (code === '28P01' || code === '28000') return storeError(`PostgreSQL refused the login for ${where}: authentication failed`, 'check the user and password in the history URL');
+  if (code === '3D000') return storeError(`PostgreSQL database "${database}" does not exist on ${where}`, `create it first: createdb ${database}`);
+  if (code === '53100') return storeError(`PostgreSQL at ${where} cannot write: its disk is full`);
+  return storeError(`PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`);
+}
+
+function binder(): { values: unknown[]; bind: (v: unknown) => string } {
+  const values: unknown[] = [];
+  return { values, bind: (v) => (values.push(v), `$${values.length}`) };
+}
+
+// 13 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
+const ROWS_PER_INSERT = 4000;
+
+function insertSql(rows: number, ignoreDuplicates: boolean): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) tuples.push(`(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
+  return `INSERT INTO ${TABLE} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}${ignoreDuplicates ? ' ON CONFLICT (id) DO NOTHING' : ''}`;
+}
+
+export class PostgresHistory implements History {
+  readonly engine = 'postgres' as const;
+  readonly location: string;
+  private queue: Array<{ row: unknown[]; resolve: () => void; reject: (e: Error) => void }> = [];
+  private scheduled = false;
+  private inFlight = new Set<Promise<void>>();
+
+  private constructor(private readonly pool: Pool, url: string) {
+    this.location = redactUrl(url);
+  }
+
+  /** Connects, creates or migrates the schema (safe when several processes start at once). */
+  static async open(url: string): Promise<PostgresHistory> {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    const history = new PostgresHistory(pool, url);
+    // An idle connection dropped by the server must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    let client: PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      await history.migrate(client);
+    } catch (e) {
+      client?.release(true);
+      client = undefined;
+      await pool.end().catch(() => undefined);
+      throw e instanceof Error && 'exitCode' in e ? e : postgresError(e, history.location);
+    }
+    client.release();
+    return history;
+  }
+
+  private async migrate(client: PoolClient): Promise<void> {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${META} (key text PRIMARY KEY, value text NOT NULL)`);
+      const row = (await client.query(`SELECT value FROM ${META} WHERE key = 'schema_version'`)).rows[0] as { value: string } | undefined;
+      const version = row ? Number(row.value) : 0;
+      if (version > PG_SCHEMA_VERSION) {
+        throw storeError(`the history at ${this.location} was written by a newer bluehook (schema ${version}; this one knows ${PG_SCHEMA_VERSION})`, 'upgrade bluehook');
+      }
+      for (let v = version; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
+      if (version < PG_SCHEMA_VERSION) {
+        await client.query(`INSERT INTO ${META} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(PG_SCHEMA_VERSION)]);
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async run(sql: string, values: unknown[] = []): Promise<{ rows: DeliveryRow[]; rowCount: number }> {
+    try {
+      const r = await this.pool.query(sql, values);
+      return { rows: r.rows as DeliveryRow[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      throw postgresError(e, this.location);
+    }
+  }
+
+  append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row: toRow(record, bytes), resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    const write = (async () => {
+      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+        const part = batch.slice(i, i + ROWS_PER_INSERT);
+        try {
+          // One statement is one transaction: its rows commit together or not at all.
+          await this.run(insertSql(part.length, false), part.flatMap((b) => b.row));
+          for (const b of part) b.resolve();
+        } catch (e) {
+          for (const b of part) b.reject(e as Error);
+        }
+      }
+    })();
+    this.inFlight.add(write);
+    void write.finally(() => this.inFlight.delete(write));
+  }
+
+  async drain(): Promise<void> {
+    while (this.queue.length || this.scheduled || this.inFlight.size) {
+      await Promise.allSettled([...this.inFlight]);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  async importRecords(records: readonly DeliveryRecord[]): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
+      const part = records.slice(i, i + ROWS_PER_INSERT);
+      added += (await this.run(insertSql(part.length, true), part.flatMap((r) => toRow(r)))).rowCount;
+    }
+    return added;
+  }
+
+  async get(ref: string): Promise<DeliveryRecord> {
+    const exact = await this.run(`SELECT * FROM ${TABLE} WHERE id = $1`, [ref]);
+    if (exact.rows.length) return fromRow(exact.rows[0]!);
+    const { values, bind } = binder();
+    const hits = await this.run(`SELECT * FROM ${TABLE} WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`, values);
+    if (hits.rows.length !== 1) throw refError(ref, hits.rows.length);
+    return fromRow(hits.rows[0]!);
+  }
+
+  async query(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page> {
+    const { values, bind } = binder();
+    const where = whereOf(filter, bind, 'ILIKE');
+    const p = pageOf(page, bind);
+    const { rows } = await this.run(`SELECT * FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values);
+    const more = rows.length > p.limit;
+    if (more) rows.pop();
+    return { records: rows.map(fromRow), next: more ? String(rows.at(-1)!.seq) : null };
+  }
+
+  async count(filter: DeliveryFilter = {}): Promise<number> {
+    const { values, bind } = binder();
+    const { rows } = await this.run(`SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`, values);
+    return Number((rows[0] as unknown as { n: string }).n);
+  }
+
+  private async maxSeq(): Promise<number> {
+    const { rows } = await this.run(`SELECT coalesce(max(seq), 0) AS m FROM ${TABLE}`);
+    return Number((rows[0] as unknown as { m: string }).m);
+  }
+
+  async *follow(filter: DeliveryFilter, options: { signal: AbortSignal; intervalMs?: number }): AsyncGenerator<DeliveryRecord> {
+    // Several writers take seqs before they commit, so a lower seq can become visible after a
+    // higher one: look back over a window and skip what was already seen.
+    const WINDOW = 1000;
+    let last = await this.maxSeq();
+    const seen = new Set<number>();
+    const seqsAbove = async (low: number) => {
+      const { values, bind } = binder();
+      const sql = `SELECT seq FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
+      return (await this.run(sql, values)).rows.map((r) => Number(r.seq));
+    };
+    // What is already there when following starts is not new.
+    for (const s of await seqsAbove(Math.max(0, last - WINDOW))) seen.add(s);
+    while (!options.signal.aborted) {
+      const toFetch = (await seqsAbove(Math.max(0, last - WINDOW))).filter((s) => !seen.has(s));
+      if (toFetch.length) {
+        const { rows } = await this.run(`SELECT * FROM ${TABLE} WHERE seq = ANY($1::bigint[]) ORDER BY seq`, [toFetch]);
+        for (const row of rows) {
+          const seq = Number(row.seq);
+          seen.add(seq);
+          if (seq > last) last = seq;
+          yield fromRow(row);
+        }
+      }
+      for (const s of seen) if (s <= last - WINDOW) seen.delete(s);
+      if (toFetch.length < 5000) await sleepUnlessAborted(options.intervalMs ?? 250, options.signal);
+    }
+  }
+
+  private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const n = (await this.run(`DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE ${condition} LIMIT ${DELETE_BATCH})`, values)).rowCount;
+      removed += n;
+      if (n < DELETE_BATCH) return removed;
+    }
+  }
+
+  async remove(filter: DeliveryFilter): Promise<number> {
+    const { values, bind } = binder();
+    const where = `${whereOf(filter, bind, 'ILIKE')} AND seq <= ${bind(await this.maxSeq())}`;
+    return this.deleteInBatches(where, values);
+  }
+
+  async prune(retention: Retention): Promise<number> {
+    let removed = 0;
+    if (retention.maxAgeMs !== undefined) removed += await this.deleteInBatches('time_ms < $1', [Date.now() - retention.maxAgeMs]);
+    if (retention.maxRecords !== undefined) {
+      const { rows } = await this.run(`SELECT seq FROM ${TABLE} ORDER BY seq DESC LIMIT 1 OFFSET $1`, [retention.maxRecords]);
+      if (rows[0]) removed += await this.deleteInBatches('seq <= $1', [Number(rows[0].seq)]);
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What the two SQL engines share: how a record maps to a row and back, and how a filter and a
+ * page become a WHERE clause. Only the placeholder style differs (`?` for SQLite, `$n` for PG).
+ */
+import { usageError } from '../errors.js';
+import type { DeliveryFilter, Order, PageRequest } from './history.js';
+import { decodeBody, encodeBody, isGood, statusOf, type DeliveryRecord } from './record.js';
+
+/** The columns of a delivery row, in insert order. */
+export const COLUMNS = ['id', 'time_ms', 'direction', 'event', 'webhook_id', 'valid', 'status', 'replay_of', 'url', 'method', 'headers', 'body', 'detail'] as const;
+
+export interface DeliveryRow {
+  seq?: number | string;
+  id: string;
+  time_ms: number | string;
+  direction: string;
+  event: string | null;
+  webhook_id: string | null;
+  valid: number | boolean | null;
+  status: number | null;
+  replay_of: string | null;
+  url: string;
+  method: string;
+  headers: string;
+  body: Buffer;
+  detail: string;
+}
+
+/** The columns that are the record itself; everything else goes to `detail` as JSON. */
+const OWN = new Set(['id', 'direction', 'time', 'event', 'webhookId', 'url', 'method', 'headers', 'body', 'bodyEncoding']);
+
+export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
+  const detail: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!OWN.has(k) && v !== undefined) detail[k] = v;
+  const valid = isGood(r);
+  const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : decodeBody(r);
+  return [r.id, Date.parse(r.time), r.direction, r.event ?? null, r.webhookId ?? null, valid === undefined ? null : valid ? 1 : 0, statusOf(r) ?? null, r.replayOf ?? null, r.url, r.method, JSON.stringify(r.headers), body, JSON.stringify(detail)];
+}
+
+export function fromRow(row: DeliveryRow): DeliveryRecord {
+  return {
+    id: row.id,
+    direction: row.direction as DeliveryRecord['direction'],
+    time: new Date(Number(row.time_ms)).toISOString(),
+    event: row.event,
+    webhookId: row.webhook_id,
+    url: row.url,
+    method: row.method,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    ...encodeBody(row.body),
+    ...(JSON.parse(row.detail) as Partial<DeliveryRecord>),
+  };
+}
+
+/** Adds a bound value and returns its placeholder. */
+export type Bind = (value: unknown) => string;
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The conditions of a filter, joined with AND (or `1=1`). */
+export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: string): string {
+  const where: string[] = [];
+  if (f.direction) where.push(`direction = ${bind(f.direction)}`);
+  if (f.event) where.push(`event = ${bind(f.event)}`);
+  if (f.webhookId) where.push(`webhook_id = ${bind(f.webhookId)}`);
+  if (f.valid !== undefined) where.push(`valid = ${bind(f.valid ? 1 : 0)}`);
+  if (f.status !== undefined) where.push(`status = ${bind(f.status)}`);
+  if (f.statusClass !== undefined) where.push(`status >= ${bind(f.statusClass * 100)} AND status < ${bind(f.statusClass * 100 + 100)}`);
+  if (f.since !== undefined) where.push(`time_ms >= ${bind(f.since)}`);
+  if (f.until !== undefined) where.push(`time_ms < ${bind(f.until)}`);
+  if (f.replayOf) where.push(`replay_of = ${bind(f.replayOf)}`);
+  if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
+  if (f.search) {
+    const s = f.search.trim();
+    where.push(`(${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\')`);
+  }
+  return where.length ? where.join(' AND ') : '1=1';
+}
+
+/** Ids starting with a prefix, as a range so that the primary index serves it. */
+export const prefixCondition = (prefix: string, bind: Bind) => `(id >= ${bind(prefix)} AND id < ${bind(`${prefix}\uffff`)})`;
+
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1000;
+
+/** Keyset paging over `seq`: the cursor is the last seq seen. */
+export function pageOf(page: PageRequest, bind: Bind): { where: string; orderBy: string; limit: number; order: Order } {
+  const order = page.order ?? 'newest';
+  const limit = Math.min(Math.max(1, page.limit ?? PAGE_DEFAULT), PAGE_MAX);
+  let where = '1=1';
+  if (page.after) {
+    if (!/^\d{1,18}$/.test(page.after)) throw usageError(`invalid page cursor "${page.after}"`);
+    where = `seq ${order === 'newest' ? '<' : '>'} ${bind(Number(page.after))}`;
+  }
+  return { where, orderBy: `seq ${order === 'newest' ? 'DESC' : 'ASC'}`, limit, order };
+}
+
+/** "no recorded delivery" / "ambiguous" for a reference that did not match exactly one. */
+export function refError(ref: string, matches: number): Error {
+  return matches
+    ? usageError(`delivery "${ref}" is ambiguous (${matches} or more match); use more of the id`, 'see `bluehook deliveries list`')
+    : usageError(`no recorded delivery "${ref}"`, 'see `bluehook deliveries list`');
+}
+
+/** How many rows a retention or removal statement deletes per transaction. */
+export const DELETE_BATCH = 2000;

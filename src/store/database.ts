@@ -1,0 +1,185 @@
+/**
+ * The local database: one SQLite file (`bluehook.db`, mode 0600) in the store directory holding
+ * the webhook configs, the secrets kept for Blue-managed webhooks and the delivery history.
+ * WAL mode lets any number of processes read while one writes; a busy timeout makes writers queue
+ * instead of failing. A file that is not ours, or is newer than this bluehook, is never touched.
+ */
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { BluehookError, storeError } from '../errors.js';
+
+export type Database = BetterSqlite3.Database;
+
+export const DB_FILE = 'bluehook.db';
+/** Marks the file as bluehook's (PRAGMA application_id): "BHK1". */
+const APPLICATION_ID = 0x42484b31;
+const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Schema migrations, in order; PRAGMA user_version is how many have run. Append, never edit: a
+ * database written by a newer bluehook (a higher version) is refused rather than misread.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE webhooks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT UNIQUE, row TEXT NOT NULL);
+   CREATE TABLE kept_secrets (webhook_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+   CREATE TABLE deliveries (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     time_ms INTEGER NOT NULL,
+     direction TEXT NOT NULL,
+     event TEXT,
+     webhook_id TEXT,
+     valid INTEGER,
+     status INTEGER,
+     replay_of TEXT,
+     url TEXT NOT NULL,
+     method TEXT NOT NULL,
+     headers TEXT NOT NULL,
+     body BLOB NOT NULL,
+     detail TEXT NOT NULL
+   );
+   CREATE INDEX deliveries_time ON deliveries (time_ms);
+   CREATE INDEX deliveries_event ON deliveries (event, seq);
+   CREATE INDEX deliveries_webhook ON deliveries (webhook_id, seq);
+   CREATE INDEX deliveries_direction ON deliveries (direction, seq);
+   CREATE INDEX deliveries_valid ON deliveries (valid, seq);
+   CREATE INDEX deliveries_status ON deliveries (status, seq);
+   CREATE INDEX deliveries_replay ON deliveries (replay_of) WHERE replay_of IS NOT NULL;`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export type SyncMode = 'normal' | 'full';
+
+/** Creates the store directory 0700 if it does not exist; an existing directory is left as it is. */
+export function ensureStoreDir(dir: string): void {
+  try {
+    if (existsSync(dir)) {
+      if (!lstatSync(dir).isDirectory()) throw storeError(`store directory ${dir} is not a directory`, 'choose another with --store-dir or BLUEHOOK_HOME');
+      return;
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (e) {
+    if (e instanceof BluehookError) throw e;
+    throw storeError(`cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'choose another with --store-dir or BLUEHOOK_HOME');
+  }
+}
+
+/** One line for what SQLite said, naming the file; the data is never touched after it. */
+export function databaseError(error: unknown, file: string): BluehookError {
+  if (error instanceof BluehookError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  if (code === 'SQLITE_FULL' || /ENOSPC/.test(message)) return storeError(`cannot write ${file}: the disk is full`, 'free some space; nothing already recorded was lost');
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) return storeError(`${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`, 'try again');
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return storeError(`${file} is corrupt or not a database (${message}); it was left untouched`, `move it away to start afresh (mv '${file}' '${file}.broken')`);
+  if (code.startsWith('SQLITE_READONLY')) return storeError(`${file} is read-only`, 'check its permissions');
+  if (code.startsWith('SQLITE_CANTOPEN')) return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
+  if (code.startsWith('SQLITE_IOERR')) return storeError(`cannot read or write ${file}: ${message} (${code})`);
+  return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Refuses a path that is a symlink, or a file that is not SQLite at all, before SQLite opens it. */
+function checkFile(file: string): void {
+  let stat;
+  try {
+    stat = lstatSync(file);
+  } catch {
+    return; // not there yet: created below
+  }
+  if (stat.isSymbolicLink()) throw storeError(`${file} is a symbolic link; bluehook does not follow it`, 'replace it with a regular file');
+  if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
+  if (stat.size === 0) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') !== SQLITE_MAGIC) {
+    throw storeError(`${file} is not a bluehook database (not SQLite); it was left untouched`, `move it away to start afresh (mv '${file}' '${file}.broken')`);
+  }
+}
+
+let Driver: typeof BetterSqlite3 | undefined;
+function driver(): typeof BetterSqlite3 {
+  // Loaded on first use only: --help and --version never pay for the native module.
+  Driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  return Driver;
+}
+
+const opened = new Map<string, Database>();
+
+/** The store directory's database, opened once per process (and thread) and migrated. */
+export function openDatabase(dir: string, sync: SyncMode = 'normal'): Database {
+  const file = join(dir, DB_FILE);
+  const known = opened.get(file);
+  if (known?.open) return known;
+  ensureStoreDir(dir);
+  checkFile(file);
+  try {
+    // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
+    const fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+    closeSync(fd);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  let db: Database | undefined;
+  try {
+    db = new (driver())(file, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL: a commit is in the OS before it returns (kill -9 loses nothing committed); a
+    // power cut can roll back the last commits, never corrupt. FULL also fsyncs every commit.
+    db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+  } catch (e) {
+    db?.close();
+    throw databaseError(e, file);
+  }
+  opened.set(file, db);
+  return db;
+}
+
+function migrate(db: Database, file: string): void {
+  const check = () => {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+    if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
+      throw storeError(`${file} is an SQLite database of another program, not bluehook's; it was left untouched`, 'choose another store directory (--store-dir)');
+    }
+    if (version > SCHEMA_VERSION) {
+      throw storeError(`${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`, 'upgrade bluehook (npm install -g bluehook@latest)');
+    }
+    return version;
+  };
+  if (check() === SCHEMA_VERSION) return;
+  // IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the other.
+  db.transaction(() => {
+    const version = check();
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+export function closeDatabase(dir: string): void {
+  const file = join(dir, DB_FILE);
+  opened.get(file)?.close();
+  opened.delete(file);
+}
+
+export function getMeta(db: Database, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+export function setMeta(db: Database, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
