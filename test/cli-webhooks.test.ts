@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY, runCli, runInPty, tempDir } from './helpers.js';
+import Sqlite from 'better-sqlite3';
+import { KEY, runCli, runInPty, storedWebhooks, tempDir } from './helpers.js';
 
 const json = (s: string) => JSON.parse(s);
 
@@ -58,7 +59,7 @@ test('bad input is one line with exit 2, and the stored data is unchanged', asyn
   try {
     await runCli(['create', '--name', 'a', '--url', 'https://example.com/a'], { env });
     await runCli(['create', '--name', 'b', '--url', 'https://example.com/b'], { env });
-    const before = readFileSync(join(dir.path, 'webhooks.json'), 'utf8');
+    const before = JSON.stringify(storedWebhooks(dir.path));
     const cases: Array<[string[], RegExp]> = [
       [['create', '--url', 'not a url'], /invalid URL "not a url"/],
       [['create', '--url', 'ftp://x.example'], /only http:\/\/ and https:\/\//],
@@ -79,40 +80,33 @@ test('bad input is one line with exit 2, and the stored data is unchanged', asyn
       assert.match(r.stderr, message, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    assert.equal(readFileSync(join(dir.path, 'webhooks.json'), 'utf8'), before);
+    assert.equal(JSON.stringify(storedWebhooks(dir.path)), before);
   } finally {
     dir.cleanup();
   }
 });
 
-test('a corrupt store is exit 4 with its path and the recovery, and it is not overwritten', async () => {
+test('a corrupt store database is exit 4 naming the file and the recovery, and it is not overwritten', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
-    await runCli(['create', '--name', 'a', '--url', 'https://example.com/a'], { env });
-    await runCli(['create', '--name', 'b', '--url', 'https://example.com/b'], { env });
-    const file = join(dir.path, 'webhooks.json');
-    writeFileSync(file, '{"version":1,"userId":"x","webhooks":[{"id":');
-    for (const args of [['list'], ['create', '--url', 'https://example.com/c'], ['delete', 'a', '--yes']]) {
+    for (let i = 0; i < 30; i++) await runCli(['create', '--name', `w${i}`, '--url', 'https://example.com/a'], { env });
+    const file = join(dir.path, 'bluehook.db');
+    // Fold the write-ahead log in, then cut the file short, as a bad copy would.
+    const db = new Sqlite(file);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const torn = readFileSync(file).subarray(0, 5000);
+    writeFileSync(file, torn);
+    for (const args of [['list'], ['create', '--url', 'https://example.com/c'], ['delete', 'w1', '--yes'], ['deliveries', 'list']]) {
       const r = await runCli(args, { env });
-      assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, new RegExp(`store file ${file.replace(/[/.]/g, '\\$&')} is corrupt .*cp '.*webhooks\\.json\\.bak'`));
+      assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(r.stderr.includes(file), r.stderr);
+      assert.match(r.stderr, /corrupt|not a database|malformed/);
+      assert.match(r.stderr, /mv '.*bluehook\.db' '.*bluehook\.db\.broken'/);
     }
-    assert.equal(readFileSync(file, 'utf8'), '{"version":1,"userId":"x","webhooks":[{"id":');
-  } finally {
-    dir.cleanup();
-  }
-});
-
-test('20 create processes started at once leave 20 webhooks and a valid file', async () => {
-  const dir = tempDir();
-  const env = { BLUEHOOK_HOME: dir.path };
-  try {
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['create', '--name', `h${i}`, '--url', `https://example.com/${i}`, '--json'], { env })));
-    for (const r of runs) assert.equal(r.code, 0, r.stderr);
-    const stored = json(readFileSync(join(dir.path, 'webhooks.json'), 'utf8'));
-    assert.equal(stored.webhooks.length, 20);
-    assert.equal(new Set(stored.webhooks.map((w: { name: string }) => w.name)).size, 20);
+    assert.ok(readFileSync(file).equals(torn), 'untouched');
   } finally {
     dir.cleanup();
   }

@@ -1,11 +1,14 @@
 /** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import Sqlite from 'better-sqlite3';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DeliveryRecord } from '../src/history/record.js';
+import { fromRow, type DeliveryRow } from '../src/history/sql.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -197,4 +200,65 @@ export function post(url: string, body: Buffer | string, headers: Record<string,
     req.on('error', reject);
     req.end(method === 'GET' ? undefined : body);
   });
+}
+
+/** Every recorded delivery in a store directory's database, oldest first (read with a separate, read-only connection). */
+export function historyRecords(dir: string): DeliveryRecord[] {
+  const file = join(dir, 'bluehook.db');
+  if (!existsSync(file)) return [];
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT * FROM deliveries ORDER BY seq').all() as DeliveryRow[]).map(fromRow);
+  } finally {
+    db.close();
+  }
+}
+
+/** The webhook rows of a store directory's database, oldest first. */
+export function storedWebhooks(dir: string): Array<{ id: string; name: string | null; url: string; events: string[]; secret: string | null }> {
+  const db = new Sqlite(join(dir, 'bluehook.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>).map((r) => JSON.parse(r.row));
+  } finally {
+    db.close();
+  }
+}
+
+export const POSTGRES_URL = process.env.BLUEHOOK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** CI sets this: a PostgreSQL test that cannot reach its server fails instead of skipping. */
+const REQUIRE_POSTGRES = process.env.BLUEHOOK_REQUIRE_POSTGRES === '1';
+
+/**
+ * A fresh database of its own on the test PostgreSQL server, dropped by `drop`. Resolves with
+ * `skip` (the reason) when no server answers and CI did not require one.
+ */
+export async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void>; skip?: undefined } | { skip: string }> {
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (e) {
+    const why = `no PostgreSQL at ${POSTGRES_URL} (${(e as Error).message}); set BLUEHOOK_TEST_POSTGRES_URL to run these tests`;
+    if (REQUIRE_POSTGRES) throw new Error(why);
+    return { skip: why };
+  }
+  const name = `bluehook_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Every byte the store directory holds (database, WAL and all), for "never stored" checks. */
+export function storeBytes(dir: string): string {
+  return readdirSync(dir)
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('\n');
 }

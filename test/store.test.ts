@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Sqlite from 'better-sqlite3';
+import { closeDatabase } from '../src/store/database.js';
 import { join } from 'node:path';
 import { LocalWebhookStore } from '../src/store/local-store.js';
 import { resolveRef, type Webhook } from '../src/store/types.js';
@@ -36,28 +38,46 @@ test('local store: create with Blue defaults, newest first, update replaces list
     await store.create({ name: 'dup', url: 'https://example.com/' });
     await assert.rejects(store.create({ name: 'dup', url: 'https://example.com/' }), /already exists/);
     assert.equal(statSync(join(dir.path, 'store')).mode & 0o777, 0o700);
-    assert.equal(statSync(store.file).mode & 0o777, 0o600);
-    assert.equal(statSync(`${store.file}.bak`).mode & 0o777, 0o600);
+    assert.equal(statSync(store.file).mode & 0o777, 0o600, 'the database is 0600');
+    assert.equal(statSync(`${store.file}-wal`).mode & 0o777, 0o600, 'so is its write-ahead log');
   } finally {
     dir.cleanup();
   }
 });
 
-test('a corrupt store file is never overwritten and the error says how to recover', async () => {
+test('a database that is not ours is never overwritten: garbage, a torn file, another program, a newer bluehook', async () => {
   const dir = tempDir();
   try {
-    const store = new LocalWebhookStore(dir.path);
-    await store.create({ name: 'keep', url: 'https://example.com/' });
-    await store.create({ name: 'keep2', url: 'https://example.com/' });
-    const torn = readFileSync(store.file, 'utf8').slice(0, 100);
-    writeFileSync(store.file, torn);
-    await assert.rejects(store.create({ url: 'https://example.com/' }), (e: unknown) => e instanceof BluehookError && e.exitCode === 4 && /corrupt/.test(e.message) && /\.bak/.test(e.hint ?? ''));
-    await assert.rejects(store.list(), /corrupt/);
-    assert.equal(readFileSync(store.file, 'utf8'), torn, 'untouched');
-    const backup = JSON.parse(readFileSync(`${store.file}.bak`, 'utf8'));
-    assert.equal(backup.webhooks[0].name, 'keep', 'the last good version is beside it');
-    writeFileSync(store.file, '{"version":1,"userId":"x","webhooks":[{"nope":1}]}');
-    await assert.rejects(store.list(), /malformed/);
+    const file = join(dir.path, 'bluehook.db');
+    const isStoreError = (pattern: RegExp) => (e: unknown) => e instanceof BluehookError && e.exitCode === 4 && pattern.test(e.message) && e.message.includes(file);
+    writeFileSync(file, 'this is not a database at all, but somebody cares about it');
+    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/not a bluehook database/));
+    assert.equal(readFileSync(file, 'utf8'), 'this is not a database at all, but somebody cares about it', 'untouched');
+
+    // A real bluehook database cut short (a disk copy gone wrong): SQLite's header survives, the pages do not.
+    const other = tempDir();
+    const good = new LocalWebhookStore(other.path);
+    for (let i = 0; i < 50; i++) await good.create({ name: `w${i}`, url: 'https://example.com/' });
+    closeDatabase(other.path);
+    const torn = readFileSync(join(other.path, 'bluehook.db')).subarray(0, 6000);
+    other.cleanup();
+    writeFileSync(file, torn);
+    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/corrupt|not a database|malformed/));
+    assert.ok(readFileSync(file).equals(torn), 'untouched');
+
+    const foreign = new Sqlite(file.replace('bluehook.db', 'foreign.db'));
+    foreign.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)');
+    foreign.close();
+    writeFileSync(file, readFileSync(join(dir.path, 'foreign.db')));
+    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/another program/));
+
+    rmSync(file);
+    await new LocalWebhookStore(dir.path).create({ name: 'x', url: 'https://example.com/' });
+    closeDatabase(dir.path);
+    const newer = new Sqlite(file);
+    newer.pragma('user_version = 99');
+    newer.close();
+    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/newer bluehook \(schema 99/));
   } finally {
     dir.cleanup();
   }
@@ -72,17 +92,4 @@ test('refs resolve by id, name, or unique prefix; ambiguity lists the candidates
   assert.equal(resolveRef('cabc', all).id, 'cxyz000000000000000000003', 'an exact name beats a prefix');
   assert.throws(() => resolveRef('cabc0', all), /ambiguous: it matches 2 webhooks: cabc000000000000000000001 \(orders\), cabc000000000000000000002/);
   assert.throws(() => resolveRef('nothing', all), /no webhook matches/);
-});
-
-test('a stale lock left by a dead process is taken over', async () => {
-  const dir = tempDir();
-  try {
-    const store = new LocalWebhookStore(dir.path);
-    writeFileSync(join(dir.path, 'webhooks.lock'), '999999999\n');
-    await store.create({ url: 'https://example.com/' });
-    assert.equal((await store.list()).length, 1);
-    assert.equal(existsSync(join(dir.path, 'webhooks.lock')), false);
-  } finally {
-    dir.cleanup();
-  }
 });

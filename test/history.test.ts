@@ -1,0 +1,210 @@
+/**
+ * The history contract, run against both engines: a real SQLite file and a real PostgreSQL
+ * database (created and dropped per run). Same calls, same answers.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { History } from '../src/history/history.js';
+import { iterate, newest } from '../src/history/history.js';
+import { encodeBody, newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
+import { SqliteHistory } from '../src/history/sqlite.js';
+import { PostgresHistory } from '../src/history/postgres.js';
+import { closeDatabase } from '../src/store/database.js';
+import { postgresDatabase, tempDir } from './helpers.js';
+
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+
+function record(over: Partial<DeliveryRecord> = {}, body: Buffer = Buffer.from(JSON.stringify({ event: over.event ?? 'TODO_CREATED', n: Math.random() }))): DeliveryRecord {
+  clock += 1000;
+  const base: DeliveryRecord = {
+    id: newDeliveryId(),
+    direction: 'in',
+    time: new Date(clock).toISOString(),
+    event: 'TODO_CREATED',
+    webhookId: null,
+    url: '/hook',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-signature': 'ab'.repeat(32) },
+    ...encodeBody(body),
+    remoteAddress: '127.0.0.1',
+    verdict: { valid: true, cause: 'valid', message: 'valid signature', webhookId: null },
+    answer: { status: 200 },
+  };
+  return { ...base, ...over };
+}
+
+function contract(name: string, open: () => Promise<{ history: History; close: () => Promise<void> } | { skip: string }>) {
+  describe(`history contract: ${name}`, () => {
+    let h: History;
+    let done: () => Promise<void> = async () => undefined;
+    let skip: string | undefined;
+    before(async () => {
+      const opened = await open();
+      if ('skip' in opened) skip = opened.skip;
+      else ({ history: h, close: done } = opened);
+    });
+    after(async () => done());
+
+    test('append, then get by id and by unique prefix: the record comes back exactly, bodies byte-exact', async (t) => {
+      if (skip) return t.skip(skip);
+      const binary = randomBytes(300);
+      const records = [
+        record({ event: 'TODO_MOVED' }),
+        record({ event: null, verdict: { valid: false, cause: 'not-json', message: 'x' }, answer: { status: 400 } }, binary),
+        record({ direction: 'out', url: 'http://127.0.0.1:1/x', verdict: undefined, answer: undefined, remoteAddress: undefined, ok: true, attempts: [{ attempt: 1, status: 200, durationMs: 1.5 }], response: { status: 200, headers: { a: 'b' }, body: 'ok' } }),
+      ];
+      await Promise.all(records.map((r) => h.append(r)));
+      for (const r of records) {
+        assert.deepEqual(await h.get(r.id), JSON.parse(JSON.stringify(r)));
+      }
+      const named = record({ id: 'dprefixcase0001' });
+      await h.append(named);
+      assert.equal((await h.get('dprefixcase')).id, named.id, 'a unique prefix');
+      assert.equal((await h.get('DPREFIXCASE')).id, named.id, 'ids are case-insensitive as typed');
+      assert.equal((await h.get(records[1]!.id)).bodyEncoding, 'base64');
+      assert.ok(Buffer.from((await h.get(records[1]!.id)).body, 'base64').equals(binary));
+      await assert.rejects(h.get('dzzzz-none'), /no recorded delivery/);
+      await assert.rejects(h.get('d'), /ambiguous/);
+    });
+
+    test('filters and keyset pages: every filter narrows as documented; pages cover all, in order, once', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.remove({});
+      const made: DeliveryRecord[] = [];
+      for (let i = 0; i < 250; i++) {
+        const out = i % 5 === 0;
+        made.push(
+          record(
+            out
+              ? { direction: 'out', url: 'http://x/', verdict: undefined, answer: undefined, ok: i % 10 !== 0, response: { status: i % 10 ? 200 : 503 }, webhookId: 'w1', event: 'TODO_DELETED', replayOf: i === 5 ? made[0]!.id : undefined }
+              : { event: i % 2 ? 'TODO_CREATED' : 'COMMENT_CREATED', verdict: { valid: i % 3 !== 0, cause: 'x', message: 'y' }, answer: { status: i % 3 ? 200 : 401 } },
+          ),
+        );
+      }
+      for (const r of made) await h.append(r);
+      const expectCount = async (filter: Parameters<History['count']>[0], want: (r: DeliveryRecord) => boolean) => {
+        const n = made.filter(want).length;
+        assert.equal(await h.count(filter), n, JSON.stringify(filter));
+        const seen: string[] = [];
+        for await (const r of iterate(h, filter!, 'oldest', 7)) seen.push(r.id);
+        assert.deepEqual(seen, made.filter(want).map((r) => r.id), `pages of ${JSON.stringify(filter)}`);
+      };
+      await expectCount({}, () => true);
+      await expectCount({ direction: 'out' }, (r) => r.direction === 'out');
+      await expectCount({ event: 'COMMENT_CREATED' }, (r) => r.event === 'COMMENT_CREATED');
+      await expectCount({ webhookId: 'w1' }, (r) => r.webhookId === 'w1');
+      await expectCount({ valid: false }, (r) => (r.direction === 'in' ? !r.verdict!.valid : !r.ok));
+      await expectCount({ status: 401 }, (r) => r.answer?.status === 401);
+      await expectCount({ statusClass: 5 }, (r) => r.response?.status === 503);
+      await expectCount({ since: Date.parse(made[100]!.time), until: Date.parse(made[150]!.time) }, (r) => r.time >= made[100]!.time && r.time < made[150]!.time);
+      await expectCount({ replayOf: made[0]!.id }, (r) => r.replayOf === made[0]!.id);
+      await expectCount({ search: 'comment' }, (r) => r.event === 'COMMENT_CREATED');
+      await expectCount({ search: made[42]!.id }, (r) => r.id === made[42]!.id);
+      await expectCount({ ids: [made[1]!.id, made[2]!.id] }, (r) => r.id === made[1]!.id || r.id === made[2]!.id);
+      const newestFirst = await h.query({}, { order: 'newest', limit: 3 });
+      assert.deepEqual(newestFirst.records.map((r) => r.id), made.slice(-3).reverse().map((r) => r.id));
+      assert.ok(newestFirst.next);
+      const second = await h.query({}, { order: 'newest', limit: 3, after: newestFirst.next });
+      assert.deepEqual(second.records.map((r) => r.id), made.slice(-6, -3).reverse().map((r) => r.id));
+      assert.deepEqual((await newest(h, {}, 1200)).map((r) => r.id), made.map((r) => r.id), 'newest n above one page');
+      await assert.rejects(h.query({}, { after: 'x; DROP TABLE' }), /invalid page cursor/);
+    });
+
+    test('importRecords skips ids already there; remove takes exactly what it selects', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.remove({});
+      const made = Array.from({ length: 20 }, () => record());
+      assert.equal(await h.importRecords(made.slice(0, 10)), 10);
+      assert.equal(await h.importRecords(made), 10, 'only the new ten');
+      assert.equal(await h.count(), 20);
+      assert.equal(await h.remove({ ids: [made[3]!.id, made[7]!.id] }), 2);
+      assert.equal(await h.count(), 18);
+      await assert.rejects(h.get(made[3]!.id), /no recorded delivery/);
+      assert.equal(await h.remove({ until: Date.parse(made[10]!.time) }), 8, 'the first ten but the two removed');
+      assert.equal(await h.count(), 10);
+    });
+
+    test('a removal while others append removes only what it was asked to', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.remove({});
+      const old = Array.from({ length: 3000 }, () => record({ time: '2020-01-01T00:00:00.000Z' }));
+      await h.importRecords(old);
+      let appended = 0;
+      let stop = false;
+      const writer = (async () => {
+        while (!stop) {
+          await Promise.all(Array.from({ length: 20 }, () => h.append(record())));
+          appended += 20;
+        }
+      })();
+      const removed = await h.remove({ until: Date.parse('2021-01-01T00:00:00.000Z') });
+      stop = true;
+      await writer;
+      assert.equal(removed, 3000);
+      assert.ok(appended > 0);
+      assert.equal(await h.count(), appended, 'every record appended meanwhile is still there');
+    });
+
+    test('prune: by age and by record count', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.remove({});
+      const now = Date.now();
+      await h.importRecords([
+        ...Array.from({ length: 30 }, (_, i) => record({ time: new Date(now - 40 * 86_400_000 + i).toISOString() })),
+        ...Array.from({ length: 50 }, (_, i) => record({ time: new Date(now - 60_000 + i).toISOString() })),
+      ]);
+      assert.equal(await h.prune({ maxAgeMs: 30 * 86_400_000 }), 30);
+      assert.equal(await h.prune({ maxRecords: 20 }), 30);
+      assert.equal(await h.count(), 20);
+      assert.equal(await h.prune({ maxRecords: 20 }), 0);
+    });
+
+    test('follow yields what lands after it starts, in order, and stops on abort', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.append(record());
+      const abort = new AbortController();
+      const seen: string[] = [];
+      const made = Array.from({ length: 30 }, () => record({ event: 'TAG_CREATED' }));
+      const following = (async () => {
+        for await (const r of h.follow({ event: 'TAG_CREATED' }, { signal: abort.signal, intervalMs: 20 })) {
+          seen.push(r.id);
+          if (seen.length === made.length) abort.abort();
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 100));
+      for (const r of made) {
+        await h.append(r);
+        await h.append(record({ event: 'TODO_CREATED' }));
+      }
+      const timer = setTimeout(() => abort.abort(), 10_000);
+      await following;
+      clearTimeout(timer);
+      assert.deepEqual(seen, made.map((r) => r.id));
+    });
+  });
+}
+
+contract('SQLite', async () => {
+  const dir = tempDir();
+  return {
+    history: new SqliteHistory(dir.path),
+    close: async () => {
+      closeDatabase(dir.path);
+      dir.cleanup();
+    },
+  };
+});
+
+contract('PostgreSQL', async () => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return { skip: db.skip };
+  const history = await PostgresHistory.open(db.url);
+  return {
+    history,
+    close: async () => {
+      await history.close();
+      await db.drop();
+    },
+  };
+});
