@@ -6,13 +6,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
 import { FreshPayloads } from '../src/blue/payload-stream.js';
 import { blueScheme } from '../src/signing/schemes.js';
+import { SqliteHistory } from '../src/history/sqlite.js';
+import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
+import { closeDatabase } from '../src/store/database.js';
+import Sqlite from 'better-sqlite3';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'bluehook.js');
@@ -24,10 +28,14 @@ const N = {
   listen: SMOKE ? 300 : 20_000,
   replay: SMOKE ? 200 : 10_000,
   memSmall: SMOKE ? 200 : 10_000,
-  memLarge: SMOKE ? 400 : 40_000,
+  memLarge: SMOKE ? 400 : 300_000,
   listSmall: SMOKE ? 500 : 25_000,
   listLarge: SMOKE ? 1_000 : 100_000,
+  /** Recorded deliveries the history queries run over. */
+  history: SMOKE ? 2_000 : 300_000,
 };
+/** CI and developer machines have PostgreSQL here; the PostgreSQL row is skipped (and says so) without it. */
+const POSTGRES_URL = process.env.BLUEHOOK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MiB = 1024 * 1024;
 
 interface Row {
@@ -179,6 +187,7 @@ async function sendVsAutocannon() {
   const mine: number[] = [];
   const ref: number[] = [];
   const floor: number[] = [];
+  const recordingAll: number[] = [];
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       ref.push((await autocannon(rx.url, N.send)).rps);
@@ -187,23 +196,30 @@ async function sendVsAutocannon() {
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       if (summary.sent !== N.send || summary.expected !== N.send) throw new Error(`send round ${i}: ${JSON.stringify(summary)}`);
       mine.push(summary.perSecond);
-      rmSync(join(home, 'deliveries.ndjson'), { force: true });
+      const all = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.send), '--concurrency', '50', '--record', 'all', '--json'], { BLUEHOOK_HOME: home });
+      recordingAll.push(JSON.parse(all.stdout.trim().split('\n').at(-1)!).perSecond);
     }
   } finally {
     await stop(rx.child);
     rmSync(home, { recursive: true, force: true });
   }
-  record(`\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`, '>= 0.7x autocannon (same receiver, body, concurrency)', mine, ref, { higherIsBetter: true, limit: 0.7, unit: '/s' }, 'fresh payload and signature per delivery, every delivery recorded');
+  record(`\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`, '>= 0.7x autocannon (same receiver, body, concurrency)', mine, ref, { higherIsBetter: true, limit: 0.7, unit: '/s' }, 'fresh payload and signature per delivery; load mode records the failures (none here)');
+  const allRatios = recordingAll.map((m, i) => m / ref[i]!);
+  rows.push({ what: 'diagnostic: the same `send` with `--record all` (every delivery committed to SQLite)', measured: `${fmt(median(recordingAll), 0)} /s`, reference: `${fmt(median(ref), 0)} /s`, ratio: median(allRatios), spread: `${fmt(Math.min(...allRatios))}..${fmt(Math.max(...allRatios))}`, target: 'report', met: null });
   const floorRatios = floor.map((f, i) => f / ref[i]!);
   rows.push({ what: 'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)', measured: `${fmt(median(floor), 0)} /s`, reference: `${fmt(median(ref), 0)} /s`, ratio: median(floorRatios), spread: `${fmt(Math.min(...floorRatios))}..${fmt(Math.max(...floorRatios))}`, target: 'the ceiling for any undici-based sender', met: null, note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it` });
 }
 
-function countLines(file: string): number {
+/** Deliveries recorded in a store directory's database (read with a connection of its own). */
+function countRecorded(home: string): number {
+  const file = join(home, 'bluehook.db');
   if (!existsSync(file)) return 0;
-  const text = readFileSync(file, 'utf8');
-  let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-  return n;
+  const db = new Sqlite(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }
 
 /** The floor under `send`: a minimal undici.Pool loop (same body, no signing or recording). */
@@ -236,13 +252,54 @@ async function listenVsBare() {
     const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
     const result = await autocannon(listen.match[1]!, N.listen);
     await stop(listen.child, 'SIGINT');
-    const recorded = countLines(join(home, 'deliveries.ndjson'));
+    const recorded = countRecorded(home);
     if (recorded !== (result.codes['200'] ?? 0)) recordedOk = false;
     mine.push(result.rps);
     rmSync(home, { recursive: true, force: true });
   }
-  record('`listen` answered deliveries/s under autocannon (verify + durable record)', '>= 0.5x a bare node:http server answering 204, recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0.5, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
+  record('`listen` answered deliveries/s under autocannon (verify + record committed to SQLite)', '>= 0.5x a bare node:http server answering 204, recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0.5, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
   if (!recordedOk) rows.at(-1)!.met = false;
+}
+
+/** `listen` recording into PostgreSQL (a shared history), against the same bare server. */
+async function listenIntoPostgres() {
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (e) {
+    rows.push({ what: '`listen` into PostgreSQL', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: 'report', met: null, note: `no PostgreSQL at ${POSTGRES_URL}: ${(e as Error).message}` });
+    return;
+  }
+  const name = `bluehook_bench_${process.pid}`;
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  const mine: number[] = [];
+  const ref: number[] = [];
+  let recordedOk = true;
+  try {
+    for (let i = 0; i < LOAD_ROUNDS; i++) {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      const rx = await startBareReceiver();
+      ref.push((await autocannon(rx.url, N.listen)).rps);
+      await stop(rx.child);
+      const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+      const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--history', url.toString()], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+      const result = await autocannon(listen.match[1]!, N.listen);
+      await stop(listen.child, 'SIGINT');
+      const counted = await bluehook(['deliveries', 'count', '--json', '--history', url.toString()], { BLUEHOOK_HOME: home });
+      const count = counted.code === 0 ? (JSON.parse(counted.stdout) as { count: number }).count : -1;
+      if (count !== (result.codes['200'] ?? 0)) recordedOk = false;
+      mine.push(result.rps);
+      rmSync(home, { recursive: true, force: true });
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+  record('`listen` answered deliveries/s under autocannon, recording into PostgreSQL (local server)', 'report; recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
+  rows.at(-1)!.met = recordedOk ? null : false;
 }
 
 async function replayVsSend() {
@@ -252,7 +309,7 @@ async function replayVsSend() {
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-      const sent = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.replay), '--concurrency', '50'], { BLUEHOOK_HOME: home });
+      const sent = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.replay), '--concurrency', '50', '--record', 'all'], { BLUEHOOK_HOME: home });
       const replayed = await bluehook(['replay', '--last', String(N.replay), '--to', rx.url, '--concurrency', '50'], { BLUEHOOK_HOME: home });
       if (sent.code !== 0 || replayed.code !== 0) throw new Error('replay round failed');
       ref.push(N.replay / (sent.ms / 1000));
@@ -262,7 +319,7 @@ async function replayVsSend() {
   } finally {
     await stop(rx.child);
   }
-  record(`\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`, '>= 0.9x `send` of the same count', mine, ref, { higherIsBetter: true, limit: 0.9, unit: '/s' });
+  record(`\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`, '>= 0.9x `send --record all` of the same count', mine, ref, { higherIsBetter: true, limit: 0.9, unit: '/s' });
 }
 
 async function peakRss(args: string[], env: Record<string, string>, during?: (url: string) => Promise<void>): Promise<number> {
@@ -280,19 +337,57 @@ async function peakRss(args: string[], env: Record<string, string>, during?: (ur
   return rss;
 }
 
-function writeSyntheticLog(file: string, count: number) {
-  const fd = openSync(file, 'w', 0o600);
-  const text = body.toString('utf8');
-  let batch: string[] = [];
-  for (let i = 0; i < count; i++) {
-    batch.push(JSON.stringify({ id: `dbench${i.toString(36).padStart(8, '0')}`, direction: 'in', time: new Date(Date.now() - (count - i) * 1000).toISOString(), event: 'TODO_CREATED', webhookId: null, url: '/', method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signature }, body: text, bodyEncoding: 'utf8', verdict: { valid: true, cause: 'valid', message: 'valid blue signature' }, answer: { status: 200 } }));
-    if (batch.length === 1000) {
-      writeSync(fd, `${batch.join('\n')}\n`);
-      batch = [];
+const EVENT_MIX = ['TODO_CREATED', 'TODO_MOVED', 'TODO_DONE_STATUS_UPDATED', 'COMMENT_CREATED', 'TODO_DELETED', 'TAG_CREATED'];
+
+/** A recorded delivery as `listen` records one, at a given age. */
+function syntheticRecord(i: number, count: number): DeliveryRecord {
+  return { id: newDeliveryId(), direction: 'in', time: new Date(Date.now() - (count - i) * 1000).toISOString(), event: EVENT_MIX[i % EVENT_MIX.length]!, webhookId: null, url: '/', method: 'POST', headers: { host: '127.0.0.1:4000', 'content-type': 'application/json', 'x-signature': signature, 'content-length': String(body.length), connection: 'keep-alive' }, body: body.toString('utf8'), bodyEncoding: 'utf8', remoteAddress: '127.0.0.1', verdict: { valid: i % 7 !== 0, cause: 'valid', message: 'valid blue signature' }, answer: { status: 200 } };
+}
+
+/** A store directory holding `count` recorded deliveries; returns the bytes it takes. */
+async function syntheticHistory(home: string, count: number): Promise<number> {
+  const history = new SqliteHistory(home);
+  for (let i = 0; i < count; i += 5000) await history.importRecords(Array.from({ length: Math.min(5000, count - i) }, (_, k) => syntheticRecord(i + k, count)));
+  closeDatabase(home);
+  return statSync(join(home, 'bluehook.db')).size;
+}
+
+/** The same records in the old format (one JSON line each), for the size before. */
+function ndjsonBytesPerRecord(count: number): number {
+  let bytes = 0;
+  for (let i = 0; i < count; i++) bytes += Buffer.byteLength(`${JSON.stringify(syntheticRecord(i, count))}\n`);
+  return bytes / count;
+}
+
+/** Show, list and filtered list over a big history, each against `bluehook --version`. */
+async function historyQueries() {
+  const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  try {
+    const dbBytes = await syntheticHistory(home, N.history);
+    const middle = JSON.parse((await bluehook(['deliveries', 'list', '--json', '--limit', '1', '--event', 'COMMENT_CREATED', '--until', `${Math.floor(N.history / 2)}s`], { BLUEHOOK_HOME: home })).stdout).id as string;
+    const cases: Array<[string, string[]]> = [
+      [`\`deliveries show <id>\` over ${N.history} recorded deliveries`, ['deliveries', 'show', middle]],
+      [`\`deliveries list --limit 20\` over ${N.history}`, ['deliveries', 'list', '--limit', '20']],
+      [`\`deliveries list --event TODO_DELETED --limit 20\` over ${N.history}`, ['deliveries', 'list', '--event', 'TODO_DELETED', '--limit', '20']],
+      [`\`deliveries list --invalid --since 1h --limit 20\` over ${N.history}`, ['deliveries', 'list', '--invalid', '--since', '1h', '--limit', '20']],
+    ];
+    for (const [what, args] of cases) {
+      const mine: number[] = [];
+      const ref: number[] = [];
+      for (let i = 0; i < ROUNDS * 2; i++) {
+        ref.push((await bluehook(['--version'])).ms);
+        const r = await bluehook(args, { BLUEHOOK_HOME: home });
+        if (r.code !== 0 || !r.stdout) throw new Error(`${args.join(' ')} failed`);
+        mine.push(r.ms);
+      }
+      record(what, '<= 1.5x `bluehook --version`', mine, ref, { higherIsBetter: false, limit: 1.5, unit: 'ms' });
     }
+    const after = dbBytes / N.history;
+    const before = ndjsonBytesPerRecord(Math.min(N.history, 10_000));
+    rows.push({ what: 'store size per recorded delivery (a 2 KB TODO_CREATED received by `listen`)', measured: `${fmt(after, 0)} B in SQLite`, reference: `${fmt(before, 0)} B as NDJSON (before)`, ratio: after / before, spread: '-', target: 'report', met: null });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
-  if (batch.length) writeSync(fd, `${batch.join('\n')}\n`);
-  closeSync(fd);
 }
 
 async function memory() {
@@ -305,7 +400,7 @@ async function memory() {
   const listRss: number[] = [];
   for (const count of [N.listSmall, N.listLarge]) {
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-    writeSyntheticLog(join(home, 'deliveries.ndjson'), count);
+    await syntheticHistory(home, count);
     listRss.push(await peakRss(['deliveries', 'list', '--json'], { BLUEHOOK_HOME: home }));
     rmSync(home, { recursive: true, force: true });
   }
@@ -335,10 +430,11 @@ const FINDINGS: Array<[RegExp, string]> = [
   [/^`bluehook --help`/, 'cause: commander parse + building all command definitions + help formatting on top of node start; would close: a V8 code cache for the bundle, or help generated at build time'],
   [/^`bluehook payload/, 'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle'],
   [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the log record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
-  [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the log record and the output line; would close: node:cluster workers on the same port (the log already takes several appenders)'],
-  [/^`replay`/, 'cause: reading and parsing the log, then escaping each body again for its own log line (send now skips that); would close: carrying the escaped body from the log line into the replay record'],
+  [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)'],
+  [/^`replay`/, 'cause: selecting and decoding the records, then sending; see the bench notes in the README'],
+  [/^`deliveries (show|list)/, 'cause: start-up of the command (config, store, native module load) on top of the query; see the README'],
   [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
-  [/^peak memory of `deliveries list`/, 'cause: the readline stream and V8 heap growth; would close: a smaller read buffer'],
+  [/^peak memory of `deliveries list`/, 'cause: V8 heap growth while pages of records stream out; would close: smaller pages'],
 ];
 
 async function main() {
@@ -347,7 +443,9 @@ async function main() {
   libraryRate();
   await sendVsAutocannon();
   await listenVsBare();
+  await listenIntoPostgres();
   await replayVsSend();
+  await historyQueries();
   await memory();
   const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform };
   const lines = [

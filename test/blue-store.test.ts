@@ -6,7 +6,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import Sqlite from 'better-sqlite3';
 import { join } from 'node:path';
 import { deadPort, post, runCli, startReady, startReceiver, tempDir, type ReadyProcess } from './helpers.js';
 
@@ -43,6 +44,16 @@ function cli(api: string, home: string, token = TOKEN) {
   return (args: string[]) => runCli(['--store', 'blue', ...args], { env });
 }
 
+/** The secret kept for a Blue webhook, read from the store database with a connection of its own. */
+function keptSecret(dir: string, id: string): string | undefined {
+  const db = new Sqlite(join(dir, 'bluehook.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as { secret: string } | undefined)?.secret;
+  } finally {
+    db.close();
+  }
+}
+
 test('blue store lifecycle: secret only once (kept locally 0600), lists replaced, disable, delete', async () => {
   const em = await emulator('--allow-private-urls');
   const dir = tempDir();
@@ -57,9 +68,9 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
     const raw = (await rawWebhook(em.api, hook.id)).data.webhook;
     assert.equal(raw.secret, null, 'Blue never returns the secret again');
     assert.deepEqual(raw.metadata, { events: ['TODO_CREATED', 'TODO_DELETED'], projectIds: [] });
-    const secrets = join(dir.path, 'secrets.json');
-    assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))[hook.id], hook.secret);
-    assert.equal(statSync(secrets).mode & 0o777, 0o600);
+    const db = join(dir.path, 'bluehook.db');
+    assert.equal(keptSecret(dir.path, hook.id), hook.secret, 'kept in the store database');
+    assert.equal(statSync(db).mode & 0o777, 0o600);
 
     const shown = JSON.parse((await bh(['show', 'orders', '--reveal-secret', '--json'])).stdout);
     assert.equal(shown.secret, hook.secret, 'the kept secret fills in what Blue no longer returns');
@@ -77,7 +88,7 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
     assert.equal((await bh(['delete', 'orders', '--yes'])).code, 0);
     const gone = await rawWebhook(em.api, hook.id);
     assert.equal(gone.errors![0]!.extensions.code, 'WEBHOOK_NOT_FOUND');
-    assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))[hook.id], undefined);
+    assert.equal(keptSecret(dir.path, hook.id), undefined);
   } finally {
     dir.cleanup();
   }

@@ -133,6 +133,9 @@ export function openDatabase(dir: string, sync: SyncMode = 'normal'): Database {
   let db: Database | undefined;
   try {
     db = new (driver())(file, { timeout: BUSY_TIMEOUT_MS });
+    // A new file only (WAL fixes the page size): 16 KiB pages hold several 2-3 KB deliveries each,
+    // where 4 KiB pages fit one and leave the rest of the page empty.
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL: a commit is in the OS before it returns (kill -9 loses nothing committed); a
     // power cut can roll back the last commits, never corrupt. FULL also fsyncs every commit.
