@@ -20,7 +20,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql', 'better-sqlite3', 'pg'],
+  // better-sqlite3's JavaScript is bundled (a dozen files fewer to load); its compiled addon stays in
+  // node_modules and is loaded by path (store/database.ts).
+  external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql', 'pg'],
   plugins: [stubChildProcess],
   // commander is CommonJS: give its require() of Node built-ins something to call in ESM.
   banner: { js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);" },

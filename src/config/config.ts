@@ -134,7 +134,8 @@ function mayHaveConfigFile(cwd: string): boolean {
       if (name.startsWith('.bluehookrc') || name.startsWith('bluehook.config.')) return true;
       if (name === 'package.json') {
         try {
-          if (/"(bluehook|cosmiconfig)"\s*:/.test(readFileSync(join(dir, name), 'utf8'))) return true;
+          const pkg = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown> | null;
+          if (!pkg || typeof pkg !== 'object' || 'bluehook' in pkg || 'cosmiconfig' in pkg) return true;
         } catch {
           return true; // unreadable: let cosmiconfig say what is wrong
         }

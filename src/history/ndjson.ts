@@ -4,13 +4,11 @@
  * garbage lines and counts them; importing skips records whose id is already there.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { storeError } from '../errors.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 
-export const LEGACY_LOG = 'deliveries.ndjson';
 
 export interface ImportStats {
   /** Lines that held a record. */
@@ -80,11 +78,10 @@ export async function importNdjson(history: History, file: string): Promise<Impo
 export const ndjsonLine = (r: DeliveryRecord) => `${JSON.stringify(r)}\n`;
 
 /**
- * Imports the store directory's old `deliveries.ndjson` once, then renames it aside (never
+ * Imports a store directory's old `deliveries.ndjson` once, then renames it aside (never
  * deleted). Safe when two processes do it at once: ids already there are skipped.
  */
-export async function importLegacyLog(history: History, storeDir: string, setAside: (file: string) => string | undefined): Promise<string | undefined> {
-  const file = join(storeDir, LEGACY_LOG);
+export async function importLegacyLog(history: History, file: string, setAside: (file: string) => string | undefined): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
   const stats = await importNdjson(history, file);
   const aside = setAside(file);

@@ -1,7 +1,15 @@
-/** Chooses and opens the history engine the configuration names; engines load only when used. */
+/** Chooses and opens the history engine the configuration names; PostgreSQL's driver loads only when used. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConfigValues } from '../config/config.js';
 import type { SyncMode } from '../store/database.js';
+import { setAside } from '../store/legacy.js';
+import { takeNotices } from '../store/local-database.js';
 import type { History, Retention } from './history.js';
+import { SqliteHistory } from './sqlite.js';
+
+/** The delivery log of the layout before the database, imported once when found. */
+export const LEGACY_LOG = 'deliveries.ndjson';
 
 /** Plain data, so that a worker thread can open the same history. */
 export type HistorySpec = { engine: 'sqlite'; storeDir: string; sync: SyncMode } | { engine: 'postgres'; url: string };
@@ -28,11 +36,9 @@ export async function openHistory(spec: HistorySpec): Promise<OpenedHistory> {
     const { PostgresHistory } = await import('./postgres.js');
     return { history: await PostgresHistory.open(spec.url), notices: [] };
   }
-  const { SqliteHistory } = await import('./sqlite.js');
-  const { takeNotices } = await import('../store/local-database.js');
-  const { setAside } = await import('../store/legacy.js');
-  const { importLegacyLog } = await import('./ndjson.js');
   const history = new SqliteHistory(spec.storeDir, spec.sync);
-  const imported = await importLegacyLog(history, spec.storeDir, setAside);
+  // The reader of the old log loads only when there is one.
+  const legacy = join(spec.storeDir, LEGACY_LOG);
+  const imported = existsSync(legacy) ? await (await import('./ndjson.js')).importLegacyLog(history, legacy, setAside) : undefined;
   return { history, notices: [...takeNotices(), ...(imported ? [imported] : [])] };
 }

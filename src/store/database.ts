@@ -6,11 +6,11 @@
  */
 import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
+import { dirname, join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { BluehookError, storeError } from '../errors.js';
 
-export type Database = BetterSqlite3.Database;
+export type Database = Sqlite.Database;
 
 export const DB_FILE = 'bluehook.db';
 /** Marks the file as bluehook's (PRAGMA application_id): "BHK1". */
@@ -107,11 +107,14 @@ function checkFile(file: string): void {
   }
 }
 
-let Driver: typeof BetterSqlite3 | undefined;
-function driver(): typeof BetterSqlite3 {
-  // Loaded on first use only: --help and --version never pay for the native module.
-  Driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  return Driver;
+let addon: string | undefined | null = null;
+/** The compiled addon's path: naming it skips the `bindings` package's search of a dozen paths. */
+function addonPath(): string | undefined {
+  if (addon === null) {
+    const path = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    addon = existsSync(path) ? path : undefined;
+  }
+  return addon;
 }
 
 const opened = new Map<string, Database>();
@@ -132,7 +135,7 @@ export function openDatabase(dir: string, sync: SyncMode = 'normal'): Database {
   }
   let db: Database | undefined;
   try {
-    db = new (driver())(file, { timeout: BUSY_TIMEOUT_MS });
+    db = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: addonPath() });
     // A new file only (WAL fixes the page size): 16 KiB pages hold several 2-3 KB deliveries each,
     // where 4 KiB pages fit one and leave the rest of the page empty.
     if (db.pragma('page_count', { simple: true }) === 0) db.pragma('page_size = 16384');

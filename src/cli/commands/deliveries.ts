@@ -3,16 +3,13 @@ import { once } from 'node:events';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { getAll, iterate, newest, type DeliveryFilter } from '../../history/history.js';
-import { importNdjson, ndjsonLine } from '../../history/ndjson.js';
 import { retentionOf } from '../../history/open.js';
 import { decodeBody, isGood, statusOf, type DeliveryRecord } from '../../history/record.js';
-import { toCurl, toHar } from '../../store/export.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { parseDuration } from '../inputs.js';
 import { canPrompt, table, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
-import { statusText } from '../render-delivery.js';
 
 interface FilterFlags extends GlobalOptions {
   event?: string;
@@ -136,6 +133,7 @@ export async function show(id: string, opts: GlobalOptions): Promise<number> {
     return 0;
   }
   const c = colors(opts);
+  const { statusText } = await import('../render-delivery.js'); // node:http's status texts: only here
   const body = decodeBody(r);
   let pretty = r.bodyEncoding === 'utf8' ? body.toString('utf8') : `(binary, ${body.length} bytes, base64) ${r.body}`;
   try {
@@ -172,6 +170,7 @@ export async function exportRecords(ids: string[], opts: ExportFlags): Promise<n
   const { history } = await openAll(opts);
   const r = await history.get(ids[0]!);
   await history.close();
+  const { toCurl, toHar } = await import('../../store/export.js');
   let text: string | Buffer;
   switch (opts.format) {
     case 'json':
@@ -201,6 +200,7 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
   const { history, store } = await openAll(opts);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
+  const { ndjsonLine } = await import('../../history/ndjson.js');
   const out = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout;
   let count = 0;
   for await (const r of iterate(history, filter, 'oldest')) {
@@ -215,6 +215,7 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
 
 export async function importFile(file: string, opts: GlobalOptions): Promise<number> {
   const { history } = await openAll(opts);
+  const { importNdjson } = await import('../../history/ndjson.js');
   const stats = await importNdjson(history, file);
   await history.close();
   if (opts.json) writeJson({ file, ...stats, duplicates: stats.read - stats.added });
