@@ -149,10 +149,10 @@ test('60 concurrent creates, updates and deletes with the CPU loaded: every one 
 test('a full disk: listen answers 500 (never 2xx) for what it cannot record, says so, and recovers when space returns', async (t) => {
   const mount = tempDir('bluehook-full-');
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount.path], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount.path], { stdio: 'ignore' });
   } catch {
     mount.cleanup();
-    return t.skip('needs root to mount a 2 MiB tmpfs (a real full disk); run as root, as CI does');
+    return t.skip('needs root to mount an 8 MiB tmpfs (a real full disk); run as root, as CI does');
   }
   const store = join(mount.path, 'store');
   mkdirSync(store);
@@ -206,6 +206,39 @@ test('the history directory is 0700 and every file in it 0600', async () => {
     assert.equal(r.code, 3);
     for (const f of readdirSync(store)) assert.equal(execFileSync('stat', ['-c', '%a', join(store, f)]).toString().trim(), '600', f);
     assert.equal(execFileSync('stat', ['-c', '%a', store]).toString().trim(), '700');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('retention: deliveries prune, and a listener applying historyMaxAge / historyMaxRecords from the config', async () => {
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  try {
+    const day = 86_400_000;
+    const old = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({ id: `dold${String(i).padStart(5, '0')}`, direction: 'in', time: new Date(Date.now() - (i < 100 ? 40 : 1) * day + i).toISOString(), event: 'TODO_CREATED', url: '/', method: 'POST', headers: {}, body: '{}', bodyEncoding: 'utf8' }),
+    );
+    writeFileSync(join(dir.path, 'old.ndjson'), `${old.join('\n')}\n`);
+    assert.equal((await runCli(['deliveries', 'import', join(dir.path, 'old.ndjson')], { env })).code, 0);
+    assert.equal((await runCli(['deliveries', 'prune'], { env })).code, 2, 'no policy: says how to give one');
+    const pruned = await runCli(['deliveries', 'prune', '--max-records', '250', '--json'], { env });
+    assert.deepEqual(JSON.parse(pruned.stdout), { removed: 50, left: 250 });
+    // The config's policy, applied by a listener as it starts.
+    writeFileSync(join(dir.path, 'bluehook.config.json'), JSON.stringify({ historyMaxAge: '30d', historyMaxRecords: 180 }));
+    const listen = await startListen(['--secret', 's', '--config', join(dir.path, 'bluehook.config.json')], env);
+    const body = JSON.stringify({ event: 'TODO_CREATED', n: 1 });
+    assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
+    let left = historyRecords(dir.path);
+    for (const deadline = Date.now() + 10_000; left.length > 181 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) left = historyRecords(dir.path);
+    listen.child.kill('SIGINT');
+    await listen.exited;
+    assert.ok(left.every((r) => Date.parse(r.time) > Date.now() - 30 * day), 'nothing older than 30 days');
+    assert.ok(left.length <= 181 && left.length >= 180, `at most 180 kept, plus the one that arrived (${left.length})`);
+    assert.ok(left.some((r) => r.body === body), 'the new delivery is kept');
+    const bad = await runCli(['deliveries', 'list', '--history-max-age', 'forever'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--history-max-age must be a duration such as "30d"/);
   } finally {
     dir.cleanup();
   }

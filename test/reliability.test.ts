@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SampleRandom } from '../src/blue/random.js';
-import { ROOT, post, runCli, startListen, startReceiver, tempDir } from './helpers.js';
+import { ROOT, historyRecords, post, runCli, startListen, startReceiver, storedWebhooks, tempDir } from './helpers.js';
 
 const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
 const figures = {
@@ -183,8 +183,8 @@ test('fuzzed requests: listen stays up, records and acknowledges every valid del
     acked.push(valid);
     listen.child.kill('SIGTERM');
     assert.equal(exitedCleanly(await listen.exited), 130, 'a clean exit, no crash');
-    const records = readFileSync(join(dir.path, 'deliveries.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const recordedValid = new Set(records.filter((r) => r.verdict.valid && r.answer.status === 200).map((r) => r.body));
+    const records = historyRecords(dir.path);
+    const recordedValid = new Set(records.filter((r) => r.verdict!.valid && r.answer!.status === 200).map((r) => (r.bodyEncoding === 'utf8' ? r.body : Buffer.from(r.body, 'base64').toString('latin1'))));
     for (const body of acked) assert.ok(recordedValid.has(body), 'acknowledged means recorded');
     figures.validDeliveriesAcknowledged += acked.length;
     figures.validDeliveriesRecorded += acked.filter((b) => recordedValid.has(b)).length;
@@ -222,7 +222,7 @@ test('slow clients trickling headers and bodies do not stop valid deliveries fro
   }
 });
 
-test('concurrent processes: parallel create/update/delete on one store; parallel listen and send on one log', async () => {
+test('concurrent processes: parallel create/update/delete on one store; parallel listen and send on one history', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
@@ -235,23 +235,21 @@ test('concurrent processes: parallel create/update/delete on one store; parallel
     figures.concurrentProcesses += jobs.length;
     const results = await Promise.all(jobs.map((args) => cli(args, { env })));
     results.forEach((r, i) => assert.equal(r.code, 0, `${jobs[i]!.join(' ')}: ${r.stderr}`));
-    const stored = JSON.parse(readFileSync(join(dir.path, 'webhooks.json'), 'utf8')).webhooks as Array<{ name: string; events: string[] }>;
+    const stored = storedWebhooks(dir.path) as Array<{ name: string; events: string[] }>;
     assert.deepEqual(stored.map((w) => w.name).sort(), ['base0', 'base1', 'base2', ...Array.from({ length: 8 }, (_, i) => `new${i}`)].sort());
     for (const w of stored.filter((x) => x.name.startsWith('base'))) assert.deepEqual(w.events, ['TODO_MOVED']);
 
     const listeners = await Promise.all([startListen(['--secret', 's'], env), startListen(['--secret', 's'], env)]);
     const sends = await Promise.all(
-      [0, 1, 2, 3].map((i) => cli(['send', '--url', listeners[i % 2]!.url, '--secret', 's', '--count', '150', '--concurrency', '10', '--json'], { env, timeoutMs: 60_000 })),
+      [0, 1, 2, 3].map((i) => cli(['send', '--url', listeners[i % 2]!.url, '--secret', 's', '--count', '150', '--concurrency', '10', '--record', 'all', '--json'], { env, timeoutMs: 60_000 })),
     );
     figures.concurrentProcesses += 6;
     for (const s of sends) assert.equal(JSON.parse(s.stdout.trim().split('\n').at(-1)!).expected, 150);
     figures.deliveriesSentUnderFault += 0; // (no faults here: these are counted as concurrent processes)
     for (const l of listeners) l.child.kill('SIGTERM');
     (await Promise.all(listeners.map((l) => l.exited))).forEach(exitedCleanly);
-    // Blank lines may appear (a process seals what looks like a torn last line while another is
-    // mid-write); the reader skips them. Every other line must parse: nothing interleaved.
-    const lines = readFileSync(join(dir.path, 'deliveries.ndjson'), 'utf8').split('\n').filter(Boolean);
-    const records = lines.map((l) => JSON.parse(l));
+    // Six writers (two listeners, four senders) on one database: every record whole, none lost.
+    const records = historyRecords(dir.path);
     assert.equal(records.filter((r) => r.direction === 'out').length, 600);
     assert.equal(records.filter((r) => r.direction === 'in').length, 600);
     assert.equal(new Set(records.map((r) => r.id)).size, 1200, 'unique ids across processes');
@@ -292,7 +290,7 @@ test('send and replay against a flaky receiver: exactly the configured attempts,
     mode = 'first-fails';
     seen.clear();
     const before = rx.received.length;
-    const load = await cli(['send', '--url', rx.url, '--secret', 's', '--count', '120', '--concurrency', '8', '--retries', '2', '--timeout', '800ms', '--backoff', '5ms', '--json'], { env, timeoutMs: 90_000 });
+    const load = await cli(['send', '--url', rx.url, '--secret', 's', '--count', '120', '--concurrency', '8', '--retries', '2', '--timeout', '800ms', '--backoff', '5ms', '--record', 'all', '--json'], { env, timeoutMs: 90_000 });
     const summary = JSON.parse(load.stdout.trim().split('\n').at(-1)!);
     assert.equal(summary.sent, 120);
     assert.equal(summary.expected, 120, 'every delivery got through within its retries');
@@ -310,7 +308,7 @@ test('send and replay against a flaky receiver: exactly the configured attempts,
     for (const n of seen.values()) assert.equal(n, 2, 'each replayed body: one failure, one retry, no more');
     figures.deliveriesSentUnderFault += 40;
     figures.deliveriesAcknowledgedUnderFault += rs.expected;
-    const out = readFileSync(join(dir.path, 'deliveries.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const out = historyRecords(dir.path);
     figures.deliveriesRecordedUnderFault += out.length;
     figures.dataLost += Math.max(0, figures.deliveriesSentUnderFault - out.length);
     assert.equal(out.length, 1 + 120 + 40, 'every delivery sent is recorded once');
@@ -320,35 +318,57 @@ test('send and replay against a flaky receiver: exactly the configured attempts,
   }
 });
 
-test('bad files: garbage lines in the log are skipped; a corrupt store or config is an error that overwrites nothing', async () => {
+test('bad files: garbage lines in an old log are skipped on import; a corrupt store, database or config is an error that overwrites nothing', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
     const rx = await startReceiver();
     await cli(['send', '--url', rx.url, '--secret', 's'], { env });
-    const log = join(dir.path, 'deliveries.ndjson');
-    writeFileSync(log, `${readFileSync(log, 'utf8')}garbage\n\u0000\u0001\n{"half":\n[1,2]\n{"id":"x"}\n`);
+    // An old-format log beside the database: one real record among garbage.
+    const real = JSON.stringify(historyRecords(dir.path)[0]).replace(/"id":"d/, '"id":"dold');
+    writeFileSync(join(dir.path, 'deliveries.ndjson'), `garbage\n\u0000\u0001\n{"half":\n[1,2]\n{"id":"x"}\n${real}\n`);
     kind('garbage log lines', 5);
     await cli(['send', '--url', rx.url, '--secret', 's'], { env });
     await rx.close();
     const listed = await cli(['deliveries', 'list', '--json'], { env });
     assert.equal(listed.code, 0);
-    assert.equal(listed.stdout.trim().split('\n').length, 2, 'both real records, garbage skipped');
-    const human = await cli(['deliveries', 'list'], { env });
-    assert.match(human.stderr, /skipped 5 unreadable lines/);
+    assert.equal(listed.stdout.trim().split('\n').length, 3, 'the real records, garbage skipped');
 
-    await cli(['create', '--name', 'keep', '--url', 'https://example.com/'], { env });
-    const store = join(dir.path, 'webhooks.json');
     for (const junk of ['', '{', 'null', '[]', '{"version":2}', '\u0000'.repeat(64), JSON.stringify({ version: 1, userId: 'u', webhooks: 'no' })]) {
+      const fresh = tempDir();
+      const store = join(fresh.path, 'webhooks.json');
       writeFileSync(store, junk);
       kind('corrupt store');
       for (const args of [['list'], ['create', '--url', 'https://example.com/x']]) {
-        const r = await cli(args, { env });
+        const r = await cli(args, { env: { BLUEHOOK_HOME: fresh.path } });
         assert.equal(r.code, 4, `${JSON.stringify(junk)}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, /\n\s+at /);
+        assert.match(r.stderr, /cannot be imported .*left untouched/);
       }
       assert.equal(readFileSync(store, 'utf8'), junk, 'left untouched');
+      fresh.cleanup();
     }
+    await cli(['create', '--name', 'keep', '--url', 'https://example.com/'], { env });
+    const db = join(dir.path, 'bluehook.db');
+    for (const junk of ['', 'SQLite format 3\u0000', 'SQLite format 3\u0000' + '\u00ff'.repeat(200), 'not a database']) {
+      const fresh = tempDir();
+      const file = join(fresh.path, 'bluehook.db');
+      writeFileSync(file, junk, 'latin1');
+      kind('corrupt database');
+      for (const args of [['list'], ['deliveries', 'list'], ['create', '--url', 'https://example.com/x']]) {
+        const r = await cli(args, { env: { BLUEHOOK_HOME: fresh.path } });
+        if (junk === '') {
+          assert.equal(r.code, 0, 'an empty file is an empty database');
+          continue;
+        }
+        assert.equal(r.code, 4, `${JSON.stringify(junk.slice(0, 20))}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /\n\s+at /);
+      }
+      if (junk !== '') assert.equal(readFileSync(file, 'latin1'), junk, 'left untouched');
+      fresh.cleanup();
+    }
+    assert.equal((await cli(['list', '--json'], { env })).code, 0, 'the good store still works');
+    assert.ok(readFileSync(db).length > 0);
     writeFileSync(join(dir.path, 'bad.yaml'), 'port: [\n');
     kind('config syntax error');
     const conf = await cli(['--config', join(dir.path, 'bad.yaml'), 'list'], { env });
@@ -358,7 +378,7 @@ test('bad files: garbage lines in the log are skipped; a corrupt store or config
   }
 });
 
-test('secrets never leak: outputs, errors, logs and exports hold no full secret; secret files are 0600', async () => {
+test('secrets never leak: outputs, errors, the history and exports hold no full secret; store files are 0600', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   const SECRET = 'KNOWN-secret-value-0123456789abcdef';
@@ -396,15 +416,11 @@ test('secrets never leak: outputs, errors, logs and exports hold no full secret;
     for (const name of readdirSync(dir.path)) {
       const path = join(dir.path, name);
       if (!lstatSync(path).isFile()) continue;
-      const text = readFileSync(path, 'utf8');
-      if (['webhooks.json', 'webhooks.json.bak'].includes(name)) {
-        assert.ok(text.includes(SECRET));
-        assert.equal(statSync(path).mode & 0o777, 0o600, `${name} is 0600`);
-      } else {
-        assert.ok(!text.includes(SECRET) && !text.includes(generated), `${name} holds no secret`);
-      }
+      // The database holds the webhooks' secrets by design (and the history, which must not).
+      assert.equal(statSync(path).mode & 0o777, 0o600, `${name} is 0600`);
     }
-    assert.equal(statSync(join(dir.path, 'deliveries.ndjson')).mode & 0o777, 0o600);
+    const history = JSON.stringify(historyRecords(dir.path));
+    assert.ok(history.length > 1000 && !history.includes(SECRET) && !history.includes(generated), 'the recorded deliveries hold no secret');
     assert.equal(statSync(dir.path).mode & 0o777, 0o700);
   } finally {
     await rx.close();
@@ -426,13 +442,14 @@ test('paths are used as given: symlinks in the store or at --out are never follo
 
     const store = join(dir.path, 'store');
     mkdirSync(store);
-    symlinkSync(victim, join(store, 'webhooks.json'));
+    symlinkSync(victim, join(store, 'bluehook.db'));
     const listed = await cli(['list'], { env: { BLUEHOOK_HOME: store } });
     assert.equal(listed.code, 4);
     assert.match(listed.stderr, /symbolic link/);
     const logStore = join(dir.path, 'logstore');
     mkdirSync(logStore);
     symlinkSync(victim, join(logStore, 'deliveries.ndjson'));
+    // An old log that is a link is not read through, nor renamed over its target.
     const rx = await startReceiver();
     const sent = await cli(['send', '--url', rx.url, '--secret', 's', '--no-retry'], { env: { BLUEHOOK_HOME: logStore } });
     await rx.close();

@@ -6,6 +6,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { storeError } from '../errors.js';
+import { refuseLink } from '../store/legacy.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 
@@ -83,6 +84,7 @@ export const ndjsonLine = (r: DeliveryRecord) => `${JSON.stringify(r)}\n`;
  */
 export async function importLegacyLog(history: History, file: string, setAside: (file: string) => string | undefined): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
+  refuseLink(file);
   const stats = await importNdjson(history, file);
   const aside = setAside(file);
   if (!aside) return undefined;
