@@ -439,14 +439,19 @@ const FINDINGS: Array<[RegExp, string]> = [
 
 async function main() {
   const started = Date.now();
-  await startupTimes();
-  libraryRate();
-  await sendVsAutocannon();
-  await listenVsBare();
-  await listenIntoPostgres();
-  await replayVsSend();
-  await historyQueries();
-  await memory();
+  // `--only listen,history` runs some sections (for working on one figure; the README's table is a full run).
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const sections: Array<[string, () => unknown]> = [
+    ['startup', startupTimes],
+    ['library', libraryRate],
+    ['send', sendVsAutocannon],
+    ['listen', listenVsBare],
+    ['postgres', listenIntoPostgres],
+    ['replay', replayVsSend],
+    ['history', historyQueries],
+    ['memory', memory],
+  ];
+  for (const [name, section] of sections) if (!only || only.includes(name)) await section();
   const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform };
   const lines = [
     `| what | measured | reference | ratio (median) | spread | target | met |`,
@@ -459,7 +464,7 @@ async function main() {
     for (const r of unmet) lines.push(`- ${r.what}: ${r.measured} (${r.ratio === null ? '-' : `${fmt(r.ratio)}x`}). ${FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? 'see README: Performance'}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`);
-  const out = SMOKE ? join(tmpdir(), `bluehook-bench-smoke-${process.pid}.json`) : join(ROOT, 'bench', 'results.json');
+  const out = SMOKE || process.argv.some((a) => a.startsWith('--only=')) ? join(tmpdir(), `bluehook-bench-${process.pid}.json`) : join(ROOT, 'bench', 'results.json');
   const findings = Object.fromEntries(unmet.map((r) => [r.what, FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? null]));
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), smoke: SMOKE, machine, rows, findings }, null, 2)}\n`);
   process.stdout.write(`results: ${out}\n`);

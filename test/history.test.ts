@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { History } from '../src/history/history.js';
-import { iterate, newest } from '../src/history/history.js';
+import { iterate, newest, summarize, type DeliverySummary } from '../src/history/history.js';
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { PostgresHistory } from '../src/history/postgres.js';
@@ -87,8 +87,12 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
         const n = made.filter(want).length;
         assert.equal(await h.count(filter), n, JSON.stringify(filter));
         const seen: string[] = [];
-        for await (const r of iterate(h, filter!, 'oldest', 7)) seen.push(r.id);
+        for await (const r of iterate((page) => h.query(filter!, page), 'oldest', 7)) seen.push(r.id);
         assert.deepEqual(seen, made.filter(want).map((r) => r.id), `pages of ${JSON.stringify(filter)}`);
+        // Summaries select and page the same, and say what a full record says.
+        const summaries: DeliverySummary[] = [];
+        for await (const r of iterate((page) => h.summaries(filter!, page), 'newest', 11)) summaries.push(r);
+        assert.deepEqual(summaries, made.filter(want).reverse().map(summarize), `summaries of ${JSON.stringify(filter)}`);
       };
       await expectCount({}, () => true);
       await expectCount({ direction: 'out' }, (r) => r.direction === 'out');
@@ -107,7 +111,7 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       assert.ok(newestFirst.next);
       const second = await h.query({}, { order: 'newest', limit: 3, after: newestFirst.next });
       assert.deepEqual(second.records.map((r) => r.id), made.slice(-6, -3).reverse().map((r) => r.id));
-      assert.deepEqual((await newest(h, {}, 1200)).map((r) => r.id), made.map((r) => r.id), 'newest n above one page');
+      assert.deepEqual((await newest((page) => h.query({}, page), 1200)).map((r) => r.id), made.map((r) => r.id), 'newest n above one page');
       await assert.rejects(h.query({}, { after: 'x; DROP TABLE' }), /invalid page cursor/);
     });
 

@@ -1,16 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FreshPayloads } from '../src/blue/payload-stream.js';
+import { buildPayload, serializeBody } from '../src/blue/payload.js';
 
-test('fresh payloads: new entity ids every time, and a JSON literal that is exactly the body escaped', () => {
+test('fresh payloads: the sample with a new entity id and uid every time, everywhere they occur', () => {
   const fresh = new FreshPayloads('TODO_CREATED', { seed: 3 });
-  const a = fresh.nextWithJson();
-  const b = fresh.nextWithJson();
-  assert.notEqual(a.body.toString(), b.body.toString());
-  assert.equal(a.json, JSON.stringify(a.body.toString()));
-  const parsed = JSON.parse(a.body.toString());
-  assert.match(parsed.currentValue.id, /^c[a-z0-9]{24}$/);
-  assert.equal(parsed.currentValue.id, JSON.parse(a.body.toString()).currentValue.id);
-  const health = new FreshPayloads('WEBHOOK_HEALTH_CHECK').nextWithJson();
-  assert.equal(health.json, JSON.stringify(health.body.toString()));
+  const sample = JSON.parse(serializeBody(buildPayload('TODO_CREATED', { seed: 3 })));
+  const a = JSON.parse(fresh.next().toString());
+  const b = JSON.parse(fresh.next().toString());
+  assert.notEqual(a.currentValue.id, b.currentValue.id);
+  assert.notEqual(a.currentValue.uid, b.currentValue.uid);
+  assert.match(a.currentValue.id, /^c[a-z0-9]{24}$/);
+  assert.match(a.currentValue.uid, /^[0-9a-f]{32}$/);
+  // Apart from the id and uid, the body is the sample.
+  const strip = (x: { currentValue: { id: string; uid: string } }) => JSON.stringify(x).split(x.currentValue.id).join('ID').split(x.currentValue.uid).join('UID');
+  assert.equal(strip(a), strip(sample));
+  const health = new FreshPayloads('WEBHOOK_HEALTH_CHECK');
+  assert.ok(health.next().equals(health.next()), 'the health check carries no entity: the same bytes');
 });

@@ -2,7 +2,7 @@
  * The delivery history: one interface, two engines (SQLite embedded, PostgreSQL shared). Every
  * command and the inspector go through it; nothing outside src/history knows which engine runs.
  */
-import type { DeliveryRecord } from './record.js';
+import { isGood, statusOf, type DeliveryRecord } from './record.js';
 
 export interface DeliveryFilter {
   direction?: 'in' | 'out';
@@ -34,10 +34,29 @@ export interface PageRequest {
   after?: string | null;
 }
 
-export interface Page {
-  records: DeliveryRecord[];
+export interface Page<T = DeliveryRecord> {
+  records: T[];
   /** Cursor for the following page, or null when this one was the last. */
   next: string | null;
+}
+
+/** What a list shows of a record: everything but the body and headers (which a list never needs). */
+export interface DeliverySummary {
+  id: string;
+  time: string;
+  direction: 'in' | 'out';
+  event: string | null;
+  webhookId: string | null;
+  /** The answer's status, if there was one. */
+  status: number | null;
+  /** Valid (in) or delivered (out). */
+  valid: boolean | null;
+  url: string;
+  replayOf: string | null;
+  /** The body's size in bytes. */
+  bytes: number;
+  /** Why it is not valid (in) or not delivered (out), in a word or two. */
+  problem: string | null;
 }
 
 export interface Retention {
@@ -62,6 +81,8 @@ export interface History {
   /** By exact id or unique prefix; a usage error when none or several match. */
   get(ref: string): Promise<DeliveryRecord>;
   query(filter: DeliveryFilter, page?: PageRequest): Promise<Page>;
+  /** The same selection and paging as `query`, without bodies and headers. */
+  summaries(filter: DeliveryFilter, page?: PageRequest): Promise<Page<DeliverySummary>>;
   count(filter?: DeliveryFilter): Promise<number>;
   /** Records that land after the call, oldest first, until the signal aborts. */
   follow(filter: DeliveryFilter, options: { signal: AbortSignal; intervalMs?: number }): AsyncIterable<DeliveryRecord>;
@@ -74,14 +95,29 @@ export interface History {
   close(): Promise<void>;
 }
 
-/** Every record the filter selects, page by page, in constant memory. */
-export async function* iterate(history: History, filter: DeliveryFilter, order: Order = 'oldest', pageSize = 500): AsyncGenerator<DeliveryRecord> {
+/** One page of something the history lists (records or summaries). */
+export type PageSource<T> = (page: PageRequest) => Promise<Page<T>>;
+
+/** Everything a source selects, page by page, in constant memory. */
+export async function* iterate<T>(source: PageSource<T>, order: Order = 'oldest', pageSize = 500): AsyncGenerator<T> {
   let after: string | null = null;
   do {
-    const page: Page = await history.query(filter, { order, limit: pageSize, after });
+    const page: Page<T> = await source({ order, limit: pageSize, after });
     yield* page.records;
     after = page.next;
   } while (after);
+}
+
+/** The newest `n` a source selects, returned oldest first. */
+export async function newest<T>(source: PageSource<T>, n: number): Promise<T[]> {
+  const out: T[] = [];
+  let after: string | null = null;
+  do {
+    const page: Page<T> = await source({ order: 'newest', limit: Math.min(1000, n - out.length), after });
+    out.push(...page.records);
+    after = page.next;
+  } while (after && out.length < n);
+  return out.reverse();
 }
 
 /** Resolves several references, in order; each must match exactly one record. */
@@ -104,14 +140,20 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-/** The newest `n` records the filter selects, returned oldest first. */
-export async function newest(history: History, filter: DeliveryFilter, n: number): Promise<DeliveryRecord[]> {
-  const out: DeliveryRecord[] = [];
-  let after: string | null = null;
-  do {
-    const page: Page = await history.query(filter, { order: 'newest', limit: Math.min(1000, n - out.length), after });
-    out.push(...page.records);
-    after = page.next;
-  } while (after && out.length < n);
-  return out.reverse();
+/** A whole record's summary, as `summaries` would list it. */
+export function summarize(r: DeliveryRecord): DeliverySummary {
+  const valid = isGood(r) ?? null;
+  return {
+    id: r.id,
+    time: r.time,
+    direction: r.direction,
+    event: r.event,
+    webhookId: r.webhookId ?? null,
+    status: statusOf(r) ?? null,
+    valid,
+    url: r.url,
+    replayOf: r.replayOf ?? null,
+    bytes: r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
+    problem: valid ? null : r.direction === 'in' ? r.verdict?.cause ?? null : r.response?.error ?? 'failed',
+  };
 }

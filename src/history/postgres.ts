@@ -5,9 +5,10 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { storeError, type BluehookError } from '../errors.js';
-import { sleepUnlessAborted, type DeliveryFilter, type History, type Page, type PageRequest, type Retention } from './history.js';
+import { TurnBatch } from './batch.js';
+import { sleepUnlessAborted, type DeliveryFilter, type DeliverySummary, type History, type Page, type PageRequest, type Retention } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, toRow, whereOf, type DeliveryRow } from './sql.js';
+import { binder as sqlBinder, COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, summaryColumns, summaryFromRow, toRow, whereOf, type DeliveryRow } from './sql.js';
 import { redactUrl } from '../util/redact.js';
 
 const TABLE = 'bluehook_deliveries';
@@ -34,10 +35,10 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX ${TABLE}_time ON ${TABLE} (time_ms);
    CREATE INDEX ${TABLE}_event ON ${TABLE} (event, seq);
-   CREATE INDEX ${TABLE}_webhook ON ${TABLE} (webhook_id, seq);
+   CREATE INDEX ${TABLE}_webhook ON ${TABLE} (webhook_id, seq) WHERE webhook_id IS NOT NULL;
    CREATE INDEX ${TABLE}_direction ON ${TABLE} (direction, seq);
-   CREATE INDEX ${TABLE}_valid ON ${TABLE} (valid, seq);
-   CREATE INDEX ${TABLE}_status ON ${TABLE} (status, seq);
+   CREATE INDEX ${TABLE}_invalid ON ${TABLE} (seq) WHERE valid = 0;
+   CREATE INDEX ${TABLE}_unanswered ON ${TABLE} (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX ${TABLE}_replay ON ${TABLE} (replay_of) WHERE replay_of IS NOT NULL;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -62,10 +63,7 @@ export function postgresError(error: unknown, where: string): BluehookError {
   return storeError(`PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`);
 }
 
-function binder(): { values: unknown[]; bind: (v: unknown) => string } {
-  const values: unknown[] = [];
-  return { values, bind: (v) => (values.push(v), `$${values.length}`) };
-}
+const binder = () => sqlBinder((n) => `$${n}`);
 
 // 13 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
@@ -79,9 +77,7 @@ function insertSql(rows: number, ignoreDuplicates: boolean): string {
 export class PostgresHistory implements History {
   readonly engine = 'postgres' as const;
   readonly location: string;
-  private queue: Array<{ row: unknown[]; resolve: () => void; reject: (e: Error) => void }> = [];
-  private scheduled = false;
-  private inFlight = new Set<Promise<void>>();
+  private readonly appends = new TurnBatch<unknown[]>((rows) => this.insertRows(rows));
 
   private constructor(private readonly pool: Pool, url: string) {
     this.location = redactUrl(url);
@@ -139,41 +135,19 @@ export class PostgresHistory implements History {
   }
 
   append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row: toRow(record, bytes), resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.appends.add(toRow(record, bytes));
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (!batch.length) return;
-    const write = (async () => {
-      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-        const part = batch.slice(i, i + ROWS_PER_INSERT);
-        try {
-          // One statement is one transaction: its rows commit together or not at all.
-          await this.run(insertSql(part.length, false), part.flatMap((b) => b.row));
-          for (const b of part) b.resolve();
-        } catch (e) {
-          for (const b of part) b.reject(e as Error);
-        }
-      }
-    })();
-    this.inFlight.add(write);
-    void write.finally(() => this.inFlight.delete(write));
+  /** One statement per 4,000 rows; each statement is a transaction of its own. */
+  private async insertRows(rows: unknown[][]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + ROWS_PER_INSERT);
+      await this.run(insertSql(part.length, false), part.flat());
+    }
   }
 
   async drain(): Promise<void> {
-    while (this.queue.length || this.scheduled || this.inFlight.size) {
-      await Promise.allSettled([...this.inFlight]);
-      await new Promise((r) => setImmediate(r));
-    }
+    await this.appends.drain();
   }
 
   async importRecords(records: readonly DeliveryRecord[]): Promise<number> {
@@ -195,13 +169,22 @@ export class PostgresHistory implements History {
   }
 
   async query(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page> {
+    return this.page('*', filter, page, fromRow);
+  }
+
+  async summaries(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page<DeliverySummary>> {
+    return this.page(summaryColumns('octet_length'), filter, page, summaryFromRow);
+  }
+
+  /** One keyset page: a row more than asked tells whether another page follows. */
+  private async page<T>(columns: string, filter: DeliveryFilter, page: PageRequest, map: (row: never) => T): Promise<Page<T>> {
     const { values, bind } = binder();
     const where = whereOf(filter, bind, 'ILIKE');
     const p = pageOf(page, bind);
-    const { rows } = await this.run(`SELECT * FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values);
+    const rows = (await this.run(`SELECT ${columns} FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values)).rows;
     const more = rows.length > p.limit;
     if (more) rows.pop();
-    return { records: rows.map(fromRow), next: more ? String(rows.at(-1)!.seq) : null };
+    return { records: rows.map((r) => map(r as never)), next: more ? String(rows.at(-1)!.seq) : null };
   }
 
   async count(filter: DeliveryFilter = {}): Promise<number> {

@@ -4,27 +4,23 @@
  * resolves only after that commit, so whatever `listen` acknowledges survives kill -9.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { TurnBatch } from './batch.js';
 import type { Database, SyncMode } from '../store/database.js';
 import { databaseError } from '../store/database.js';
 import { localDatabase } from '../store/local-database.js';
-import { sleepUnlessAborted, type DeliveryFilter, type History, type Page, type PageRequest, type Retention } from './history.js';
+import { sleepUnlessAborted, type DeliveryFilter, type DeliverySummary, type History, type Page, type PageRequest, type Retention } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, toRow, whereOf, type DeliveryRow } from './sql.js';
+import { binder as sqlBinder, COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, summaryColumns, summaryFromRow, toRow, whereOf, type DeliveryRow } from './sql.js';
 
 const INSERT = `INSERT INTO deliveries (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
-function binder(): { values: unknown[]; bind: (v: unknown) => string } {
-  const values: unknown[] = [];
-  return { values, bind: (v) => (values.push(v), '?') };
-}
+const binder = () => sqlBinder(() => '?');
 
 export class SqliteHistory implements History {
   readonly engine = 'sqlite' as const;
   readonly location: string;
   private readonly db: Database;
-  private queue: Array<{ row: unknown[]; resolve: () => void; reject: (e: Error) => void }> = [];
-  private scheduled = false;
-  private readonly insertBatch: (rows: unknown[][]) => void;
+  private readonly appends: TurnBatch<unknown[]>;
   private readonly insertOrSkip: (rows: unknown[][]) => number;
 
   constructor(dir: string, sync?: SyncMode) {
@@ -32,8 +28,16 @@ export class SqliteHistory implements History {
     this.location = this.db.name;
     const insert = this.db.prepare(INSERT);
     const insertIgnore = this.db.prepare(`${INSERT} ON CONFLICT (id) DO NOTHING`);
-    this.insertBatch = this.db.transaction((rows: unknown[][]) => {
+    const insertAll = this.db.transaction((rows: unknown[][]) => {
       for (const row of rows) insert.run(row);
+    });
+    // Synchronous on purpose: the commit costs microseconds; the thread pool would add a round trip.
+    this.appends = new TurnBatch((rows) => {
+      try {
+        insertAll(rows);
+      } catch (e) {
+        throw this.fail(e);
+      }
     });
     this.insertOrSkip = this.db.transaction((rows: unknown[][]) => {
       let added = 0;
@@ -47,33 +51,11 @@ export class SqliteHistory implements History {
   }
 
   append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row: toRow(record, bytes), resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (!batch.length) return;
-    try {
-      // Synchronous on purpose: the commit costs microseconds; the thread pool would add a round trip.
-      this.insertBatch(batch.map((b) => b.row));
-    } catch (e) {
-      const error = this.fail(e);
-      for (const b of batch) b.reject(error);
-      return;
-    }
-    for (const b of batch) b.resolve();
+    return this.appends.add(toRow(record, bytes));
   }
 
   async drain(): Promise<void> {
-    while (this.queue.length || this.scheduled) await nextTurn();
+    await this.appends.drain();
   }
 
   async importRecords(records: readonly DeliveryRecord[]): Promise<number> {
@@ -102,13 +84,22 @@ export class SqliteHistory implements History {
   }
 
   async query(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page> {
+    return this.page('*', filter, page, fromRow);
+  }
+
+  async summaries(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page<DeliverySummary>> {
+    return this.page(summaryColumns('length'), filter, page, summaryFromRow);
+  }
+
+  /** One keyset page: a row more than asked tells whether another page follows. */
+  private async page<T>(columns: string, filter: DeliveryFilter, page: PageRequest, map: (row: never) => T): Promise<Page<T>> {
     const { values, bind } = binder();
     const where = whereOf(filter, bind, 'LIKE');
     const p = pageOf(page, bind);
-    const rows = this.rows(`SELECT * FROM deliveries WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values);
+    const rows = this.rows(`SELECT ${columns} FROM deliveries WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values);
     const more = rows.length > p.limit;
     if (more) rows.pop();
-    return { records: rows.map(fromRow), next: more ? String(rows.at(-1)!.seq) : null };
+    return { records: rows.map((r) => map(r as never)), next: more ? String(rows.at(-1)!.seq) : null };
   }
 
   async count(filter: DeliveryFilter = {}): Promise<number> {

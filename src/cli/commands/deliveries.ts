@@ -2,9 +2,9 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { ExitCode, usageError } from '../../errors.js';
-import { getAll, iterate, newest, type DeliveryFilter } from '../../history/history.js';
+import { getAll, iterate, newest, summarize, type DeliveryFilter, type DeliverySummary, type PageSource } from '../../history/history.js';
 import { retentionOf } from '../../history/open.js';
-import { decodeBody, isGood, statusOf, type DeliveryRecord } from '../../history/record.js';
+import { decodeBody } from '../../history/record.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
@@ -59,26 +59,22 @@ async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Pr
 // Fixed widths, because a streamed list cannot measure its rows first.
 const pad = (text: string, width: number, visible = text.length) => text + ' '.repeat(Math.max(1, width - visible));
 
-function line(r: DeliveryRecord, c: ReturnType<typeof colors>): string {
-  const verdict = r.direction === 'in' ? (r.verdict?.valid ? 'valid' : `invalid (${r.verdict?.cause})`) : r.ok ? 'delivered' : r.response?.error ?? 'failed';
-  const good = isGood(r);
-  const size = r.bodyEncoding === 'base64' ? Math.floor((r.body.length * 3) / 4) : Buffer.byteLength(r.body);
-  const status = statusOf(r);
-  const statusPlain = status === undefined ? 'no answer' : String(status);
+function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
+  const verdict = r.direction === 'in' ? (r.valid ? 'valid' : `invalid (${r.problem})`) : r.valid ? 'delivered' : r.problem ?? 'failed';
+  const statusPlain = r.status === null ? 'no answer' : String(r.status);
   return [
     pad(c.cyan(r.id), 22, r.id.length),
     pad(r.time.replace('T', ' ').slice(0, 19), 21),
     pad(r.direction, 5),
     pad(r.event ?? '-', 40),
-    pad(good ? c.green(verdict) : c.red(verdict), 26, verdict.length),
-    pad(status === undefined ? c.red(statusPlain) : status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
-    pad(`${size} B`, 9),
+    pad(r.valid ? c.green(verdict) : c.red(verdict), 26, verdict.length),
+    pad(r.status === null ? c.red(statusPlain) : r.status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
+    pad(`${r.bytes} B`, 9),
     r.url,
   ].join('');
 }
 
-const listJson = (r: DeliveryRecord) =>
-  JSON.stringify({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId ?? null, status: statusOf(r) ?? null, valid: isGood(r) ?? null, url: r.url, replayOf: r.replayOf ?? null });
+const listJson = (r: DeliverySummary) => JSON.stringify({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId, status: r.status, valid: r.valid, url: r.url, replayOf: r.replayOf });
 
 /** Writes a page of lines, waiting when stdout's reader is slower than the history. */
 async function writePage(lines: string[]): Promise<void> {
@@ -90,16 +86,17 @@ export async function list(opts: ListFlags): Promise<number> {
   const { history, store } = await openAll(opts);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
-  const render = (r: DeliveryRecord) => (opts.json ? listJson(r) : line(r, c));
+  const render = (r: DeliverySummary) => (opts.json ? listJson(r) : line(r, c));
+  const source: PageSource<DeliverySummary> = (page) => history.summaries(filter, page);
   let shown = 0;
   if (opts.limit !== undefined) {
     // The newest N, shown oldest first like the rest of the list.
-    const records = await newest(history, filter, opts.limit);
+    const records = await newest(source, opts.limit);
     shown = records.length;
     await writePage(records.map(render));
   } else if (!opts.follow) {
     let batch: string[] = [];
-    for await (const r of iterate(history, filter, 'oldest')) {
+    for await (const r of iterate(source, 'oldest')) {
       batch.push(render(r));
       shown++;
       if (batch.length >= 500) {
@@ -115,7 +112,7 @@ export async function list(opts: ListFlags): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (!opts.json) writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
-    for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(r)]);
+    for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(summarize(r))]);
     await history.close();
     return ExitCode.interrupted;
   }
@@ -203,7 +200,7 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
   const { ndjsonLine } = await import('../../history/ndjson.js');
   const out = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout;
   let count = 0;
-  for await (const r of iterate(history, filter, 'oldest')) {
+  for await (const r of iterate((page) => history.query(filter, page), 'oldest')) {
     count++;
     if (!out.write(ndjsonLine(r))) await once(out, 'drain');
   }

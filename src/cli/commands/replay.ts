@@ -8,7 +8,7 @@ import { BLUE_RETRY_POLICY, type RetryPolicy } from '../../delivery/retry.js';
 import { LoadStats } from '../../delivery/stats.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { getScheme } from '../../signing/schemes.js';
-import { getAll, iterate, newest, type DeliveryFilter, type History } from '../../history/history.js';
+import { getAll, iterate, newest, type DeliveryFilter, type History, type PageSource } from '../../history/history.js';
 import { encodeBody, type DeliveryRecord } from '../../history/record.js';
 import { toCurl } from '../../store/export.js';
 import { validateUrl } from '../../store/types.js';
@@ -42,9 +42,10 @@ async function select(history: History, ids: string[], opts: ReplayFlags): Promi
   const filter: DeliveryFilter = {};
   if (opts.event) filter.event = resolveEvent(opts.event).name;
   if (opts.since) filter.since = Date.now() - parseDuration(opts.since, '--since');
-  if (opts.last !== undefined) return newest(history, filter, opts.last);
+  const source: PageSource<DeliveryRecord> = (page) => history.query(filter, page);
+  if (opts.last !== undefined) return newest(source, opts.last);
   const picked: DeliveryRecord[] = [];
-  for await (const r of iterate(history, filter, 'oldest')) picked.push(r);
+  for await (const r of iterate(source, 'oldest')) picked.push(r);
   return picked;
 }
 
