@@ -116,11 +116,13 @@ test('60 concurrent creates, updates and deletes with the CPU loaded: every one 
   // Busy loops on every core, so that processes are descheduled mid-transaction.
   const burners = cpus().map(() => spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end);'], { stdio: 'ignore' }));
   try {
-    for (let i = 0; i < 20; i++) assert.equal((await runCli(['create', '--name', `base${i}`, '--url', 'https://example.com/'], { env })).code, 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(JSON.parse((await runCli(['create', '--name', `base${i}`, '--url', 'https://example.com/', '--json'], { env })).stdout).id);
+    // Two updates of each of ten webhooks at once, by id (a rename must not hide it from the other).
     const runs = await Promise.all([
       ...Array.from({ length: 20 }, (_, i) => runCli(['create', '--name', `new${i}`, '--url', `https://example.com/${i}`, '--json'], { env, timeoutMs: 120_000 })),
-      ...Array.from({ length: 10 }, (_, i) => runCli(['update', `base${i}`, '--url', `https://example.com/updated/${i}`, '--event', 'TODO_MOVED'], { env, timeoutMs: 120_000 })),
-      ...Array.from({ length: 10 }, (_, i) => runCli(['update', `base${i}`, '--name', `renamed${i}`], { env, timeoutMs: 120_000 })),
+      ...Array.from({ length: 10 }, (_, i) => runCli(['update', ids[i]!, '--url', `https://example.com/updated/${i}`, '--event', 'TODO_MOVED'], { env, timeoutMs: 120_000 })),
+      ...Array.from({ length: 10 }, (_, i) => runCli(['update', ids[i]!, '--name', `renamed${i}`], { env, timeoutMs: 120_000 })),
       ...Array.from({ length: 10 }, (_, i) => runCli(['delete', `base${10 + i}`, '--yes'], { env, timeoutMs: 120_000 })),
       ...Array.from({ length: 10 }, (_, i) => runCli(['create', '--name', `dup${i % 5}`, '--url', 'https://example.com/'], { env, timeoutMs: 120_000 })),
     ]);
