@@ -429,10 +429,10 @@ async function memory() {
 const FINDINGS: Array<[RegExp, string]> = [
   [/^`bluehook --help`/, 'cause: commander parse + building all command definitions + help formatting on top of node start; would close: a V8 code cache for the bundle, or help generated at build time'],
   [/^`bluehook payload/, 'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle'],
-  [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the log record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
+  [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
   [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)'],
   [/^`replay`/, 'cause: selecting and decoding the records, then sending; see the bench notes in the README'],
-  [/^`deliveries (show|list)/, 'cause: start-up of the command (config, store, native module load) on top of the query; see the README'],
+  [/^`deliveries (show|list)/, 'cause: start-up of the command (commander and the command modules ~30 ms, better-sqlite3 and the database ~10 ms) on top of a query of a few ms; would close: a V8 code cache for the bundle'],
   [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
   [/^peak memory of `deliveries list`/, 'cause: V8 heap growth while pages of records stream out; would close: smaller pages'],
 ];
