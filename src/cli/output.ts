@@ -32,18 +32,48 @@ export const writeErr = (text: string) => process.stderr.write(text.endsWith('\n
 export const writeJson = (value: unknown) => writeOut(JSON.stringify(value, null, 2));
 /**
  * Lines for streams (listen, load-mode send): gathered within one turn of the event loop and
- * written together, so a burst of deliveries costs a few writes instead of one each.
+ * written together, so a burst of deliveries costs a few writes instead of one each. When nobody
+ * reads stdout (a script that read the ready line and stopped), lines are dropped beyond a bounded
+ * buffer instead of piling up in memory, and a line says how many once the reader is back.
  */
+const MAX_UNREAD_BYTES = 1024 * 1024;
 let pendingLines: string[] = [];
+let dropped = 0;
+let droppingSince: string | undefined;
+let jsonStream = false;
+
+/** Whether dropped-line notices are JSON (`{"type":"dropped",…}`) or text. */
+export function streamIsJson(json: boolean): void {
+  jsonStream = json;
+}
+
 export function writeStreamLine(line: string): void {
   if (pendingLines.length === 0) setImmediate(flushStreamLines);
   pendingLines.push(line);
 }
+
 export function flushStreamLines(): void {
   if (!pendingLines.length) return;
-  const text = `${pendingLines.join('\n')}\n`;
+  const lines = pendingLines;
   pendingLines = [];
-  process.stdout.write(text);
+  if (process.stdout.writableLength > MAX_UNREAD_BYTES) {
+    if (!dropped) {
+      droppingSince = new Date().toISOString();
+      process.stdout.once('drain', reportDropped);
+    }
+    dropped += lines.length;
+    return;
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function reportDropped(): void {
+  const count = dropped;
+  dropped = 0;
+  const notice = jsonStream
+    ? JSON.stringify({ type: 'dropped', lines: count, since: droppingSince, reason: 'stdout was not read' })
+    : `(${count} output line${count === 1 ? '' : 's'} dropped since ${droppingSince}: stdout was not read; nothing was lost from the history)`;
+  process.stdout.write(`${notice}\n`);
 }
 
 /** One compact JSON document per line, for streams. */

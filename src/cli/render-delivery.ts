@@ -4,6 +4,7 @@ import type { DeliveryOutcome } from '../delivery/deliver.js';
 import type { AttemptReport } from '../delivery/retry.js';
 import type { LoadSummary } from '../delivery/stats.js';
 import { STATUS_CODES } from 'node:http';
+import { blockSafe, lineSafe } from '../util/terminal-text.js';
 
 export const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(1)} ms`);
 
@@ -23,8 +24,9 @@ export function responseText(outcome: DeliveryOutcome, c: ChalkInstance, full: b
   const f = outcome.final;
   if (f.status === undefined) return `${c.red('✘')} could not reach ${outcome.record.url}: ${f.error?.message}`;
   const lines = [`← ${statusText(f.status, c)} in ${ms(f.durationMs)}`];
-  for (const [k, v] of Object.entries(f.headers ?? {})) lines.push(c.dim(`  ${k}: ${v}`));
-  const body = f.body?.toString('utf8') ?? '';
+  // The receiver's answer is network text: shown with control characters escaped.
+  for (const [k, v] of Object.entries(f.headers ?? {})) lines.push(c.dim(`  ${lineSafe(k)}: ${lineSafe(String(v))}`));
+  const body = blockSafe(f.body?.toString('utf8') ?? '');
   if (body) {
     const limit = 500;
     const shown = full || body.length <= limit ? body : `${body.slice(0, limit)}${c.dim(`… (${f.bodyBytes} bytes; --full for all)`)}`;

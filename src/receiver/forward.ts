@@ -1,20 +1,32 @@
-/** Forwards a verified delivery byte-for-byte, with its original headers, to a local app. */
+/**
+ * Forwards a verified delivery byte-for-byte to a local app. Only the headers a webhook sender
+ * sends are relayed (the list below), plus those the user adds: anything else a sender put on the
+ * request (Authorization, Cookie, X-Forwarded-*, headers named in Connection) never reaches the app.
+ */
 import type { DeliveryRecord } from '../history/record.js';
-import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 import type { ForwardResult } from './server.js';
 
+/** What Blue sends (Content-Type, X-Signature), and the other schemes' signature headers. */
+export const FORWARDED_HEADERS: readonly string[] = ['content-type', 'user-agent', 'x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-hub-signature-256'];
+const RELAYED = new Set(FORWARDED_HEADERS);
 
-export async function makeForwarder(target: URL, timeoutMs: number): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
+export function forwardedHeaders(received: Record<string, string>, added: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(received)) if (RELAYED.has(k.toLowerCase())) out[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(added)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+export async function makeForwarder(target: URL, timeoutMs: number, added: Record<string, string> = {}): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
   const { Pool } = await import('undici');
   const pool = new Pool(target.origin, { connections: 16 });
   return async (record, body) => {
     const started = performance.now();
-    const headers = Object.fromEntries(Object.entries(record.headers).filter(([k]) => !HOP_BY_HOP_HEADERS.has(k)));
     try {
       const res = await pool.request({
         path: target.pathname + target.search,
         method: 'POST',
-        headers,
+        headers: forwardedHeaders(record.headers, added),
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });

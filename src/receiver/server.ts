@@ -19,6 +19,11 @@ export interface ReceiverOptions {
   verify: Verifier;
   /** Answer 2xx even to an invalid signature. */
   acceptInvalid?: boolean;
+  /**
+   * Put the signature diagnosis in the 401's body. Off by default: whoever can reach the server
+   * could otherwise probe it as a signature oracle; the diagnosis stays on the user's side.
+   */
+  explainRejections?: boolean;
   /** Misbehaviour on purpose, to see what Blue does. */
   respondStatus?: number;
   respondDelayMs?: number;
@@ -144,7 +149,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     if (options.respondDelayMs) await sleep(options.respondDelayMs);
     // Durable before acknowledged: the answer goes out only once the record is written.
     if (options.history) await options.history.append(record, body);
-    const reason = status < 300 ? 'ok' : status === 401 ? `invalid signature: ${verdict.message}` : status === 400 ? 'body is not JSON' : 'error';
+    const reason = status < 300 ? 'ok' : status === 401 ? (options.explainRejections ? `invalid signature: ${verdict.message}` : 'invalid signature') : status === 400 ? 'body is not JSON' : 'error';
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
     options.onDelivery?.({ record, verdict, event, bytes: body.length, status, durationMs: performance.now() - started, forwarded, body });
   };

@@ -53,11 +53,18 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export type SyncMode = 'normal' | 'full';
 
-/** Creates the store directory 0700 if it does not exist; an existing directory is left as it is. */
+/**
+ * Creates the store directory 0700 if it does not exist. An existing one must be a real directory
+ * (not a link) that other users cannot write to: anyone who can write there could replace the
+ * database that holds the webhooks' secrets.
+ */
 export function ensureStoreDir(dir: string): void {
   try {
-    if (existsSync(dir)) {
-      if (!lstatSync(dir).isDirectory()) throw storeError(`store directory ${dir} is not a directory`, 'choose another with --store-dir or BLUEHOOK_HOME');
+    const stat = lstatSync(dir, { throwIfNoEntry: false });
+    if (stat) {
+      if (stat.isSymbolicLink()) throw storeError(`store directory ${dir} is a symbolic link; bluehook does not follow it`, 'pass the real directory with --store-dir or BLUEHOOK_HOME');
+      if (!stat.isDirectory()) throw storeError(`store directory ${dir} is not a directory`, 'choose another with --store-dir or BLUEHOOK_HOME');
+      if (stat.mode & 0o002) throw storeError(`store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`, `chmod 700 '${dir}', or choose another with --store-dir`);
       return;
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,33 +1,56 @@
-/** Recorded deliveries in other forms: a curl command, a HAR 1.2 entry, a fixture. */
+/**
+ * Recorded deliveries in other forms: a curl command, a HAR 1.2 entry, a fixture. A recording is
+ * data chosen by whoever sent it, so an export reproduces the request and nothing else: the URL is
+ * the one the user gives (`--to`) or the target bluehook itself sent to, never the recorded Host
+ * header; the body goes to curl on stdin, never as an argument curl could read as `@file`; curl's
+ * URL globbing is off.
+ */
 import { STATUS_CODES } from 'node:http';
+import { usageError } from '../errors.js';
 import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
 // Headers that curl sets itself or that describe one connection.
-const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'accept-encoding']);
+const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'accept-encoding', 'expect']);
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Where a recorded delivery was sent, or for a received one, where it arrived. */
-export function requestUrl(r: DeliveryRecord, to?: string): string {
-  if (to) return to;
-  if (r.direction === 'out') return r.url;
-  return `http://${r.headers.host ?? '127.0.0.1'}${r.url}`;
+/**
+ * Where the exported request goes: `to` when given; a sent delivery's own target; a received
+ * delivery has none bluehook can vouch for (its Host header is whatever the sender wrote).
+ */
+export function requestUrl(r: DeliveryRecord, to?: string): URL {
+  const target = to ?? (r.direction === 'out' ? r.url : undefined);
+  if (!target) throw usageError(`delivery ${r.id} was received, not sent: say where its copy goes with --to URL`, 'its Host header came from the sender and is not used');
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw usageError(`invalid URL "${target}": expected an absolute http:// or https:// URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`invalid URL "${target}": only http:// and https:// URLs`);
+  return url;
 }
 
-/** A curl command that sends exactly the recorded bytes and headers. */
+// Text bodies up to this size go inline (printf); larger ones, and binary ones, as base64 in a
+// here-document, which has no length limit and which plain sh runs.
+const INLINE_LIMIT = 64 * 1024;
+
+/** A curl command (for plain sh) that sends exactly the recorded bytes and headers. */
 export function toCurl(r: DeliveryRecord, to?: string): string {
   const body = decodeBody(r);
-  const parts = ['curl', '-sS', '-X', r.method, shellQuote(requestUrl(r, to))];
-  for (const [k, v] of Object.entries(r.headers)) if (!SKIP.has(k)) parts.push('-H', shellQuote(`${k}: ${v}`));
-  // Text bodies are quoted as they are; anything else travels as base64 and is decoded on the fly.
-  if (r.bodyEncoding === 'utf8' && !body.includes(0)) parts.push('--data-binary', shellQuote(body.toString('utf8')));
-  else parts.push('--data-binary', `@<(printf %s ${shellQuote(body.toString('base64'))} | base64 -d)`);
-  return parts.join(' ');
+  const parts = ['curl', '-sS', '--globoff', '-X', shellQuote(r.method), shellQuote(requestUrl(r, to).href)];
+  for (const [k, v] of Object.entries(r.headers)) if (!SKIP.has(k.toLowerCase())) parts.push('-H', shellQuote(`${k}: ${v}`));
+  parts.push('--data-binary', '@-');
+  const text = body.toString('utf8');
+  if (r.bodyEncoding === 'utf8' && body.length <= INLINE_LIMIT && !text.includes('\0')) return `printf '%s' ${shellQuote(text)} | ${parts.join(' ')}`;
+  const base64 = body.toString('base64').replace(/.{1,76}/g, '$&\n');
+  return `base64 -d <<'BLUEHOOK_BODY' | ${parts.join(' ')}\n${base64}BLUEHOOK_BODY`;
 }
 
 export function toHar(r: DeliveryRecord, version: string, to?: string): unknown {
   const body = decodeBody(r);
+  const url = requestUrl(r, to);
   const status = r.direction === 'out' ? r.response?.status ?? 0 : r.answer?.status ?? 0;
   const responseHeaders = r.direction === 'out' ? r.response?.headers ?? {} : {};
   const wait = r.direction === 'out' ? r.attempts?.at(-1)?.durationMs ?? 0 : 0;
@@ -41,12 +64,16 @@ export function toHar(r: DeliveryRecord, version: string, to?: string): unknown 
           time: wait,
           request: {
             method: r.method,
-            url: requestUrl(r, to),
+            url: url.href,
             httpVersion: 'HTTP/1.1',
             cookies: [],
             headers: Object.entries(r.headers).map(([name, value]) => ({ name, value })),
-            queryString: [],
-            postData: { mimeType: r.headers['content-type'] ?? 'application/json', text: r.bodyEncoding === 'utf8' ? body.toString('utf8') : body.toString('base64'), ...(r.bodyEncoding === 'base64' ? { encoding: 'base64' } : {}) },
+            queryString: [...url.searchParams].map(([name, value]) => ({ name, value })),
+            // HAR 1.2 has no encoding for a request body: a binary one is given as base64, and says so.
+            postData:
+              r.bodyEncoding === 'utf8'
+                ? { mimeType: r.headers['content-type'] ?? 'application/json', text: body.toString('utf8') }
+                : { mimeType: r.headers['content-type'] ?? 'application/octet-stream', text: body.toString('base64'), comment: 'base64 of the exact bytes (not UTF-8 text)' },
             headersSize: -1,
             bodySize: body.length,
           },

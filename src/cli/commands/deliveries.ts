@@ -1,10 +1,13 @@
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../util/fs.js';
 import { once } from 'node:events';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { getAll, iterate, newest, summarize, type DeliveryFilter, type DeliverySummary, type PageSource } from '../../history/history.js';
 import { retentionOf } from '../../history/open.js';
 import { decodeBody } from '../../history/record.js';
+import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
@@ -63,14 +66,14 @@ function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
   const verdict = r.direction === 'in' ? (r.valid ? 'valid' : `invalid (${r.problem})`) : r.valid ? 'delivered' : r.problem ?? 'failed';
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
   return [
-    pad(c.cyan(r.id), 22, r.id.length),
+    pad(c.cyan(lineSafe(r.id)), 22, lineSafe(r.id).length),
     pad(r.time.replace('T', ' ').slice(0, 19), 21),
     pad(r.direction, 5),
-    pad(r.event ?? '-', 40),
-    pad(r.valid ? c.green(verdict) : c.red(verdict), 26, verdict.length),
+    pad(lineSafe(r.event ?? '-'), 40),
+    pad(r.valid ? c.green(lineSafe(verdict)) : c.red(lineSafe(verdict)), 26, lineSafe(verdict).length),
     pad(r.status === null ? c.red(statusPlain) : r.status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
     pad(`${r.bytes} B`, 9),
-    r.url,
+    lineSafe(r.url),
   ].join('');
 }
 
@@ -138,24 +141,26 @@ export async function show(id: string, opts: GlobalOptions): Promise<number> {
   } catch {
     // shown as recorded
   }
+  // Everything below came from the network or an imported file: shown with controls escaped.
   const rows: string[][] = [
-    ['id', r.id],
-    ['time', r.time],
+    ['id', lineSafe(r.id)],
+    ['time', lineSafe(r.time)],
     ['direction', r.direction === 'in' ? 'received' : 'sent'],
-    ['event', r.event ?? '-'],
-    [r.direction === 'in' ? 'path' : 'url', r.url],
+    ['event', lineSafe(r.event ?? '-')],
+    [r.direction === 'in' ? 'path' : 'url', lineSafe(r.url)],
   ];
   if (r.direction === 'in') {
-    rows.push(['from', r.remoteAddress ?? '-'], ['verdict', r.verdict?.valid ? c.green(r.verdict.message) : c.red(r.verdict?.message ?? '-')], ['answer', statusText(r.answer?.status, c)]);
+    const message = lineSafe(r.verdict?.message ?? '-');
+    rows.push(['from', lineSafe(r.remoteAddress ?? '-')], ['verdict', r.verdict?.valid ? c.green(message) : c.red(message)], ['answer', statusText(r.answer?.status, c)]);
   } else {
-    rows.push(['attempts', (r.attempts ?? []).map((a) => a.status ?? a.error).join(', ')], ['answer', statusText(r.response?.status, c)]);
-    if (r.replayOf) rows.push(['replay of', r.replayOf]);
+    rows.push(['attempts', lineSafe((r.attempts ?? []).map((a) => a.status ?? a.error).join(', '))], ['answer', statusText(r.response?.status, c)]);
+    if (r.replayOf) rows.push(['replay of', lineSafe(r.replayOf)]);
   }
-  if (r.webhookId) rows.push(['webhook', r.webhookId]);
+  if (r.webhookId) rows.push(['webhook', lineSafe(r.webhookId)]);
   writeOut(table(rows.map(([k, v]) => [c.bold(k!), v!])));
   writeOut(`\n${c.bold('headers')}`);
-  for (const [k, v] of Object.entries(r.headers)) writeOut(`  ${k}: ${v}`);
-  writeOut(`\n${c.bold('body')}\n${pretty}`);
+  for (const [k, v] of Object.entries(r.headers)) writeOut(`  ${lineSafe(k)}: ${lineSafe(String(v))}`);
+  writeOut(`\n${c.bold('body')}\n${blockSafe(pretty)}`);
   return 0;
 }
 
@@ -186,7 +191,8 @@ export async function exportRecords(ids: string[], opts: ExportFlags): Promise<n
       throw usageError(`unknown --format "${opts.format}": choose json, curl, har, fixture or ndjson`);
   }
   if (opts.out) {
-    writeFileSync(opts.out, text, { mode: 0o600 });
+    // 0600 whatever the umask, and a link at that path is replaced, never followed.
+    writeFileAtomic(opts.out, text, 0o600);
     writeErr(`wrote ${opts.format} of ${r.id} to ${opts.out}`);
   } else process.stdout.write(text);
   return 0;
@@ -198,13 +204,24 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
   const { ndjsonLine } = await import('../../history/ndjson.js');
-  const out = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout;
+  // To a new temporary file (0600, never through a link) renamed over --out once complete.
+  const tmp = opts.out ? join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`) : undefined;
+  const out = tmp ? createWriteStream(tmp, { mode: 0o600, flags: 'wx' }) : process.stdout;
   let count = 0;
-  for await (const r of iterate((page) => history.query(filter, page), 'oldest')) {
-    count++;
-    if (!out.write(ndjsonLine(r))) await once(out, 'drain');
+  try {
+    for await (const r of iterate((page) => history.query(filter, page), 'oldest')) {
+      count++;
+      if (!out.write(ndjsonLine(r))) await once(out, 'drain');
+    }
+    if (tmp) {
+      await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, opts.out!);
+    }
+  } catch (e) {
+    if (tmp) rmSync(tmp, { force: true });
+    throw e;
   }
-  if (opts.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
   await history.close();
   writeErr(`exported ${count} deliver${count === 1 ? 'y' : 'ies'}${opts.out ? ` to ${opts.out}` : ''}`);
   return 0;

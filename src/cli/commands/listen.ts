@@ -2,12 +2,14 @@ import { ExitCode, networkError, usageError } from '../../errors.js';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
+import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
-import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
+import { parseDuration, parseHeaders, readSecret, type SecretOptions } from '../inputs.js';
+import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
+import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 
 interface ListenFlags extends GlobalOptions, SecretOptions {
   port?: number;
@@ -17,10 +19,12 @@ interface ListenFlags extends GlobalOptions, SecretOptions {
   scheme?: string;
   maxBody: string;
   acceptInvalid?: boolean;
+  explainRejections?: boolean;
   respondStatus?: number;
   respondDelay?: string;
   failRate?: string;
   forwardTo?: string;
+  forwardHeader?: string[];
   forwardTimeout: string;
   expect?: number;
   expectEvent?: string;
@@ -44,7 +48,7 @@ export async function run(opts: ListenFlags): Promise<number> {
   const expectEvent = opts.expectEvent ? resolveEvent(opts.expectEvent).name : undefined;
   const expect = opts.once ? 1 : opts.expect;
   if (expectEvent && expect === undefined) throw usageError('--expect-event needs --expect N (or --once)');
-  const forwardTo = opts.forwardTo ? new URL(opts.forwardTo) : undefined;
+  const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
 
   const { store, config } = await openStore(opts);
   const candidates: Candidate[] = [];
@@ -59,6 +63,7 @@ export async function run(opts: ListenFlags): Promise<number> {
     if (!candidates.length) throw usageError('nothing to verify with: pass --secret or --webhook, or create a webhook first');
   }
 
+  streamIsJson(Boolean(opts.json));
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config);
   let matched = 0;
@@ -83,18 +88,19 @@ export async function run(opts: ListenFlags): Promise<number> {
       });
     } else {
       const time = d.record.time.slice(11, 19);
-      const verdict = d.verdict.valid ? c.green(`✔ valid${d.verdict.label ? ` (${d.verdict.label})` : ''}`) : c.red(`✘ invalid: ${d.verdict.message}`);
+      // The event name and everything under --verbose came from the sender: controls escaped.
+      const verdict = d.verdict.valid ? c.green(`✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`) : c.red(`✘ invalid: ${d.verdict.message}`);
       const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      writeStreamLine(`${c.dim(time)}  ${(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
+      writeStreamLine(`${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
       if (opts.verbose) {
-        for (const [k, v] of Object.entries(d.record.headers)) writeStreamLine(c.dim(`    ${k}: ${v}`));
+        for (const [k, v] of Object.entries(d.record.headers)) writeStreamLine(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
         let pretty = d.body.toString('utf8');
         try {
           pretty = JSON.stringify(JSON.parse(pretty), null, 2);
         } catch {
           // not JSON: shown as received
         }
-        writeStreamLine(pretty.replace(/^/gm, '    '));
+        writeStreamLine(blockSafe(pretty).replace(/^/gm, '    '));
       }
     }
     if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {
@@ -112,10 +118,11 @@ export async function run(opts: ListenFlags): Promise<number> {
       maxBodyBytes: parseSize(opts.maxBody),
       verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
       acceptInvalid: opts.acceptInvalid,
+      explainRejections: opts.explainRejections,
       respondStatus: opts.respondStatus,
       respondDelayMs: opts.respondDelay ? parseDuration(opts.respondDelay, '--respond-delay') : undefined,
       failRate,
-      forward: forwardTo ? await (await import('../../receiver/forward.js')).makeForwarder(forwardTo, parseDuration(opts.forwardTimeout, '--forward-timeout')) : undefined,
+      forward: forwardTo ? await (await import('../../receiver/forward.js')).makeForwarder(forwardTo, parseDuration(opts.forwardTimeout, '--forward-timeout'), parseHeaders(opts.forwardHeader)) : undefined,
       history,
       onDelivery,
       onUnrecorded: (error) => {
@@ -124,7 +131,7 @@ export async function run(opts: ListenFlags): Promise<number> {
       },
       onRejected: (r) => {
         if (opts.json) writeJsonLine({ type: 'rejected', ...r });
-        else writeErr(c.dim(`${r.method} ${r.path} → ${r.status} (${r.reason})`));
+        else writeErr(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
       },
     });
   } catch (error) {

@@ -11,11 +11,12 @@ import { getScheme } from '../../signing/schemes.js';
 import { getAll, iterate, newest, type DeliveryFilter, type History, type PageSource } from '../../history/history.js';
 import { encodeBody, type DeliveryRecord } from '../../history/record.js';
 import { toCurl } from '../../store/export.js';
+import { lineSafe } from '../../util/terminal-text.js';
 import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { writeErr, writeJsonLine, writeOut, type GlobalOptions, streamIsJson } from '../output.js';
 import { statusText, summaryText } from '../render-delivery.js';
 
 interface ReplayFlags extends GlobalOptions, SecretOptions {
@@ -54,6 +55,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   if (ids.length && (opts.last !== undefined || opts.event)) throw usageError('give delivery ids or --last/--event, not both');
   if (opts.verbatim && opts.resign) throw usageError('--verbatim and --resign cannot be combined');
   if (opts.to) validateUrl(opts.to);
+  streamIsJson(Boolean(opts.json));
   const expect = parseExpectStatus(opts.expectStatus);
   const { store, config } = await openStore(opts);
   const history = await openHistoryFor(config);
@@ -112,7 +114,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
         writeJsonLine({ type: 'delivery', id: outcome.record.id, replayOf: records[i]!.id, event: req.event, url: req.url.href, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
       } else if (requests.length <= 100) {
         const result = outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c);
-        writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${records[i]!.id} ${(req.event ?? '-').padEnd(28)} → ${req.url.href}  ${result}`);
+        writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${lineSafe(records[i]!.id)} ${lineSafe(req.event ?? '-').padEnd(28)} → ${lineSafe(req.url.href)}  ${result}`);
       }
       await pending;
     });

@@ -21,7 +21,7 @@ import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
-import { canSpin, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions } from '../output.js';
+import { canSpin, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget, type Target, type TargetFlags } from '../target.js';
 
@@ -75,6 +75,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   if (opts.allEvents && (eventArg || opts.data || loadMode || opts.healthCheck)) throw usageError('--all-events sends one of each event: no EVENT, --data, --count or --health-check with it');
   if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
   if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
+  streamIsJson(Boolean(opts.json));
   const expect = parseExpectStatus(opts.expectStatus);
   const record = recordMode(opts.record, loadMode);
   const event = opts.healthCheck ? HEALTH_CHECK : resolveEvent(eventArg ?? 'TODO_CREATED').name;
