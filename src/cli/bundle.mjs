@@ -1,6 +1,7 @@
 // Bundles the CLI (npm run build): one ESM entry plus lazily loaded chunks per command, with
 // commander and chalk inlined so start-up reads a few files instead of dozens. Heavy dependencies
 // stay external and are still imported only by the commands that use them.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const stubChildProcess = {
@@ -28,3 +29,12 @@ await build({
   banner: { js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The inspector's page: one minified script and its stylesheet and HTML beside it, served from the
+// package (never a CDN), so it works offline.
+const page = new URL('../inspector/page/', import.meta.url);
+const out = new URL('../../dist/inspector/', import.meta.url);
+mkdirSync(out, { recursive: true });
+await build({ entryPoints: [new URL('app.ts', page).pathname], outfile: new URL('app.js', out).pathname, bundle: true, minify: true, format: 'esm', target: 'es2022', logLevel: 'warning' });
+copyFileSync(new URL('index.html', page), new URL('index.html', out));
+copyFileSync(new URL('app.css', page), new URL('app.css', out));

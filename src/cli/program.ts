@@ -275,6 +275,8 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .option('--timeout <duration>', 'how long --expect waits', '30s')
       .option('--once', 'same as --expect 1')
       .option('--verbose', 'print headers and the pretty body of each delivery')
+      .option('--inspect', 'also serve the web inspector over the history (see bluehook inspect)')
+      .option('--inspect-port <port>', 'port of the inspector (default 4040; 0: a free one)', intOption('--inspect-port', 0, 65535))
       .option('--no-record', 'do not record in the history')
       .addHelpText(
         'after',
@@ -457,8 +459,19 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .description('a self-contained round trip on the embedded defaults (what `npm start` runs)')
       .addHelpText('after', examples('bluehook demo', 'npm start'))
       .action(lazy('demo'));
-
-
+  },
+  inspect: (program) => {
+    program
+      .command('inspect')
+      .description('a web inspector over the recorded deliveries: live list, detail, replay, edit and resend, compose, diff')
+      .option('--port <port>', 'port of the page (0: a free one)', intOption('--port', 0, 65535), 4040)
+      .option('--host <host>', 'address to bind (anything but loopback can be reached from other machines)', '127.0.0.1')
+      .option('--open', 'open the page in the browser')
+      .addHelpText(
+        'after',
+        examples('bluehook inspect --open', 'bluehook inspect --port 0 --json      # first line: {"type":"ready","url":…}', 'bluehook --history postgres://… inspect   # a team\'s shared history', 'bluehook listen --secret s --inspect     # both in one process'),
+      )
+      .action(lazy('inspect'));
   },
 };
 

@@ -32,6 +32,8 @@ interface ListenFlags extends GlobalOptions, SecretOptions {
   once?: boolean;
   verbose?: boolean;
   record: boolean;
+  inspect?: boolean;
+  inspectPort?: number;
 }
 
 function parseSize(text: string): number {
@@ -142,10 +144,19 @@ export async function run(opts: ListenFlags): Promise<number> {
     throw error;
   }
 
+  // The inspector reads the history even when this listener records nothing.
+  let inspectorHistory = history;
+  let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
+  if (opts.inspect) {
+    const { serveInspector } = await import('./inspect.js');
+    inspectorHistory ??= await openHistoryFor(config);
+    inspector = await serveInspector(inspectorHistory, store, config, '127.0.0.1', opts.inspectPort ?? 4040, opts);
+  }
   if (opts.host === '0.0.0.0' || opts.host === '::') writeErr(c.yellow(`warning: listening on ${opts.host} accepts deliveries from other machines on your network`));
-  if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url });
+  if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url, ...(inspector ? { inspector: inspector.url } : {}) });
   else {
     writeOut(`listening on ${receiver.url}`);
+    if (inspector) writeOut(`inspector on ${inspector.url}`);
     writeErr(c.dim(`verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`));
   }
 
@@ -163,7 +174,9 @@ export async function run(opts: ListenFlags): Promise<number> {
   process.off('SIGTERM', onSignal);
   retention?.stop();
   await receiver.close();
+  await inspector?.close();
   await history?.close();
+  if (inspectorHistory !== history) await inspectorHistory?.close();
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });

@@ -1,0 +1,64 @@
+import { ExitCode, networkError } from '../../errors.js';
+import { InspectorService } from '../../inspector/service.js';
+import { startInspector, type RunningInspector } from '../../inspector/server.js';
+import type { History } from '../../history/history.js';
+import type { ResolvedConfig } from '../../config/config.js';
+import type { WebhookStore } from '../../store/types.js';
+import { colors } from '../colors.js';
+import { openHistoryFor, openStore } from '../context.js';
+import { packageVersion } from '../main.js';
+import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+
+interface InspectFlags extends GlobalOptions {
+  port: number;
+  host: string;
+  open?: boolean;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
+export async function serveInspector(history: History, store: WebhookStore, config: ResolvedConfig, host: string, port: number, opts: GlobalOptions): Promise<RunningInspector> {
+  const service = new InspectorService({ history, store, scheme: config.values.scheme, timeoutMs: config.values.timeout, version: packageVersion() });
+  try {
+    const running = await startInspector(service, { host, port });
+    if (!LOOPBACK.has(host)) writeErr(colors(opts).yellow(`warning: the inspector on ${host} can be reached from other machines; it can send requests and shows every recorded delivery`));
+    return running;
+  } catch (error) {
+    await service.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw networkError(`port ${port} on ${host} is in use`, 'pick another with --port, or --port 0 for a free one');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw networkError(`cannot listen on ${host}:${port} (${code})`);
+    throw error;
+  }
+}
+
+/** Opens the page in the user's browser (best effort: the URL is printed either way). */
+export function openInBrowser(url: string): void {
+  const cp = process.getBuiltinModule?.('node:child_process') as typeof import('node:child_process') | undefined;
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    cp?.spawn(command, [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  } catch {
+    // no browser here: the printed URL is enough
+  }
+}
+
+export async function run(opts: InspectFlags): Promise<number> {
+  const { store, config } = await openStore(opts);
+  const history = await openHistoryFor(config);
+  const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts);
+  if (opts.json) writeJsonLine({ type: 'ready', url: inspector.url, history: history.location });
+  else {
+    writeOut(`inspector on ${inspector.url}`);
+    writeErr(colors(opts).dim(`showing ${history.location}; Ctrl-C to stop`));
+  }
+  if (opts.open) openInBrowser(inspector.url);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await inspector.close();
+  await history.close();
+  return ExitCode.interrupted;
+}

@@ -1,0 +1,216 @@
+/**
+ * The inspector's HTTP side: the page, its JSON API and a live stream (server-sent events), over
+ * an InspectorService. It guards what a page on the user's machine must: only loopback or IP-literal
+ * Host headers (no DNS rebinding), and every state-changing request needs the page's Origin, a
+ * per-run token and a JSON body (no cross-site requests); a strict Content-Security-Policy; every
+ * asset served from the package.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { BluehookError, ExitCode } from '../errors.js';
+import { summarize, type DeliveryFilter, type DeliverySummary, type Order } from '../history/history.js';
+import { durationMs } from '../util/duration.js';
+import type { InspectorService } from './service.js';
+
+export interface RunningInspector {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const MAX_POST_BYTES = 2 * 1024 * 1024;
+
+/** Where the built page is: beside the CLI bundle (dist/cli) or the compiled library (dist/src/inspector). */
+function assetsDir(): string {
+  for (const up of ['../inspector/', '../../inspector/', '../../../dist/inspector/']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(`${dir}index.html`) && existsSync(`${dir}app.js`)) return dir;
+  }
+  throw new BluehookError('the inspector page is not built (run npm run build)', ExitCode.store);
+}
+
+const ASSETS: Record<string, string> = { '/app.js': 'text/javascript; charset=utf-8', '/app.css': 'text/css; charset=utf-8' };
+
+/** A Host header bluehook answers: localhost or an IP literal, on its own port. A rebinding name is neither. */
+export function hostAllowed(host: string | undefined, port: number): boolean {
+  if (!host) return false;
+  const m = /^(\[[0-9a-f:.]+\]|[^:]+)(?::(\d+))?$/i.exec(host.trim());
+  if (!m || Number(m[2] ?? 80) !== port) return false;
+  const name = m[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+  return name === 'localhost' || isIP(name) !== 0;
+}
+
+function parseFilter(q: URLSearchParams): DeliveryFilter {
+  const f: DeliveryFilter = {};
+  const direction = q.get('direction');
+  if (direction === 'in' || direction === 'out') f.direction = direction;
+  if (q.get('event')) f.event = q.get('event')!;
+  if (q.get('webhook')) f.webhookId = q.get('webhook')!;
+  if (q.get('valid') === 'true') f.valid = true;
+  if (q.get('valid') === 'false') f.valid = false;
+  const status = q.get('status')?.trim().toLowerCase();
+  if (status && /^[1-5]xx$/.test(status)) f.statusClass = Number(status[0]);
+  else if (status && /^[1-5]\d\d$/.test(status)) f.status = Number(status);
+  for (const key of ['since', 'until'] as const) {
+    const ago = q.get(key) ? durationMs(q.get(key)!) : undefined;
+    if (ago !== undefined) f[key] = Date.now() - ago;
+  }
+  if (q.get('replayOf')) f.replayOf = q.get('replayOf')!;
+  if (q.get('search')?.trim()) f.search = q.get('search')!.trim();
+  return f;
+}
+
+function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_POST_BYTES) reject(Object.assign(new Error('request too large'), { status: 413 }));
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+        resolve(value as Record<string, unknown>);
+      } catch {
+        reject(Object.assign(new Error('the request body must be a JSON object'), { status: 400 }));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export async function startInspector(service: InspectorService, options: { host: string; port: number }): Promise<RunningInspector> {
+  const dir = assetsDir();
+  const token = randomBytes(24).toString('base64url');
+  const page = readFileSync(`${dir}index.html`, 'utf8').replace('__BLUEHOOK_TOKEN__', token);
+  const assets = new Map(Object.entries(ASSETS).map(([path, type]) => [path, { type, body: readFileSync(`${dir}${path.slice(1)}`) }]));
+  const streams = new Set<ServerResponse>();
+  const aborts = new Set<AbortController>();
+  let port = 0;
+
+  const send = (res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': CSP, ...extra }).end(body);
+  };
+  const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+
+  /** A state-changing request from the page itself: same origin, the run's token, a JSON body. */
+  const fromThePage = (req: IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (!origin || origin !== `http://${req.headers.host}`) return false;
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
+    const given = Buffer.from(String(req.headers['x-bluehook-token'] ?? ''));
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  const stream = (req: IncomingMessage, res: ServerResponse, filter: DeliveryFilter) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+    res.write(': live\n\n');
+    const abort = new AbortController();
+    aborts.add(abort);
+    streams.add(res);
+    let batch: DeliverySummary[] = [];
+    // Records landing together go out as one event, at most ten a second: a burst of 1,000/s costs
+    // the page ten renders, not a thousand.
+    const timer = setInterval(() => {
+      if (batch.length) res.write(`event: deliveries\ndata: ${JSON.stringify(batch)}\n\n`);
+      else res.write(': idle\n\n');
+      batch = [];
+    }, 100);
+    const stop = () => {
+      clearInterval(timer);
+      abort.abort();
+      aborts.delete(abort);
+      streams.delete(res);
+    };
+    req.on('close', stop);
+    void (async () => {
+      try {
+        for await (const r of service.follow(filter, abort.signal)) batch.push(summarize(r));
+      } catch (e) {
+        res.write(`event: problem\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+      }
+    })();
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req.headers.host, port)) return send(res, 403, 'forbidden: this inspector answers only to localhost or an IP address\n', 'text/plain; charset=utf-8');
+    const url = new URL(req.url ?? '/', 'http://inspector');
+    const path = url.pathname;
+    if (req.method === 'GET') {
+      if (path === '/' || path === '/index.html') return send(res, 200, page, 'text/html; charset=utf-8');
+      const asset = assets.get(path);
+      if (asset) return send(res, 200, asset.body, asset.type);
+      if (path === '/api/meta') return json(res, 200, await service.meta());
+      if (path === '/api/deliveries') {
+        const order: Order = url.searchParams.get('order') === 'oldest' ? 'oldest' : 'newest';
+        const filter = parseFilter(url.searchParams);
+        const page = await service.list(filter, { order, limit: Number(url.searchParams.get('limit')) || 100, after: url.searchParams.get('after') });
+        return json(res, 200, page);
+      }
+      if (path === '/api/count') return json(res, 200, { count: await service.count(parseFilter(url.searchParams)) });
+      if (path === '/api/stream') return stream(req, res, parseFilter(url.searchParams));
+      const detail = /^\/api\/deliveries\/([^/]+)$/.exec(path);
+      if (detail) return json(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
+      const exported = /^\/api\/deliveries\/([^/]+)\/export$/.exec(path);
+      if (exported) {
+        const out = await service.exportAs(decodeURIComponent(exported[1]!), url.searchParams.get('format') ?? 'json', str(url.searchParams.get('to')));
+        return send(res, 200, out.body, out.contentType, { 'content-disposition': `attachment; filename="${out.filename.replace(/[^\w.-]/g, '_')}"` });
+      }
+      return json(res, 404, { error: 'not found' });
+    }
+    if (req.method === 'POST') {
+      if (!fromThePage(req)) return json(res, 403, { error: 'refused: state-changing requests come only from the inspector page itself' });
+      const body = await readJsonBody(req);
+      if (path === '/api/replay') return json(res, 200, await service.replay({ id: String(body.id ?? ''), to: str(body.to), resign: body.resign === true, secret: str(body.secret) }));
+      if (path === '/api/send') {
+        const set = Array.isArray(body.set) ? body.set.filter((s): s is string => typeof s === 'string' && s.trim() !== '') : undefined;
+        return json(res, 200, await service.send({ event: str(body.event), seed: str(body.seed), set, body: typeof body.body === 'string' ? body.body : undefined, webhookId: str(body.webhookId), url: str(body.url), secret: str(body.secret), replayOf: str(body.replayOf) }));
+      }
+      if (path === '/api/verify') return json(res, 200, await service.verify(String(body.id ?? ''), str(body.secret), str(body.webhookId)));
+      return json(res, 404, { error: 'not found' });
+    }
+    return send(res, 405, 'method not allowed\n', 'text/plain; charset=utf-8', { allow: 'GET, POST' });
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: Error & { status?: number }) => {
+      if (res.headersSent) return void res.end();
+      const status = error.status ?? (error instanceof BluehookError ? (/no recorded delivery|no webhook matches/.test(error.message) ? 404 : error.exitCode === ExitCode.usage ? 400 : 500) : 500);
+      json(res, status, { error: error.message });
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 0; // the live stream stays open
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shown = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${shown}:${port}/`,
+    server,
+    async close() {
+      for (const a of aborts) a.abort();
+      for (const s of streams) s.end();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await service.close();
+    },
+  };
+}
