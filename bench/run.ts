@@ -382,10 +382,76 @@ async function historyQueries() {
       }
       record(what, '<= 1.5x `bluehook --version`', mine, ref, { higherIsBetter: false, limit: 1.5, unit: 'ms' });
     }
+    await inspectorFirstPage(home);
     const after = dbBytes / N.history;
     const before = ndjsonBytesPerRecord(Math.min(N.history, 10_000));
     rows.push({ what: 'store size per recorded delivery (a 2 KB TODO_CREATED received by `listen`)', measured: `${fmt(after, 0)} B in SQLite`, reference: `${fmt(before, 0)} B as NDJSON (before)`, ratio: after / before, spread: '-', target: 'report', met: null });
   } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
+
+async function chromium() {
+  const { chromium: launcher } = await import('playwright-core');
+  return launcher.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+}
+
+/** The inspector over the big history: the first page on screen, from navigation to the first row. */
+async function inspectorFirstPage(home: string) {
+  if (!existsSync(CHROMIUM)) {
+    rows.push({ what: 'inspector: first page of the big history on screen', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: '< 1 s', met: null, note: `no Chromium at ${CHROMIUM}` });
+    return;
+  }
+  const inspect = await startProcess([BIN, 'inspect', '--port', '0', '--json'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+  const browser = await chromium();
+  const times: number[] = [];
+  const api: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      let t = performance.now();
+      await (await fetch(`${inspect.match[1]}api/deliveries?limit=100`)).json();
+      api.push(performance.now() - t);
+      const page = await browser.newPage();
+      t = performance.now();
+      await page.goto(inspect.match[1]!);
+      await page.waitForSelector('#rows tr >> nth=99');
+      times.push(performance.now() - t);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await stop(inspect.child, 'SIGINT');
+  }
+  rows.push({ what: `inspector: first page (100 rows) of ${N.history} recorded deliveries on screen, from navigation`, measured: `${fmt(median(times), 0)} ms`, reference: `API page alone ${fmt(median(api), 0)} ms`, ratio: null, spread: `${fmt(Math.min(...times), 0)}..${fmt(Math.max(...times), 0)} ms`, target: '< 1 s', met: median(times) < 1000 });
+}
+
+/** The live view under 1,000 deliveries/s: every one arrives, and the page never stalls. */
+async function inspectorLive() {
+  if (!existsSync(CHROMIUM)) {
+    rows.push({ what: 'inspector: live view at 1,000 deliveries/s', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: 'no frame over 200 ms', met: null, note: `no Chromium at ${CHROMIUM}` });
+    return;
+  }
+  const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  const count = SMOKE ? 300 : 10_000;
+  const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--inspect', '--inspect-port', '0'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)","inspector":"([^"]+)"/);
+  const browser = await chromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(listen.match[2]!);
+    await page.waitForSelector('#live.on');
+    // The longest gap between two animation frames while deliveries pour in: a freeze shows here.
+    await page.evaluate('window.__gap = 0; (function tick(last) { requestAnimationFrame((now) => { window.__gap = Math.max(window.__gap, now - last); tick(now); }); })(performance.now())');
+    const sent = await bluehook(['send', '--url', listen.match[1]!, '--secret', 's', '--count', String(count), '--rate', '1000', '--concurrency', '20', '--no-record', '--json'], { BLUEHOOK_HOME: home });
+    if (sent.code !== 0) throw new Error('live send failed');
+    const expected = Math.min(count, 2000); // the page keeps the newest 2,000 rows on screen
+    for (const deadline = Date.now() + 30_000; (await page.locator('#rows tr').count()) < expected && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    const gap = Number(await page.evaluate('window.__gap'));
+    rows.push({ what: `inspector: live view while ${count} deliveries arrive at 1,000/s`, measured: `longest frame gap ${fmt(gap, 0)} ms; ${expected} newest rows on screen`, reference: '-', ratio: null, spread: '-', target: 'no frame gap over 200 ms (no freeze)', met: gap < 200 });
+  } finally {
+    await browser.close();
+    await stop(listen.child, 'SIGINT');
     rmSync(home, { recursive: true, force: true });
   }
 }
@@ -449,6 +515,7 @@ async function main() {
     ['postgres', listenIntoPostgres],
     ['replay', replayVsSend],
     ['history', historyQueries],
+    ['inspector', inspectorLive],
     ['memory', memory],
   ];
   for (const [name, section] of sections) if (!only || only.includes(name)) await section();

@@ -14,7 +14,7 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
   rmSync(file);
   assert.equal(results.smoke, true);
   const names = results.rows.map((r: { what: string }) => r.what).join('\n');
-  for (const what of ['--version', '--help', 'payload TODO_CREATED', 'per second (library)', 'send --count', 'listen', 'replay', 'peak memory of `listen`', 'peak memory of `deliveries list`']) {
+  for (const what of ['--version', '--help', 'payload TODO_CREATED', 'per second (library)', 'send --count', 'listen', 'into PostgreSQL', 'replay', 'deliveries show <id>', 'deliveries list --event', 'store size per recorded delivery', 'inspector: first page', 'inspector: live view', 'peak memory of `listen`', 'peak memory of `deliveries list`']) {
     assert.ok(names.includes(what), `row for ${what}`);
   }
   assert.match(stdout, /\| what \| measured \| reference \|/);
