@@ -445,10 +445,13 @@ async function inspectorLive() {
     await page.evaluate('window.__gap = 0; (function tick(last) { requestAnimationFrame((now) => { window.__gap = Math.max(window.__gap, now - last); tick(now); }); })(performance.now())');
     const sent = await bluehook(['send', '--url', listen.match[1]!, '--secret', 's', '--count', String(count), '--rate', '1000', '--concurrency', '20', '--no-record', '--json'], { BLUEHOOK_HOME: home });
     if (sent.code !== 0) throw new Error('live send failed');
-    const expected = Math.min(count, 2000); // the page keeps the newest 2,000 rows on screen
-    for (const deadline = Date.now() + 30_000; (await page.locator('#rows tr').count()) < expected && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    // The newest delivery recorded must reach the screen: the view kept up.
+    const newest = JSON.parse((await bluehook(['deliveries', 'list', '--limit', '1', '--json'], { BLUEHOOK_HOME: home })).stdout).id as string;
+    let shown = false;
+    for (const deadline = Date.now() + 10_000; !shown && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) shown = (await page.locator(`#rows tr[data-id="${newest}"]`).count()) > 0;
     const gap = Number(await page.evaluate('window.__gap'));
-    rows.push({ what: `inspector: live view while ${count} deliveries arrive at 1,000/s`, measured: `longest frame gap ${fmt(gap, 0)} ms; ${expected} newest rows on screen`, reference: '-', ratio: null, spread: '-', target: 'no frame gap over 200 ms (no freeze)', met: gap < 200 });
+    const onScreen = await page.locator('#rows tr').count();
+    rows.push({ what: `inspector: live view while ${count} deliveries arrive at 1,000/s`, measured: `longest frame gap ${fmt(gap, 0)} ms; newest on screen: ${shown ? 'yes' : 'NO'}; ${onScreen} rows drawn (at most 100 per draw, 4 draws/s)`, reference: '-', ratio: null, spread: '-', target: 'no frame gap over 200 ms (no freeze), the newest shown', met: gap < 200 && shown });
   } finally {
     await browser.close();
     await stop(listen.child, 'SIGINT');
@@ -500,6 +503,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   [/^`replay`/, 'cause: selecting and decoding the records, then sending; see the bench notes in the README'],
   [/^`deliveries (show|list)/, 'cause: start-up of the command (commander and the command modules ~30 ms, better-sqlite3 and the database ~10 ms) on top of a query of a few ms; would close: a V8 code cache for the bundle'],
   [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
+  [/^inspector: live view/, 'cause: a table re-laid out for every batch of rows, on a host whose two cores also run the sender and the listener; see the README'],
   [/^peak memory of `deliveries list`/, 'cause: V8 heap growth while pages of records stream out; would close: smaller pages'],
 ];
 

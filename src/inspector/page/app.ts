@@ -32,8 +32,8 @@ async function api<T>(path: string, body?: unknown): Promise<T> {
   return value;
 }
 
-const state = { meta: null as Meta | null, older: null as string | null, selected: null as string | null, rows: new Map<string, HTMLTableRowElement>(), checked: new Set<string>(), stream: null as EventSource | null, pending: [] as Summary[] };
-const MAX_ROWS = 2000;
+const state = { meta: null as Meta | null, older: null as string | null, selected: null as string | null, rows: new Map<string, HTMLTableRowElement>(), checked: new Set<string>(), stream: null as EventSource | null, pending: [] as Summary[], skipped: 0 };
+const MAX_ROWS = 1000;
 
 const filterQuery = () => {
   const q = new URLSearchParams();
@@ -44,19 +44,21 @@ const filterQuery = () => {
 const fmtTime = (iso: string) => iso.replace('T', ' ').slice(5, 19);
 const verdictText = (s: Summary) => (s.direction === 'in' ? (s.valid ? 'valid' : `invalid: ${s.problem ?? '?'}`) : s.valid ? 'delivered' : s.problem ?? 'failed');
 
+function toggleCompare(id: string, mark: HTMLElement): void {
+  if (state.checked.has(id)) state.checked.delete(id);
+  else state.checked.add(id);
+  mark.textContent = state.checked.has(id) ? '◉' : '○';
+  mark.setAttribute('aria-checked', String(state.checked.has(id)));
+  $<HTMLButtonElement>('#diff-open').disabled = state.checked.size !== 2;
+}
+
 function row(s: Summary, fresh = false): HTMLTableRowElement {
-  const box = el('input', { type: 'checkbox', 'aria-label': `compare ${s.id}` });
-  box.checked = state.checked.has(s.id);
-  box.addEventListener('click', (e) => e.stopPropagation());
-  box.addEventListener('change', () => {
-    if (box.checked) state.checked.add(s.id);
-    else state.checked.delete(s.id);
-    $<HTMLButtonElement>('#diff-open').disabled = state.checked.size !== 2;
-  });
+  // A plain mark, not a form control: rows are created by the hundred when deliveries pour in.
+  const mark = el('span', { class: 'mark', role: 'checkbox', 'aria-checked': String(state.checked.has(s.id)), 'aria-label': `compare ${s.id} (x)` }, state.checked.has(s.id) ? '◉' : '○');
   const tr = el(
     'tr',
     { tabindex: '-1', 'data-id': s.id, 'aria-selected': String(state.selected === s.id), class: fresh ? 'new' : '' },
-    el('td', {}, box),
+    el('td', {}, mark),
     el('td', { class: 'mono', title: s.time }, fmtTime(s.time)),
     el('td', {}, s.direction),
     el('td', { title: s.event ?? '' }, s.event ?? '(not JSON)'),
@@ -64,7 +66,6 @@ function row(s: Summary, fresh = false): HTMLTableRowElement {
     el('td', { class: s.status !== null && s.status < 300 ? 'ok' : 'bad' }, s.status === null ? '—' : String(s.status)),
     el('td', {}, `${s.bytes} B`),
   );
-  tr.addEventListener('click', () => select(s.id));
   state.rows.set(s.id, tr);
   return tr;
 }
@@ -103,14 +104,23 @@ function connect(): void {
   });
   es.addEventListener('deliveries', (e) => {
     const batch = JSON.parse((e as MessageEvent<string>).data) as Summary[];
-    if (!state.pending.length) requestAnimationFrame(drawPending);
+    // At most four draws a second, each of at most the newest 100: a flood costs the page the same
+    // as a trickle (what is not drawn is in the history, a filter or a reload away).
+    if (!state.pending.length) setTimeout(() => requestAnimationFrame(drawPending), 250);
     state.pending.push(...batch);
   });
 }
 
+const DRAW_AT_MOST = 100;
+
 function drawPending(): void {
-  const batch = state.pending;
+  const skipped = Math.max(0, state.pending.length - DRAW_AT_MOST);
+  const batch = state.pending.slice(skipped);
   state.pending = [];
+  if (skipped) {
+    state.skipped += skipped;
+    $('#live').textContent = `live · ${state.skipped} arrived too fast to draw (in the history)`;
+  }
   const body = $<HTMLTableSectionElement>('#rows');
   const frag = document.createDocumentFragment();
   for (let i = batch.length - 1; i >= 0; i--) if (!state.rows.has(batch[i]!.id)) frag.append(row(batch[i]!, batch.length < 50));
@@ -372,6 +382,14 @@ async function main(): Promise<void> {
   });
   $('#filters').addEventListener('submit', (e) => e.preventDefault());
   $('#older').addEventListener('click', () => void load(false));
+  // One listener for every row, present and future.
+  $('#rows').addEventListener('click', (e) => {
+    const target = e.target as HTMLElement;
+    const tr = target.closest('tr');
+    if (!tr?.dataset.id) return;
+    if (target.classList.contains('mark')) toggleCompare(tr.dataset.id, target);
+    else void select(tr.dataset.id);
+  });
   new IntersectionObserver((seen) => {
     if (seen.some((s) => s.isIntersecting) && state.older) void load(false);
   }).observe($('#older'));
@@ -384,6 +402,10 @@ async function main(): Promise<void> {
     else if (e.key === 'k' || e.key === 'ArrowUp') move(-1);
     else if (e.key === '/') $<HTMLInputElement>('input[name=search]').focus();
     else if (e.key === 'c') composeDialog();
+    else if (e.key === 'x' && state.selected) {
+      const mark = state.rows.get(state.selected)?.querySelector('.mark') as HTMLElement | null;
+      if (mark) toggleCompare(state.selected, mark);
+    }
     else if (state.selected && ['r', 'e', 'v'].includes(e.key)) {
       const label = { r: 'Replay', e: 'Edit & resend', v: 'Verify with a secret' }[e.key as 'r' | 'e' | 'v'];
       ([...document.querySelectorAll('#detail .actions button')] as HTMLButtonElement[]).find((b) => b.textContent === label)?.click();
