@@ -84,6 +84,17 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     await page.waitForSelector('#rows tr[aria-selected="true"] >> nth=0');
     assert.equal(await page.locator('#rows tr >> nth=1').getAttribute('aria-selected'), 'true');
 
+    // Diff: mark two deliveries (a click on the mark, then x on the selected row) and compare.
+    await page.click('#rows tr:has-text("TAG_CREATED") .mark');
+    await page.click('#rows tr:has-text("TODO_MOVED")');
+    await page.keyboard.press('x');
+    await page.click('#diff-open');
+    await page.waitForSelector('#dialog[open] .diff');
+    const diff = (await page.textContent('#dialog .diff'))!;
+    assert.match(diff, /~ event: "TAG_CREATED" → "TODO_MOVED"|~ event: "TODO_MOVED" → "TAG_CREATED"/);
+    assert.match(diff, /~ n: [23] → [23]/);
+    await page.keyboard.press('Escape');
+
     // Replay the valid delivery back to the listener: answered, recorded as a replay, shown live.
     await page.click('#rows tr:has-text("TODO_CREATED")');
     await page.waitForSelector('#detail .verdict:not(.bad)');
