@@ -246,9 +246,12 @@ export async function postgresDatabase(): Promise<{ url: string; drop: () => Pro
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
+  let dropped = false;
   return {
     url: url.toString(),
     drop: async () => {
+      if (dropped) return;
+      dropped = true;
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },

@@ -104,3 +104,36 @@ test('PostgreSQL errors are one line, exit 4, and never show the password', asyn
     dir.cleanup();
   }
 });
+
+test('PostgreSQL: a history written by a newer bluehook is refused; a database gone mid-run gets 5xx, never 2xx', async (t) => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return t.skip(db.skip);
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path, BLUEHOOK_HISTORY_URL: db.url };
+  try {
+    assert.equal((await runCli(['deliveries', 'count'], { env })).code, 0, 'creates the schema');
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query("UPDATE bluehook_meta SET value = '99' WHERE key = 'schema_version'");
+    const newer = await runCli(['deliveries', 'list'], { env });
+    assert.equal(newer.code, 4);
+    assert.match(newer.stderr, /written by a newer bluehook \(schema 99/);
+    await client.query("UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'");
+    await client.end();
+
+    const listen = await startListen(['--secret', 's'], env);
+    const body = JSON.stringify({ event: 'TODO_CREATED' });
+    assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
+    await db.drop(); // the database disappears under the listener
+    const after = await Promise.all(Array.from({ length: 5 }, () => post(listen.url, body, { 'x-signature': hmac('s', body) })));
+    assert.ok(after.every((a) => a.status >= 500), `never acknowledged: ${after.map((a) => a.status).join(',')}`);
+    listen.child.kill('SIGINT');
+    await listen.exited;
+    assert.ok(listen.lines().some((l) => l.type === 'error' && /not recorded/.test(String(l.message))), 'and it said so');
+    assert.doesNotMatch(listen.stderr(), /hunter2|\n\s+at /);
+  } finally {
+    await db.drop().catch(() => undefined);
+    dir.cleanup();
+  }
+});

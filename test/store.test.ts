@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
-import { closeDatabase } from '../src/store/database.js';
+import { closeDatabase, openDatabase } from '../src/store/database.js';
 import { join } from 'node:path';
 import { LocalWebhookStore } from '../src/store/local-store.js';
 import { resolveRef, type Webhook } from '../src/store/types.js';
@@ -92,4 +92,18 @@ test('refs resolve by id, name, or unique prefix; ambiguity lists the candidates
   assert.equal(resolveRef('cabc', all).id, 'cxyz000000000000000000003', 'an exact name beats a prefix');
   assert.throws(() => resolveRef('cabc0', all), /ambiguous: it matches 2 webhooks: cabc000000000000000000001 \(orders\), cabc000000000000000000002/);
   assert.throws(() => resolveRef('nothing', all), /no webhook matches/);
+});
+
+test('historySync: normal by default, full when asked (every commit fsynced)', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(openDatabase(join(dir.path, 'a')).pragma('synchronous', { simple: true }), 1, 'NORMAL');
+    assert.equal(openDatabase(join(dir.path, 'b'), 'full').pragma('synchronous', { simple: true }), 2, 'FULL');
+    assert.equal(openDatabase(join(dir.path, 'a')).pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(openDatabase(join(dir.path, 'a'), 'full').pragma('synchronous', { simple: true }), 2, 'the history\'s mode wins over an earlier open');
+    closeDatabase(join(dir.path, 'a'));
+    closeDatabase(join(dir.path, 'b'));
+  } finally {
+    dir.cleanup();
+  }
 });

@@ -127,10 +127,14 @@ function addonPath(): string | undefined {
 const opened = new Map<string, Database>();
 
 /** The store directory's database, opened once per process (and thread) and migrated. */
-export function openDatabase(dir: string, sync: SyncMode = 'normal'): Database {
+export function openDatabase(dir: string, sync?: SyncMode): Database {
   const file = join(dir, DB_FILE);
   const known = opened.get(file);
-  if (known?.open) return known;
+  if (known?.open) {
+    // Already open in this process (the webhook store opened it first): the history's mode wins.
+    if (sync) known.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    return known;
+  }
   ensureStoreDir(dir);
   checkFile(file);
   try {
