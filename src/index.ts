@@ -15,6 +15,7 @@ export { buildPayload, serializeBody, type DeliveryBody, type PayloadOptions } f
 export { resolveEvent, type EventInfo, type EventKind, type EventGroup } from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
 export type { HeaderMap, SchemeName } from './signing/schemes.js';
+export { BluehookError, ExitCode, type ExitCodeValue } from './errors.js';
 
 /** The 37 subscribable events and WEBHOOK_HEALTH_CHECK, in Blue's schema order. */
 export const events: readonly EventInfo[] = EVENTS;

@@ -1,7 +1,7 @@
 // Bundles the CLI (npm run build): one ESM entry plus lazily loaded chunks per command, with
 // commander and chalk inlined so start-up reads a few files instead of dozens. Heavy dependencies
 // stay external and are still imported only by the commands that use them.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const stubChildProcess = {
@@ -11,6 +11,9 @@ const stubChildProcess = {
     b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: new URL('../../dist/src/cli/child-process-stub.js', import.meta.url).pathname }));
   },
 };
+
+// Chunk names change with their content: start from an empty directory so no stale chunk ships.
+rmSync('dist/cli', { recursive: true, force: true });
 
 await build({
   // The load worker is its own entry: worker threads start from a file (see parallel-load.ts).
@@ -38,3 +41,7 @@ mkdirSync(out, { recursive: true });
 await build({ entryPoints: [new URL('app.ts', page).pathname], outfile: new URL('app.js', out).pathname, bundle: true, minify: true, format: 'esm', target: 'es2022', logLevel: 'warning' });
 copyFileSync(new URL('index.html', page), new URL('index.html', out));
 copyFileSync(new URL('app.css', page), new URL('app.css', out));
+
+// The library for require() (CommonJS callers on Node 20, which cannot require ES modules): the
+// same entry, bundled; it needs none of the CLI's dependencies.
+await build({ entryPoints: ['dist/src/index.js'], outfile: 'dist/lib/index.cjs', bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });

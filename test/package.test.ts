@@ -1,0 +1,50 @@
+/**
+ * bluehook as npm delivers it: the packed tarball holds what runs and nothing else, installs, and
+ * its CLI and library work from wherever npm put them (import and require).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+
+test('the library: import and require both give sign, verify, buildPayload and the error class', async () => {
+  const required = createRequire(join(ROOT, 'test', 'any.js'))('bluehook') as typeof import('../src/index.js');
+  const imported = await import('bluehook' as string) as typeof import('../src/index.js');
+  for (const lib of [required, imported]) {
+    const body = JSON.stringify(lib.buildPayload('TODO_CREATED', { seed: 1 }));
+    assert.equal(lib.verify(body, 's', lib.sign(body, 's')).valid, true);
+    assert.equal(typeof lib.BluehookError, 'function');
+    assert.equal(lib.ExitCode.store, 4);
+  }
+});
+
+test('npm pack ships the CLI, the library, the inspector and the fixtures, not tests or build state; the install runs', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir.path], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
+    const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const files = info!.files.map((f) => f.path);
+    for (const must of ['bin/bluehook.js', 'dist/cli/main.js', 'dist/cli/load-worker.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/lib/index.cjs', 'dist/inspector/app.js', 'dist/inspector/index.html', 'fixtures/deliveries/TODO_CREATED.json', 'LICENSE', 'README.md']) {
+      assert.ok(files.includes(must), `ships ${must}`);
+    }
+    for (const file of files) assert.doesNotMatch(file, /^dist\/(test|bench)\/|tsbuildinfo|legacy-store|\.ts$(?<!\.d\.ts$)/, `does not ship ${file}`);
+    // Installed where npm puts packages (scripts off: no compiler needed for what is tried here).
+    const prefix = join(dir.path, 'install');
+    await run('npm', ['install', '--prefix', prefix, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(dir.path, info!.filename)], { cwd: dir.path, timeout: 100_000 });
+    const bin = join(prefix, 'node_modules', '.bin', 'bluehook');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal((await run(bin, ['--version'])).stdout.trim(), pkg.version);
+    const payload = (await run(bin, ['payload', 'TODO_CREATED', '--seed', '1'])).stdout;
+    assert.equal(payload, (await run(process.execPath, [join(ROOT, 'bin', 'bluehook.js'), 'payload', 'TODO_CREATED', '--seed', '1'])).stdout, 'the same bytes as from the clone');
+    const cjs = await run(process.execPath, ['-e', "const b = require('bluehook'); process.stdout.write(b.sign('x', 's')['x-signature'])"], { cwd: prefix });
+    assert.match(cjs.stdout, /^[0-9a-f]{64}$/);
+  } finally {
+    dir.cleanup();
+  }
+});
