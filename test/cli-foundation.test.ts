@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir, ROOT } from './helpers.js';
+import { runCli, startReceiver, tempDir, ROOT } from './helpers.js';
 
 test('--version prints the package version; --help lists commands with examples', async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -113,5 +113,22 @@ test('payload --pretty and --out; the library API works from the package name', 
     assert.equal(lib.events.length, 38);
   } finally {
     dir.cleanup();
+  }
+});
+
+test('--json makes errors JSON too; trigger is send by another name', async () => {
+  const shown = await runCli(['--json', 'deliveries', 'show', 'dnope'], { env: { BLUEHOOK_HOME: tempDir().path } });
+  assert.equal(shown.code, 2);
+  assert.deepEqual(JSON.parse(shown.stderr), { error: { message: 'no recorded delivery "dnope"', hint: 'see `bluehook deliveries list`', exitCode: 2 } });
+  const flag = await runCli(['events', '--json', '--bogus']);
+  assert.equal(flag.code, 2);
+  assert.equal(JSON.parse(flag.stderr).error.exitCode, 2);
+  const rx = await startReceiver();
+  try {
+    const sent = await runCli(['trigger', 'TAG_CREATED', '--url', rx.url, '--secret', 's', '--no-record', '--json']);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(JSON.parse(rx.received[0]!.body.toString()).event, 'TAG_CREATED');
+  } finally {
+    await rx.close();
   }
 });

@@ -139,8 +139,11 @@ test('--forward-to relays verified deliveries byte-for-byte with the sender\'s w
     assert.equal(app.received[0]!.body.toString(), body);
     assert.equal(app.received[0]!.headers['x-signature'], hmac('s', body));
     assert.equal(app.received[0]!.headers['x-extra'], undefined, 'only the headers a webhook sender sends are relayed');
+    // The query string a delivery arrived with reaches the app too.
+    assert.equal((await post(`${listen.url}?tenant=7`, body, { 'x-signature': hmac('s', body) })).status, 201);
+    assert.equal(app.received[1]!.url, '/hook?tenant=7');
     assert.equal((await post(listen.url, body, { 'x-signature': 'forged' })).status, 401);
-    assert.equal(app.received.length, 1, 'invalid deliveries are not forwarded');
+    assert.equal(app.received.length, 2, 'invalid deliveries are not forwarded');
   } finally {
     listen.child.kill('SIGKILL');
     await app.close();

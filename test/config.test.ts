@@ -41,6 +41,15 @@ test('config files are found the cosmiconfig way: package.json key, yaml rc, con
     mkdirSync(c);
     writeFileSync(join(c, 'bluehook.config.mjs'), 'export default { port: 5555 };\n');
     assert.equal((await loadConfig({}, {}, c)).values.port, 5555);
+    // The JSON and YAML forms of bluehook.config.* the README lists.
+    for (const [name, text] of [['bluehook.config.json', '{"port": 6001}'], ['bluehook.config.yaml', 'port: 6002\n'], ['bluehook.config.yml', 'port: 6003\n']] as const) {
+      const d = join(dir.path, name);
+      mkdirSync(d);
+      writeFileSync(join(d, name), text);
+      const found = await loadConfig({}, {}, d);
+      assert.equal(found.file, join(d, name));
+      assert.equal(found.values.port, Number(/\d+/.exec(text)![0]));
+    }
   } finally {
     dir.cleanup();
   }

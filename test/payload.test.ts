@@ -119,12 +119,19 @@ test('--seed gives byte-identical bodies; other seeds and no seed give other ids
   assert.ok(Math.abs(Date.parse(x.currentValue.updatedAt) - Date.now()) < 30 * 86_400_000);
 });
 
-test('--set overrides fields with JSON values, refuses prototype paths and paths through non-objects', () => {
-  const body = buildPayload('TODO_CREATED', { seed: 1, set: ['currentValue.done=true', 'currentValue.title=Ship it', 'extra.n=3', 'currentValue.todoTags.0="x"'] }) as any;
+test('--set overrides fields with JSON values, refuses prototype paths, unknown top-level keys and paths through non-objects', () => {
+  const body = buildPayload('TODO_CREATED', { seed: 1, set: ['currentValue.done=true', 'currentValue.title=Ship it', 'currentValue.extra.n=3', 'currentValue.todoTags.0="x"', 'currentValue.todoTags[1]={"id":"t2"}'] }) as any;
   assert.equal(body.currentValue.done, true);
   assert.equal(body.currentValue.title, 'Ship it');
-  assert.equal(body.extra.n, 3);
-  assert.deepEqual(body.currentValue.todoTags, ['x']);
+  assert.equal(body.currentValue.extra.n, 3);
+  assert.deepEqual(body.currentValue.todoTags, ['x', { id: 't2' }], 'a[1] indexes the array, never a key named "a[1]"');
+  assert.throws(() => buildPayload('TODO_CREATED', { set: ['extra.n=3'] }), /starts with "extra", which no delivery body has/);
+  assert.throws(() => buildPayload('TODO_CREATED', { set: ['currentValue.todoTags[x]=1'] }), /malformed/);
+  // --unset removes a field or an array item; a path that names nothing is an error.
+  const unset = buildPayload('TODO_CREATED', { seed: 1, set: ['currentValue.todoTags=[1,2,3]'], unset: ['currentValue.html', 'currentValue.todoTags[0]'] }) as any;
+  assert.equal('html' in unset.currentValue, false);
+  assert.deepEqual(unset.currentValue.todoTags, [2, 3]);
+  assert.throws(() => buildPayload('TODO_CREATED', { unset: ['currentValue.nothing.here'] }), /nothing at that path/);
   assert.throws(() => buildPayload('TODO_CREATED', { set: ['__proto__.polluted=1'] }), /not allowed/);
   assert.throws(() => buildPayload('TODO_CREATED', { set: ['currentValue.constructor.prototype.x=1'] }), /not allowed/);
   assert.throws(() => buildPayload('TODO_CREATED', { set: ['event.x=1'] }), /"event" is string, not an object/);

@@ -5,7 +5,7 @@
 import { resolveEvent, type EntityType, type EventInfo } from './catalogue.js';
 import { SampleWorld, webhookRow, type Row, type WebhookRowInput } from './entities.js';
 import { SampleRandom } from './random.js';
-import { applyAssignment, parseAssignment } from './set-path.js';
+import { applyAssignment, parseAssignment, removePath } from './set-path.js';
 
 export interface DeliveryBody {
   event: string;
@@ -20,6 +20,8 @@ export interface PayloadOptions {
   seed?: string | number;
   /** `path=value` overrides applied last. */
   set?: readonly string[];
+  /** Paths removed after the overrides (`currentValue.todoTags[0]`). */
+  unset?: readonly string[];
   /** The 2022 capture's form: no previousValue key on create events. */
   omitPrevious?: boolean;
   /** Fields of the embedded webhook row (url, name, id, events, projectIds, ...). */
@@ -143,6 +145,7 @@ export function buildPayload(eventName: string, options: PayloadOptions = {}): D
     }
   }
   for (const text of options.set ?? []) applyAssignment(body, parseAssignment(text));
+  for (const text of options.unset ?? []) removePath(body, text);
   return body;
 }
 

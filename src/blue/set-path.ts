@@ -8,14 +8,24 @@ export interface Assignment {
   value: unknown;
 }
 
-/** Parses "a.b.0.c=value"; the value is JSON when it parses (true, 3, null, "x", {..}), else a string. */
+/** The top-level keys of every delivery body; a path starting elsewhere is a typo, not a new field. */
+const TOP_LEVEL = ['event', 'webhook', 'previousValue', 'currentValue'];
+
+/** "a.b[0].c" or "a.b.0.c" → ['a', 'b', '0', 'c']. */
+export function parsePath(text: string, flag = '--set'): string[] {
+  const path = text.replace(/\[(\d+)\]/g, '.$1').split('.');
+  if (path.some((p) => p === '') || /[[\]]/.test(text.replace(/\[\d+\]/g, ''))) throw usageError(`${flag} path "${text}" is malformed: use a.b.c, with [n] or .n for array items`);
+  const bad = path.find((p) => FORBIDDEN.has(p));
+  if (bad) throw usageError(`${flag} path segment "${bad}" is not allowed`);
+  if (!TOP_LEVEL.includes(path[0]!)) throw usageError(`${flag} path "${text}" starts with "${path[0]}", which no delivery body has`, `paths start with ${TOP_LEVEL.join(', ')}`);
+  return path;
+}
+
+/** Parses "a.b[0].c=value"; the value is JSON when it parses (true, 3, null, "x", {..}), else a string. */
 export function parseAssignment(text: string): Assignment {
   const eq = text.indexOf('=');
   if (eq <= 0) throw usageError(`--set expects path=value, got "${text}"`);
-  const path = text.slice(0, eq).split('.');
-  if (path.some((p) => p === '')) throw usageError(`--set path "${text.slice(0, eq)}" has an empty segment`);
-  const bad = path.find((p) => FORBIDDEN.has(p));
-  if (bad) throw usageError(`--set path segment "${bad}" is not allowed`);
+  const path = parsePath(text.slice(0, eq));
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
   try {
@@ -46,4 +56,17 @@ export function applyAssignment(target: Record<string, unknown>, { path, value }
     throw usageError(`--set ${path.join('.')}: "${path.slice(0, -1).join('.')}" is an array; use a numeric index`);
   }
   (node as Record<string, unknown>)[last] = value;
+}
+
+/** Removes what a path names (`--unset`); a path that names nothing is an error, not a no-op. */
+export function removePath(target: Record<string, unknown>, text: string): void {
+  const path = parsePath(text, '--unset');
+  let node: unknown = target;
+  for (const key of path.slice(0, -1)) {
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  const last = path[path.length - 1]!;
+  if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, last)) throw usageError(`--unset ${text}: there is nothing at that path`);
+  if (Array.isArray(node)) node.splice(Number(last), 1);
+  else delete (node as Record<string, unknown>)[last];
 }

@@ -64,6 +64,7 @@ export function parseHeaders(list: readonly string[] = []): Record<string, strin
 export interface PayloadFlags {
   seed?: string;
   set?: string[];
+  unset?: string[];
   omitPrevious?: boolean;
   webhookUrl?: string;
   webhookName?: string;
@@ -77,6 +78,7 @@ export function payloadOptionsFrom(flags: PayloadFlags): PayloadOptions {
   return {
     seed: flags.seed,
     set: flags.set,
+    unset: flags.unset,
     omitPrevious: flags.omitPrevious,
     projectId: flags.project,
     webhook,

@@ -80,20 +80,23 @@ function reportDropped(): void {
 export const writeJsonLine = (value: unknown) => writeStreamLine(JSON.stringify(value));
 
 /** Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. */
-export function reportError(error: unknown): number {
-  if (error instanceof BluehookError) {
-    writeErr(`bluehook: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
-    return error.exitCode;
-  }
+/**
+ * Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. Under
+ * `--json` the line is JSON too: {"error":{"message","hint","exitCode"}}.
+ */
+export function reportError(error: unknown, json = false): number {
+  const say = (message: string, exitCode: number, hint?: string) => {
+    if (json) writeErr(JSON.stringify({ error: { message, hint: hint ?? null, exitCode } }));
+    else writeErr(`bluehook: ${message}${hint ? ` (${hint})` : ''}`);
+    return exitCode;
+  };
+  if (error instanceof BluehookError) return say(error.message, error.exitCode, error.hint);
   const err = error as NodeJS.ErrnoException;
-  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
-    writeErr('bluehook: cancelled');
-    return ExitCode.interrupted;
-  }
+  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') return say('cancelled', ExitCode.interrupted);
   if (err?.code === 'EPIPE') return ExitCode.ok; // the reader went away (e.g. `| head`): not our failure
-  writeErr(`bluehook: unexpected error: ${err?.message ?? String(error)} (this is a bug; BLUEHOOK_DEBUG=1 shows the stack)`);
+  const code = say(`unexpected error: ${err?.message ?? String(error)}`, ExitCode.checkFailed, 'this is a bug; BLUEHOOK_DEBUG=1 shows the stack');
   if (process.env.BLUEHOOK_DEBUG) writeErr(String(err?.stack));
-  return ExitCode.checkFailed;
+  return code;
 }
 
 /** Pads columns for a plain text table; colour codes are ignored when measuring. */

@@ -26,7 +26,8 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 function payloadFlags(cmd: Command): Command {
   return cmd
     .option('--seed <seed>', 'same seed, byte-identical output (no clock, no randomness)')
-    .option('--set <path=value>', 'override a field; value parsed as JSON when it parses (repeatable)', collect)
+    .option('--set <path=value>', 'override a field (a.b[0].c); value parsed as JSON when it parses (repeatable)', collect)
+    .option('--unset <path>', 'remove a field or array item (repeatable), after --set', collect)
     .option('--omit-previous', "omit previousValue on create events (the 2022 capture's form)")
     .option('--webhook-url <url>', 'url of the embedded webhook row')
     .option('--webhook-name <name>', 'name of the embedded webhook row')
@@ -206,6 +207,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       secretFlags(
         program
           .command('send')
+          .alias('trigger')
           .argument('[event]', 'event to send (default TODO_CREATED)')
           .description('build, sign and POST deliveries the way Blue does (retries, health check, load mode)')
           .option('--url <url>', 'where to send')
@@ -475,6 +477,9 @@ const COMMANDS: Record<string, (program: Command) => void> = {
   },
 };
 
+// Other names of commands (Stripe's CLI calls sending an event `trigger`).
+const ALIASES: Record<string, string> = { trigger: 'send' };
+
 // Global options that take a value: skipped when looking for the command name.
 const GLOBAL_WITH_VALUE = new Set(['--config', '--store-dir', '--store', '--api-url', '--history', '--history-max-age', '--history-max-records']);
 
@@ -483,7 +488,7 @@ function commandName(argv: readonly string[]): string | undefined {
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!;
     if (GLOBAL_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg in COMMANDS ? arg : undefined;
+    else if (!arg.startsWith('-')) return arg in COMMANDS ? arg : ALIASES[arg];
   }
   return undefined;
 }
@@ -504,7 +509,10 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .showSuggestionAfterError()
     // Commander's own usage errors become one "bluehook: ..." line, like ours.
     .configureOutput({
-      outputError: (text, write) => write(`bluehook: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+      outputError: (text, write) => {
+        const message = text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+        write(argv.includes('--json') ? `${JSON.stringify({ error: { message, hint: 'see --help', exitCode: ExitCode.usage } })}\n` : `bluehook: ${message} (see --help)\n`);
+      },
     })
     .addHelpText(
       'after',
@@ -538,7 +546,7 @@ export async function run(argv: string[]): Promise<void> {
     } else if (typeof code === 'string' && code.startsWith('commander.')) {
       process.exitCode = ExitCode.usage; // commander already printed its one-line message
     } else {
-      process.exitCode = reportError(error);
+      process.exitCode = reportError(error, argv.includes('--json'));
     }
   }
 }

@@ -156,8 +156,10 @@ function mayHaveConfigFile(cwd: string): boolean {
 
 async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ file?: string; data: Record<string, unknown> }> {
   if (!explicit && !mayHaveConfigFile(cwd)) return { data: {} };
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('bluehook', { stopDir: homedir() });
+  const { cosmiconfig, getDefaultSearchPlaces } = await import('cosmiconfig');
+  // cosmiconfig's defaults plus the JSON and YAML forms of bluehook.config.* the README documents.
+  const searchPlaces = [...getDefaultSearchPlaces('bluehook'), 'bluehook.config.json', 'bluehook.config.yaml', 'bluehook.config.yml'];
+  const explorer = cosmiconfig('bluehook', { stopDir: homedir(), searchPlaces });
   let result: { filepath: string; config: unknown; isEmpty?: boolean } | null = null;
   const file = explicit ? resolve(cwd, explicit) : undefined;
   try {

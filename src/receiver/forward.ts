@@ -17,6 +17,14 @@ export function forwardedHeaders(received: Record<string, string>, added: Record
   return out;
 }
 
+/** The target's path, with the query string the delivery arrived with added to the target's own. */
+export function forwardPath(target: URL, received: string): string {
+  const query = new URLSearchParams(target.search);
+  for (const [k, v] of new URL(received, 'http://x').searchParams) query.append(k, v);
+  const search = query.toString();
+  return `${target.pathname}${search ? `?${search}` : ''}`;
+}
+
 export async function makeForwarder(target: URL, timeoutMs: number, added: Record<string, string> = {}): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
   const { Pool } = await import('undici');
   const pool = new Pool(target.origin, { connections: 16 });
@@ -24,7 +32,7 @@ export async function makeForwarder(target: URL, timeoutMs: number, added: Recor
     const started = performance.now();
     try {
       const res = await pool.request({
-        path: target.pathname + target.search,
+        path: forwardPath(target, record.url),
         method: 'POST',
         headers: forwardedHeaders(record.headers, added),
         body,

@@ -11,7 +11,7 @@ export async function run(ref: string, opts: GlobalOptions & { yes?: boolean }):
     const { confirm } = await import('../prompts.js');
     if (!(await confirm(`Delete webhook ${label}? This cannot be undone`))) {
       writeErr('cancelled: nothing was deleted');
-      return 1;
+      return 0; // answering No is a choice, not a failure (as rm -i and gh)
     }
   }
   await store.delete(webhook.id);

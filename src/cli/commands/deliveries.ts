@@ -260,7 +260,7 @@ export async function clear(opts: GlobalOptions & { before?: string; yes?: boole
     const { confirm } = await import('../prompts.js');
     if (!(await confirm(`Delete ${what}?`))) {
       writeErr('cancelled: nothing was deleted');
-      return 1;
+      return 0; // answering No is a choice, not a failure (as rm -i and gh)
     }
   }
   const { history } = await openAll(opts);
