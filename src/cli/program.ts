@@ -462,6 +462,17 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .addHelpText('after', examples('bluehook demo', 'npm start'))
       .action(lazy('demo'));
   },
+  completion: (program) => {
+    program
+      .command('completion')
+      .argument('<shell>', 'bash, zsh or fish')
+      .description('print a shell completion script: commands, flags, event names, webhook names, delivery ids')
+      .addHelpText('after', examples('eval "$(bluehook completion bash)"        # in ~/.bashrc', 'eval "$(bluehook completion zsh)"         # in ~/.zshrc, after compinit', 'bluehook completion fish > ~/.config/fish/completions/bluehook.fish'))
+      .action(async (shell: string) => {
+        const { script } = await import('./completion.js');
+        process.stdout.write(script(shell));
+      });
+  },
   inspect: (program) => {
     program
       .command('inspect')
@@ -531,6 +542,14 @@ export function buildProgram(argv: readonly string[] = []): Command {
 }
 
 export async function run(argv: string[]): Promise<void> {
+  // The shell completion scripts call `bluehook __complete <words…>`: answered before commander
+  // parses anything, since the words are a half-typed command line.
+  if (argv[2] === '__complete') {
+    const { candidates } = await import('./completion.js');
+    const found = await candidates(buildProgram(), argv.slice(3)).catch(() => []);
+    if (found.length) process.stdout.write(`${found.join('\n')}\n`);
+    return;
+  }
   const program = buildProgram(argv);
   const override = (c: Command): void => {
     c.exitOverride();
