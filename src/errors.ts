@@ -1,7 +1,7 @@
 /**
  * Exit codes are part of bluehook's contract with scripts: keep them stable.
  * 0 success, 1 a check failed, 2 usage or bad input, 3 network or target error,
- * 4 store or config error, 130 interrupted.
+ * 4 store or config error, 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
  */
 export const ExitCode = {
   ok: 0,
@@ -10,6 +10,7 @@ export const ExitCode = {
   network: 3,
   store: 4,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -72,7 +72,7 @@ test('bluehook inspect: compose, edit and resend, verify and export through the 
     assert.equal(busy.code, 3);
     assert.match(busy.stderr, /is in use/);
     inspect.child.kill('SIGTERM');
-    assert.equal(await inspect.exited, 130);
+    assert.equal(await inspect.exited, 143);
   } finally {
     inspect.child.kill('SIGKILL');
     await rx.close();

@@ -527,7 +527,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
     })
     .addHelpText(
       'after',
-      `\nExit codes: 0 ok, 1 a check failed, 2 usage or bad input, 3 network or target error, 4 store or config error, 130 interrupted.` +
+      `\nExit codes: 0 ok, 1 a check failed, 2 usage or bad input, 3 network or target error, 4 store or config error, 130 interrupted (SIGINT), 143 terminated (SIGTERM).` +
         examples(
           'bluehook events',
           'bluehook payload TODO_CREATED --seed 1 --pretty',

@@ -12,6 +12,7 @@ import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { parseDuration } from '../inputs.js';
+import { onStopSignal } from '../signals.js';
 import { canPrompt, table, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
 
 interface FilterFlags extends GlobalOptions {
@@ -111,13 +112,15 @@ export async function list(opts: ListFlags): Promise<number> {
   }
   if (opts.follow) {
     const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let code: number = ExitCode.interrupted;
+    onStopSignal((signalCode) => {
+      code = signalCode;
+      abort.abort();
+    });
     if (!opts.json) writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
     for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(summarize(r))]);
     await history.close();
-    return ExitCode.interrupted;
+    return code;
   }
   if (!shown && !opts.json) writeErr('no recorded deliveries match');
   await history.close();

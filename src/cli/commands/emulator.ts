@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { ExitCode, networkError, usageError } from '../../errors.js';
 import { colors } from '../colors.js';
+import { untilStopSignal } from '../signals.js';
 import { parseDuration } from '../inputs.js';
 import { writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
 
@@ -63,12 +64,9 @@ export async function run(opts: EmulatorFlags): Promise<number> {
     writeErr(c.dim(`tokens: ${[...tokens.keys()].join(', ')}; state: ${dataDir ?? 'in memory'}; private URLs ${opts.allowPrivateUrls ? 'allowed' : 'refused (as Blue)'}; delay ${opts.delay}`));
     writeErr(c.dim(`use it: BLUE_TOKEN_ID=${[...tokens.keys()][0]} BLUE_TOKEN_SECRET=… BLUE_COMPANY_ID=acme bluehook --store blue --api-url ${running.graphqlUrl} list`));
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const code = await untilStopSignal();
   await running.close();
-  return ExitCode.interrupted;
+  return code;
 }
 
 export async function trigger(event: string, opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string }): Promise<number> {

@@ -1,4 +1,4 @@
-import { ExitCode, networkError } from '../../errors.js';
+import { networkError } from '../../errors.js';
 import { InspectorService } from '../../inspector/service.js';
 import { startInspector, type RunningInspector } from '../../inspector/server.js';
 import type { History } from '../../history/history.js';
@@ -8,6 +8,7 @@ import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import { untilStopSignal } from '../signals.js';
 
 interface InspectFlags extends GlobalOptions {
   port: number;
@@ -54,11 +55,8 @@ export async function run(opts: InspectFlags): Promise<number> {
     writeErr(colors(opts).dim(`showing ${history.location}; Ctrl-C to stop`));
   }
   if (opts.open) openInBrowser(inspector.url);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const code = await untilStopSignal();
   await inspector.close();
   await history.close();
-  return ExitCode.interrupted;
+  return code;
 }

@@ -6,6 +6,7 @@ import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
+import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
@@ -161,17 +162,14 @@ export async function run(opts: ListenFlags): Promise<number> {
   }
 
   const retention = history ? startRetention(history, config.values, (line) => writeErr(c.dim(line))) : undefined;
-  const onSignal = () => finish(ExitCode.interrupted);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onStopSignal(finish);
   const timer =
     expect !== undefined
       ? setTimeout(() => finish(ExitCode.checkFailed), parseDuration(opts.timeout ?? '30s', '--timeout'))
       : undefined;
   const code = await finished;
   if (timer) clearTimeout(timer);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  stopListening();
   retention?.stop();
   await receiver.close();
   await inspector?.close();

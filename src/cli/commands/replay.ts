@@ -14,6 +14,7 @@ import { toCurl } from '../../store/export.js';
 import { lineSafe } from '../../util/terminal-text.js';
 import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
+import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions, streamIsJson } from '../output.js';
@@ -101,8 +102,11 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   const stats = new LoadStats();
   let unreachable = 0;
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
+  let stoppedWith: number = ExitCode.interrupted;
+  const stopListening = onStopSignal((code) => {
+    stoppedWith = code;
+    abort.abort();
+  });
   try {
     await runLoad({ count: requests.length, concurrency, signal: abort.signal }, async (i) => {
       const req = requests[i]!;
@@ -119,14 +123,14 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
       await pending;
     });
   } finally {
-    process.off('SIGINT', onSignal);
+    stopListening();
     await history.close();
     await client.close();
   }
   const summary = stats.summary();
   if (opts.json) writeJsonLine(summary);
   else if (requests.length > 1) writeErr(summaryText(summary, c));
-  if (abort.signal.aborted) return ExitCode.interrupted;
+  if (abort.signal.aborted) return stoppedWith;
   if (summary.expected === summary.sent) return ExitCode.ok;
   return unreachable === summary.sent ? ExitCode.network : ExitCode.checkFailed;
 }

@@ -18,6 +18,7 @@ import { historySpec } from '../../history/open.js';
 import type { WebhookStore } from '../../store/types.js';
 import type { ResolvedConfig } from '../../config/config.js';
 import { colors } from '../colors.js';
+import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
@@ -92,9 +93,11 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   else payload.webhook = { url: target.url.href, ...payload.webhook };
 
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let stoppedWith: number = ExitCode.interrupted;
+  const stopListening = onStopSignal((code) => {
+    stoppedWith = code;
+    abort.abort();
+  });
   const session: Session = {
     opts,
     target,
@@ -125,10 +128,9 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
     else code = await sendOne(session, event, opts.healthCheck === true);
     await session.history?.drain();
     await retention?.done;
-    return abort.signal.aborted ? ExitCode.interrupted : code;
+    return abort.signal.aborted ? stoppedWith : code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await session.history?.close();
     await session.client.close();
   }
