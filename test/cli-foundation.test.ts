@@ -132,3 +132,19 @@ test('--json makes errors JSON too; trigger is send by another name', async () =
     await rx.close();
   }
 });
+
+test('no command prints the help on stdout (exit 0); sub-command help lists the global options; demo --json is one document', async () => {
+  const bare = await runCli([]);
+  assert.equal(bare.code, 0);
+  assert.match(bare.stdout, /^Usage: bluehook/);
+  assert.equal(bare.stderr, '');
+  const sub = await runCli(['send', '--help']);
+  assert.match(sub.stdout, /Global Options:[\s\S]*--store-dir[\s\S]*--history/);
+  const demo = await runCli(['demo', '--json']);
+  assert.equal(demo.code, 0, demo.stderr);
+  const doc = JSON.parse(demo.stdout);
+  assert.equal(doc.ok, true);
+  assert.equal(doc.recorded, doc.received);
+  assert.deepEqual(doc.steps.map((s: { step: string }) => s.step), ['1.', '2.', '3.', '4.', '5.', 'summary']);
+  assert.doesNotMatch(demo.stdout, /\u001b\[/);
+});

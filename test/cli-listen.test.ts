@@ -176,6 +176,11 @@ test('replay --to delivers byte-identical bodies whose signatures the receiver v
     const dry = await runCli(['replay', sent[1].id, '--to', rx.url, '--dry-run'], { env });
     assert.match(dry.stdout, /^printf '%s' '\{"event".*' \| curl -sS --globoff -X 'POST' 'http:\/\/127\.0\.0\.1:\d+\/hook' -H 'content-type: application\/json'/);
     assert.equal(rx.received.length, 3, 'a dry run sends nothing');
+    const dryJson = await runCli(['replay', sent[1].id, '--to', rx.url, '--dry-run', '--json'], { env });
+    const planned = JSON.parse(dryJson.stdout.trim());
+    assert.deepEqual([planned.type, planned.replayOf, planned.url], ['request', sent[1].id, rx.url]);
+    assert.match(planned.curl, /--globoff/);
+    assert.equal(rx.received.length, 3);
     const none = await runCli(['replay'], { env });
     assert.equal(none.code, 2);
   } finally {

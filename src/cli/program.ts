@@ -467,7 +467,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .command('completion')
       .argument('<shell>', 'bash, zsh or fish')
       .description('print a shell completion script: commands, flags, event names, webhook names, delivery ids')
-      .addHelpText('after', examples('eval "$(bluehook completion bash)"        # in ~/.bashrc', 'eval "$(bluehook completion zsh)"         # in ~/.zshrc, after compinit', 'bluehook completion fish > ~/.config/fish/completions/bluehook.fish'))
+      .addHelpText('after', examples('bluehook completion bash > ~/.local/share/bash-completion/completions/bluehook', 'eval "$(bluehook completion zsh)"         # in ~/.zshrc, after compinit', 'bluehook completion fish > ~/.config/fish/completions/bluehook.fish'))
       .action(async (shell: string) => {
         const { script } = await import('./completion.js');
         process.stdout.write(script(shell));
@@ -518,6 +518,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .option('--history-max-age <duration>', 'retention: writers remove records older than this (30d)')
     .option('--history-max-records <n>', 'retention: writers keep only the newest n records', intOption('--history-max-records', 1))
     .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true })
     // Commander's own usage errors become one "bluehook: ..." line, like ours.
     .configureOutput({
       outputError: (text, write) => {
@@ -551,6 +552,11 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const program = buildProgram(argv);
+  if (argv.length <= 2) {
+    // No command: the help, on stdout, exit 0 (as gh and the Stripe CLI do).
+    program.outputHelp();
+    return;
+  }
   const override = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(override);

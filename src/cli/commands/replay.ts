@@ -87,10 +87,11 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
 
   const c = colors(opts);
   if (opts.dryRun) {
-    for (const req of requests) {
-      const asRecord = { method: 'POST', url: req.url.href, headers: req.headers, direction: 'out', ...encodeBody(req.body) } as DeliveryRecord;
-      writeOut(toCurl(asRecord));
-    }
+    requests.forEach((req, i) => {
+      const asRecord = { id: records[i]!.id, method: 'POST', url: req.url.href, headers: req.headers, direction: 'out', ...encodeBody(req.body) } as DeliveryRecord;
+      if (opts.json) writeJsonLine({ type: 'request', replayOf: records[i]!.id, method: 'POST', url: req.url.href, headers: req.headers, ...encodeBody(req.body), curl: toCurl(asRecord) });
+      else writeOut(toCurl(asRecord));
+    });
     return ExitCode.ok;
   }
 
