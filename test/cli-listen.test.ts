@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { historyRecords, post, runCli, startListen, startReceiver, tempDir } from './helpers.js';
+import { historyRecords, post, runCli, spawnCli, startListen, startReceiver, tempDir } from './helpers.js';
 
 const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
 const sample = async (event = 'TODO_CREATED', seed = '1') => (await runCli(['payload', event, '--seed', seed])).stdout;
@@ -284,4 +284,35 @@ test('demo: the full round trip exits 0', async () => {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /38 verified and recorded/);
   assert.match(r.stdout, /rejected with 401: the body was re-serialised/);
+});
+
+test('listen --events shows only those events (all still answered and recorded), puts the why on its own line, and sums up on exit', async () => {
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--events', 'TAG_CREATED'], { env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    while (!/listening on (\S+)/.test(out)) await new Promise((r) => setTimeout(r, 20));
+    const url = /listening on (\S+)/.exec(out)![1]!;
+    for (const [event, secret] of [['TAG_CREATED', 's'], ['TAG_CREATED', 'wrong'], ['TODO_MOVED', 's']] as const) {
+      const body = await sample(event);
+      await post(url, body, { 'x-signature': hmac(secret, body) });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    await new Promise((r) => child.on('close', r));
+    const lines = out.split('\n');
+    assert.equal(lines.filter((l) => /TODO_MOVED/.test(l)).length, 0, 'other events not shown');
+    const invalid = lines.findIndex((l) => /TAG_CREATED +✘ invalid \(wrong-secret\)/.test(l));
+    assert.ok(invalid > 0, out);
+    assert.match(lines[invalid]!, /→ 401 Unauthorized {2}d\w+$/, 'status and the delivery id stay in their columns');
+    assert.match(lines[invalid + 1]!, /^ +why: the signature does not match: the secret is wrong/);
+    assert.match(out, /3 deliveries received: 2 valid, 1 invalid \(1 not shown: --events\); recorded in /);
+    assert.equal(historyRecords(dir.path).length, 3, 'every delivery recorded');
+  } finally {
+    child.kill('SIGKILL');
+    dir.cleanup();
+  }
 });

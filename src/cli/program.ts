@@ -265,6 +265,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
       .addOption(new Option('--scheme <scheme>', 'signature scheme (default: config, then blue)').choices(['blue', 'standard-webhooks', 'github']))
       .option('--max-body <size>', 'larger bodies get 413', '1mb')
       .option('--accept-invalid', 'answer 200 even when the signature is invalid')
+      .option('--events <list>', 'show only these events (comma-separated); others are still answered and recorded')
       .option('--explain-rejections', 'put the signature diagnosis in the 401 answer too (off: senders get a plain 401; the diagnosis is printed and recorded)')
       .option('--respond-status <code>', 'answer valid deliveries with this status', intOption('--respond-status', 100, 599))
       .option('--respond-delay <duration>', 'wait this long before answering')

@@ -51,7 +51,8 @@ export function deliveryLine(index: number, event: string | null, outcome: Deliv
 
 export interface LoadJobHooks {
   onLines?: (lines: string[]) => void;
-  onProgress?: (sent: number) => void;
+  /** How many have been sent so far, and how many of those did not get the expected answer. */
+  onProgress?: (sent: number, failed: number) => void;
   signal?: AbortSignal;
   /** The history already open in this thread (a worker opens its own from `job.history`). */
   history?: History;
@@ -74,7 +75,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   };
   const ticker = setInterval(() => {
     flushLines();
-    hooks.onProgress?.(stats.sent);
+    hooks.onProgress?.(stats.sent, stats.sent - stats.expected);
   }, 100);
   try {
     await runLoad({ count: job.count, durationMs: job.durationMs, concurrency: job.concurrency, rate: job.rate, signal: hooks.signal }, async (k) => {
@@ -89,7 +90,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   } finally {
     clearInterval(ticker);
     flushLines();
-    hooks.onProgress?.(stats.sent);
+    hooks.onProgress?.(stats.sent, stats.sent - stats.expected);
     await history?.drain();
     await ownHistory?.close();
     await client.close();

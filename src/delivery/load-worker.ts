@@ -9,7 +9,7 @@ port.on('message', (m: { type: string }) => {
 });
 const stats = await runLoadJob(workerData as LoadJob, {
   onLines: (lines) => port.postMessage({ type: 'lines', lines }),
-  onProgress: (sent) => port.postMessage({ type: 'progress', sent }),
+  onProgress: (sent, failed) => port.postMessage({ type: 'progress', sent, failed }),
   signal: abort.signal,
 });
 port.postMessage({ type: 'done', parts: stats.parts() });

@@ -28,17 +28,20 @@ export async function runParallelLoad(job: LoadJob, threads: number, hooks: Load
     return stats;
   }
   const progress: number[] = [];
+  const failures: number[] = [];
   const workers = splitJob(job, threads).map((part, i) => {
     const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: part });
     progress[i] = 0;
+    failures[i] = 0;
     const onAbort = () => worker.postMessage({ type: 'abort' });
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { type: string; lines?: string[]; sent?: number; parts?: ReturnType<LoadStats['parts']> }) => {
+      worker.on('message', (m: { type: string; lines?: string[]; sent?: number; failed?: number; parts?: ReturnType<LoadStats['parts']> }) => {
         if (m.type === 'lines') hooks.onLines?.(m.lines!);
         else if (m.type === 'progress') {
           progress[i] = m.sent!;
-          hooks.onProgress?.(progress.reduce((a, b) => a + b, 0));
+          failures[i] = m.failed ?? 0;
+          hooks.onProgress?.(progress.reduce((a, b) => a + b, 0), failures.reduce((a, b) => a + b, 0));
         } else if (m.type === 'done') stats.absorb(m.parts!);
       });
       worker.on('error', reject);

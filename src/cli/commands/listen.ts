@@ -1,5 +1,5 @@
 import { ExitCode, networkError, usageError } from '../../errors.js';
-import { resolveEvent } from '../../blue/catalogue.js';
+import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
 import { validateUrl } from '../../store/types.js';
@@ -35,6 +35,7 @@ interface ListenFlags extends GlobalOptions, SecretOptions {
   record: boolean;
   inspect?: boolean;
   inspectPort?: number;
+  events?: string;
 }
 
 function parseSize(text: string): number {
@@ -73,7 +74,17 @@ export async function run(opts: ListenFlags): Promise<number> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
 
+  const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
+  const tally = { received: 0, valid: 0, invalid: 0, hidden: 0 };
   const onDelivery = (d: ReceivedDelivery) => {
+    tally.received++;
+    if (d.verdict.valid) tally.valid++;
+    else tally.invalid++;
+    // --events filters what is shown (and counted by --expect); everything is still answered and recorded.
+    if (only && !(d.event && only.has(d.event))) {
+      tally.hidden++;
+      return;
+    }
     if (opts.json) {
       writeJsonLine({
         type: 'delivery',
@@ -92,9 +103,12 @@ export async function run(opts: ListenFlags): Promise<number> {
     } else {
       const time = d.record.time.slice(11, 19);
       // The event name and everything under --verbose came from the sender: controls escaped.
-      const verdict = d.verdict.valid ? c.green(`✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`) : c.red(`✘ invalid: ${d.verdict.message}`);
+      // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
+      const verdictPlain = d.verdict.valid ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}` : `✘ invalid (${d.verdict.cause})`;
+      const verdict = (d.verdict.valid ? c.green : c.red)(verdictPlain) + ' '.repeat(Math.max(1, 26 - verdictPlain.length));
       const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      writeStreamLine(`${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}  ${d.bytes} B  ${ms(d.durationMs)}  → ${statusText(d.status, c)}${fwd}`);
+      writeStreamLine(`${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`);
+      if (!d.verdict.valid) writeStreamLine(c.dim(`          why: ${d.verdict.message}`));
       if (opts.verbose) {
         for (const [k, v] of Object.entries(d.record.headers)) writeStreamLine(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
         let pretty = d.body.toString('utf8');
@@ -175,6 +189,9 @@ export async function run(opts: ListenFlags): Promise<number> {
   await inspector?.close();
   await history?.close();
   if (inspectorHistory !== history) await inspectorHistory?.close();
+  const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
+  if (opts.json) writeJsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
+  else writeErr(c.dim(summary));
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });

@@ -22,7 +22,7 @@ import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
-import { canSpin, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
+import { canSpin, wantColor, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget, type Target, type TargetFlags } from '../target.js';
 
@@ -237,12 +237,18 @@ async function sendLoad(s: Session, event: string): Promise<number> {
   return answered === 0 && summary.sent > 0 ? ExitCode.network : ExitCode.checkFailed;
 }
 
-/** A progress line on a terminal while `run` goes; `update` feeds it the count sent so far. */
-async function withProgress<T>(s: Session, total: number | undefined, run: (update: (sent: number) => void) => Promise<T>): Promise<T> {
-  const spinner = canSpin(s.opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr }).start() : undefined;
+/**
+ * A progress line on a terminal while `run` goes, as load tools show it: sent (of the total), rate,
+ * elapsed time, failures so far. `update` feeds it.
+ */
+async function withProgress<T>(s: Session, total: number | undefined, run: (update: (sent: number, failed: number) => void) => Promise<T>): Promise<T> {
+  const spinner = canSpin(s.opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr, color: wantColor(s.opts) ? 'cyan' : false, discardStdin: false }).start() : undefined;
+  const started = performance.now();
   try {
-    return await run((sent) => {
-      if (spinner) spinner.text = `sent ${sent}${total ? `/${total}` : ''}`;
+    return await run((sent, failed) => {
+      if (!spinner) return;
+      const seconds = (performance.now() - started) / 1000;
+      spinner.text = `sent ${sent}${total ? `/${total}` : ''} · ${Math.round(sent / Math.max(seconds, 0.001))}/s · ${seconds.toFixed(1)}s · ${failed ? s.c.red(`${failed} failed`) : '0 failed'}`;
     });
   } finally {
     spinner?.stop();
@@ -328,7 +334,7 @@ async function sendChaos(s: Session, event: string): Promise<LoadStats> {
         const req = requestFor(order ? order[index]! : Math.floor(index / copies));
         const outcome = await deliverWith(s, req);
         stats.record(outcome.final, outcome.expected);
-        update(stats.sent);
+        update(stats.sent, stats.sent - stats.expected);
         const pending = s.recordFailedOnly && outcome.expected ? undefined : s.history?.append(outcome.record, req.body);
         if (opts.json) writeStreamLine(deliveryLine(index, req.event, outcome));
         await pending;
