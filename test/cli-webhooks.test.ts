@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { displayWidth } from '../src/cli/table.js';
 import { KEY, runCli, runInPty, storedWebhooks, tempDir } from './helpers.js';
 
 const json = (s: string) => JSON.parse(s);
@@ -162,6 +163,22 @@ test('Ctrl-C at a prompt exits 130 and creates nothing', async () => {
     const session = await runInPty(['create'], [{ when: /Name/, keys: ['\x03'] }], env);
     assert.equal(session.code, 130, session.screen);
     assert.equal(json((await runCli(['list', '--json'], { env })).stdout).length, 0);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('tables align by terminal cells: CJK names take two cells each', async () => {
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  try {
+    await runCli(['create', '--name', '注文フック', '--url', 'https://example.com/a'], { env });
+    await runCli(['create', '--name', 'orders', '--url', 'https://example.com/b'], { env });
+    const lines = (await runCli(['list'], { env })).stdout.trim().split('\n');
+    const column = (line: string) => displayWidth(line.slice(0, line.indexOf('enabled')));
+    assert.equal(column(lines[1]!), column(lines[2]!), lines.join('\n'));
+    assert.equal(displayWidth('注文'), 4);
+    assert.equal(displayWidth('e\u0301'), 1, 'a combining mark takes no cell');
   } finally {
     dir.cleanup();
   }

@@ -100,15 +100,6 @@ export function reportError(error: unknown, json = false): number {
 }
 
 /** Pads columns for a plain text table; colour codes are ignored when measuring. */
-export function table(rows: string[][]): string {
-  const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(cell)); });
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell)))).join('  '))
-    .join('\n');
-}
-
 /** Shows the first and last few characters of a secret, never the whole. */
 export function maskSecret(secret: string | null | undefined): string {
   if (!secret) return '(none)';

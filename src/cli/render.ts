@@ -1,7 +1,8 @@
 /** How webhooks look on a terminal and in --json. */
 import type { ChalkInstance } from 'chalk';
 import type { Webhook } from '../store/types.js';
-import { maskSecret, table } from './output.js';
+import {maskSecret } from './output.js';
+import { table } from './table.js';
 
 /** The webhook for --json: the secret masked unless revealed. */
 export function webhookJson(w: Webhook, reveal = false): Webhook {

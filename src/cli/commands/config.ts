@@ -2,7 +2,8 @@ import { CONFIG_KEYS } from '../../config/config.js';
 import { redactUrl } from '../../util/redact.js';
 import { colors } from '../colors.js';
 import { openConfig } from '../context.js';
-import { table, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import {writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { table } from '../table.js';
 
 export async function run(opts: GlobalOptions): Promise<number> {
   const config = await openConfig(opts);

@@ -13,7 +13,8 @@ import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { parseDuration } from '../inputs.js';
 import { onStopSignal } from '../signals.js';
-import { canPrompt, table, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import {canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { table } from '../table.js';
 
 interface FilterFlags extends GlobalOptions {
   event?: string;

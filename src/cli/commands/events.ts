@@ -1,7 +1,8 @@
 import { EVENTS } from '../../blue/catalogue.js';
 import { usageError } from '../../errors.js';
 import { colors } from '../colors.js';
-import { table, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import {writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { table } from '../table.js';
 
 export function run(opts: GlobalOptions & { group?: string }): number {
   const group = opts.group?.toLowerCase();
