@@ -248,3 +248,30 @@ test('load with --threads 2: two sending threads, counts merged, every delivery 
     dir.cleanup();
   }
 });
+
+test('send --edit and replay --edit: the body opened in $EDITOR, the edited bytes signed and sent', async () => {
+  const dir = tempDir();
+  const rx = await startReceiver();
+  // An "editor" that changes the title: what a person would do in vi.
+  const editor = `sed -i 's/"title":"[^"]*"/"title":"Edited by hand"/'`;
+  const env = { BLUEHOOK_HOME: dir.path, EDITOR: editor, VISUAL: undefined };
+  try {
+    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--seed', '2', '--edit'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const got = rx.received[0]!;
+    assert.equal(JSON.parse(got.body.toString()).currentValue.title, 'Edited by hand');
+    assert.equal(got.headers['x-signature'], hmac('s', got.body), 'signed after the edit');
+    const id = logRecords(dir.path)[0].id;
+    const again = await runCli(['replay', id, '--edit', '--secret', 's2'], { env: { ...env, EDITOR: `sed -i 's/Edited by hand/Edited twice/'` } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(rx.received[1]!.body.toString()).currentValue.title, 'Edited twice');
+    assert.equal(rx.received[1]!.headers['x-signature'], hmac('s2', rx.received[1]!.body), 'an edited replay is signed again');
+    const refused = await runCli(['send', '--url', rx.url, '--secret', 's', '--edit'], { env: { ...env, EDITOR: 'false' } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /editor \(false\) exited with 1: nothing was sent/);
+    assert.equal(rx.received.length, 2);
+  } finally {
+    await rx.close();
+    dir.cleanup();
+  }
+});

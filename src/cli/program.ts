@@ -214,6 +214,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
           .option('--webhook <ref>', 'a stored webhook: its URL, secret and row (flags override)'),
       ),
     )
+      .option('--edit', 'open the body in $VISUAL / $EDITOR before it is signed and sent')
       .option('--data <file>', 'send this body byte-for-byte instead of a generated one (- for stdin)')
       .addOption(new Option('--scheme <scheme>', 'signature scheme (default: config, then blue)').choices(['blue', 'standard-webhooks', 'github']))
       .option('-H, --header <header>', '"Name: value" header to add (repeatable)', collect)
@@ -377,7 +378,8 @@ const COMMANDS: Record<string, (program: Command) => void> = {
         .option('--last <n>', 'the last n recorded deliveries', intOption('--last', 1))
         .option('--event <event>', 'recorded deliveries of this event (with --last or alone)')
         .option('--since <duration>', 'only those newer than this (1h)')
-        .option('--to <url>', 'send here (required for received deliveries; default: where it was sent)')
+        .option('--edit', 'open the body in $VISUAL / $EDITOR first; the edited body is signed again')
+      .option('--to <url>', 'send here (required for received deliveries; default: where it was sent)')
         .option('--verbatim', 'original bytes and signature headers, unchanged (the default)')
         .option('--resign', 'sign again with --secret or the stored webhook secret'),
     )

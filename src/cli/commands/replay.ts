@@ -9,7 +9,8 @@ import { LoadStats } from '../../delivery/stats.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { getScheme } from '../../signing/schemes.js';
 import { getAll, iterate, newest, type DeliveryFilter, type History, type PageSource } from '../../history/history.js';
-import { encodeBody, type DeliveryRecord } from '../../history/record.js';
+import { decodeBody, encodeBody, type DeliveryRecord } from '../../history/record.js';
+import { editBody } from '../editor.js';
 import { toCurl } from '../../store/export.js';
 import { lineSafe } from '../../util/terminal-text.js';
 import { validateUrl } from '../../store/types.js';
@@ -30,6 +31,7 @@ interface ReplayFlags extends GlobalOptions, SecretOptions {
   scheme?: string;
   concurrency?: number;
   dryRun?: boolean;
+  edit?: boolean;
   expectStatus: string;
   timeout?: string;
   retries?: number;
@@ -55,6 +57,9 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   if (!ids.length && opts.last === undefined && !opts.event) throw usageError('say what to replay: delivery ids, --last N, or --event E');
   if (ids.length && (opts.last !== undefined || opts.event)) throw usageError('give delivery ids or --last/--event, not both');
   if (opts.verbatim && opts.resign) throw usageError('--verbatim and --resign cannot be combined');
+  if (opts.edit && (opts.verbatim || ids.length !== 1)) throw usageError('--edit opens one delivery: give one id (an edited body is signed again, so not --verbatim)');
+  // An edited body no longer matches its recorded signature: it is signed again.
+  if (opts.edit) opts.resign = true;
   if (opts.to) validateUrl(opts.to);
   streamIsJson(Boolean(opts.json));
   const expect = parseExpectStatus(opts.expectStatus);
@@ -82,7 +87,8 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
       if (!secret) throw usageError(`--resign needs a secret for delivery ${r.id}: pass --secret`);
       signer = { scheme, secret };
     }
-    requests.push(replayRequest(r, new URL(to), signer));
+    const edited = opts.edit ? { ...r, ...encodeBody(await editBody(decodeBody(r), `${r.id}.json`)) } : r;
+    requests.push(replayRequest(edited, new URL(to), signer));
   }
 
   const c = colors(opts);

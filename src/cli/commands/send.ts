@@ -21,6 +21,7 @@ import { colors } from '../colors.js';
 import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
+import { editBody } from '../editor.js';
 import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
 import { canSpin, wantColor, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
@@ -46,6 +47,7 @@ interface SendFlags extends GlobalOptions, TargetFlags, PayloadFlags {
   duplicates?: number;
   shuffle?: boolean;
   threads?: number;
+  edit?: boolean;
   /** all | failed | none; false for --no-record; undefined for the default. */
   record?: string | false;
 }
@@ -74,6 +76,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   }
   if (opts.shuffle && opts.count === undefined) throw usageError('--shuffle needs --count');
   if (opts.allEvents && (eventArg || opts.data || loadMode || opts.healthCheck)) throw usageError('--all-events sends one of each event: no EVENT, --data, --count or --health-check with it');
+  if (opts.edit && (loadMode || opts.allEvents)) throw usageError('--edit opens one delivery: not with --count, --duration or --all-events');
   if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
   if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
   streamIsJson(Boolean(opts.json));
@@ -161,7 +164,16 @@ function deliverWith(s: Session, req: OutgoingRequest, onAttempt?: Parameters<ty
 const exitFor = (outcome: DeliveryOutcome) => (outcome.expected ? ExitCode.ok : outcome.unreachable ? ExitCode.network : ExitCode.checkFailed);
 
 async function sendOne(s: Session, event: string, healthCheck: boolean): Promise<number> {
-  const { body, event: named } = await bodyFor(s, event);
+  const built = await bodyFor(s, event);
+  const body = s.opts.edit ? await editBody(built.body) : built.body;
+  let named = built.event;
+  if (s.opts.edit) {
+    try {
+      named = String((JSON.parse(body.toString('utf8')) as { event?: unknown }).event ?? '') || null;
+    } catch {
+      named = null; // edited into something that is not JSON: sent as it is, all the same
+    }
+  }
   const req = request(s, body, named);
   const { c, opts } = s;
   if (!opts.json) {
