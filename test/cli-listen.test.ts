@@ -142,8 +142,16 @@ test('--forward-to relays verified deliveries byte-for-byte with the sender\'s w
     // The query string a delivery arrived with reaches the app too.
     assert.equal((await post(`${listen.url}?tenant=7`, body, { 'x-signature': hmac('s', body) })).status, 201);
     assert.equal(app.received[1]!.url, '/hook?tenant=7');
+    // --forward-to with only an origin keeps the path the delivery arrived on.
+    const byPath = await startListen(['--secret', 's', '--path', '/webhooks/blue', '--forward-to', new URL(app.url).origin], { BLUEHOOK_HOME: dir.path });
+    try {
+      assert.equal((await post(`${byPath.url}?tenant=8`, body, { 'x-signature': hmac('s', body) })).status, 201);
+      assert.equal(app.received.at(-1)!.url, '/webhooks/blue?tenant=8');
+    } finally {
+      byPath.child.kill('SIGKILL');
+    }
     assert.equal((await post(listen.url, body, { 'x-signature': 'forged' })).status, 401);
-    assert.equal(app.received.length, 2, 'invalid deliveries are not forwarded');
+    assert.equal(app.received.length, 3, 'invalid deliveries are not forwarded');
   } finally {
     listen.child.kill('SIGKILL');
     await app.close();

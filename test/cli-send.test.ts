@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { deadPort, historyRecords, runCli, startReceiver, storeBytes, tempDir } from './helpers.js';
+import { deadPort, historyRecords, runCli, runInPty, startReceiver, storeBytes, tempDir } from './helpers.js';
 
 const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
 const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -270,6 +270,37 @@ test('send --edit and replay --edit: the body opened in $EDITOR, the edited byte
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /editor \(false\) exited with 1: nothing was sent/);
     assert.equal(rx.received.length, 2);
+  } finally {
+    await rx.close();
+    dir.cleanup();
+  }
+});
+
+test('on a terminal, load mode shows sent, rate, elapsed time and failures so far; NO_COLOR leaves it uncoloured', async () => {
+  const rx = await startReceiver((_r, i, res) => res.writeHead(i % 10 === 0 ? 503 : 204).end());
+  const dir = tempDir();
+  try {
+    const session = await runInPty(['send', '--url', rx.url, '--secret', 's', '--count', '1500', '--rate', '500', '--no-record'], [], { BLUEHOOK_HOME: dir.path, NO_COLOR: '1' });
+    assert.equal(session.code, 1, 'some answers were 503');
+    assert.match(session.screen, /sent \d+\/1500 · \d+\/s · \d+\.\ds · \d+ failed/);
+    assert.match(session.screen, /[1-9]\d* failed/, 'failures counted as they happen');
+    assert.doesNotMatch(session.screen, /\u001b\[(3\d|9\d)m/, 'no colour codes');
+  } finally {
+    await rx.close();
+    dir.cleanup();
+  }
+});
+
+test('Ctrl-C during a load run on a terminal stops it: exit 130, the rest never sent', async () => {
+  const rx = await startReceiver((_r, _i, res) => res.writeHead(204).end());
+  const dir = tempDir();
+  try {
+    const started = Date.now();
+    const session = await runInPty(['send', '--url', rx.url, '--secret', 's', '--count', '50000', '--rate', '1000', '--no-record'], [{ when: /sent [1-9]\d*\/50000/, keys: ['\u0003'] }], { BLUEHOOK_HOME: dir.path });
+    assert.equal(session.pending, 0, 'the progress line appeared');
+    assert.equal(session.code, 130, session.screen.slice(-300));
+    assert.ok(Date.now() - started < 20_000, 'stopped promptly');
+    assert.ok(rx.received.length < 50_000 && rx.received.length > 0, `stopped part way (${rx.received.length} sent)`);
   } finally {
     await rx.close();
     dir.cleanup();

@@ -118,7 +118,8 @@ export const KEY = { enter: '\r', down: '\x1b[B', space: ' ', clearLine: '\x15' 
  * would. Resolves with the exit code, the whole screen output, and how many steps were never reached.
  */
 export function runInPty(args: string[], steps: PtyStep[], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string; pending: number }> {
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // A terminal of a real size: 120 columns, as a person's would be.
+  const quoted = `stty cols 120 rows 40 2>/dev/null; ${[process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
   const childEnv: Record<string, string | undefined> = { ...process.env, TERM: 'xterm', NO_COLOR: '1' };
   delete childEnv.CI; // a terminal user, unless the test says CI
   Object.assign(childEnv, env);

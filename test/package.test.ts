@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,13 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     assert.equal((await run(bin, ['--version'])).stdout.trim(), pkg.version);
     const payload = (await run(bin, ['payload', 'TODO_CREATED', '--seed', '1'])).stdout;
     assert.equal(payload, (await run(process.execPath, [join(ROOT, 'bin', 'bluehook.js'), 'payload', 'TODO_CREATED', '--seed', '1'])).stdout, 'the same bytes as from the clone');
+    // A TypeScript config from an install without TypeScript: one clear line, not a stack.
+    const tsDir = join(dir.path, 'ts-config');
+    mkdirSync(tsDir);
+    writeFileSync(join(tsDir, 'bluehook.config.ts'), 'export default { port: 4100 };\n');
+    const tsConfig = await run(bin, ['config'], { cwd: tsDir }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    assert.equal(tsConfig.code, 4);
+    assert.match(tsConfig.stderr, /is TypeScript, which needs the typescript package .*bluehook\.config\.mjs or \.json/);
     const demo = await run(bin, ['demo'], { cwd: dir.path, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
     assert.match(demo.stdout, /38 verified and recorded/, 'the whole round trip, database included, from the global install');
     const cjs = await run(process.execPath, ['-e', "const b = require('bluehook'); process.stdout.write(b.sign('x', 's')['x-signature'])"], { cwd: join(prefix, 'lib') });

@@ -17,7 +17,8 @@ export const isCI = () => Boolean(process.env.CI && process.env.CI !== 'false' &
 
 /** Prompts and spinners only for a person at a terminal. */
 export const canPrompt = () => Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCI();
-export const canSpin = (opts: GlobalOptions) => Boolean(process.stderr.isTTY) && !opts.json && !isCI();
+// A terminal that reports no width (some ptys) would make a spinner redraw without end.
+export const canSpin = (opts: GlobalOptions) => Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !opts.json && !isCI();
 
 export function wantColor(opts: GlobalOptions = {}): boolean {
   if (opts.color === false) return false;

@@ -110,6 +110,9 @@ function syntaxError(error: unknown, file: string): Error {
   if (e.mark) line = e.mark.line + 1;
   else if (e.codeFrame) line = Number(/^> (\d+) \|/m.exec(e.codeFrame)?.[1]) || undefined;
   else line = Number(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(e.stack ?? '')?.[1]) || undefined;
+  if (/Cannot find (package|module) 'typescript'/.test(e.message ?? '')) {
+    return storeError(`config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`, 'write it as bluehook.config.mjs or .json instead');
+  }
   const reason = e.reason ?? (e.message ?? String(error)).split('\n').map((s) => s.trim()).filter(Boolean).pop() ?? 'syntax error';
   return storeError(`config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`, 'fix the file or pass --config another');
 }

@@ -17,22 +17,30 @@ export function forwardedHeaders(received: Record<string, string>, added: Record
   return out;
 }
 
-/** The target's path, with the query string the delivery arrived with added to the target's own. */
-export function forwardPath(target: URL, received: string): string {
+/**
+ * Where on the app a delivery goes: the target's path, or, when `--forward-to` names only an origin
+ * (http://127.0.0.1:3000), the path the delivery arrived on; with the query string it arrived with
+ * added to the target's own.
+ */
+export function forwardPath(target: URL, received: string, originOnly = false): string {
+  const arrived = new URL(received, 'http://x');
   const query = new URLSearchParams(target.search);
-  for (const [k, v] of new URL(received, 'http://x').searchParams) query.append(k, v);
+  for (const [k, v] of arrived.searchParams) query.append(k, v);
   const search = query.toString();
-  return `${target.pathname}${search ? `?${search}` : ''}`;
+  return `${originOnly ? arrived.pathname : target.pathname}${search ? `?${search}` : ''}`;
 }
 
-export async function makeForwarder(target: URL, timeoutMs: number, added: Record<string, string> = {}): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
+/** Whether a --forward-to value is just an origin (no path, not even "/"). */
+export const isOriginOnly = (text: string) => /^https?:\/\/[^/?#]+$/i.test(text.trim());
+
+export async function makeForwarder(target: URL, timeoutMs: number, added: Record<string, string> = {}, originOnly = false): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
   const { Pool } = await import('undici');
   const pool = new Pool(target.origin, { connections: 16 });
   return async (record, body) => {
     const started = performance.now();
     try {
       const res = await pool.request({
-        path: forwardPath(target, record.url),
+        path: forwardPath(target, record.url, originOnly),
         method: 'POST',
         headers: forwardedHeaders(record.headers, added),
         body,

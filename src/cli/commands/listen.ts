@@ -139,7 +139,7 @@ export async function run(opts: ListenFlags): Promise<number> {
       respondStatus: opts.respondStatus,
       respondDelayMs: opts.respondDelay ? parseDuration(opts.respondDelay, '--respond-delay') : undefined,
       failRate,
-      forward: forwardTo ? await (await import('../../receiver/forward.js')).makeForwarder(forwardTo, parseDuration(opts.forwardTimeout, '--forward-timeout'), parseHeaders(opts.forwardHeader)) : undefined,
+      forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
       history,
       onDelivery,
       onUnrecorded: (error) => {
@@ -198,4 +198,9 @@ export async function run(opts: ListenFlags): Promise<number> {
     writeErr(`bluehook: ${msg}`);
   } else if (code === ExitCode.ok && opts.json) writeJsonLine({ type: 'result', ok: true, expected: expect, received: matched });
   return code;
+}
+
+async function forwarder(target: URL, opts: ListenFlags) {
+  const { makeForwarder, isOriginOnly } = await import('../../receiver/forward.js');
+  return makeForwarder(target, parseDuration(opts.forwardTimeout, '--forward-timeout'), parseHeaders(opts.forwardHeader), isOriginOnly(opts.forwardTo!));
 }
