@@ -7,15 +7,19 @@
  *   const headers = sign(body, 'my-secret');           // { 'x-signature': '…' }
  *   verify(body, 'my-secret', headers).valid;          // true
  */
-import { EVENTS, type EventInfo } from './blue/catalogue.js';
+import { EVENTS, type EventInfo, type EventName } from './blue/catalogue.js';
+import { buildPayload as build, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
 import { diagnose, type Diagnosis } from './signing/diagnose.js';
 import { getScheme, type HeaderMap, type SchemeName, type SignOptions, type VerifyOptions, normaliseHeaders } from './signing/schemes.js';
 
-export { buildPayload, serializeBody, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
-export { resolveEvent, type EventInfo, type EventKind, type EventGroup } from './blue/catalogue.js';
+export { serializeBody, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
+export { resolveEvent, type EventInfo, type EventKind, type EventGroup, type EventName } from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
 export type { HeaderMap, SchemeName } from './signing/schemes.js';
 export { BluehookError, ExitCode, type ExitCodeValue } from './errors.js';
+
+/** A sample delivery body for one of Blue's events, exactly as Blue shapes it (`event` is checked by the compiler). */
+export const buildPayload: (event: EventName, options?: PayloadOptions) => DeliveryBody = build;
 
 /** The 37 subscribable events and WEBHOOK_HEALTH_CHECK, in Blue's schema order. */
 export const events: readonly EventInfo[] = EVENTS;

@@ -87,3 +87,44 @@ test('a broken config is exit 4 naming the file, the key or the line; data untou
     dir.cleanup();
   }
 });
+
+test('every config file name the README lists is found', async () => {
+  const dir = tempDir();
+  try {
+    const forms: Array<[string, (port: number) => string]> = [
+      ['.bluehookrc', (p) => `port: ${p}\n`],
+      ['.bluehookrc.json', (p) => `{"port": ${p}}`],
+      ['.bluehookrc.yaml', (p) => `port: ${p}\n`],
+      ['.bluehookrc.yml', (p) => `port: ${p}\n`],
+      ['.bluehookrc.js', (p) => `module.exports = { port: ${p} };\n`],
+      ['.bluehookrc.cjs', (p) => `module.exports = { port: ${p} };\n`],
+      ['.bluehookrc.mjs', (p) => `export default { port: ${p} };\n`],
+      ['bluehook.config.js', (p) => `module.exports = { port: ${p} };\n`],
+      ['bluehook.config.cjs', (p) => `module.exports = { port: ${p} };\n`],
+      ['bluehook.config.mjs', (p) => `export default { port: ${p} };\n`],
+      ['bluehook.config.json', (p) => `{"port": ${p}}`],
+      ['bluehook.config.yaml', (p) => `port: ${p}\n`],
+      ['bluehook.config.yml', (p) => `port: ${p}\n`],
+      ['.config/bluehookrc', (p) => `port: ${p}\n`],
+      ['.config/bluehookrc.json', (p) => `{"port": ${p}}`],
+    ];
+    let port = 7000;
+    for (const [name, text] of forms) {
+      const d = join(dir.path, `case${port}`);
+      mkdirSync(join(d, '.config'), { recursive: true });
+      writeFileSync(join(d, name), text(++port));
+      const found = await loadConfig({}, {}, d);
+      assert.equal(found.values.port, port, name);
+      assert.equal(found.file, join(d, name), name);
+    }
+    // The user-wide file: ~/.config/bluehook/config.json, found from anywhere below the home directory.
+    const home = join(dir.path, 'home');
+    mkdirSync(join(home, '.config', 'bluehook'), { recursive: true });
+    mkdirSync(join(home, 'project'));
+    writeFileSync(join(home, '.config', 'bluehook', 'config.json'), '{"port": 7777}');
+    const r = await runCli(['config', '--json'], { cwd: join(home, 'project'), env: { HOME: home, XDG_CONFIG_HOME: undefined } });
+    assert.equal(JSON.parse(r.stdout).values.port, 7777, r.stderr);
+  } finally {
+    dir.cleanup();
+  }
+});

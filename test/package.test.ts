@@ -13,6 +13,14 @@ import { ROOT, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 
+// Compile-time checks (this file does not build if they fail): event names are a union type.
+function typedEvents(lib: typeof import('../src/index.js')): void {
+  lib.buildPayload('TODO_CREATED');
+  // @ts-expect-error not one of Blue's events
+  lib.buildPayload('NOT_AN_EVENT');
+}
+void typedEvents;
+
 test('the library: import and require both give sign, verify, buildPayload and the error class', async () => {
   const required = createRequire(join(ROOT, 'test', 'any.js'))('bluehook') as typeof import('../src/index.js');
   const imported = await import('bluehook' as string) as typeof import('../src/index.js');

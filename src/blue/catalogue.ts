@@ -19,7 +19,7 @@ export interface EventInfo {
   subscribable: boolean;
 }
 
-const ev = (name: string, group: EventGroup, entity: EntityType, kind: EventKind, description: string): EventInfo => ({
+const ev = <N extends string>(name: N, group: EventGroup, entity: EntityType, kind: EventKind, description: string): EventInfo & { name: N } => ({
   name,
   group,
   entity,
@@ -28,7 +28,7 @@ const ev = (name: string, group: EventGroup, entity: EntityType, kind: EventKind
   subscribable: kind !== 'health-check',
 });
 
-export const EVENTS: readonly EventInfo[] = Object.freeze([
+const CATALOGUE = [
   ev('TODO_CREATED', 'record', 'record', 'create', 'A record (todo) was created'),
   ev('TODO_DELETED', 'record', 'record', 'delete', 'A record was deleted'),
   ev('TODO_MOVED', 'record', 'record', 'update', 'A record was moved to another list'),
@@ -67,7 +67,12 @@ export const EVENTS: readonly EventInfo[] = Object.freeze([
   ev('COMMENT_DELETED', 'comment', 'comment', 'delete', 'A comment was deleted'),
   ev('COMMENT_UPDATED', 'comment', 'comment', 'update', 'A comment was edited'),
   ev('WEBHOOK_HEALTH_CHECK', 'webhook', 'webhook', 'health-check', 'Sent when a webhook is enabled; not subscribable'),
-]);
+] as const;
+
+/** The name of one of Blue's events (or the health check), as a type: a typo does not compile. */
+export type EventName = (typeof CATALOGUE)[number]['name'];
+
+export const EVENTS: readonly EventInfo[] = Object.freeze(CATALOGUE);
 
 export const HEALTH_CHECK = 'WEBHOOK_HEALTH_CHECK';
 export const SUBSCRIBABLE_EVENTS: readonly string[] = EVENTS.filter((e) => e.subscribable).map((e) => e.name);
