@@ -101,10 +101,10 @@ export async function list(opts: ListFlags): Promise<number> {
     await writePage(records.map(render));
   } else if (!opts.follow) {
     let batch: string[] = [];
-    for await (const r of iterate(source, 'oldest')) {
+    for await (const r of iterate(source, 'oldest', 200)) {
       batch.push(render(r));
       shown++;
-      if (batch.length >= 500) {
+      if (batch.length >= 200) {
         await writePage(batch);
         batch = [];
       }
