@@ -136,6 +136,9 @@ test('on a terminal, create asks for name, URL (validated as typed), events, pro
 
     const del = await runInPty(['delete', 'myhook'], [{ when: /Delete webhook/, keys: ['n', KEY.enter] }], env);
     assert.equal(del.code, 0, 'answering No is not a failure');
+    const clear = await runInPty(['deliveries', 'clear'], [{ when: /Delete all recorded deliveries/, keys: ['n', KEY.enter] }], env);
+    assert.equal(clear.code, 0, clear.screen.slice(-300));
+    assert.match(clear.screen, /cancelled: nothing was deleted/);
     assert.equal(json((await runCli(['list', '--json'], { env })).stdout).length, 1, 'declined: nothing deleted');
     const yes = await runInPty(['delete', 'myhook'], [{ when: /Delete webhook/, keys: ['y', KEY.enter] }], env);
     assert.equal(yes.code, 0);

@@ -41,7 +41,8 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     for (const must of ['bin/bluehook.js', 'dist/cli/main.js', 'dist/cli/load-worker.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/lib/index.cjs', 'dist/inspector/app.js', 'dist/inspector/index.html', 'fixtures/deliveries/TODO_CREATED.json', 'LICENSE', 'README.md']) {
       assert.ok(files.includes(must), `ships ${must}`);
     }
-    for (const file of files) assert.doesNotMatch(file, /^dist\/(test|bench)\/|tsbuildinfo|legacy-store|\.ts$(?<!\.d\.ts$)/, `does not ship ${file}`);
+    for (const file of files) assert.doesNotMatch(file, /^dist\/(test|bench)\/|^dist\/src\/(cli|history|store|inspector|receiver|delivery|emulator)\/|tsbuildinfo|legacy-store|\.ts$(?<!\.d\.ts$)/, `does not ship ${file}`);
+    assert.ok(files.length < 150, `one copy of the CLI (the bundle), the library and its types: ${files.length} files`);
     // Installed globally into a temporary prefix. Install scripts are off so that better-sqlite3 is not
     // compiled a second time: its addon is the one this clone's install built (same version, same
     // machine), copied where the global install keeps it.
@@ -65,6 +66,8 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     assert.match(demo.stdout, /38 verified and recorded/, 'the whole round trip, database included, from the global install');
     const cjs = await run(process.execPath, ['-e', "const b = require('bluehook'); process.stdout.write(b.sign('x', 's')['x-signature'])"], { cwd: join(prefix, 'lib') });
     assert.match(cjs.stdout, /^[0-9a-f]{64}$/);
+    const esm = await run(process.execPath, ['--input-type=module', '-e', "const b = await import('bluehook'); process.stdout.write(String(b.verify('x', 's', b.sign('x', 's')).valid))"], { cwd: join(prefix, 'lib') });
+    assert.equal(esm.stdout, 'true');
   } finally {
     dir.cleanup();
   }

@@ -81,6 +81,15 @@ test('exported curl commands send the recorded bytes to the chosen URL, and noth
     await run('sh', ['-c', (await runCli(['deliveries', 'export', sent.id, '--format', 'curl'], { env })).stdout]);
     assert.equal(rx.received.length, before + 1);
     assert.equal(rx.received.at(-1)!.url, '/hook?page=[1-9]');
+    // HAR 1.2: the query string filled in; a binary body given as base64 and said so, no made-up field.
+    const har = JSON.parse((await runCli(['deliveries', 'export', sent.id, '--format', 'har'], { env })).stdout);
+    assert.deepEqual(har.log.entries[0].request.queryString, [{ name: 'page', value: '[1-9]' }]);
+    const binaryRecord = recorded.find((r) => r.bodyEncoding === 'base64')!;
+    const binaryHar = JSON.parse((await runCli(['deliveries', 'export', binaryRecord.id, '--format', 'har', '--to', rx.url], { env })).stdout);
+    const postData = binaryHar.log.entries[0].request.postData;
+    assert.equal('encoding' in postData, false);
+    assert.ok(Buffer.from(postData.text, 'base64').equals(binary));
+    assert.match(postData.comment, /base64/);
     const dry = await runCli(['replay', recorded[0]!.id, '--to', rx.url, '--dry-run'], { env });
     assert.match(dry.stdout, /--globoff/);
     assert.doesNotMatch(dry.stdout, /--data-binary '@/);
