@@ -10,12 +10,12 @@
 import { EVENTS, type EventInfo, type EventName } from './blue/catalogue.js';
 import { buildPayload as build, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
 import { diagnose, type Diagnosis } from './signing/diagnose.js';
-import { getScheme, type HeaderMap, type SchemeName, type SignOptions, type VerifyOptions, normaliseHeaders } from './signing/schemes.js';
+import { getScheme, type AnyHeaders, type HeaderMap, type SchemeName, type SignOptions, type VerifyOptions, normaliseHeaders } from './signing/schemes.js';
 
 export { serializeBody, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
 export { resolveEvent, type EventInfo, type EventKind, type EventGroup, type EventName } from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
-export type { HeaderMap, SchemeName } from './signing/schemes.js';
+export type { AnyHeaders, HeaderMap, SchemeName } from './signing/schemes.js';
 export { BluehookError, ExitCode, type ExitCodeValue } from './errors.js';
 
 /** A sample delivery body for one of Blue's events, exactly as Blue shapes it (`event` is checked by the compiler). */
@@ -36,7 +36,7 @@ export function sign(body: string | Buffer, secret: string, options: SignOptions
 export function verify(
   body: string | Buffer,
   secret: string,
-  headers: Record<string, string | string[] | undefined>,
+  headers: AnyHeaders,
   options: VerifyOptions & { scheme?: SchemeName } = {},
 ): Diagnosis {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;

@@ -59,6 +59,7 @@ const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: s
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof ConfigValues>;
+const COMMAND_OWN_FLAGS = new Set<keyof ConfigValues>(['timeout', 'retries']);
 
 /** The platform's per-user data directory for bluehook. */
 export function platformDataDir(): string {
@@ -217,6 +218,9 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     sources[k] = 'env';
   }
   for (const k of CONFIG_KEYS) {
+    // `--timeout` and `--retries` belong to the commands that take them (listen's --timeout is how
+    // long to wait for --expect, not a delivery timeout): only the config's keys come from config.
+    if (COMMAND_OWN_FLAGS.has(k)) continue;
     const raw = (flags as Record<string, unknown>)[k];
     if (raw === undefined) continue;
     const r = coerce(k, raw, true);

@@ -14,7 +14,8 @@ import { SampleRandom } from '../blue/random.js';
 import { signRequest } from '../delivery/deliver.js';
 import { HttpClient } from '../delivery/http.js';
 import { backoffFor, BLUE_RETRY_POLICY } from '../delivery/retry.js';
-import { blueScheme } from '../signing/schemes.js';
+import { storeError } from '../errors.js';
+import { blueScheme, safeEqual } from '../signing/schemes.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { BLUE_ERRORS, BLUE_WEBHOOK_SDL } from './schema.js';
 import { checkWebhookUrl } from './url-policy.js';
@@ -82,7 +83,14 @@ export class BlueEmulator {
 
   constructor(private readonly options: EmulatorOptions) {
     if (options.dataDir && existsSync(this.file!)) {
-      this.webhooks = (JSON.parse(readFileSync(this.file!, 'utf8')) as { webhooks: StoredWebhook[] }).webhooks;
+      let state: { webhooks?: unknown };
+      try {
+        state = JSON.parse(readFileSync(this.file!, 'utf8')) as { webhooks?: unknown };
+      } catch (e) {
+        throw storeError(`emulator state ${this.file} is corrupt (${(e as Error).message}); it was left untouched`, 'move it away, or run with --ephemeral');
+      }
+      if (!state || !Array.isArray(state.webhooks)) throw storeError(`emulator state ${this.file} is not the emulator's (no webhooks list); it was left untouched`, 'move it away, or run with --ephemeral');
+      this.webhooks = state.webhooks as StoredWebhook[];
     }
   }
 
@@ -100,7 +108,9 @@ export class BlueEmulator {
   authenticate(headers: Record<string, string | string[] | undefined>): Caller | undefined {
     const id = header(headers, 'x-bloo-token-id', 'blue-token-id');
     const secret = header(headers, 'x-bloo-token-secret', 'blue-token-secret');
-    if (!id || !secret || this.options.tokens.get(id) !== secret) return undefined;
+    const expected = id ? this.options.tokens.get(id) : undefined;
+    // Constant time, as for signatures: a token secret must not leak through timing.
+    if (!id || !secret || expected === undefined || !safeEqual(expected, secret)) return undefined;
     return { userId: userIdFor(id), companyId: header(headers, 'x-bloo-company-id', 'blue-org-id') };
   }
 

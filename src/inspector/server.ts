@@ -17,6 +17,8 @@ import type { InspectorService } from './service.js';
 
 export interface RunningInspector {
   url: string;
+  /** The address actually bound. */
+  address: string;
   server: Server;
   close(): Promise<void>;
 }
@@ -198,10 +200,12 @@ export async function startInspector(service: InspectorService, options: { host:
       resolve();
     });
   });
-  port = (server.address() as AddressInfo).port;
-  const shown = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const bound = server.address() as AddressInfo;
+  port = bound.port;
+  const shown = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   return {
     url: `http://${shown}:${port}/`,
+    address: bound.address,
     server,
     async close() {
       for (const a of aborts) a.abort();

@@ -60,6 +60,8 @@ export interface ReceivedDelivery {
 
 export interface RunningReceiver {
   url: string;
+  /** The address actually bound (what `--host 0` or a name resolved to). */
+  address: string;
   server: Server;
   /** Stops accepting, lets requests in flight finish, flushes the log. */
   close(): Promise<void>;
@@ -166,7 +168,9 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   server.headersTimeout = options.headersTimeoutMs ?? 10_000;
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.keepAliveTimeout = 5_000;
-  server.maxHeadersCount = 200;
+  // No cap on the number of headers (a signature after the 200th would be dropped); their total
+  // size stays bounded by node's 16 KiB header limit.
+  server.maxHeadersCount = 0;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -175,10 +179,12 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const { port, address } = server.address() as AddressInfo;
+  // The URL to print: loopback when bound to every interface, else the address itself.
+  const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}${options.path}`,
+    address,
     server,
     async close() {
       const closed = new Promise<void>((r) => server.close(() => r()));

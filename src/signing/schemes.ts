@@ -139,9 +139,17 @@ export function getScheme(name: string = 'blue'): SignatureScheme {
 }
 
 /** Lower-cases header names; joins repeated headers as Node does. */
-export function normaliseHeaders(headers: Record<string, string | string[] | undefined>): HeaderMap {
+/** Request headers in any of the usual forms: a plain record, Node's IncomingHttpHeaders, or a Fetch `Headers`. */
+export type AnyHeaders = Record<string, string | string[] | undefined> | { forEach(callback: (value: string, name: string) => void): void };
+
+export function normaliseHeaders(headers: AnyHeaders): HeaderMap {
   const out: HeaderMap = {};
-  for (const [k, v] of Object.entries(headers)) {
+  // A Fetch Headers (Next.js, Hono, Workers): its entries are not own properties.
+  if (typeof (headers as { forEach?: unknown }).forEach === 'function' && !Array.isArray(headers)) {
+    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach((value, name) => (out[name.toLowerCase()] = value));
+    return out;
+  }
+  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
     if (v === undefined) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }

@@ -6,7 +6,7 @@
  */
 import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { BluehookError, storeError } from '../errors.js';
 
@@ -67,7 +67,11 @@ export function ensureStoreDir(dir: string): void {
       if (stat.mode & 0o002) throw storeError(`store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`, `chmod 700 '${dir}', or choose another with --store-dir`);
       return;
     }
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // One level at a time: node's recursive mkdir retries for ever where a mkdir fails with ENOENT
+    // under an existing parent (under /proc, for one).
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d); d = dirname(d)) missing.unshift(d);
+    for (const d of missing) mkdirSync(d, { mode: 0o700 });
     chmodSync(dir, 0o700);
   } catch (e) {
     if (e instanceof BluehookError) throw e;

@@ -9,6 +9,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../main.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
 import { untilStopSignal } from '../signals.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
 
 interface InspectFlags extends GlobalOptions {
   port: number;
@@ -16,14 +17,12 @@ interface InspectFlags extends GlobalOptions {
   open?: boolean;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 /** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
 export async function serveInspector(history: History, store: WebhookStore, config: ResolvedConfig, host: string, port: number, opts: GlobalOptions): Promise<RunningInspector> {
   const service = new InspectorService({ history, store, scheme: config.values.scheme, timeoutMs: config.values.timeout, version: packageVersion() });
   try {
     const running = await startInspector(service, { host, port });
-    if (!LOOPBACK.has(host)) writeErr(colors(opts).yellow(`warning: the inspector on ${host} can be reached from other machines; it can send requests and shows every recorded delivery`));
+    if (!isLoopbackAddress(running.address)) writeErr(colors(opts).yellow(`warning: the inspector on ${running.address} (--host ${host}) can be reached from other machines; it can send requests and shows every recorded delivery`));
     return running;
   } catch (error) {
     await service.close();

@@ -3,6 +3,7 @@ import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
 import { validateUrl } from '../../store/types.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
@@ -167,7 +168,7 @@ export async function run(opts: ListenFlags): Promise<number> {
     inspectorHistory ??= await openHistoryFor(config);
     inspector = await serveInspector(inspectorHistory, store, config, '127.0.0.1', opts.inspectPort ?? 4040, opts);
   }
-  if (opts.host === '0.0.0.0' || opts.host === '::') writeErr(c.yellow(`warning: listening on ${opts.host} accepts deliveries from other machines on your network`));
+  if (!isLoopbackAddress(receiver.address)) writeErr(c.yellow(`warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`));
   if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url, ...(inspector ? { inspector: inspector.url } : {}) });
   else {
     writeOut(`listening on ${receiver.url}`);

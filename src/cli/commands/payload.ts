@@ -1,4 +1,5 @@
 import { buildPayload, serializeBody } from '../../blue/payload.js';
+import { usageError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { payloadOptionsFrom, type PayloadFlags } from '../inputs.js';
 import { writeErr, type GlobalOptions } from '../output.js';
@@ -7,7 +8,11 @@ export function run(event: string, opts: GlobalOptions & PayloadFlags & { pretty
   const body = buildPayload(event, payloadOptionsFrom(opts));
   const text = opts.pretty ? `${JSON.stringify(body, null, 2)}\n` : serializeBody(body);
   if (opts.out) {
-    writeFileAtomic(opts.out, text);
+    try {
+      writeFileAtomic(opts.out, text);
+    } catch (e) {
+      throw usageError(`cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that its directory exists and is writable');
+    }
     writeErr(`wrote ${body.event} body to ${opts.out} (${Buffer.byteLength(text)} bytes)`);
   } else {
     // Compact output gets no trailing newline on a pipe: those are the exact bytes to sign.

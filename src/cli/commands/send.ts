@@ -80,6 +80,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
   if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
   if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
   streamIsJson(Boolean(opts.json));
+  if (opts.duration !== undefined && parseDuration(opts.duration, '--duration') <= 0) throw usageError(`--duration must be longer than nothing, got "${opts.duration}"`);
   const expect = parseExpectStatus(opts.expectStatus);
   const record = recordMode(opts.record, loadMode);
   const event = opts.healthCheck ? HEALTH_CHECK : resolveEvent(eventArg ?? 'TODO_CREATED').name;
