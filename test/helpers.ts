@@ -1,4 +1,5 @@
 /** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
+import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
@@ -49,11 +50,21 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   });
 }
 
+// Every process a test starts is killed when its file's tests are over, even when an assertion
+// failed before the test's own cleanup: a leaked listener would keep the test file from exiting.
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function spawnCli(args: string[], options: RunOptions = {}): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BLUEHOOK_SECRET: undefined, CI: undefined };
   for (const [k, v] of Object.entries(options.env ?? {})) env[k] = v;
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
 }
 
 export function tempDir(prefix = 'bluehook-test-'): { path: string; cleanup: () => void } {

@@ -23,8 +23,12 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     const [one, two] = await Promise.all([startListen(['--secret', 's'], envA), startListen(['--secret', 's', '--history', db.url], envB)]);
     const follower = spawnCli(['deliveries', 'list', '--follow', '--json', '--history', db.url], { env: envB });
     let followed = '';
+    let followerErr = '';
     follower.stdout!.on('data', (d) => (followed += d));
-    await new Promise((r) => setTimeout(r, 1000));
+    follower.stderr!.on('data', (d) => (followerErr += d));
+    // It says when it is following: from then on nothing that lands can be missed.
+    for (const deadline = Date.now() + 30_000; !/following new deliveries/.test(followerErr) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    assert.match(followerErr, /following new deliveries/);
     const acked: string[] = [];
     await Promise.all(
       Array.from({ length: 400 }, async (_, i) => {
@@ -45,7 +49,7 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     const count = await runCli(['deliveries', 'count', '--json'], { env: envA });
     assert.equal(JSON.parse(count.stdout).engine, 'postgres');
     // The follower saw every one of them land, each once.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (lines(followed).length < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     follower.kill('SIGINT');
     assert.equal(new Set(lines(followed).map((r) => r.id)).size, 400);

@@ -118,7 +118,9 @@ export async function list(opts: ListFlags): Promise<number> {
       code = signalCode;
       abort.abort();
     });
-    if (!opts.json) writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
+    // On stderr in every mode: a script can wait for this line to know that nothing landing from
+    // now on will be missed.
+    writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
     for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(summarize(r))]);
     await history.close();
     return code;
