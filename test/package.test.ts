@@ -35,7 +35,8 @@ test('the library: import and require both give sign, verify, buildPayload and t
 test('npm pack ships the CLI, the library, the inspector and the fixtures, not tests or build state; a global install runs the demo', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   try {
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir.path], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
+    // --ignore-scripts: `npm test` has just built; packing must not rebuild dist/ under the other tests.
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir.path], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
     const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = info!.files.map((f) => f.path);
     for (const must of ['bin/bluehook.js', 'dist/cli/main.js', 'dist/cli/load-worker.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/lib/index.cjs', 'dist/inspector/app.js', 'dist/inspector/index.html', 'fixtures/deliveries/TODO_CREATED.json', 'LICENSE', 'README.md']) {
