@@ -102,6 +102,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   }
 
   const retries = opts.retry === false ? 0 : (opts.retries ?? config.values.retries);
+  const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
   const policy: RetryPolicy = { ...BLUE_RETRY_POLICY, attempts: retries + 1, backoffMs: opts.backoff ? parseDuration(opts.backoff, '--backoff') : BLUE_RETRY_POLICY.backoffMs };
   const concurrency = opts.concurrency ?? 1;
   const client = new HttpClient(concurrency);
@@ -117,7 +118,7 @@ export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
   try {
     await runLoad({ count: requests.length, concurrency, signal: abort.signal }, async (i) => {
       const req = requests[i]!;
-      const outcome = await deliver(req, { client, policy, timeoutMs: config.values.timeout, expect, signal: abort.signal, replayOf: records[i]!.id });
+      const outcome = await deliver(req, { client, policy, timeoutMs, expect, signal: abort.signal, replayOf: records[i]!.id });
       stats.record(outcome.final, outcome.expected);
       if (outcome.unreachable) unreachable++;
       const pending = record?.append(outcome.record, req.body);
