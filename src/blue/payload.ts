@@ -149,5 +149,15 @@ export function buildPayload(eventName: string, options: PayloadOptions = {}): D
   return body;
 }
 
+/** The `event` a body names, when it is JSON with one; null otherwise (a body is sent as it is all the same). */
+export function eventNamedIn(body: Uint8Array | string): string | null {
+  try {
+    const parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')) as { event?: unknown } | null;
+    return parsed && typeof parsed === 'object' && parsed.event != null ? String(parsed.event) || null : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Blue serialises with compact JSON.stringify: these are the bytes that are signed and sent. */
 export const serializeBody = (body: unknown): string => JSON.stringify(body);

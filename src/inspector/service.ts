@@ -4,6 +4,7 @@
  * same core the CLI calls (the history, deliver, replayRequest, diagnose, buildPayload), in process.
  */
 import { EVENTS, resolveEvent, type EventInfo } from '../blue/catalogue.js';
+import { eventNamedIn } from '../blue/payload.js';
 import { deliver, sampleBody, signRequest, webhookRowInput, type OutgoingRequest, type Signer } from '../delivery/deliver.js';
 import { parseExpectStatus } from '../delivery/expect.js';
 import { HttpClient } from '../delivery/http.js';
@@ -176,11 +177,7 @@ export class InspectorService {
     let event: string | null;
     if (input.body !== undefined) {
       body = Buffer.from(input.body, 'utf8');
-      try {
-        event = String((JSON.parse(input.body) as { event?: unknown }).event ?? '') || null;
-      } catch {
-        event = null;
-      }
+      event = eventNamedIn(input.body);
     } else {
       event = resolveEvent(input.event ?? 'TODO_CREATED').name;
       body = sampleBody(event, { seed: input.seed || undefined, set: input.set, webhook: webhook ? webhookRowInput(webhook) : { url: target.href } });

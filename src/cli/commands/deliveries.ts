@@ -1,4 +1,4 @@
-import { chmodSync, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/fs.js';
 import { once } from 'node:events';
@@ -65,14 +65,16 @@ async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Pr
 const pad = (text: string, width: number, visible = text.length) => text + ' '.repeat(Math.max(1, width - visible));
 
 function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
-  const verdict = r.direction === 'in' ? (r.valid ? 'valid' : `invalid (${r.problem})`) : r.valid ? 'delivered' : r.problem ?? 'failed';
+  // Ids, events and problems may come from an imported file: shown with controls escaped.
+  const id = lineSafe(r.id);
+  const verdict = lineSafe(r.direction === 'in' ? (r.valid ? 'valid' : `invalid (${r.problem})`) : r.valid ? 'delivered' : r.problem ?? 'failed');
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
   return [
-    pad(c.cyan(lineSafe(r.id)), 22, lineSafe(r.id).length),
+    pad(c.cyan(id), 22, id.length),
     pad(r.time.replace('T', ' ').slice(0, 19), 21),
     pad(r.direction, 5),
     pad(lineSafe(r.event ?? '-'), 40),
-    pad(r.valid ? c.green(lineSafe(verdict)) : c.red(lineSafe(verdict)), 26, lineSafe(verdict).length),
+    pad(r.valid ? c.green(verdict) : c.red(verdict), 26, verdict.length),
     pad(r.status === null ? c.red(statusPlain) : r.status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
     pad(`${r.bytes} B`, 9),
     lineSafe(r.url),
@@ -234,6 +236,8 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
 }
 
 export async function importFile(file: string, opts: GlobalOptions): Promise<number> {
+  // A file the user named that is not there is bad input (exit 2), not a store fault.
+  if (!existsSync(file)) throw usageError(`no file ${file} to import`);
   const { history } = await openAll(opts);
   const { importNdjson } = await import('../../history/ndjson.js');
   const stats = await importNdjson(history, file);

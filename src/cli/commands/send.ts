@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENTS, HEALTH_CHECK, resolveEvent } from '../../blue/catalogue.js';
-import type { PayloadOptions } from '../../blue/payload.js';
+import { eventNamedIn, type PayloadOptions } from '../../blue/payload.js';
 import { FreshPayloads } from '../../blue/payload-stream.js';
 import { deliver, sampleBody, signRequest, webhookRowInput, type DeliveryOutcome, type OutgoingRequest } from '../../delivery/deliver.js';
 import { parseExpectStatus, type StatusMatcher } from '../../delivery/expect.js';
@@ -143,13 +143,7 @@ export async function run(eventArg: string | undefined, opts: SendFlags): Promis
 async function bodyFor(s: Session, event: string): Promise<{ body: Buffer; event: string | null }> {
   if (s.opts.data !== undefined) {
     const body = await readBody(s.opts.data, '--data');
-    let named: string | null = null;
-    try {
-      named = (JSON.parse(body.toString('utf8')) as { event?: unknown }).event?.toString() ?? null;
-    } catch {
-      // Not JSON: sent byte-for-byte all the same.
-    }
-    return { body, event: named };
+    return { body, event: eventNamedIn(body) };
   }
   return { body: sampleBody(event, s.payload), event };
 }
@@ -167,14 +161,7 @@ const exitFor = (outcome: DeliveryOutcome) => (outcome.expected ? ExitCode.ok : 
 async function sendOne(s: Session, event: string, healthCheck: boolean): Promise<number> {
   const built = await bodyFor(s, event);
   const body = s.opts.edit ? await editBody(built.body) : built.body;
-  let named = built.event;
-  if (s.opts.edit) {
-    try {
-      named = String((JSON.parse(body.toString('utf8')) as { event?: unknown }).event ?? '') || null;
-    } catch {
-      named = null; // edited into something that is not JSON: sent as it is, all the same
-    }
-  }
+  const named = s.opts.edit ? eventNamedIn(body) : built.event;
   const req = request(s, body, named);
   const { c, opts } = s;
   if (!opts.json) {
