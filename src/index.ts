@@ -16,7 +16,8 @@ export { serializeBody, type DeliveryBody, type PayloadOptions } from './blue/pa
 export { resolveEvent, type EventInfo, type EventKind, type EventGroup, type EventName } from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
 export type { AnyHeaders, HeaderMap, SchemeName } from './signing/schemes.js';
-export { BluehookError, ExitCode, type ExitCodeValue } from './errors.js';
+export { BluehookError, isBluehookError, type ErrorCategory, type ErrorDetails } from './errors.js';
+export { ExitCode, exitCodeFor, type ExitCodeValue } from './exit-codes.js';
 
 /** A sample delivery body for one of Blue's events, exactly as Blue shapes it (`event` is checked by the compiler). */
 export const buildPayload: (event: EventName, options?: PayloadOptions) => DeliveryBody = build;

@@ -20,7 +20,7 @@ test('the catalogue has the 37 WebhookEvent values in schema order plus the heal
 
 test('event names resolve case-insensitively and unknown ones suggest the closest', () => {
   assert.equal(resolveEvent('todo_created').name, 'TODO_CREATED');
-  assert.throws(() => resolveEvent('TODO_CREATD'), (e: unknown) => e instanceof BluehookError && e.exitCode === 2 && /did you mean TODO_CREATED/.test(e.message));
+  assert.throws(() => resolveEvent('TODO_CREATD'), (e: unknown) => e instanceof BluehookError && e.category === "usage" && /did you mean TODO_CREATED/.test(e.message));
   assert.deepEqual(resolveEventList(['todo_created,TODO_DELETED', 'todo_created']), ['TODO_CREATED', 'TODO_DELETED']);
   assert.throws(() => resolveEventList(['WEBHOOK_HEALTH_CHECK']), /cannot be subscribed/);
 });

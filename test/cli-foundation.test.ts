@@ -119,7 +119,9 @@ test('payload --pretty and --out; the library API works from the package name', 
 test('--json makes errors JSON too; trigger is send by another name', async () => {
   const shown = await runCli(['--json', 'deliveries', 'show', 'dnope'], { env: { BLUEHOOK_HOME: tempDir().path } });
   assert.equal(shown.code, 2);
-  assert.deepEqual(JSON.parse(shown.stderr), { error: { message: 'no recorded delivery "dnope"', hint: 'see `bluehook deliveries list`', exitCode: 2 } });
+  assert.deepEqual(JSON.parse(shown.stderr), {
+    error: { message: 'no recorded delivery "dnope"', hint: 'see `bluehook deliveries list`', code: 'delivery-not-found', category: 'not-found', exitCode: 2 },
+  });
   const flag = await runCli(['events', '--json', '--bogus']);
   assert.equal(flag.code, 2);
   assert.equal(JSON.parse(flag.stderr).error.exitCode, 2);

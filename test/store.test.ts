@@ -49,7 +49,7 @@ test('a database that is not ours is never overwritten: garbage, a torn file, an
   const dir = tempDir();
   try {
     const file = join(dir.path, 'bluehook.db');
-    const isStoreError = (pattern: RegExp) => (e: unknown) => e instanceof BluehookError && e.exitCode === 4 && pattern.test(e.message) && e.message.includes(file);
+    const isStoreError = (pattern: RegExp) => (e: unknown) => e instanceof BluehookError && e.category === "store" && pattern.test(e.message) && e.message.includes(file);
     writeFileSync(file, 'this is not a database at all, but somebody cares about it');
     await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/not a bluehook database/));
     assert.equal(readFileSync(file, 'utf8'), 'this is not a database at all, but somebody cares about it', 'untouched');

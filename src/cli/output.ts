@@ -2,7 +2,8 @@
  * Terminal conventions shared by every command: data on stdout, diagnostics on stderr,
  * one line per expected error, colour only where wanted.
  */
-import { BluehookError, ExitCode } from '../errors.js';
+import { BluehookError, type ErrorCategory } from '../errors.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -80,27 +81,31 @@ function reportDropped(): void {
 /** One compact JSON document per line, for streams. */
 export const writeJsonLine = (value: unknown) => writeStreamLine(JSON.stringify(value));
 
-/** Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. */
 /**
- * Turns any failure into one stderr line and an exit code; stacks only with BLUEHOOK_DEBUG. Under
- * `--json` the line is JSON too: {"error":{"message","hint","exitCode"}}.
+ * Turns any failure into one stderr line and an exit code (from its category; see exit-codes.ts);
+ * stacks only with BLUEHOOK_DEBUG. Under `--json` the line is JSON too:
+ * {"error":{"message","hint","code","category","exitCode"}}.
  */
 export function reportError(error: unknown, json = false): number {
-  const say = (message: string, exitCode: number, hint?: string) => {
-    if (json) writeErr(JSON.stringify({ error: { message, hint: hint ?? null, exitCode } }));
+  const say = (message: string, category: ErrorCategory, code: string, hint?: string) => {
+    const exitCode = exitCodeFor(category);
+    if (json) writeErr(JSON.stringify({ error: { message, hint: hint ?? null, code, category, exitCode } }));
     else writeErr(`bluehook: ${message}${hint ? ` (${hint})` : ''}`);
     return exitCode;
   };
-  if (error instanceof BluehookError) return say(error.message, error.exitCode, error.hint);
+  if (error instanceof BluehookError) return say(error.message, error.category, error.code, error.hint);
   const err = error as NodeJS.ErrnoException;
-  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') return say('cancelled', ExitCode.interrupted);
+  if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
+    if (json) writeErr(JSON.stringify({ error: { message: 'cancelled', hint: null, code: 'cancelled', category: 'usage', exitCode: ExitCode.interrupted } }));
+    else writeErr('bluehook: cancelled');
+    return ExitCode.interrupted;
+  }
   if (err?.code === 'EPIPE') return ExitCode.ok; // the reader went away (e.g. `| head`): not our failure
-  const code = say(`unexpected error: ${err?.message ?? String(error)}`, ExitCode.checkFailed, 'this is a bug; BLUEHOOK_DEBUG=1 shows the stack');
+  const code = say(`unexpected error: ${err?.message ?? String(error)}`, 'internal', 'internal', 'this is a bug; BLUEHOOK_DEBUG=1 shows the stack');
   if (process.env.BLUEHOOK_DEBUG) writeErr(String(err?.stack));
   return code;
 }
 
-/** Pads columns for a plain text table; colour codes are ignored when measuring. */
 /** Shows the first and last few characters of a secret, never the whole. */
 export function maskSecret(secret: string | null | undefined): string {
   if (!secret) return '(none)';

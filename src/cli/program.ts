@@ -3,7 +3,7 @@
  * ./commands/<name>.js and are imported only when their command runs, so `--help` stays fast.
  */
 import { Command, Option } from 'commander';
-import { ExitCode } from '../errors.js';
+import { EXIT_CODES_TEXT, ExitCode } from '../exit-codes.js';
 import { packageVersion } from './main.js';
 import { collect, intOption } from './inputs.js';
 import { reportError } from './output.js';
@@ -383,7 +383,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
         .option('--verbatim', 'original bytes and signature headers, unchanged (the default)')
         .option('--resign', 'sign again with --secret or the stored webhook secret'),
     )
-      .addOption(new Option('--scheme <scheme>', 'signature scheme for --resign').choices(['blue', 'standard-webhooks', 'github']))
+      .addOption(new Option('--scheme <scheme>', 'signature scheme for --resign (default: the one the recorded headers show, then config)').choices(['blue', 'standard-webhooks', 'github']))
       .option('--concurrency <n>', 'deliveries in flight at once', intOption('--concurrency', 1, 10_000))
       .option('--dry-run', 'print what would be sent, as curl commands')
       .option('--expect-status <list>', 'statuses that count as success', '2xx')
@@ -526,12 +526,12 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .configureOutput({
       outputError: (text, write) => {
         const message = text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
-        write(argv.includes('--json') ? `${JSON.stringify({ error: { message, hint: 'see --help', exitCode: ExitCode.usage } })}\n` : `bluehook: ${message} (see --help)\n`);
+        write(argv.includes('--json') ? `${JSON.stringify({ error: { message, hint: 'see --help', code: 'usage', category: 'usage', exitCode: ExitCode.usage } })}\n` : `bluehook: ${message} (see --help)\n`);
       },
     })
     .addHelpText(
       'after',
-      `\nExit codes: 0 ok, 1 a check failed, 2 usage or bad input, 3 network or target error, 4 store or config error, 130 interrupted (SIGINT), 143 terminated (SIGTERM).` +
+      `\n${EXIT_CODES_TEXT}` +
         examples(
           'bluehook events',
           'bluehook payload TODO_CREATED --seed 1 --pretty',

@@ -1,5 +1,5 @@
 /** Stopping on a signal, with the shell's exit codes: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. */
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 /** Calls `stop` with the exit code of the first SIGINT or SIGTERM; returns the function that stops listening. */
 export function onStopSignal(stop: (code: number) => void): () => void {

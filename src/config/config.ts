@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { storeError, usageError } from '../errors.js';
+import { configError, usageError } from '../errors.js';
 import { durationMs } from '../util/duration.js';
 
 export interface ConfigValues {
@@ -112,10 +112,10 @@ function syntaxError(error: unknown, file: string): Error {
   else if (e.codeFrame) line = Number(/^> (\d+) \|/m.exec(e.codeFrame)?.[1]) || undefined;
   else line = Number(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(e.stack ?? '')?.[1]) || undefined;
   if (/Cannot find (package|module) 'typescript'/.test(e.message ?? '')) {
-    return storeError(`config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`, 'write it as bluehook.config.mjs or .json instead');
+    return configError(`config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`, 'write it as bluehook.config.mjs or .json instead');
   }
   const reason = e.reason ?? (e.message ?? String(error)).split('\n').map((s) => s.trim()).filter(Boolean).pop() ?? 'syntax error';
-  return storeError(`config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`, 'fix the file or pass --config another');
+  return configError(`config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`, 'fix the file or pass --config another');
 }
 
 /**
@@ -170,12 +170,12 @@ async function readConfigFile(explicit: string | undefined, cwd: string): Promis
     result = file ? await explorer.load(file) : await explorer.search(cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (file && (code === 'ENOENT' || code === 'EISDIR')) throw storeError(`config file ${file} does not exist`);
+    if (file && (code === 'ENOENT' || code === 'EISDIR')) throw configError(`config file ${file} does not exist`);
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
   if (!result || result.isEmpty || result.config == null) return { file: result?.filepath, data: {} };
   if (typeof result.config !== 'object' || Array.isArray(result.config)) {
-    throw storeError(`config file ${result.filepath}: expected an object of settings`);
+    throw configError(`config file ${result.filepath}: expected an object of settings`);
   }
   return { file: result.filepath, data: result.config as Record<string, unknown> };
 }
@@ -200,11 +200,11 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
 
   for (const [key, raw] of Object.entries(data)) {
     if (!(key in SCHEMA)) {
-      throw storeError(`config file ${file}: unknown key "${key}"`, `known keys: ${CONFIG_KEYS.join(', ')}`);
+      throw configError(`config file ${file}: unknown key "${key}"`, `known keys: ${CONFIG_KEYS.join(', ')}`);
     }
     const k = key as keyof ConfigValues;
     const r = coerce(k, raw, false);
-    if (!r.ok) throw storeError(`config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`);
+    if (!r.ok) throw configError(`config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`);
     (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
     sources[k] = 'file';
   }
@@ -213,7 +213,7 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     const raw = name ? env[name] : undefined;
     if (raw === undefined || raw === '') continue;
     const r = coerce(k, raw, true);
-    if (!r.ok) throw storeError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+    if (!r.ok) throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
     (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'env';
   }

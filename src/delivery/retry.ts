@@ -65,3 +65,8 @@ export async function withRetries(attempt: () => Promise<AttemptResult>, policy:
   }
   return reports;
 }
+
+/** Blue's policy with a different number of retries (after the first attempt) and first backoff. */
+export function retryPolicy(retries: number, backoffMs = BLUE_RETRY_POLICY.backoffMs): RetryPolicy {
+  return { ...BLUE_RETRY_POLICY, attempts: retries + 1, backoffMs };
+}

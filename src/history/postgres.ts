@@ -4,7 +4,7 @@
  * go in one INSERT (one transaction), acknowledged only after it commits.
  */
 import type { Pool, PoolClient } from 'pg';
-import { storeError, type BluehookError } from '../errors.js';
+import { BluehookError, storeError } from '../errors.js';
 import { TurnBatch } from './batch.js';
 import { sleepUnlessAborted, type DeliveryFilter, type DeliverySummary, type History, type Page, type PageRequest, type Retention } from './history.js';
 import type { DeliveryRecord } from './record.js';
@@ -98,7 +98,7 @@ export class PostgresHistory implements History {
       client?.release(true);
       client = undefined;
       await pool.end().catch(() => undefined);
-      throw e instanceof Error && 'exitCode' in e ? e : postgresError(e, history.location);
+      throw e instanceof BluehookError ? e : postgresError(e, history.location);
     }
     client.release();
     return history;

@@ -2,7 +2,7 @@
  * What the two SQL engines share: how a record maps to a row and back, and how a filter and a
  * page become a WHERE clause. Only the placeholder style differs (`?` for SQLite, `$n` for PG).
  */
-import { usageError } from '../errors.js';
+import { notFoundError, usageError } from '../errors.js';
 import type { DeliveryFilter, DeliverySummary, Order, PageRequest } from './history.js';
 import { decodeBody, encodeBody, isGood, statusOf, type DeliveryRecord } from './record.js';
 
@@ -136,7 +136,7 @@ export function pageOf(page: PageRequest, bind: Bind): { where: string; orderBy:
 export function refError(ref: string, matches: number): Error {
   return matches
     ? usageError(`delivery "${ref}" is ambiguous (${matches} or more match); use more of the id`, 'see `bluehook deliveries list`')
-    : usageError(`no recorded delivery "${ref}"`, 'see `bluehook deliveries list`');
+    : notFoundError(`no recorded delivery "${ref}"`, 'see `bluehook deliveries list`', 'delivery-not-found');
 }
 
 /** How many rows a retention or removal statement deletes per transaction. */

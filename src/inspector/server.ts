@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { BluehookError, ExitCode } from '../errors.js';
+import { BluehookError, internalError, type ErrorCategory } from '../errors.js';
 import { summarize, type DeliveryFilter, type DeliverySummary, type Order } from '../history/history.js';
 import { durationMs } from '../util/duration.js';
 import type { InspectorService } from './service.js';
@@ -32,8 +32,11 @@ function assetsDir(): string {
     const dir = fileURLToPath(new URL(up, import.meta.url));
     if (existsSync(`${dir}index.html`) && existsSync(`${dir}app.js`)) return dir;
   }
-  throw new BluehookError('the inspector page is not built (run npm run build)', ExitCode.store);
+  throw internalError('the inspector page is not built (run npm run build)');
 }
+
+// The HTTP status of each error category, as the CLI has its exit code.
+const HTTP_STATUS: Record<ErrorCategory, number> = { usage: 400, 'not-found': 404, check: 422, network: 502, store: 500, config: 500, internal: 500 };
 
 const ASSETS: Record<string, string> = { '/app.js': 'text/javascript; charset=utf-8', '/app.css': 'text/css; charset=utf-8' };
 
@@ -187,7 +190,7 @@ export async function startInspector(service: InspectorService, options: { host:
   const server = createServer((req, res) => {
     route(req, res).catch((error: Error & { status?: number }) => {
       if (res.headersSent) return void res.end();
-      const status = error.status ?? (error instanceof BluehookError ? (/no recorded delivery|no webhook matches/.test(error.message) ? 404 : error.exitCode === ExitCode.usage ? 400 : 500) : 500);
+      const status = error.status ?? (error instanceof BluehookError ? HTTP_STATUS[error.category] : 500);
       json(res, status, { error: error.message });
     });
   });

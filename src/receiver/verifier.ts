@@ -4,6 +4,8 @@
  */
 import { diagnose, type Diagnosis } from '../signing/diagnose.js';
 import { getScheme, type HeaderMap } from '../signing/schemes.js';
+import { usageError } from '../errors.js';
+import type { WebhookStore } from '../store/types.js';
 
 export interface Candidate {
   secret: string;
@@ -14,6 +16,23 @@ export interface Candidate {
 export interface Verdict extends Diagnosis {
   webhookId?: string | null;
   label?: string | null;
+}
+
+/**
+ * The secrets a catch server verifies with: the one given; else the named stored webhook's; else
+ * every stored webhook whose secret is known here (the one that matches is named on each delivery).
+ */
+export async function candidatesFrom(source: { secret?: string; webhook?: string; store: WebhookStore }): Promise<Candidate[]> {
+  if (source.secret) return [{ secret: source.secret }];
+  if (source.webhook) {
+    const w = await source.store.get(source.webhook);
+    if (!w.secret) throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
+    return [{ secret: w.secret, webhookId: w.id, label: w.name ?? w.id }];
+  }
+  const candidates: Candidate[] = [];
+  for (const w of await source.store.list()) if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
+  if (!candidates.length) throw usageError('nothing to verify with: pass --secret or --webhook, or create a webhook first');
+  return candidates;
 }
 
 export type Verifier = (body: Buffer, headers: HeaderMap) => Verdict;

@@ -4,8 +4,8 @@
  * mutations are sent once, so a create can never make a duplicate webhook.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BluehookError, ExitCode, networkError, storeError, usageError } from '../errors.js';
-import { classifyError } from '../delivery/http.js';
+import { BluehookError, isBluehookError, networkError, notFoundError, storeError, usageError } from '../errors.js';
+import { classifyError } from '../util/network-errors.js';
 import type { KeptSecrets } from './local-store.js';
 import { resolveRef, validateUrl, type CreateWebhookInput, type EnableResult, type UpdateWebhookInput, type Webhook, type WebhookStore } from './types.js';
 
@@ -104,7 +104,7 @@ export class BlueWebhookStore implements WebhookStore {
       case 'COMPANY_NOT_FOUND':
         return storeError(`Blue: ${e.message} (COMPANY_NOT_FOUND)`, `check ${names.companyId}`);
       case 'WEBHOOK_NOT_FOUND':
-        return usageError(`Blue: ${e.message} (WEBHOOK_NOT_FOUND)`, 'run `bluehook list --store blue`');
+        return notFoundError(`Blue: ${e.message} (WEBHOOK_NOT_FOUND)`, 'run `bluehook list --store blue`', 'webhook-not-found');
       case 'BAD_USER_INPUT':
         return usageError(`Blue: ${e.message} (BAD_USER_INPUT)`);
       case 'PLAN_LIMIT_REACHED':
@@ -113,7 +113,7 @@ export class BlueWebhookStore implements WebhookStore {
         if (/private\/internal address/i.test(e.message)) {
           return usageError(`Blue: ${e.message}`, 'Blue only delivers to public addresses; use a public URL, or the emulator with --allow-private-urls');
         }
-        return new BluehookError(`Blue: ${e.message} (${code})`, ExitCode.store);
+        return new BluehookError(`Blue: ${e.message} (${code})`, 'store', { code: `blue-${code.toLowerCase()}` });
     }
   }
 
@@ -156,7 +156,7 @@ export class BlueWebhookStore implements WebhookStore {
         const data = await this.call<{ webhook: RemoteWebhook }>(`query Webhook($id: String!) { webhook(id: $id) { ${FIELDS} } }`, { id: ref }, { read: true });
         return this.toWebhook(data.webhook);
       } catch (e) {
-        if (!(e instanceof BluehookError && /WEBHOOK_NOT_FOUND/.test(e.message))) throw e;
+        if (!(isBluehookError(e, 'not-found') && e.code === 'webhook-not-found')) throw e;
       }
     }
     return resolveRef(ref, await this.list());

@@ -1,5 +1,5 @@
 /** Config as code: the plan that makes Blue's webhooks match the local store's. */
-import type { UpdateWebhookInput, Webhook } from './types.js';
+import type { UpdateWebhookInput, Webhook, WebhookStore } from './types.js';
 
 export interface PlanStep {
   action: 'create' | 'update' | 'unchanged';
@@ -28,4 +28,46 @@ export function planPush(local: readonly Webhook[], remote: readonly Webhook[]):
     if (l.enabled !== r.enabled) (patch.enabled = l.enabled), changes.push(l.enabled ? 'enable (Blue runs its health check)' : 'disable');
     return changes.length ? { action: 'update', local: l, remote: r, patch, changes } : { action: 'unchanged', local: l, remote: r, changes };
   });
+}
+
+export interface StepResult {
+  action: PlanStep['action'];
+  local: string;
+  remote: string | null;
+  changes: string[];
+  /** false when Blue refused to enable the webhook (its health check failed). */
+  ok: boolean;
+  detail?: string;
+}
+
+export type PushEvent = { type: 'step'; step: PlanStep } | { type: 'done'; step: PlanStep; result: StepResult };
+
+/**
+ * Carries out a push plan against Blue's store, step by step, in order. A dry run reports each
+ * step and changes nothing.
+ */
+export async function applyPlan(plan: readonly PlanStep[], blue: WebhookStore, options: { dryRun?: boolean }, sink: (event: PushEvent) => void = () => undefined): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const step of plan) {
+    sink({ type: 'step', step });
+    let result: StepResult;
+    if (options.dryRun || step.action === 'unchanged') {
+      result = { action: step.action, local: step.local.id, remote: step.remote?.id ?? null, changes: step.changes, ok: true };
+    } else if (step.action === 'create') {
+      const { name, url, events, projectIds, enabled } = step.local;
+      const created = await blue.create({ name, url, events, projectIds, enabled });
+      result = { action: 'create', local: step.local.id, remote: created.id, changes: step.changes, ok: true };
+    } else {
+      const { enabled, ...rest } = step.patch!;
+      if (Object.keys(rest).length) await blue.update(step.remote!.id, rest);
+      let ok = true;
+      let detail: string | undefined;
+      if (enabled === true) ({ healthy: ok, detail } = await blue.enable(step.remote!.id));
+      if (enabled === false) await blue.disable(step.remote!.id);
+      result = { action: 'update', local: step.local.id, remote: step.remote!.id, changes: step.changes, ok, detail };
+    }
+    results.push(result);
+    sink({ type: 'done', step, result });
+  }
+  return results;
 }

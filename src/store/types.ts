@@ -1,5 +1,5 @@
 /** Webhook configs as Blue keeps them, and the store interface every backend implements. */
-import { usageError } from '../errors.js';
+import { notFoundError, usageError } from '../errors.js';
 
 export type WebhookStatus = 'HEALTHY' | 'UNHEALTHY';
 
@@ -72,7 +72,7 @@ export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   const byPrefix = exact.length ? exact : webhooks.filter((w) => w.id.startsWith(lower) || w.uid.startsWith(lower));
   if (byPrefix.length === 1) return byPrefix[0]!;
   if (byPrefix.length === 0) {
-    throw usageError(`no webhook matches "${ref}"`, 'run `bluehook list` to see ids and names');
+    throw notFoundError(`no webhook matches "${ref}"`, 'run `bluehook list` to see ids and names', 'webhook-not-found');
   }
   const names = byPrefix.slice(0, 6).map((w) => `${w.id}${w.name ? ` (${w.name})` : ''}`);
   throw usageError(`"${ref}" is ambiguous: it matches ${byPrefix.length} webhooks: ${names.join(', ')}${byPrefix.length > 6 ? ', …' : ''}`, 'use more of the id');

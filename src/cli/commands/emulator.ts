@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../config/config.js';
-import { ExitCode, networkError, usageError } from '../../errors.js';
+import { networkError, usageError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { colors } from '../colors.js';
 import { untilStopSignal } from '../signals.js';
 import { parseDuration } from '../inputs.js';
@@ -71,18 +72,10 @@ export async function run(opts: EmulatorFlags): Promise<number> {
 
 export async function trigger(event: string, opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string }): Promise<number> {
   const config = await loadConfig(opts);
-  const endpoint = new URL('/emulator/trigger', config.values.apiUrl);
   if (config.sources.apiUrl === 'default') throw usageError('which emulator? pass --api-url http://127.0.0.1:4010/graphql (or set BLUE_API_URL)');
-  const { request } = await import('undici');
-  let answer: { event?: string; queued?: string[]; errors?: Array<{ message: string }> };
-  try {
-    const res = await request(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event, projectId: opts.project, set: opts.set }), signal: AbortSignal.timeout(10_000) });
-    answer = (await res.body.json()) as typeof answer;
-  } catch (error) {
-    throw networkError(`cannot reach the emulator at ${endpoint.href}: ${(error as Error).message}`);
-  }
-  if (answer.errors?.length) throw usageError(`emulator: ${answer.errors[0]!.message}`);
+  const { triggerEvent } = await import('../../emulator/client.js');
+  const answer = await triggerEvent(config.values.apiUrl, { event, projectId: opts.project, set: opts.set });
   if (opts.json) writeJson(answer);
-  else writeOut(`queued ${answer.event} for ${answer.queued!.length} webhook${answer.queued!.length === 1 ? '' : 's'}${answer.queued!.length ? `: ${answer.queued!.join(', ')}` : ' (none matches: enabled, event and project filters)'}`);
+  else writeOut(`queued ${answer.event} for ${answer.queued.length} webhook${answer.queued.length === 1 ? '' : 's'}${answer.queued.length ? `: ${answer.queued.join(', ')}` : ' (none matches: enabled, event and project filters)'}`);
   return ExitCode.ok;
 }

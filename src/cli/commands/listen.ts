@@ -1,6 +1,7 @@
-import { ExitCode, networkError, usageError } from '../../errors.js';
+import { networkError, usageError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
-import { makeVerifier, type Candidate } from '../../receiver/verifier.js';
+import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
 import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
@@ -56,17 +57,7 @@ export async function run(opts: ListenFlags): Promise<number> {
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
 
   const { store, config } = await openStore(opts);
-  const candidates: Candidate[] = [];
-  const given = readSecret(opts, { required: false });
-  if (given) candidates.push({ secret: given });
-  else if (opts.webhook) {
-    const w = await store.get(opts.webhook);
-    if (!w.secret) throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
-    candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
-  } else {
-    for (const w of await store.list()) if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
-    if (!candidates.length) throw usageError('nothing to verify with: pass --secret or --webhook, or create a webhook first');
-  }
+  const candidates = await candidatesFrom({ secret: readSecret(opts, { required: false }), webhook: opts.webhook, store });
 
   streamIsJson(Boolean(opts.json));
   const c = colors(opts);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/config.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { LocalWebhookStore } from '../../store/local-store.js';
-import { planPush } from '../../store/sync.js';
+import { applyPlan, planPush } from '../../store/sync.js';
 import { colors } from '../colors.js';
 import { openBlueStore } from '../context.js';
 import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
@@ -23,33 +23,15 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }): Promise<
   const local = await new LocalWebhookStore(config.values.storeDir).list();
   const plan = planPush([...local].reverse(), await blue.list());
   const c = colors(opts);
-  const results: Array<{ action: string; local: string; remote: string | null; changes: string[]; ok: boolean; detail?: string }> = [];
-  for (const step of plan) {
-    const label = step.local.name ?? step.local.id;
-    if (!opts.json) {
-      const mark = step.action === 'create' ? c.green('+ create') : step.action === 'update' ? c.yellow('~ update') : c.dim('= unchanged');
-      writeOut(`${mark}  ${label}${step.changes.length && step.action !== 'create' ? `: ${step.changes.join('; ')}` : ''}`);
-    }
-    if (opts.dryRun || step.action === 'unchanged') {
-      results.push({ action: step.action, local: step.local.id, remote: step.remote?.id ?? null, changes: step.changes, ok: true });
-      continue;
-    }
-    if (step.action === 'create') {
-      const { name, url, events, projectIds, enabled } = step.local;
-      const created = await blue.create({ name, url, events, projectIds, enabled });
-      results.push({ action: 'create', local: step.local.id, remote: created.id, changes: step.changes, ok: true });
-      if (!opts.json) writeErr(c.dim(`  created ${created.id} in Blue (its secret is kept in the local secret file)`));
-    } else {
-      const { enabled, ...rest } = step.patch!;
-      if (Object.keys(rest).length) await blue.update(step.remote!.id, rest);
-      let ok = true;
-      let detail: string | undefined;
-      if (enabled === true) ({ healthy: ok, detail } = await blue.enable(step.remote!.id));
-      if (enabled === false) await blue.disable(step.remote!.id);
-      results.push({ action: 'update', local: step.local.id, remote: step.remote!.id, changes: step.changes, ok, detail });
-      if (!ok && !opts.json) writeErr(c.red(`  ${label} stays disabled: ${detail}`));
-    }
-  }
+  const results = await applyPlan(plan, blue, { dryRun: opts.dryRun }, (e) => {
+    if (opts.json) return;
+    const label = e.step.local.name ?? e.step.local.id;
+    if (e.type === 'step') {
+      const mark = e.step.action === 'create' ? c.green('+ create') : e.step.action === 'update' ? c.yellow('~ update') : c.dim('= unchanged');
+      writeOut(`${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${e.step.changes.join('; ')}` : ''}`);
+    } else if (!opts.dryRun && e.result.action === 'create') writeErr(c.dim(`  created ${e.result.remote} in Blue (its secret is kept in the local secret file)`));
+    else if (!e.result.ok) writeErr(c.red(`  ${label} stays disabled: ${e.result.detail}`));
+  });
   const counts = { create: 0, update: 0, unchanged: 0 };
   for (const s of plan) counts[s.action]++;
   if (opts.json) writeJson({ dryRun: Boolean(opts.dryRun), counts, steps: results });
