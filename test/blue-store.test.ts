@@ -1,6 +1,6 @@
 /**
  * Contract tests: every webhook command with --store blue against the emulator, end to end.
- * Expectations come from Blue's documentation (shared/blue-webhooks.md), and the emulator's state
+ * Expectations come from Blue's documentation (docs/blue-webhooks.md), and the emulator's state
  * is checked with raw GraphQL requests of our own.
  */
 import { test, after } from 'node:test';
@@ -183,7 +183,10 @@ test('a receiver that always fails: 5 attempts, then the webhook is disabled and
     await runCli(['emulator', 'trigger', 'COMMENT_CREATED', '--api-url', em.api]);
     const deleted = await gql(em.api, `mutation($id: String!) { deleteWebhook(input: { webhookId: $id }) { success } }`, { id: second.id });
     assert.equal(deleted.data.deleteWebhook.success, true);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The emulator says when it drops the queued delivery (after its 1 s queue delay): wait for that.
+    const dropped = () => em.lines().find((l) => l.type === 'dropped' && l.webhookId === second.id);
+    for (let i = 0; i < 150 && !dropped(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(dropped(), { type: 'dropped', webhookId: second.id, event: 'COMMENT_CREATED', attempt: 1, reason: 'webhook-deleted' });
     assert.equal(rx.received.length, 5, "a deleted webhook's queued delivery is dropped");
   } finally {
     await rx.close();

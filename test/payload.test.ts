@@ -158,9 +158,11 @@ test('the checked-in fixtures are exactly what the generator gives today', () =>
   }
 });
 
-test('the in-repo copies of the real capture and the signing vectors match shared/ when it is beside the clone', (t) => {
+test('the in-repo copies of the real capture, the signing vectors and Blue\'s webhook facts match shared/ when it is beside the clone', (t) => {
   if (!existsSync(SHARED)) return t.skip('no shared/ beside this clone');
   for (const file of [join('blue', 'todo-created.delivery.json'), 'signing-vectors.json']) {
     assert.equal(readFileSync(join(REFERENCE, file), 'utf8'), readFileSync(join(SHARED, file), 'utf8'), file);
   }
+  // The Blue facts the code cites, vendored so the repository stands on its own.
+  assert.equal(readFileSync(join(ROOT, 'docs', 'blue-webhooks.md'), 'utf8'), readFileSync(join(SHARED, 'blue-webhooks.md'), 'utf8'), 'docs/blue-webhooks.md');
 });

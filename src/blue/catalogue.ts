@@ -1,6 +1,6 @@
 /**
  * Blue's webhook event catalogue: the 37 `WebhookEvent` enum values in schema order,
- * plus the delivery-only WEBHOOK_HEALTH_CHECK (see shared/blue-webhooks.md, section 1).
+ * plus the delivery-only WEBHOOK_HEALTH_CHECK (see docs/blue-webhooks.md, section 1).
  */
 import { usageError } from '../errors.js';
 import { closest } from '../util/suggest.js';

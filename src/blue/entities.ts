@@ -1,6 +1,6 @@
 /**
  * Factories for the raw database rows Blue puts in deliveries. Key order, nesting and value
- * types follow the real TODO_CREATED capture (shared/blue/todo-created.delivery.json):
+ * types follow the real TODO_CREATED capture (fixtures/blue/todo-created.delivery.json):
  * a record nests todoList -> project -> company; unset values are explicit null; a record's
  * position is a decimal string while a list's is a number; timestamps are ISO with ms and Z.
  */

@@ -4,7 +4,7 @@
  * commander program itself, event names from the catalogue, webhook names from the store, delivery
  * ids from the history (the newest first).
  */
-import type { Command, Option } from 'commander';
+import type { CommandUnknownOpts as Command, Option } from '@commander-js/extra-typings';
 import { usageError } from '../errors.js';
 
 export const SCRIPTS: Record<string, string> = {

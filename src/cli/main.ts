@@ -2,20 +2,7 @@
  * Entry point. `--version` is answered before anything else is loaded so that it stays about as
  * fast as a bare `node`; everything else goes through the commander program.
  */
-import { readFileSync } from 'node:fs';
-
-/** The version in bluehook's package.json, found upward from this file (tsc output or bundle). */
-export function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'bluehook') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
-}
+import { packageVersion } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
   // A closed pipe (`bluehook … | head`) is the reader's choice, not an error.

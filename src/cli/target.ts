@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { getScheme } from '../signing/schemes.js';
 import type { Webhook, WebhookStore } from '../store/types.js';
 import { validateUrl } from '../store/types.js';
-import { packageVersion } from './main.js';
+import { packageVersion } from './version.js';
 import { parseHeaders, readSecret, type SecretOptions } from './inputs.js';
 
 export interface TargetFlags extends SecretOptions {

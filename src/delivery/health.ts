@@ -1,4 +1,4 @@
-/** What Blue does with a webhook after a delivery outcome (shared/blue-webhooks.md, section 4). */
+/** What Blue does with a webhook after a delivery outcome (docs/blue-webhooks.md, section 4). */
 import type { DeliveryOutcome } from './deliver.js';
 import { BLUE_RETRY_POLICY } from './retry.js';
 

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for Blue's webhook API and delivery worker, behaving as Blue is documented to
- * (shared/blue-webhooks.md, sections 4 and 5): per-user webhooks, secret returned once, lists
+ * (docs/blue-webhooks.md, sections 4 and 5): per-user webhooks, secret returned once, lists
  * replaced on update, newest first with offset pagination, URL policy, plan cap, the health check
  * on enable, and deliveries with a queue delay, 7 s timeout, 5 attempts and UNHEALTHY at the end.
  */
@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   maxWebhooks: number;
   /** Called for every delivery attempt the worker makes (for logs). */
   onAttempt?: (info: { webhookId: string; event: string; attempt: number; status?: number; error?: string }) => void;
+  /** A queued delivery was dropped before an attempt because its webhook was deleted meanwhile. */
+  onDropped?: (info: { webhookId: string; event: string; attempt: number; reason: 'webhook-deleted' }) => void;
 }
 
 interface StoredWebhook {
@@ -284,7 +286,10 @@ export class BlueEmulator {
     for (let attempt = 1; attempt <= this.options.attempts && !this.closed; attempt++) {
       // Re-read before each POST: a deleted webhook's queued deliveries are dropped.
       const w = this.webhooks.find((x) => x.id === id);
-      if (!w) return;
+      if (!w) {
+        this.options.onDropped?.({ webhookId: id, event, attempt, reason: 'webhook-deleted' });
+        return;
+      }
       const result = await this.post(w, event, body);
       this.options.onAttempt?.({ webhookId: id, event, attempt, status: result.status, error: result.error?.message });
       if (result.ok) return;

@@ -94,8 +94,8 @@ function bodyVariants(body: Buffer): BodyVariant[] {
   const add = (label: string, s: string) => {
     if (s !== text) variants.push({ label, bytes: Buffer.from(s, 'utf8') });
   };
-  if (/\r?\n$/.test(text)) add('without the trailing newline this copy has', text.replace(/\r?\n$/, ''));
-  else add('with a trailing newline this copy lacks', `${text}\n`);
+  if (/\r?\n$/.test(text)) add('the body without the trailing newline this copy has', text.replace(/\r?\n$/, ''));
+  else add('the body with a trailing newline, which this copy lacks', `${text}\n`);
 
   let parsed: unknown;
   try {
@@ -114,8 +114,8 @@ function bodyVariants(body: Buffer): BodyVariant[] {
     ['JSON with non-ASCII characters escaped as \\uXXXX', escapeNonAscii(compact)],
   ];
   for (const [label, form] of forms) {
-    add(label, form);
-    add(`${label} plus a trailing newline`, `${form}\n`);
+    add(`the body as ${label}`, form);
+    add(`the body as ${label} plus a trailing newline`, `${form}\n`);
   }
   return variants;
 }
@@ -226,7 +226,7 @@ export function diagnose(
       return {
         valid: false,
         cause: 'body-reserialised',
-        message: `the body was re-serialised: the signature matches it as ${variant.label}, but ${describeBody(body.toString('utf8'))}; verify the raw request bytes, never a re-serialised object`,
+        message: `the body was re-serialised: the signature matches ${variant.label}, but ${describeBody(body.toString('utf8'))}; verify the raw request bytes, never a re-serialised object`,
       };
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The remote store: Blue's GraphQL API (shared/blue-webhooks.md, section 5), with exactly the
+ * The remote store: Blue's GraphQL API (docs/blue-webhooks.md, section 5), with exactly the
  * documented operations and fields. Reads are retried on timeouts and connection errors;
  * mutations are sent once, so a create can never make a duplicate webhook.
  */

@@ -3,7 +3,7 @@ import { notFoundError, usageError } from '../errors.js';
 
 export type WebhookStatus = 'HEALTHY' | 'UNHEALTHY';
 
-/** Mirrors Blue's webhook row (shared/blue-webhooks.md, section 5). Empty lists mean "all". */
+/** Mirrors Blue's webhook row (docs/blue-webhooks.md, section 5). Empty lists mean "all". */
 export interface Webhook {
   id: string;
   uid: string;

@@ -1,3 +1,4 @@
+import type { CreateOptions } from './create.command.js';
 import { usageError } from '../../errors.js';
 import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
@@ -7,18 +8,10 @@ import { canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '..
 import { webhookDetails } from '../render.js';
 import { webhookFieldsFrom, type WebhookFlags } from '../webhook-flags.js';
 
-interface CreateFlags extends GlobalOptions, WebhookFlags {
-  secret?: string;
-  secretFile?: string;
-  generateSecret?: boolean;
-  disabled?: boolean;
-  yes?: boolean;
-}
 
-export async function run(opts: CreateFlags): Promise<number> {
+export async function run(opts: CreateOptions): Promise<number> {
   let fields = webhookFieldsFrom(opts);
   if (fields.url !== undefined) validateUrl(fields.url);
-  if (opts.generateSecret && (opts.secret || opts.secretFile)) throw usageError('--generate-secret cannot be combined with --secret');
   const secret = opts.generateSecret ? undefined : readSecret({ secret: opts.secret, secretFile: opts.secretFile }, { required: false });
   const { store } = await openStore(opts);
 

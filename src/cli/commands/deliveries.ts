@@ -11,7 +11,7 @@ import { decodeBody } from '../../history/record.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
-import { packageVersion } from '../main.js';
+import { packageVersion } from '../version.js';
 import { parseDuration } from '../inputs.js';
 import { onStopSignal } from '../signals.js';
 import {canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
@@ -45,7 +45,6 @@ async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Pr
   const f: DeliveryFilter = {};
   if (opts.event) f.event = resolveEvent(opts.event).name;
   if (opts.webhook) f.webhookId = await resolveWebhook(opts.webhook);
-  if (opts.invalid && opts.valid) throw usageError('--valid and --invalid cannot be combined');
   if (opts.invalid) f.valid = false;
   if (opts.valid) f.valid = true;
   if (opts.status) {

@@ -31,7 +31,6 @@ function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, stri
 }
 
 export async function run(opts: EmulatorFlags): Promise<number> {
-  if (opts.dataDir && opts.ephemeral) throw usageError('--data-dir and --ephemeral cannot be combined');
   const tokens = parseTokens(opts.token);
   const config = await loadConfig({ ...opts, port: undefined });
   const dataDir = opts.ephemeral ? undefined : opts.dataDir ?? join(config.values.storeDir, 'emulator');
@@ -53,6 +52,10 @@ export async function run(opts: EmulatorFlags): Promise<number> {
       onAttempt: (a) => {
         if (opts.json) writeJsonLine({ type: 'attempt', ...a });
         else writeErr(`${a.event} → ${a.webhookId} attempt ${a.attempt}: ${a.status ?? a.error}`);
+      },
+      onDropped: (d) => {
+        if (opts.json) writeJsonLine({ type: 'dropped', ...d });
+        else writeErr(`${d.event} → ${d.webhookId} dropped before attempt ${d.attempt}: the webhook was deleted`);
       },
     });
   } catch (error) {

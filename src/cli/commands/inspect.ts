@@ -1,3 +1,4 @@
+import type { InspectOptions } from './inspect.command.js';
 import { networkError } from '../../errors.js';
 import { InspectorService } from '../../inspector/service.js';
 import { startInspector, type RunningInspector } from '../../inspector/server.js';
@@ -6,16 +7,11 @@ import type { ResolvedConfig } from '../../config/config.js';
 import type { WebhookStore } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
-import { packageVersion } from '../main.js';
+import { packageVersion } from '../version.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
 import { untilStopSignal } from '../signals.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 
-interface InspectFlags extends GlobalOptions {
-  port: number;
-  host: string;
-  open?: boolean;
-}
 
 /** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
 export async function serveInspector(history: History, store: WebhookStore, config: ResolvedConfig, host: string, port: number, opts: GlobalOptions): Promise<RunningInspector> {
@@ -44,7 +40,7 @@ export function openInBrowser(url: string): void {
   }
 }
 
-export async function run(opts: InspectFlags): Promise<number> {
+export async function run(opts: InspectOptions): Promise<number> {
   const { store, config } = await openStore(opts);
   const history = await openHistoryFor(config);
   const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts);

@@ -6,7 +6,6 @@ import { writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { webhookJson, webhookTable } from '../render.js';
 
 export async function run(opts: GlobalOptions & { enabled?: boolean; disabled?: boolean; event?: string }): Promise<number> {
-  if (opts.enabled && opts.disabled) throw usageError('--enabled and --disabled cannot be combined');
   const event = opts.event ? resolveEvent(opts.event, { subscribableOnly: true }).name : undefined;
   const { store } = await openStore(opts);
   let list = await store.list(opts.enabled ? { enabled: true } : opts.disabled ? { enabled: false } : {});

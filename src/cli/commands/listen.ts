@@ -1,3 +1,4 @@
+import type { ListenOptions } from './listen.command.js';
 import { networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
@@ -14,31 +15,6 @@ import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions,
 import { ms, statusText } from '../render-delivery.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 
-interface ListenFlags extends GlobalOptions, SecretOptions {
-  port?: number;
-  host: string;
-  path: string;
-  webhook?: string;
-  scheme?: string;
-  maxBody: string;
-  acceptInvalid?: boolean;
-  explainRejections?: boolean;
-  respondStatus?: number;
-  respondDelay?: string;
-  failRate?: string;
-  forwardTo?: string;
-  forwardHeader?: string[];
-  forwardTimeout: string;
-  expect?: number;
-  expectEvent?: string;
-  timeout?: string;
-  once?: boolean;
-  verbose?: boolean;
-  record: boolean;
-  inspect?: boolean;
-  inspectPort?: number;
-  events?: string;
-}
 
 function parseSize(text: string): number {
   const m = /^(\d+)(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
@@ -47,7 +23,7 @@ function parseSize(text: string): number {
   return Number(m[1]) * (unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1);
 }
 
-export async function run(opts: ListenFlags): Promise<number> {
+export async function run(opts: ListenOptions): Promise<number> {
   if (!opts.path.startsWith('/')) throw usageError(`--path must start with /, got "${opts.path}"`);
   const failRate = opts.failRate !== undefined ? Number(opts.failRate) : undefined;
   if (failRate !== undefined && !(failRate >= 0 && failRate <= 1)) throw usageError(`--fail-rate must be between 0 and 1, got "${opts.failRate}"`);
@@ -192,7 +168,7 @@ export async function run(opts: ListenFlags): Promise<number> {
   return code;
 }
 
-async function forwarder(target: URL, opts: ListenFlags) {
+async function forwarder(target: URL, opts: ListenOptions) {
   const { makeForwarder, isOriginOnly } = await import('../../receiver/forward.js');
   return makeForwarder(target, parseDuration(opts.forwardTimeout, '--forward-timeout'), parseHeaders(opts.forwardHeader), isOriginOnly(opts.forwardTo!));
 }

@@ -1,3 +1,4 @@
+import type { ReplayOptions } from './replay.command.js';
 import { parseExpectStatus } from '../../delivery/expect.js';
 import { HttpClient } from '../../delivery/http.js';
 import { replayAll, replayRequests, selectForReplay } from '../../delivery/replay.js';
@@ -17,32 +18,11 @@ import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJsonLine, writeOut, type GlobalOptions, streamIsJson } from '../output.js';
 import { statusText, summaryText } from '../render-delivery.js';
 
-interface ReplayFlags extends GlobalOptions, SecretOptions {
-  last?: number;
-  event?: string;
-  since?: string;
-  to?: string;
-  verbatim?: boolean;
-  resign?: boolean;
-  scheme?: string;
-  concurrency?: number;
-  dryRun?: boolean;
-  edit?: boolean;
-  expectStatus: string;
-  timeout?: string;
-  retries?: number;
-  backoff?: string;
-  retry: boolean;
-  record: boolean;
-}
 
-export async function run(ids: string[], opts: ReplayFlags): Promise<number> {
+export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   if (!ids.length && opts.last === undefined && !opts.event) throw usageError('say what to replay: delivery ids, --last N, or --event E');
   if (ids.length && (opts.last !== undefined || opts.event)) throw usageError('give delivery ids or --last/--event, not both');
-  if (opts.verbatim && opts.resign) throw usageError('--verbatim and --resign cannot be combined');
-  if (opts.edit && (opts.verbatim || ids.length !== 1)) throw usageError('--edit opens one delivery: give one id (an edited body is signed again, so not --verbatim)');
-  // An edited body no longer matches its recorded signature: it is signed again.
-  if (opts.edit) opts.resign = true;
+  if (opts.edit && ids.length !== 1) throw usageError('--edit opens one delivery: give one id');
   if (opts.to) validateUrl(opts.to);
   streamIsJson(Boolean(opts.json));
   const expect = parseExpectStatus(opts.expectStatus);

@@ -1,3 +1,4 @@
+import type { SendOptions } from './send.command.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENTS, HEALTH_CHECK, resolveEvent } from '../../blue/catalogue.js';
 import { eventNamedIn, type PayloadOptions } from '../../blue/payload.js';
@@ -21,42 +22,18 @@ import { canSpin, wantColor, displayHeaderName, writeErr, writeJson, writeJsonLi
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget, type Target, type TargetFlags } from '../target.js';
 
-interface SendFlags extends GlobalOptions, TargetFlags, PayloadFlags {
-  data?: string;
-  expectStatus: string;
-  full?: boolean;
-  timeout?: string;
-  retries?: number;
-  backoff?: string;
-  retry: boolean;
-  delay?: string;
-  applyHealth?: boolean;
-  healthCheck?: boolean;
-  allEvents?: boolean;
-  count?: number;
-  concurrency?: number;
-  rate?: number;
-  duration?: string;
-  sameBody?: boolean;
-  duplicates?: number;
-  shuffle?: boolean;
-  threads?: number;
-  edit?: boolean;
-  /** all | failed | none; false for --no-record; undefined for the default. */
-  record?: string | false;
-}
 
 type Colors = ReturnType<typeof colors>;
 
-export async function run(eventArg: string | undefined, opts: SendFlags): Promise<number> {
+export async function run(eventArg: string | undefined, opts: SendOptions): Promise<number> {
   const loadMode = opts.count !== undefined || opts.duration !== undefined;
   if (!loadMode && (opts.concurrency || opts.rate || opts.duplicates || opts.shuffle || opts.sameBody)) {
     throw usageError('--concurrency, --rate, --duplicates, --shuffle and --same-body need --count or --duration');
   }
   if (opts.shuffle && opts.count === undefined) throw usageError('--shuffle needs --count');
-  if (opts.allEvents && (eventArg || opts.data || loadMode || opts.healthCheck)) throw usageError('--all-events sends one of each event: no EVENT, --data, --count or --health-check with it');
-  if (opts.edit && (loadMode || opts.allEvents)) throw usageError('--edit opens one delivery: not with --count, --duration or --all-events');
-  if (opts.healthCheck && (eventArg || opts.data || loadMode)) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT, --data or --count with it');
+  // Conflicts between flags are declared with them (send.command.ts); these involve the EVENT argument.
+  if (opts.allEvents && eventArg) throw usageError('--all-events sends one of each event: no EVENT with it');
+  if (opts.healthCheck && eventArg) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT with it');
   if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
   streamIsJson(Boolean(opts.json));
   const durationMs = opts.duration !== undefined ? parseDuration(opts.duration, '--duration') : undefined;
@@ -156,7 +133,7 @@ const exitFor = (outcome: DeliveryOutcome) => (outcome.expected ? ExitCode.ok : 
 /** One delivery (or a health check): the request line, attempts, the answer, Blue's verdict. */
 async function sendSingle(
   ctx: SendContext,
-  opts: SendFlags,
+  opts: SendOptions,
   c: Colors,
   event: string,
   given: Buffer | undefined,
@@ -203,14 +180,14 @@ async function sendSingle(
   return code;
 }
 
-function renderEveryEventLine(e: SendEvent, opts: SendFlags, c: Colors): void {
+function renderEveryEventLine(e: SendEvent, opts: SendOptions, c: Colors): void {
   if (e.type !== 'delivery') return;
   const { outcome, request } = e;
   if (opts.json) writeJsonLine({ type: 'delivery', id: outcome.record.id, event: request.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
   else writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${String(request.event).padEnd(42)} ${outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c)}`);
 }
 
-function renderLoad(stats: LoadStats, opts: SendFlags, c: Colors, recordedFailedOnly: boolean): number {
+function renderLoad(stats: LoadStats, opts: SendOptions, c: Colors, recordedFailedOnly: boolean): number {
   const summary = stats.summary();
   if (opts.json) writeJsonLine(summary);
   else {
@@ -226,7 +203,7 @@ function renderLoad(stats: LoadStats, opts: SendFlags, c: Colors, recordedFailed
  * A progress line on a terminal while `run` goes, as load tools show it: sent (of the total), rate,
  * elapsed time, failures so far. `update` feeds it.
  */
-async function withProgress<T>(opts: SendFlags, c: Colors, total: number | undefined, run: (update: (sent: number, failed: number) => void) => Promise<T>): Promise<T> {
+async function withProgress<T>(opts: SendOptions, c: Colors, total: number | undefined, run: (update: (sent: number, failed: number) => void) => Promise<T>): Promise<T> {
   const spinner = canSpin(opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr, color: wantColor(opts) ? 'cyan' : false, discardStdin: false }).start() : undefined;
   const started = performance.now();
   try {

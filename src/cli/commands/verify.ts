@@ -1,19 +1,16 @@
+import type { VerifyOptions } from './verify.command.js';
 import { usageError } from '../../errors.js';
 import { diagnose } from '../../signing/diagnose.js';
+import { loadConfig } from '../../config/config.js';
 import { getScheme } from '../../signing/schemes.js';
 import { parseHeaders, readBody, readSecret, type SecretOptions } from '../inputs.js';
 import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { colors } from '../colors.js';
 
-interface VerifyFlags extends GlobalOptions, SecretOptions {
-  scheme: string;
-  signature?: string;
-  header?: string[];
-  tolerance: number;
-}
 
-export async function run(file: string | undefined, opts: VerifyFlags): Promise<number> {
-  const scheme = getScheme(opts.scheme);
+export async function run(file: string | undefined, opts: VerifyOptions): Promise<number> {
+  // The scheme flag, else the config's (BLUEHOOK_SCHEME, a config file), as send and listen do.
+  const scheme = getScheme(opts.scheme ?? (await loadConfig(opts)).values.scheme);
   const secret = readSecret(opts)!;
   const headers = parseHeaders(opts.header);
   if (opts.signature !== undefined) {

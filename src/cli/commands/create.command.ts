@@ -1,0 +1,35 @@
+/** The definition of `bluehook create`: flags, help, examples. The handler is ./create.ts, loaded when it runs. */
+import { Option } from '@commander-js/extra-typings';
+import type { Program } from '../root.js';
+import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
+import { collect, intOption } from '../inputs.js';
+
+/** The flags, help and examples of `bluehook create`. */
+function createCommand(program: Program) {
+  return webhookFlags(
+    program
+      .command('create')
+      .description('create a webhook (asks for what is missing on a terminal)'),
+  )
+    .option('--secret <secret>', 'use this signing secret (default: generate one)')
+    .option('--secret-file <file>', 'read the signing secret from a file')
+    .addOption(new Option('--generate-secret', 'generate a secret (the default)').conflicts(['secret', 'secretFile']))
+    .option('--disabled', 'create it disabled')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook create                                  # on a terminal: asks name, URL, events, projects',
+        'bluehook create --name orders --url https://example.com/hooks/blue --events TODO_CREATED,TODO_DELETED',
+        'bluehook create --url http://127.0.0.1:4000/ --all-events --json | jq -r .secret',
+      ),
+    );
+}
+
+/** What `bluehook create`'s handler receives: its options and the global ones. */
+export type CreateOptions = OptionsOf<ReturnType<typeof createCommand>>;
+
+export function defineCreate(program: Program) {
+  return createCommand(program)
+    .action(async (_opts, cmd) => exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals())));
+}
