@@ -1,7 +1,18 @@
 // autocannon ships no types; the bench uses only this much of it.
 declare module 'autocannon' {
-  interface Options { url: string; method: string; body: Buffer; headers: Record<string, string>; connections: number; amount: number }
-  interface Result { requests: { total: number }; duration: number; statusCodeStats: Record<string, { count: number }> }
+  interface Options {
+    url: string;
+    method: string;
+    body: Buffer;
+    headers: Record<string, string>;
+    connections: number;
+    amount: number;
+  }
+  interface Result {
+    requests: { total: number };
+    duration: number;
+    statusCodeStats: Record<string, { count: number }>;
+  }
   interface Instance extends PromiseLike<Result> {
     on(event: 'response', listener: () => void): void;
   }

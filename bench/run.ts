@@ -35,7 +35,8 @@ const N = {
   history: SMOKE ? 2_000 : 300_000,
 };
 /** CI and developer machines have PostgreSQL here; the PostgreSQL row is skipped (and says so) without it. */
-const POSTGRES_URL = process.env.BLUEHOOK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_URL =
+  process.env.BLUEHOOK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MiB = 1024 * 1024;
 
 interface Row {
@@ -56,10 +57,17 @@ const median = (xs: number[]) => {
 };
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; ms: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; ms: number }> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -72,10 +80,18 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-const bluehook = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [BIN, ...args], env);
+const bluehook = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, [BIN, ...args], env);
 
-async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const match = await new Promise<RegExpExecArray>((res, rej) => {
     const onData = (d: Buffer) => {
@@ -89,7 +105,9 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
       }
     };
     child.stdout!.on('data', onData);
-    child.on('close', () => rej(new Error(`process exited before it was ready: ${args.join(' ')}`)));
+    child.on('close', () =>
+      rej(new Error(`process exited before it was ready: ${args.join(' ')}`)),
+    );
   });
   return { child, match };
 }
@@ -102,7 +120,11 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>
   });
 
 async function startBareReceiver() {
-  const { child, match } = await startProcess([join(ROOT, 'bench', 'receiver.cjs')], {}, /^(\d+)\n/);
+  const { child, match } = await startProcess(
+    [join(ROOT, 'bench', 'receiver.cjs')],
+    {},
+    /^(\d+)\n/,
+  );
   return { child, url: `http://127.0.0.1:${match[1]}/` };
 }
 
@@ -113,12 +135,22 @@ const signature = createHmac('sha256', 's').update(body).digest('hex');
  * autocannon against `url`, `amount` requests over 50 connections. Its own duration is reported
  * on a one-second tick, so the rate here is timed from the start to the last response.
  */
-async function autocannon(url: string, amount: number): Promise<{ rps: number; codes: Record<string, number> }> {
+async function autocannon(
+  url: string,
+  amount: number,
+): Promise<{ rps: number; codes: Record<string, number> }> {
   const { default: ac } = await import('autocannon');
   const started = performance.now();
   let last = started;
   let responses = 0;
-  const instance = ac({ url, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature }, connections: 50, amount });
+  const instance = ac({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-signature': signature },
+    connections: 50,
+    amount,
+  });
   instance.on('response', () => {
     responses++;
     last = performance.now();
@@ -129,7 +161,14 @@ async function autocannon(url: string, amount: number): Promise<{ rps: number; c
   return { rps: responses / ((last - started) / 1000), codes };
 }
 
-function record(what: string, target: string, measured: number[], reference: number[], { higherIsBetter, limit, unit }: { higherIsBetter: boolean; limit: number; unit: string }, note?: string) {
+function record(
+  what: string,
+  target: string,
+  measured: number[],
+  reference: number[],
+  { higherIsBetter, limit, unit }: { higherIsBetter: boolean; limit: number; unit: string },
+  note?: string,
+) {
   const ratios = measured.map((m, i) => m / reference[i]!);
   const ratio = median(ratios);
   rows.push({
@@ -157,7 +196,11 @@ async function startupTimes() {
       bare.push((await run(process.execPath, ['-e', '0'])).ms);
       mine.push((await bluehook(args)).ms);
     }
-    record(what, `<= ${limit}x \`node -e 0\``, mine, bare, { higherIsBetter: false, limit, unit: 'ms' });
+    record(what, `<= ${limit}x \`node -e 0\``, mine, bare, {
+      higherIsBetter: false,
+      limit,
+      unit: 'ms',
+    });
   }
 }
 
@@ -178,7 +221,15 @@ function libraryRate() {
     blueScheme.sign(stream.next(), secret);
     n++;
   }
-  rows.push({ what: 'payloads built and signed per second (library)', measured: `${fmt(full, 0)}/s buildPayload; ${fmt(n / seconds, 0)}/s FreshPayloads`, reference: '-', ratio: null, spread: '-', target: 'report', met: null });
+  rows.push({
+    what: 'payloads built and signed per second (library)',
+    measured: `${fmt(full, 0)}/s buildPayload; ${fmt(n / seconds, 0)}/s FreshPayloads`,
+    reference: '-',
+    ratio: null,
+    spread: '-',
+    target: 'report',
+    met: null,
+  });
 }
 
 async function sendVsAutocannon() {
@@ -192,22 +243,77 @@ async function sendVsAutocannon() {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       ref.push((await autocannon(rx.url, N.send)).rps);
       floor.push(await undiciFloor(rx.url, N.send));
-      const r = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.send), '--concurrency', '50', '--json'], { BLUEHOOK_HOME: home });
+      const r = await bluehook(
+        [
+          'send',
+          '--url',
+          rx.url,
+          '--secret',
+          's',
+          '--count',
+          String(N.send),
+          '--concurrency',
+          '50',
+          '--json',
+        ],
+        { BLUEHOOK_HOME: home },
+      );
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      if (summary.sent !== N.send || summary.expected !== N.send) throw new Error(`send round ${i}: ${JSON.stringify(summary)}`);
+      if (summary.sent !== N.send || summary.expected !== N.send)
+        throw new Error(`send round ${i}: ${JSON.stringify(summary)}`);
       mine.push(summary.perSecond);
-      const all = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.send), '--concurrency', '50', '--record', 'all', '--json'], { BLUEHOOK_HOME: home });
+      const all = await bluehook(
+        [
+          'send',
+          '--url',
+          rx.url,
+          '--secret',
+          's',
+          '--count',
+          String(N.send),
+          '--concurrency',
+          '50',
+          '--record',
+          'all',
+          '--json',
+        ],
+        { BLUEHOOK_HOME: home },
+      );
       recordingAll.push(JSON.parse(all.stdout.trim().split('\n').at(-1)!).perSecond);
     }
   } finally {
     await stop(rx.child);
     rmSync(home, { recursive: true, force: true });
   }
-  record(`\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`, '>= 0.7x autocannon (same receiver, body, concurrency)', mine, ref, { higherIsBetter: true, limit: 0.7, unit: '/s' }, 'fresh payload and signature per delivery; load mode records the failures (none here)');
+  record(
+    `\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`,
+    '>= 0.7x autocannon (same receiver, body, concurrency)',
+    mine,
+    ref,
+    { higherIsBetter: true, limit: 0.7, unit: '/s' },
+    'fresh payload and signature per delivery; load mode records the failures (none here)',
+  );
   const allRatios = recordingAll.map((m, i) => m / ref[i]!);
-  rows.push({ what: 'diagnostic: the same `send` with `--record all` (every delivery committed to SQLite)', measured: `${fmt(median(recordingAll), 0)} /s`, reference: `${fmt(median(ref), 0)} /s`, ratio: median(allRatios), spread: `${fmt(Math.min(...allRatios))}..${fmt(Math.max(...allRatios))}`, target: 'report', met: null });
+  rows.push({
+    what: 'diagnostic: the same `send` with `--record all` (every delivery committed to SQLite)',
+    measured: `${fmt(median(recordingAll), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(allRatios),
+    spread: `${fmt(Math.min(...allRatios))}..${fmt(Math.max(...allRatios))}`,
+    target: 'report',
+    met: null,
+  });
   const floorRatios = floor.map((f, i) => f / ref[i]!);
-  rows.push({ what: 'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)', measured: `${fmt(median(floor), 0)} /s`, reference: `${fmt(median(ref), 0)} /s`, ratio: median(floorRatios), spread: `${fmt(Math.min(...floorRatios))}..${fmt(Math.max(...floorRatios))}`, target: 'the ceiling for any undici-based sender', met: null, note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it` });
+  rows.push({
+    what: 'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)',
+    measured: `${fmt(median(floor), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(floorRatios),
+    spread: `${fmt(Math.min(...floorRatios))}..${fmt(Math.max(...floorRatios))}`,
+    target: 'the ceiling for any undici-based sender',
+    met: null,
+    note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it`,
+  });
 }
 
 /** Deliveries recorded in a store directory's database (read with a connection of its own). */
@@ -231,7 +337,12 @@ async function undiciFloor(url: string, amount: number): Promise<number> {
   await Promise.all(
     Array.from({ length: 50 }, async () => {
       while (next++ < amount) {
-        const res = await pool.request({ path: '/', method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signature } });
+        const res = await pool.request({
+          path: '/',
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', 'x-signature': signature },
+        });
         await res.body.dump();
       }
     }),
@@ -249,7 +360,11 @@ async function listenVsBare() {
     ref.push((await autocannon(rx.url, N.listen)).rps);
     await stop(rx.child);
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-    const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+    const listen = await startProcess(
+      [BIN, 'listen', '--port', '0', '--secret', 's', '--json'],
+      { BLUEHOOK_HOME: home },
+      /"url":"([^"]+)"/,
+    );
     const result = await autocannon(listen.match[1]!, N.listen);
     await stop(listen.child, 'SIGINT');
     const recorded = countRecorded(home);
@@ -257,7 +372,16 @@ async function listenVsBare() {
     mine.push(result.rps);
     rmSync(home, { recursive: true, force: true });
   }
-  record('`listen` answered deliveries/s under autocannon (verify + record committed to SQLite)', '>= 0.5x a bare node:http server answering 204, recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0.5, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
+  record(
+    '`listen` answered deliveries/s under autocannon (verify + record committed to SQLite)',
+    '>= 0.5x a bare node:http server answering 204, recorded = 2xx',
+    mine,
+    ref,
+    { higherIsBetter: true, limit: 0.5, unit: '/s' },
+    recordedOk
+      ? 'recorded count = 2xx count in every round'
+      : 'RECORDED COUNT DIFFERS FROM 2xx COUNT',
+  );
   if (!recordedOk) rows.at(-1)!.met = false;
 }
 
@@ -268,7 +392,16 @@ async function listenIntoPostgres() {
   try {
     await admin.connect();
   } catch (e) {
-    rows.push({ what: '`listen` into PostgreSQL', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: 'report', met: null, note: `no PostgreSQL at ${POSTGRES_URL}: ${(e as Error).message}` });
+    rows.push({
+      what: '`listen` into PostgreSQL',
+      measured: 'skipped',
+      reference: '-',
+      ratio: null,
+      spread: '-',
+      target: 'report',
+      met: null,
+      note: `no PostgreSQL at ${POSTGRES_URL}: ${(e as Error).message}`,
+    });
     return;
   }
   const name = `bluehook_bench_${process.pid}`;
@@ -285,11 +418,19 @@ async function listenIntoPostgres() {
       ref.push((await autocannon(rx.url, N.listen)).rps);
       await stop(rx.child);
       const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-      const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--history', url.toString()], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+      const listen = await startProcess(
+        [BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--history', url.toString()],
+        { BLUEHOOK_HOME: home },
+        /"url":"([^"]+)"/,
+      );
       const result = await autocannon(listen.match[1]!, N.listen);
       await stop(listen.child, 'SIGINT');
-      const counted = await bluehook(['deliveries', 'count', '--json', '--history', url.toString()], { BLUEHOOK_HOME: home });
-      const count = counted.code === 0 ? (JSON.parse(counted.stdout) as { count: number }).count : -1;
+      const counted = await bluehook(
+        ['deliveries', 'count', '--json', '--history', url.toString()],
+        { BLUEHOOK_HOME: home },
+      );
+      const count =
+        counted.code === 0 ? (JSON.parse(counted.stdout) as { count: number }).count : -1;
       if (count !== (result.codes['200'] ?? 0)) recordedOk = false;
       mine.push(result.rps);
       rmSync(home, { recursive: true, force: true });
@@ -298,7 +439,16 @@ async function listenIntoPostgres() {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
-  record('`listen` answered deliveries/s under autocannon, recording into PostgreSQL (local server)', 'report; recorded = 2xx', mine, ref, { higherIsBetter: true, limit: 0, unit: '/s' }, recordedOk ? 'recorded count = 2xx count in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT');
+  record(
+    '`listen` answered deliveries/s under autocannon, recording into PostgreSQL (local server)',
+    'report; recorded = 2xx',
+    mine,
+    ref,
+    { higherIsBetter: true, limit: 0, unit: '/s' },
+    recordedOk
+      ? 'recorded count = 2xx count in every round'
+      : 'RECORDED COUNT DIFFERS FROM 2xx COUNT',
+  );
   rows.at(-1)!.met = recordedOk ? null : false;
 }
 
@@ -309,8 +459,26 @@ async function replayVsSend() {
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-      const sent = await bluehook(['send', '--url', rx.url, '--secret', 's', '--count', String(N.replay), '--concurrency', '50', '--record', 'all'], { BLUEHOOK_HOME: home });
-      const replayed = await bluehook(['replay', '--last', String(N.replay), '--to', rx.url, '--concurrency', '50'], { BLUEHOOK_HOME: home });
+      const sent = await bluehook(
+        [
+          'send',
+          '--url',
+          rx.url,
+          '--secret',
+          's',
+          '--count',
+          String(N.replay),
+          '--concurrency',
+          '50',
+          '--record',
+          'all',
+        ],
+        { BLUEHOOK_HOME: home },
+      );
+      const replayed = await bluehook(
+        ['replay', '--last', String(N.replay), '--to', rx.url, '--concurrency', '50'],
+        { BLUEHOOK_HOME: home },
+      );
       if (sent.code !== 0 || replayed.code !== 0) throw new Error('replay round failed');
       ref.push(N.replay / (sent.ms / 1000));
       mine.push(N.replay / (replayed.ms / 1000));
@@ -319,14 +487,28 @@ async function replayVsSend() {
   } finally {
     await stop(rx.child);
   }
-  record(`\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`, '>= 0.9x `send --record all` of the same count', mine, ref, { higherIsBetter: true, limit: 0.9, unit: '/s' });
+  record(
+    `\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`,
+    '>= 0.9x `send --record all` of the same count',
+    mine,
+    ref,
+    { higherIsBetter: true, limit: 0.9, unit: '/s' },
+  );
 }
 
-async function peakRss(args: string[], env: Record<string, string>, during?: (url: string) => Promise<void>): Promise<number> {
+async function peakRss(
+  args: string[],
+  env: Record<string, string>,
+  during?: (url: string) => Promise<void>,
+): Promise<number> {
   const file = join(mkdtempSync(join(tmpdir(), 'bluehook-rss-')), 'rss');
   const full = ['--require', join(ROOT, 'bench', 'maxrss.cjs'), BIN, ...args];
   if (during) {
-    const p = await startProcess(full, { ...env, BLUEHOOK_BENCH_RSS_FILE: file }, /"url":"([^"]+)"/);
+    const p = await startProcess(
+      full,
+      { ...env, BLUEHOOK_BENCH_RSS_FILE: file },
+      /"url":"([^"]+)"/,
+    );
     await during(p.match[1]!);
     await stop(p.child, 'SIGINT');
   } else {
@@ -337,17 +519,47 @@ async function peakRss(args: string[], env: Record<string, string>, during?: (ur
   return rss;
 }
 
-const EVENT_MIX = ['TODO_CREATED', 'TODO_MOVED', 'TODO_DONE_STATUS_UPDATED', 'COMMENT_CREATED', 'TODO_DELETED', 'TAG_CREATED'];
+const EVENT_MIX = [
+  'TODO_CREATED',
+  'TODO_MOVED',
+  'TODO_DONE_STATUS_UPDATED',
+  'COMMENT_CREATED',
+  'TODO_DELETED',
+  'TAG_CREATED',
+];
 
 /** A recorded delivery as `listen` records one, at a given age. */
 function syntheticRecord(i: number, count: number): DeliveryRecord {
-  return { id: newDeliveryId(), direction: 'in', time: new Date(Date.now() - (count - i) * 1000).toISOString(), event: EVENT_MIX[i % EVENT_MIX.length]!, webhookId: null, url: '/', method: 'POST', headers: { host: '127.0.0.1:4000', 'content-type': 'application/json', 'x-signature': signature, 'content-length': String(body.length), connection: 'keep-alive' }, body: body.toString('utf8'), bodyEncoding: 'utf8', remoteAddress: '127.0.0.1', verdict: { valid: i % 7 !== 0, cause: 'valid', message: 'valid blue signature' }, answer: { status: 200 } };
+  return {
+    id: newDeliveryId(),
+    direction: 'in',
+    time: new Date(Date.now() - (count - i) * 1000).toISOString(),
+    event: EVENT_MIX[i % EVENT_MIX.length]!,
+    webhookId: null,
+    url: '/',
+    method: 'POST',
+    headers: {
+      host: '127.0.0.1:4000',
+      'content-type': 'application/json',
+      'x-signature': signature,
+      'content-length': String(body.length),
+      connection: 'keep-alive',
+    },
+    body: body.toString('utf8'),
+    bodyEncoding: 'utf8',
+    remoteAddress: '127.0.0.1',
+    verdict: { valid: i % 7 !== 0, cause: 'valid', message: 'valid blue signature' },
+    answer: { status: 200 },
+  };
 }
 
 /** A store directory holding `count` recorded deliveries; returns the bytes it takes. */
 async function syntheticHistory(home: string, count: number): Promise<number> {
   const history = new SqliteHistory(home);
-  for (let i = 0; i < count; i += 5000) await history.importRecords(Array.from({ length: Math.min(5000, count - i) }, (_, k) => syntheticRecord(i + k, count)));
+  for (let i = 0; i < count; i += 5000)
+    await history.importRecords(
+      Array.from({ length: Math.min(5000, count - i) }, (_, k) => syntheticRecord(i + k, count)),
+    );
   closeDatabase(home);
   return statSync(join(home, 'bluehook.db')).size;
 }
@@ -355,7 +567,8 @@ async function syntheticHistory(home: string, count: number): Promise<number> {
 /** The same records in the old format (one JSON line each), for the size before. */
 function ndjsonBytesPerRecord(count: number): number {
   let bytes = 0;
-  for (let i = 0; i < count; i++) bytes += Buffer.byteLength(`${JSON.stringify(syntheticRecord(i, count))}\n`);
+  for (let i = 0; i < count; i++)
+    bytes += Buffer.byteLength(`${JSON.stringify(syntheticRecord(i, count))}\n`);
   return bytes / count;
 }
 
@@ -364,12 +577,38 @@ async function historyQueries() {
   const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
   try {
     const dbBytes = await syntheticHistory(home, N.history);
-    const middle = JSON.parse((await bluehook(['deliveries', 'list', '--json', '--limit', '1', '--event', 'COMMENT_CREATED', '--until', `${Math.floor(N.history / 2)}s`], { BLUEHOOK_HOME: home })).stdout).id as string;
+    const middle = JSON.parse(
+      (
+        await bluehook(
+          [
+            'deliveries',
+            'list',
+            '--json',
+            '--limit',
+            '1',
+            '--event',
+            'COMMENT_CREATED',
+            '--until',
+            `${Math.floor(N.history / 2)}s`,
+          ],
+          { BLUEHOOK_HOME: home },
+        )
+      ).stdout,
+    ).id as string;
     const cases: Array<[string, string[]]> = [
-      [`\`deliveries show <id>\` over ${N.history} recorded deliveries`, ['deliveries', 'show', middle]],
+      [
+        `\`deliveries show <id>\` over ${N.history} recorded deliveries`,
+        ['deliveries', 'show', middle],
+      ],
       [`\`deliveries list --limit 20\` over ${N.history}`, ['deliveries', 'list', '--limit', '20']],
-      [`\`deliveries list --event TODO_DELETED --limit 20\` over ${N.history}`, ['deliveries', 'list', '--event', 'TODO_DELETED', '--limit', '20']],
-      [`\`deliveries list --invalid --since 1h --limit 20\` over ${N.history}`, ['deliveries', 'list', '--invalid', '--since', '1h', '--limit', '20']],
+      [
+        `\`deliveries list --event TODO_DELETED --limit 20\` over ${N.history}`,
+        ['deliveries', 'list', '--event', 'TODO_DELETED', '--limit', '20'],
+      ],
+      [
+        `\`deliveries list --invalid --since 1h --limit 20\` over ${N.history}`,
+        ['deliveries', 'list', '--invalid', '--since', '1h', '--limit', '20'],
+      ],
     ];
     for (const [what, args] of cases) {
       const mine: number[] = [];
@@ -380,12 +619,24 @@ async function historyQueries() {
         if (r.code !== 0 || !r.stdout) throw new Error(`${args.join(' ')} failed`);
         mine.push(r.ms);
       }
-      record(what, '<= 1.5x `bluehook --version`', mine, ref, { higherIsBetter: false, limit: 1.5, unit: 'ms' });
+      record(what, '<= 1.5x `bluehook --version`', mine, ref, {
+        higherIsBetter: false,
+        limit: 1.5,
+        unit: 'ms',
+      });
     }
     await inspectorFirstPage(home);
     const after = dbBytes / N.history;
     const before = ndjsonBytesPerRecord(Math.min(N.history, 10_000));
-    rows.push({ what: 'store size per recorded delivery (a 2 KB TODO_CREATED received by `listen`)', measured: `${fmt(after, 0)} B in SQLite`, reference: `${fmt(before, 0)} B as NDJSON (before)`, ratio: after / before, spread: '-', target: 'report', met: null });
+    rows.push({
+      what: 'store size per recorded delivery (a 2 KB TODO_CREATED received by `listen`)',
+      measured: `${fmt(after, 0)} B in SQLite`,
+      reference: `${fmt(before, 0)} B as NDJSON (before)`,
+      ratio: after / before,
+      spread: '-',
+      target: 'report',
+      met: null,
+    });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -395,16 +646,39 @@ const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 
 async function chromium() {
   const { chromium: launcher } = await import('playwright-core');
-  return launcher.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  return launcher.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
 }
 
 /** The inspector over the big history: the first page on screen, from navigation to the first row. */
 async function inspectorFirstPage(home: string) {
   if (!existsSync(CHROMIUM)) {
-    rows.push({ what: 'inspector: first page of the big history on screen', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: '< 1 s', met: null, note: `no Chromium at ${CHROMIUM}` });
+    rows.push({
+      what: 'inspector: first page of the big history on screen',
+      measured: 'skipped',
+      reference: '-',
+      ratio: null,
+      spread: '-',
+      target: '< 1 s',
+      met: null,
+      note: `no Chromium at ${CHROMIUM}`,
+    });
     return;
   }
-  const inspect = await startProcess([BIN, 'inspect', '--port', '0', '--json'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)"/);
+  const inspect = await startProcess(
+    [BIN, 'inspect', '--port', '0', '--json'],
+    { BLUEHOOK_HOME: home },
+    /"url":"([^"]+)"/,
+  );
   const browser = await chromium();
   const times: number[] = [];
   const api: number[] = [];
@@ -424,34 +698,90 @@ async function inspectorFirstPage(home: string) {
     await browser.close();
     await stop(inspect.child, 'SIGINT');
   }
-  rows.push({ what: `inspector: first page (100 rows) of ${N.history} recorded deliveries on screen, from navigation`, measured: `${fmt(median(times), 0)} ms`, reference: `API page alone ${fmt(median(api), 0)} ms`, ratio: null, spread: `${fmt(Math.min(...times), 0)}..${fmt(Math.max(...times), 0)} ms`, target: '< 1 s', met: median(times) < 1000 });
+  rows.push({
+    what: `inspector: first page (100 rows) of ${N.history} recorded deliveries on screen, from navigation`,
+    measured: `${fmt(median(times), 0)} ms`,
+    reference: `API page alone ${fmt(median(api), 0)} ms`,
+    ratio: null,
+    spread: `${fmt(Math.min(...times), 0)}..${fmt(Math.max(...times), 0)} ms`,
+    target: '< 1 s',
+    met: median(times) < 1000,
+  });
 }
 
 /** The live view under 1,000 deliveries/s: every one arrives, and the page never stalls. */
 async function inspectorLive() {
   if (!existsSync(CHROMIUM)) {
-    rows.push({ what: 'inspector: live view at 1,000 deliveries/s', measured: 'skipped', reference: '-', ratio: null, spread: '-', target: 'no frame over 200 ms', met: null, note: `no Chromium at ${CHROMIUM}` });
+    rows.push({
+      what: 'inspector: live view at 1,000 deliveries/s',
+      measured: 'skipped',
+      reference: '-',
+      ratio: null,
+      spread: '-',
+      target: 'no frame over 200 ms',
+      met: null,
+      note: `no Chromium at ${CHROMIUM}`,
+    });
     return;
   }
   const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
   const count = SMOKE ? 300 : 10_000;
-  const listen = await startProcess([BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--inspect', '--inspect-port', '0'], { BLUEHOOK_HOME: home }, /"url":"([^"]+)","inspector":"([^"]+)"/);
+  const listen = await startProcess(
+    [BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--inspect', '--inspect-port', '0'],
+    { BLUEHOOK_HOME: home },
+    /"url":"([^"]+)","inspector":"([^"]+)"/,
+  );
   const browser = await chromium();
   try {
     const page = await browser.newPage();
     await page.goto(listen.match[2]!);
     await page.waitForSelector('#live.on');
     // The longest gap between two animation frames while deliveries pour in: a freeze shows here.
-    await page.evaluate('window.__gap = 0; (function tick(last) { requestAnimationFrame((now) => { window.__gap = Math.max(window.__gap, now - last); tick(now); }); })(performance.now())');
-    const sent = await bluehook(['send', '--url', listen.match[1]!, '--secret', 's', '--count', String(count), '--rate', '1000', '--concurrency', '20', '--no-record', '--json'], { BLUEHOOK_HOME: home });
+    await page.evaluate(
+      'window.__gap = 0; (function tick(last) { requestAnimationFrame((now) => { window.__gap = Math.max(window.__gap, now - last); tick(now); }); })(performance.now())',
+    );
+    const sent = await bluehook(
+      [
+        'send',
+        '--url',
+        listen.match[1]!,
+        '--secret',
+        's',
+        '--count',
+        String(count),
+        '--rate',
+        '1000',
+        '--concurrency',
+        '20',
+        '--no-record',
+        '--json',
+      ],
+      { BLUEHOOK_HOME: home },
+    );
     if (sent.code !== 0) throw new Error('live send failed');
     // The newest delivery recorded must reach the screen: the view kept up.
-    const newest = JSON.parse((await bluehook(['deliveries', 'list', '--limit', '1', '--json'], { BLUEHOOK_HOME: home })).stdout).id as string;
+    const newest = JSON.parse(
+      (await bluehook(['deliveries', 'list', '--limit', '1', '--json'], { BLUEHOOK_HOME: home }))
+        .stdout,
+    ).id as string;
     let shown = false;
-    for (const deadline = Date.now() + 10_000; !shown && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) shown = (await page.locator(`#rows tr[data-id="${newest}"]`).count()) > 0;
+    for (
+      const deadline = Date.now() + 10_000;
+      !shown && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 100))
+    )
+      shown = (await page.locator(`#rows tr[data-id="${newest}"]`).count()) > 0;
     const gap = Number(await page.evaluate('window.__gap'));
     const onScreen = await page.locator('#rows tr').count();
-    rows.push({ what: `inspector: live view while ${count} deliveries arrive at 1,000/s`, measured: `longest frame gap ${fmt(gap, 0)} ms; newest on screen: ${shown ? 'yes' : 'NO'}; ${onScreen} rows drawn (at most 100 per draw, 4 draws/s)`, reference: '-', ratio: null, spread: '-', target: 'no frame gap over 200 ms (no freeze), the newest shown', met: gap < 200 && shown });
+    rows.push({
+      what: `inspector: live view while ${count} deliveries arrive at 1,000/s`,
+      measured: `longest frame gap ${fmt(gap, 0)} ms; newest on screen: ${shown ? 'yes' : 'NO'}; ${onScreen} rows drawn (at most 100 per draw, 4 draws/s)`,
+      reference: '-',
+      ratio: null,
+      spread: '-',
+      target: 'no frame gap over 200 ms (no freeze), the newest shown',
+      met: gap < 200 && shown,
+    });
   } finally {
     await browser.close();
     await stop(listen.child, 'SIGINT');
@@ -463,7 +793,13 @@ async function memory() {
   const listenRss: number[] = [];
   for (const amount of [N.memSmall, N.memLarge]) {
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-    listenRss.push(await peakRss(['listen', '--port', '0', '--secret', 's', '--json'], { BLUEHOOK_HOME: home }, async (url) => void (await autocannon(url, amount))));
+    listenRss.push(
+      await peakRss(
+        ['listen', '--port', '0', '--secret', 's', '--json'],
+        { BLUEHOOK_HOME: home },
+        async (url) => void (await autocannon(url, amount)),
+      ),
+    );
     rmSync(home, { recursive: true, force: true });
   }
   const listRss: number[] = [];
@@ -496,21 +832,51 @@ async function memory() {
 
 /** For a target not met: the cause the profiles showed, and what would close it (README: Performance). */
 const FINDINGS: Array<[RegExp, string]> = [
-  [/^`bluehook --help`/, 'cause: commander parse + building all command definitions + help formatting on top of node start; would close: a V8 code cache for the bundle, or help generated at build time'],
-  [/^`bluehook payload/, 'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle'],
-  [/^`send/, 'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)'],
-  [/^`listen` answered/, 'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)'],
-  [/^`replay`/, 'cause: selecting and decoding the records, then sending; see the bench notes in the README'],
-  [/^`deliveries (show|list)/, 'cause: start-up of the command (commander and the command modules ~30 ms, better-sqlite3 and the database ~10 ms) on top of a query of a few ms; would close: a V8 code cache for the bundle'],
-  [/^peak memory of `listen`/, 'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher'],
-  [/^inspector: live view/, 'cause: a table re-laid out for every batch of rows, on a host whose two cores also run the sender and the listener; see the README'],
-  [/^peak memory of `deliveries list`/, 'cause: V8 heap growth while pages of records stream out; would close: smaller pages'],
+  [
+    /^`bluehook --help`/,
+    'cause: commander parse + building all command definitions + help formatting on top of node start; would close: a V8 code cache for the bundle, or help generated at build time',
+  ],
+  [
+    /^`bluehook payload/,
+    'cause: module loading of the bundle chunks and the payload build; would close: a V8 code cache for the bundle',
+  ],
+  [
+    /^`send/,
+    'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)',
+  ],
+  [
+    /^`listen` answered/,
+    'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)',
+  ],
+  [
+    /^`replay`/,
+    'cause: selecting and decoding the records, then sending; see the bench notes in the README',
+  ],
+  [
+    /^`deliveries (show|list)/,
+    'cause: start-up of the command (commander and the command modules ~30 ms, better-sqlite3 and the database ~10 ms) on top of a query of a few ms; would close: a V8 code cache for the bundle',
+  ],
+  [
+    /^peak memory of `listen`/,
+    'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher',
+  ],
+  [
+    /^inspector: live view/,
+    'cause: a table re-laid out for every batch of rows, on a host whose two cores also run the sender and the listener; see the README',
+  ],
+  [
+    /^peak memory of `deliveries list`/,
+    'cause: V8 heap growth while pages of records stream out; would close: smaller pages',
+  ],
 ];
 
 async function main() {
   const started = Date.now();
   // `--only listen,history` runs some sections (for working on one figure; the README's table is a full run).
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
   const sections: Array<[string, () => unknown]> = [
     ['startup', startupTimes],
     ['library', libraryRate],
@@ -523,21 +889,43 @@ async function main() {
     ['memory', memory],
   ];
   for (const [name, section] of sections) if (!only || only.includes(name)) await section();
-  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform };
+  const machine = {
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    platform: process.platform,
+  };
   const lines = [
     `| what | measured | reference | ratio (median) | spread | target | met |`,
     `|---|---|---|---|---|---|---|`,
-    ...rows.map((r) => `| ${r.what} | ${r.measured} | ${r.reference} | ${r.ratio === null ? '-' : `${fmt(r.ratio)}x`} | ${r.spread} | ${r.target} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${r.measured} | ${r.reference} | ${r.ratio === null ? '-' : `${fmt(r.ratio)}x`} | ${r.spread} | ${r.target} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`,
+    ),
   ];
   const unmet = rows.filter((r) => r.met === false);
   if (unmet.length) {
     lines.push('', 'Targets not met:');
-    for (const r of unmet) lines.push(`- ${r.what}: ${r.measured} (${r.ratio === null ? '-' : `${fmt(r.ratio)}x`}). ${FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? 'see README: Performance'}`);
+    for (const r of unmet)
+      lines.push(
+        `- ${r.what}: ${r.measured} (${r.ratio === null ? '-' : `${fmt(r.ratio)}x`}). ${FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? 'see README: Performance'}`,
+      );
   }
-  process.stdout.write(`${lines.join('\n')}\n\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`);
-  const out = SMOKE || process.argv.some((a) => a.startsWith('--only=')) ? join(tmpdir(), `bluehook-bench-${process.pid}.json`) : join(ROOT, 'bench', 'results.json');
-  const findings = Object.fromEntries(unmet.map((r) => [r.what, FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? null]));
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), smoke: SMOKE, machine, rows, findings }, null, 2)}\n`);
+  process.stdout.write(
+    `${lines.join('\n')}\n\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
+  const out =
+    SMOKE || process.argv.some((a) => a.startsWith('--only='))
+      ? join(tmpdir(), `bluehook-bench-${process.pid}.json`)
+      : join(ROOT, 'bench', 'results.json');
+  const findings = Object.fromEntries(
+    unmet.map((r) => [r.what, FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? null]),
+  );
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), smoke: SMOKE, machine, rows, findings }, null, 2)}\n`,
+  );
   process.stdout.write(`results: ${out}\n`);
 }
 

@@ -13,7 +13,14 @@
  * - check: a check ran and failed (a signature does not verify, an expectation was not met).
  * - internal: a bug in bluehook.
  */
-export type ErrorCategory = 'usage' | 'not-found' | 'network' | 'store' | 'config' | 'check' | 'internal';
+export type ErrorCategory =
+  | 'usage'
+  | 'not-found'
+  | 'network'
+  | 'store'
+  | 'config'
+  | 'check'
+  | 'internal';
 
 export interface ErrorDetails {
   /** What the user can do about it, shown after the message. */

@@ -10,10 +10,24 @@
 import { EVENTS, type EventInfo, type EventName } from './blue/catalogue.js';
 import { buildPayload as build, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
 import { diagnose, type Diagnosis } from './signing/diagnose.js';
-import { getScheme, type AnyHeaders, type HeaderMap, type SchemeName, type SignOptions, type VerifyOptions, normaliseHeaders } from './signing/schemes.js';
+import {
+  getScheme,
+  type AnyHeaders,
+  type HeaderMap,
+  type SchemeName,
+  type SignOptions,
+  type VerifyOptions,
+  normaliseHeaders,
+} from './signing/schemes.js';
 
 export { serializeBody, type DeliveryBody, type PayloadOptions } from './blue/payload.js';
-export { resolveEvent, type EventInfo, type EventKind, type EventGroup, type EventName } from './blue/catalogue.js';
+export {
+  resolveEvent,
+  type EventInfo,
+  type EventKind,
+  type EventGroup,
+  type EventName,
+} from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
 export type { AnyHeaders, HeaderMap, SchemeName } from './signing/schemes.js';
 export { BluehookError, isBluehookError, type ErrorCategory, type ErrorDetails } from './errors.js';
@@ -26,7 +40,11 @@ export const buildPayload: (event: EventName, options?: PayloadOptions) => Deliv
 export const events: readonly EventInfo[] = EVENTS;
 
 /** The headers to send with `body`, signed with `secret` (scheme `blue` by default: X-Signature). */
-export function sign(body: string | Buffer, secret: string, options: SignOptions & { scheme?: SchemeName } = {}): HeaderMap {
+export function sign(
+  body: string | Buffer,
+  secret: string,
+  options: SignOptions & { scheme?: SchemeName } = {},
+): HeaderMap {
   return getScheme(options.scheme).sign(body, secret, options);
 }
 

@@ -8,13 +8,33 @@ import { ROOT } from './helpers.js';
 
 // Not a timing test: it only keeps the benchmark suite runnable (tiny counts, every measurement once).
 test('the benchmark suite runs end to end in smoke mode and reports every row', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--smoke'], { cwd: ROOT, timeout: 180_000 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'dist', 'bench', 'run.js'), '--smoke'],
+    { cwd: ROOT, timeout: 180_000 },
+  );
   const file = /results: (.+)\n/.exec(stdout)![1]!;
   const results = JSON.parse(readFileSync(file, 'utf8'));
   rmSync(file);
   assert.equal(results.smoke, true);
   const names = results.rows.map((r: { what: string }) => r.what).join('\n');
-  for (const what of ['--version', '--help', 'payload TODO_CREATED', 'per second (library)', 'send --count', 'listen', 'into PostgreSQL', 'replay', 'deliveries show <id>', 'deliveries list --event', 'store size per recorded delivery', 'inspector: first page', 'inspector: live view', 'peak memory of `listen`', 'peak memory of `deliveries list`']) {
+  for (const what of [
+    '--version',
+    '--help',
+    'payload TODO_CREATED',
+    'per second (library)',
+    'send --count',
+    'listen',
+    'into PostgreSQL',
+    'replay',
+    'deliveries show <id>',
+    'deliveries list --event',
+    'store size per recorded delivery',
+    'inspector: first page',
+    'inspector: live view',
+    'peak memory of `listen`',
+    'peak memory of `deliveries list`',
+  ]) {
     assert.ok(names.includes(what), `row for ${what}`);
   }
   assert.match(stdout, /\| what \| measured \| reference \|/);

@@ -9,38 +9,83 @@ import { createHmac } from 'node:crypto';
 import { statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import { join } from 'node:path';
-import { deadPort, post, runCli, startReady, startReceiver, tempDir, type ReadyProcess } from './helpers.js';
+import {
+  deadPort,
+  post,
+  runCli,
+  startReady,
+  startReceiver,
+  tempDir,
+  type ReadyProcess,
+} from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
 const TOKEN = { id: 'alice-id', secret: 'alice-secret' };
 const OTHER = { id: 'bob-id', secret: 'bob-secret' };
 
 const emulators: ReadyProcess[] = [];
-after(() => emulators.forEach((e) => e.child.kill('SIGKILL')));
+after(() => {
+  for (const e of emulators) e.child.kill('SIGKILL');
+});
 
 async function emulator(...extra: string[]): Promise<ReadyProcess & { api: string }> {
-  const e = await startReady(['emulator', '--port', '0', '--ephemeral', '--token', `${TOKEN.id}:${TOKEN.secret}`, '--token', `${OTHER.id}:${OTHER.secret}`, ...extra]);
+  const e = await startReady([
+    'emulator',
+    '--port',
+    '0',
+    '--ephemeral',
+    '--token',
+    `${TOKEN.id}:${TOKEN.secret}`,
+    '--token',
+    `${OTHER.id}:${OTHER.secret}`,
+    ...extra,
+  ]);
   emulators.push(e);
   return { ...e, api: e.url };
 }
 
 /** A raw GraphQL call with the documented headers (X-Bloo-* by default, or blue-*). */
-async function gql(api: string, query: string, variables: Record<string, unknown> = {}, { token = TOKEN, family = 'x-bloo', company = 'acme' as string | null } = {}) {
+async function gql(
+  api: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  { token = TOKEN, family = 'x-bloo', company = 'acme' as string | null } = {},
+) {
   const headers: Record<string, string> =
     family === 'x-bloo'
-      ? { 'X-Bloo-Token-ID': token.id, 'X-Bloo-Token-Secret': token.secret, ...(company ? { 'X-Bloo-Company-ID': company } : {}) }
+      ? {
+          'X-Bloo-Token-ID': token.id,
+          'X-Bloo-Token-Secret': token.secret,
+          ...(company ? { 'X-Bloo-Company-ID': company } : {}),
+        }
       : family === 'blue'
-        ? { 'Blue-Token-Id': token.id, 'Blue-Token-Secret': token.secret, ...(company ? { 'Blue-Org-Id': company } : {}) }
+        ? {
+            'Blue-Token-Id': token.id,
+            'Blue-Token-Secret': token.secret,
+            ...(company ? { 'Blue-Org-Id': company } : {}),
+          }
         : {};
   const r = await post(api, JSON.stringify({ query, variables }), headers);
-  return JSON.parse(r.text) as { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> };
+  return JSON.parse(r.text) as {
+    data?: any;
+    errors?: Array<{ message: string; extensions: { code: string } }>;
+  };
 }
 
-const FIELDS = 'id uid name url secret status events projectIds enabled metadata createdAt updatedAt';
-const rawWebhook = async (api: string, id: string) => gql(api, `query($id: String!) { webhook(id: $id) { ${FIELDS} } }`, { id });
+const FIELDS =
+  'id uid name url secret status events projectIds enabled metadata createdAt updatedAt';
+const rawWebhook = async (api: string, id: string) =>
+  gql(api, `query($id: String!) { webhook(id: $id) { ${FIELDS} } }`, { id });
 
 function cli(api: string, home: string, token = TOKEN) {
-  const env = { BLUEHOOK_HOME: home, BLUE_TOKEN_ID: token.id, BLUE_TOKEN_SECRET: token.secret, BLUE_COMPANY_ID: 'acme', BLUE_API_URL: api };
+  const env = {
+    BLUEHOOK_HOME: home,
+    BLUE_TOKEN_ID: token.id,
+    BLUE_TOKEN_SECRET: token.secret,
+    BLUE_COMPANY_ID: 'acme',
+    BLUE_API_URL: api,
+  };
   return (args: string[]) => runCli(['--store', 'blue', ...args], { env });
 }
 
@@ -48,7 +93,11 @@ function cli(api: string, home: string, token = TOKEN) {
 function keptSecret(dir: string, id: string): string | undefined {
   const db = new Sqlite(join(dir, 'bluehook.db'), { readonly: true });
   try {
-    return (db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as { secret: string } | undefined)?.secret;
+    return (
+      db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as
+        | { secret: string }
+        | undefined
+    )?.secret;
   } finally {
     db.close();
   }
@@ -59,11 +108,23 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
   const dir = tempDir();
   try {
     const bh = cli(em.api, dir.path);
-    const created = await bh(['create', '--name', 'orders', '--url', 'http://127.0.0.1:9/hook', '--events', 'TODO_CREATED,TODO_DELETED', '--json']);
+    const created = await bh([
+      'create',
+      '--name',
+      'orders',
+      '--url',
+      'http://127.0.0.1:9/hook',
+      '--events',
+      'TODO_CREATED,TODO_DELETED',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const hook = JSON.parse(created.stdout);
     assert.match(hook.secret, /^whsec_/);
-    assert.deepEqual([hook.enabled, hook.status, hook.events], [true, 'HEALTHY', ['TODO_CREATED', 'TODO_DELETED']]);
+    assert.deepEqual(
+      [hook.enabled, hook.status, hook.events],
+      [true, 'HEALTHY', ['TODO_CREATED', 'TODO_DELETED']],
+    );
 
     const raw = (await rawWebhook(em.api, hook.id)).data.webhook;
     assert.equal(raw.secret, null, 'Blue never returns the secret again');
@@ -75,10 +136,21 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
     const shown = JSON.parse((await bh(['show', 'orders', '--reveal-secret', '--json'])).stdout);
     assert.equal(shown.secret, hook.secret, 'the kept secret fills in what Blue no longer returns');
 
-    const updated = await bh(['update', 'orders', '--event', 'TAG_CREATED', '--project', 'cproj', '--json']);
+    const updated = await bh([
+      'update',
+      'orders',
+      '--event',
+      'TAG_CREATED',
+      '--project',
+      'cproj',
+      '--json',
+    ]);
     assert.equal(updated.code, 0, updated.stderr);
     const afterUpdate = (await rawWebhook(em.api, hook.id)).data.webhook;
-    assert.deepEqual([afterUpdate.events, afterUpdate.projectIds, afterUpdate.url], [['TAG_CREATED'], ['cproj'], 'http://127.0.0.1:9/hook']);
+    assert.deepEqual(
+      [afterUpdate.events, afterUpdate.projectIds, afterUpdate.url],
+      [['TAG_CREATED'], ['cproj'], 'http://127.0.0.1:9/hook'],
+    );
 
     assert.equal((await bh(['disable', 'orders'])).code, 0);
     const disabled = (await rawWebhook(em.api, hook.id)).data.webhook;
@@ -101,7 +173,9 @@ test('enable runs the health check: 2xx enables; otherwise the webhook stays dis
   const rx = await startReceiver((_r, _i, res) => res.writeHead(answer).end());
   try {
     const bh = cli(em.api, dir.path);
-    const hook = JSON.parse((await bh(['create', '--name', 'h', '--url', rx.url, '--json'])).stdout);
+    const hook = JSON.parse(
+      (await bh(['create', '--name', 'h', '--url', rx.url, '--json'])).stdout,
+    );
     await bh(['disable', 'h']);
     const failed = await bh(['enable', 'h']);
     assert.equal(failed.code, 1);
@@ -109,7 +183,11 @@ test('enable runs the health check: 2xx enables; otherwise the webhook stays dis
     assert.equal(rx.received.length, 1);
     const check = JSON.parse(rx.received[0]!.body.toString());
     assert.equal(check.event, 'WEBHOOK_HEALTH_CHECK');
-    assert.equal(rx.received[0]!.headers['x-signature'], hmac(hook.secret, rx.received[0]!.body), 'signed like any delivery');
+    assert.equal(
+      rx.received[0]!.headers['x-signature'],
+      hmac(hook.secret, rx.received[0]!.body),
+      'signed like any delivery',
+    );
     const raw = (await rawWebhook(em.api, hook.id)).data.webhook;
     assert.deepEqual([raw.enabled, raw.status], [false, 'UNHEALTHY']);
     answer = 200;
@@ -129,7 +207,9 @@ test('send --webhook and listen --webhook work with a Blue-managed webhook throu
   const rx = await startReceiver();
   try {
     const bh = cli(em.api, dir.path);
-    const hook = JSON.parse((await bh(['create', '--name', 's', '--url', rx.url, '--json'])).stdout);
+    const hook = JSON.parse(
+      (await bh(['create', '--name', 's', '--url', rx.url, '--json'])).stdout,
+    );
     const sent = await bh(['send', '--webhook', 's', '--no-record']);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(rx.received[0]!.headers['x-signature'], hmac(hook.secret, rx.received[0]!.body));
@@ -145,17 +225,62 @@ test('a triggered TODO_CREATED arrives verified at bluehook listen after the que
   const dir = tempDir();
   try {
     const bh = cli(em.api, dir.path);
-    const env = { BLUEHOOK_HOME: dir.path, BLUE_TOKEN_ID: TOKEN.id, BLUE_TOKEN_SECRET: TOKEN.secret, BLUE_API_URL: em.api };
-    const unknown = await runCli(['listen', '--port', '0', '--store', 'blue', '--webhook', 'l'], { env });
+    const env = {
+      BLUEHOOK_HOME: dir.path,
+      BLUE_TOKEN_ID: TOKEN.id,
+      BLUE_TOKEN_SECRET: TOKEN.secret,
+      BLUE_API_URL: em.api,
+    };
+    const unknown = await runCli(['listen', '--port', '0', '--store', 'blue', '--webhook', 'l'], {
+      env,
+    });
     assert.equal(unknown.code, 2, 'listen --webhook needs an existing webhook');
     const receiverPort = await deadPort();
-    const created = await bh(['create', '--name', 'l', '--url', `http://127.0.0.1:${receiverPort}/`, '--events', 'TODO_CREATED', '--json']);
+    const created = await bh([
+      'create',
+      '--name',
+      'l',
+      '--url',
+      `http://127.0.0.1:${receiverPort}/`,
+      '--events',
+      'TODO_CREATED',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
-    const l = await startReady(['listen', '--port', String(receiverPort), '--webhook', 'l', '--store', 'blue', '--expect', '1', '--timeout', '20s'], env);
-    const trig = await runCli(['emulator', 'trigger', 'TODO_CREATED', '--api-url', em.api, '--json']);
+    const l = await startReady(
+      [
+        'listen',
+        '--port',
+        String(receiverPort),
+        '--webhook',
+        'l',
+        '--store',
+        'blue',
+        '--expect',
+        '1',
+        '--timeout',
+        '20s',
+      ],
+      env,
+    );
+    const trig = await runCli([
+      'emulator',
+      'trigger',
+      'TODO_CREATED',
+      '--api-url',
+      em.api,
+      '--json',
+    ]);
     assert.equal(trig.code, 0, trig.stderr);
     assert.equal(JSON.parse(trig.stdout).queued.length, 1);
-    const notMatching = await runCli(['emulator', 'trigger', 'TAG_CREATED', '--api-url', em.api, '--json']);
+    const notMatching = await runCli([
+      'emulator',
+      'trigger',
+      'TAG_CREATED',
+      '--api-url',
+      em.api,
+      '--json',
+    ]);
     assert.equal(JSON.parse(notMatching.stdout).queued.length, 0, 'event filter');
     assert.equal(await l.exited, 0, l.stderr());
     const [delivery] = l.lines().filter((x) => x.type === 'delivery');
@@ -172,21 +297,36 @@ test('a receiver that always fails: 5 attempts, then the webhook is disabled and
   const rx = await startReceiver((_r, _i, res) => res.writeHead(503).end());
   try {
     const bh = cli(em.api, dir.path);
-    const hook = JSON.parse((await bh(['create', '--name', 'f', '--url', rx.url, '--json'])).stdout);
+    const hook = JSON.parse(
+      (await bh(['create', '--name', 'f', '--url', rx.url, '--json'])).stdout,
+    );
     await runCli(['emulator', 'trigger', 'COMMENT_CREATED', '--api-url', em.api]);
-    for (let i = 0; i < 100 && (await rawWebhook(em.api, hook.id)).data.webhook.enabled; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await rawWebhook(em.api, hook.id)).data.webhook.enabled; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const raw = (await rawWebhook(em.api, hook.id)).data.webhook;
     assert.deepEqual([raw.enabled, raw.status], [false, 'UNHEALTHY']);
     assert.equal(rx.received.length, 5);
 
-    const second = JSON.parse((await bh(['create', '--name', 'g', '--url', rx.url, '--json'])).stdout);
+    const second = JSON.parse(
+      (await bh(['create', '--name', 'g', '--url', rx.url, '--json'])).stdout,
+    );
     await runCli(['emulator', 'trigger', 'COMMENT_CREATED', '--api-url', em.api]);
-    const deleted = await gql(em.api, `mutation($id: String!) { deleteWebhook(input: { webhookId: $id }) { success } }`, { id: second.id });
+    const deleted = await gql(
+      em.api,
+      `mutation($id: String!) { deleteWebhook(input: { webhookId: $id }) { success } }`,
+      { id: second.id },
+    );
     assert.equal(deleted.data.deleteWebhook.success, true);
     // The emulator says when it drops the queued delivery (after its 1 s queue delay): wait for that.
     const dropped = () => em.lines().find((l) => l.type === 'dropped' && l.webhookId === second.id);
     for (let i = 0; i < 150 && !dropped(); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(dropped(), { type: 'dropped', webhookId: second.id, event: 'COMMENT_CREATED', attempt: 1, reason: 'webhook-deleted' });
+    assert.deepEqual(dropped(), {
+      type: 'dropped',
+      webhookId: second.id,
+      event: 'COMMENT_CREATED',
+      attempt: 1,
+      reason: 'webhook-deleted',
+    });
     assert.equal(rx.received.length, 5, "a deleted webhook's queued delivery is dropped");
   } finally {
     await rx.close();
@@ -199,15 +339,34 @@ test('auth: both header families work; no or wrong credentials are UNAUTHENTICAT
   const dir = tempDir();
   try {
     const q = `{ webhooks { items { id } pageInfo { totalItems } } }`;
-    assert.equal((await gql(em.api, q, {}, { family: 'x-bloo' })).data.webhooks.pageInfo.totalItems, 0);
-    assert.equal((await gql(em.api, q, {}, { family: 'blue' })).data.webhooks.pageInfo.totalItems, 0);
-    const created = await gql(em.api, `mutation { createWebhook(input: { url: "http://127.0.0.1:1/" }) { id secret } }`, {}, { family: 'blue' });
+    assert.equal(
+      (await gql(em.api, q, {}, { family: 'x-bloo' })).data.webhooks.pageInfo.totalItems,
+      0,
+    );
+    assert.equal(
+      (await gql(em.api, q, {}, { family: 'blue' })).data.webhooks.pageInfo.totalItems,
+      0,
+    );
+    const created = await gql(
+      em.api,
+      `mutation { createWebhook(input: { url: "http://127.0.0.1:1/" }) { id secret } }`,
+      {},
+      { family: 'blue' },
+    );
     assert.match(created.data.createWebhook.secret, /^whsec_/, 'blue-org-id works for create');
-    assert.equal((await gql(em.api, q, {}, { family: 'none' })).errors![0]!.extensions.code, 'UNAUTHENTICATED');
+    assert.equal(
+      (await gql(em.api, q, {}, { family: 'none' })).errors![0]!.extensions.code,
+      'UNAUTHENTICATED',
+    );
     const r = await cli(em.api, dir.path, { id: TOKEN.id, secret: 'wrong' })(['list']);
     assert.equal(r.code, 4);
-    assert.match(r.stderr, /Authentication required\. \(UNAUTHENTICATED\).*BLUE_TOKEN_ID and BLUE_TOKEN_SECRET/);
-    const missing = await runCli(['--store', 'blue', 'list'], { env: { BLUEHOOK_HOME: dir.path, BLUE_API_URL: em.api } });
+    assert.match(
+      r.stderr,
+      /Authentication required\. \(UNAUTHENTICATED\).*BLUE_TOKEN_ID and BLUE_TOKEN_SECRET/,
+    );
+    const missing = await runCli(['--store', 'blue', 'list'], {
+      env: { BLUEHOOK_HOME: dir.path, BLUE_API_URL: em.api },
+    });
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /set BLUE_TOKEN_ID and BLUE_TOKEN_SECRET/);
   } finally {
@@ -222,21 +381,50 @@ test('error codes: FORBIDDEN, WEBHOOK_NOT_FOUND, COMPANY_NOT_FOUND, BAD_USER_INP
   try {
     const alice = cli(em.api, dir.path);
     const bob = cli(em.api, dir.path, OTHER);
-    const hook = JSON.parse((await alice(['create', '--name', 'a', '--url', 'http://127.0.0.1:1/', '--json'])).stdout);
+    const hook = JSON.parse(
+      (await alice(['create', '--name', 'a', '--url', 'http://127.0.0.1:1/', '--json'])).stdout,
+    );
     const forbidden = await bob(['update', hook.id, '--url', 'http://127.0.0.1:2/']);
     assert.equal(forbidden.code, 4);
     assert.match(forbidden.stderr, /You are not authorized\. \(FORBIDDEN\)/);
     assert.equal((await bob(['delete', hook.id, '--yes'])).code, 4, 'only the creator deletes');
-    assert.equal(JSON.parse((await bob(['list', '--json'])).stdout).length, 0, "users see only their own webhooks");
-    const disabledByOther = await gql(em.api, `mutation($id: String!) { disableWebhook(input: { webhookId: $id }) { success operationId } }`, { id: hook.id }, { token: OTHER });
-    assert.deepEqual(disabledByOther.data.disableWebhook, { success: true, operationId: null }, 'any authenticated user may disable');
+    assert.equal(
+      JSON.parse((await bob(['list', '--json'])).stdout).length,
+      0,
+      'users see only their own webhooks',
+    );
+    const disabledByOther = await gql(
+      em.api,
+      `mutation($id: String!) { disableWebhook(input: { webhookId: $id }) { success operationId } }`,
+      { id: hook.id },
+      { token: OTHER },
+    );
+    assert.deepEqual(
+      disabledByOther.data.disableWebhook,
+      { success: true, operationId: null },
+      'any authenticated user may disable',
+    );
     const notFound = await alice(['show', 'cnotthere0000000000000000']);
     assert.equal(notFound.code, 2);
     assert.match(notFound.stderr, /no webhook matches/);
-    assert.equal((await rawWebhook(em.api, 'cnotthere0000000000000000')).errors![0]!.extensions.code, 'WEBHOOK_NOT_FOUND');
-    const noCompany = await gql(em.api, `mutation { createWebhook(input: { url: "http://127.0.0.1:1/" }) { id } }`, {}, { company: null });
-    assert.deepEqual([noCompany.errors![0]!.extensions.code, noCompany.errors![0]!.message], ['COMPANY_NOT_FOUND', 'Company was not found.']);
-    const badUrl = await gql(em.api, `mutation { createWebhook(input: { url: "not a url" }) { id } }`);
+    assert.equal(
+      (await rawWebhook(em.api, 'cnotthere0000000000000000')).errors![0]!.extensions.code,
+      'WEBHOOK_NOT_FOUND',
+    );
+    const noCompany = await gql(
+      em.api,
+      `mutation { createWebhook(input: { url: "http://127.0.0.1:1/" }) { id } }`,
+      {},
+      { company: null },
+    );
+    assert.deepEqual(
+      [noCompany.errors![0]!.extensions.code, noCompany.errors![0]!.message],
+      ['COMPANY_NOT_FOUND', 'Company was not found.'],
+    );
+    const badUrl = await gql(
+      em.api,
+      `mutation { createWebhook(input: { url: "not a url" }) { id } }`,
+    );
     assert.equal(badUrl.errors![0]!.extensions.code, 'BAD_USER_INPUT');
     await alice(['enable', 'a']).catch(() => undefined);
     await alice(['create', '--name', 'b', '--url', 'http://127.0.0.1:1/']);
@@ -247,8 +435,18 @@ test('error codes: FORBIDDEN, WEBHOOK_NOT_FOUND, COMPANY_NOT_FOUND, BAD_USER_INP
     const priv = await cli(strict.api, dir.path)(['create', '--url', 'http://127.0.0.1:4000/']);
     assert.equal(priv.code, 2);
     assert.match(priv.stderr, /URL resolves to a private\/internal address/);
-    for (const url of ['http://10.1.2.3/', 'http://169.254.169.254/latest', 'http://[::1]:80/', 'http://localhost:3000/', 'http://192.168.1.1/']) {
-      const r = await gql(strict.api, `mutation($u: String!) { createWebhook(input: { url: $u }) { id } }`, { u: url });
+    for (const url of [
+      'http://10.1.2.3/',
+      'http://169.254.169.254/latest',
+      'http://[::1]:80/',
+      'http://localhost:3000/',
+      'http://192.168.1.1/',
+    ]) {
+      const r = await gql(
+        strict.api,
+        `mutation($u: String!) { createWebhook(input: { url: $u }) { id } }`,
+        { u: url },
+      );
       assert.equal(r.errors![0]!.message, 'URL resolves to a private/internal address', url);
       assert.equal(r.errors![0]!.extensions.code, 'INTERNAL_SERVER_ERROR');
     }
@@ -261,10 +459,28 @@ test('pagination: every page is fetched, newest first, with a correct pageInfo',
   const em = await emulator('--allow-private-urls', '--max-webhooks', '100');
   const dir = tempDir();
   try {
-    for (let i = 0; i < 45; i++) await gql(em.api, `mutation($n: String) { createWebhook(input: { name: $n, url: "http://127.0.0.1:1/" }) { id } }`, { n: `w${i}` });
-    const page = await gql(em.api, `{ webhooks(skip: 40, take: 20) { items { name } pageInfo { totalPages totalItems page perPage hasNextPage hasPreviousPage } } }`);
-    assert.deepEqual(page.data.webhooks.pageInfo, { totalPages: 3, totalItems: 45, page: 3, perPage: 20, hasNextPage: false, hasPreviousPage: true });
-    assert.deepEqual(page.data.webhooks.items.map((w: { name: string }) => w.name), ['w4', 'w3', 'w2', 'w1', 'w0']);
+    for (let i = 0; i < 45; i++)
+      await gql(
+        em.api,
+        `mutation($n: String) { createWebhook(input: { name: $n, url: "http://127.0.0.1:1/" }) { id } }`,
+        { n: `w${i}` },
+      );
+    const page = await gql(
+      em.api,
+      `{ webhooks(skip: 40, take: 20) { items { name } pageInfo { totalPages totalItems page perPage hasNextPage hasPreviousPage } } }`,
+    );
+    assert.deepEqual(page.data.webhooks.pageInfo, {
+      totalPages: 3,
+      totalItems: 45,
+      page: 3,
+      perPage: 20,
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+    assert.deepEqual(
+      page.data.webhooks.items.map((w: { name: string }) => w.name),
+      ['w4', 'w3', 'w2', 'w1', 'w0'],
+    );
     const listed = JSON.parse((await cli(em.api, dir.path)(['list', '--json'])).stdout);
     assert.equal(listed.length, 45);
     assert.equal(listed[0].name, 'w44');
@@ -278,29 +494,51 @@ test('pull copies Blue webhooks locally; push --dry-run prints a correct plan; p
   const dir = tempDir();
   try {
     const blue = cli(em.api, dir.path);
-    const env = { BLUEHOOK_HOME: dir.path, BLUE_TOKEN_ID: TOKEN.id, BLUE_TOKEN_SECRET: TOKEN.secret, BLUE_COMPANY_ID: 'acme', BLUE_API_URL: em.api };
+    const env = {
+      BLUEHOOK_HOME: dir.path,
+      BLUE_TOKEN_ID: TOKEN.id,
+      BLUE_TOKEN_SECRET: TOKEN.secret,
+      BLUE_COMPANY_ID: 'acme',
+      BLUE_API_URL: em.api,
+    };
     const local = (args: string[]) => runCli(args, { env });
     await blue(['create', '--name', 'same', '--url', 'http://127.0.0.1:1/a']);
     await blue(['create', '--name', 'changed', '--url', 'http://127.0.0.1:1/b']);
     const pulled = await local(['pull', '--json']);
     assert.equal(JSON.parse(pulled.stdout).added, 2);
-    assert.equal(JSON.parse((await local(['show', 'same', '--reveal-secret', '--json'])).stdout).secret.startsWith('whsec_'), true);
+    assert.equal(
+      JSON.parse(
+        (await local(['show', 'same', '--reveal-secret', '--json'])).stdout,
+      ).secret.startsWith('whsec_'),
+      true,
+    );
     await local(['update', 'changed', '--events', 'TODO_MOVED']);
     await local(['create', '--name', 'new', '--url', 'http://127.0.0.1:1/c']);
     const plan = JSON.parse((await local(['push', '--dry-run', '--json'])).stdout);
-    const actions = Object.fromEntries(plan.steps.map((s: { local: string; action: string }) => [s.local, s.action]));
+    const actions = Object.fromEntries(
+      plan.steps.map((s: { local: string; action: string }) => [s.local, s.action]),
+    );
     assert.deepEqual(plan.counts, { create: 1, update: 1, unchanged: 1 });
     const localList = JSON.parse((await local(['list', '--json'])).stdout);
     const idOf = (n: string) => localList.find((w: { name: string }) => w.name === n).id;
-    assert.deepEqual([actions[idOf('same')], actions[idOf('changed')], actions[idOf('new')]], ['unchanged', 'update', 'create']);
-    assert.equal(JSON.parse((await blue(['list', '--json'])).stdout).length, 2, 'a dry run changes nothing');
+    assert.deepEqual(
+      [actions[idOf('same')], actions[idOf('changed')], actions[idOf('new')]],
+      ['unchanged', 'update', 'create'],
+    );
+    assert.equal(
+      JSON.parse((await blue(['list', '--json'])).stdout).length,
+      2,
+      'a dry run changes nothing',
+    );
     const human = await local(['push', '--dry-run']);
-    assert.match(human.stdout, /~ update  changed: events \[all\] → \[TODO_MOVED\]/);
+    assert.match(human.stdout, /~ update {2}changed: events \[all\] → \[TODO_MOVED\]/);
     const applied = await local(['push', '--json']);
     assert.equal(applied.code, 0, applied.stderr);
     const remote = JSON.parse((await blue(['list', '--json'])).stdout);
     assert.equal(remote.length, 3);
-    assert.deepEqual(remote.find((w: { name: string }) => w.name === 'changed').events, ['TODO_MOVED']);
+    assert.deepEqual(remote.find((w: { name: string }) => w.name === 'changed').events, [
+      'TODO_MOVED',
+    ]);
   } finally {
     dir.cleanup();
   }
@@ -309,9 +547,22 @@ test('pull copies Blue webhooks locally; push --dry-run prints a correct plan; p
 test('emulator state persists in --data-dir across restarts', async () => {
   const dir = tempDir();
   try {
-    const start = () => startReady(['emulator', '--port', '0', '--data-dir', join(dir.path, 'em'), '--allow-private-urls', '--token', `${TOKEN.id}:${TOKEN.secret}`]);
+    const start = () =>
+      startReady([
+        'emulator',
+        '--port',
+        '0',
+        '--data-dir',
+        join(dir.path, 'em'),
+        '--allow-private-urls',
+        '--token',
+        `${TOKEN.id}:${TOKEN.secret}`,
+      ]);
     const first = await start();
-    const made = await gql(first.url, `mutation { createWebhook(input: { name: "kept", url: "http://127.0.0.1:1/" }) { id } }`);
+    const made = await gql(
+      first.url,
+      `mutation { createWebhook(input: { name: "kept", url: "http://127.0.0.1:1/" }) { id } }`,
+    );
     first.child.kill('SIGTERM');
     await first.exited;
     assert.equal(statSync(join(dir.path, 'em', 'emulator.json')).mode & 0o777, 0o600);

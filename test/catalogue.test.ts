@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EVENTS, SUBSCRIBABLE_EVENTS, resolveEvent, resolveEventList } from '../src/blue/catalogue.js';
+import {
+  EVENTS,
+  SUBSCRIBABLE_EVENTS,
+  resolveEvent,
+  resolveEventList,
+} from '../src/blue/catalogue.js';
 import { BluehookError } from '../src/errors.js';
 
 test('the catalogue has the 37 WebhookEvent values in schema order plus the health check', () => {
@@ -20,7 +25,16 @@ test('the catalogue has the 37 WebhookEvent values in schema order plus the heal
 
 test('event names resolve case-insensitively and unknown ones suggest the closest', () => {
   assert.equal(resolveEvent('todo_created').name, 'TODO_CREATED');
-  assert.throws(() => resolveEvent('TODO_CREATD'), (e: unknown) => e instanceof BluehookError && e.category === "usage" && /did you mean TODO_CREATED/.test(e.message));
-  assert.deepEqual(resolveEventList(['todo_created,TODO_DELETED', 'todo_created']), ['TODO_CREATED', 'TODO_DELETED']);
+  assert.throws(
+    () => resolveEvent('TODO_CREATD'),
+    (e: unknown) =>
+      e instanceof BluehookError &&
+      e.category === 'usage' &&
+      /did you mean TODO_CREATED/.test(e.message),
+  );
+  assert.deepEqual(resolveEventList(['todo_created,TODO_DELETED', 'todo_created']), [
+    'TODO_CREATED',
+    'TODO_DELETED',
+  ]);
   assert.throws(() => resolveEventList(['WEBHOOK_HEALTH_CHECK']), /cannot be subscribed/);
 });

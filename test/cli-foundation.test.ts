@@ -18,12 +18,14 @@ test('--version prints the package version; --help lists commands with examples'
 
 test('every command has --help with examples', async () => {
   const h = await runCli(['--help']);
-  const commands = [...h.stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+  const commands = [...h.stdout.matchAll(/^ {2}([a-z]+) /gm)]
+    .map((m) => m[1]!)
+    .filter((c) => c !== 'help');
   assert.ok(commands.length >= 4);
   for (const c of commands) {
     const r = await runCli([c, '--help']);
     assert.equal(r.code, 0, c);
-    assert.match(r.stdout, /Examples:\n  \$ bluehook /, c);
+    assert.match(r.stdout, /Examples:\n {2}\$ bluehook /, c);
   }
 });
 
@@ -31,7 +33,11 @@ test('payload | sign gives an X-Signature that an HMAC computed by hand agrees w
   const body = await runCli(['payload', 'TODO_CREATED', '--seed', '1']);
   assert.equal(body.code, 0);
   const parsed = JSON.parse(body.stdout);
-  assert.equal(body.stdout, JSON.stringify(parsed), 'compact, as JSON.stringify writes it, no newline on a pipe');
+  assert.equal(
+    body.stdout,
+    JSON.stringify(parsed),
+    'compact, as JSON.stringify writes it, no newline on a pipe',
+  );
   const signed = await runCli(['sign', '--secret', 's'], { input: body.stdout });
   assert.equal(signed.code, 0);
   const byHand = createHmac('sha256', 's').update(body.stdout).digest('hex');
@@ -55,12 +61,19 @@ test('verify: valid exits 0; a pretty-printed copy exits 1 naming re-serialisati
     const bad = await runCli(['verify', '--secret', 's', '--signature', sig, pretty]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^invalid: the body was re-serialised/);
-    const wrong = await runCli(['verify', '--json', '-H', `X-Signature: ${sig}`, '-'], { input: body, env: { BLUEHOOK_SECRET: 'nope' } });
+    const wrong = await runCli(['verify', '--json', '-H', `X-Signature: ${sig}`, '-'], {
+      input: body,
+      env: { BLUEHOOK_SECRET: 'nope' },
+    });
     assert.equal(wrong.code, 1);
     assert.equal(JSON.parse(wrong.stdout).cause, 'wrong-secret');
     const sf = join(dir.path, 'secret.txt');
     writeFileSync(sf, 's\n');
-    assert.equal((await runCli(['verify', '--secret-file', sf, '--signature', sig, file])).code, 0, 'a secret file\'s trailing newline is dropped');
+    assert.equal(
+      (await runCli(['verify', '--secret-file', sf, '--signature', sig, file])).code,
+      0,
+      "a secret file's trailing newline is dropped",
+    );
   } finally {
     dir.cleanup();
   }
@@ -73,15 +86,25 @@ test('bad input: unknown event, bad flag, bad --set, missing secret each give on
     [['payload', 'TODO_CREATED', '--set', '__proto__.x=1'], /not allowed/],
     [['payload', 'TODO_CREATED', '--set', 'event.x=1'], /not an object/],
     [['sign'], /a secret is required/],
-    [['sign', '--secret', 's', '--scheme', 'nope'], /Allowed choices are blue, standard-webhooks, github/],
+    [
+      ['sign', '--secret', 's', '--scheme', 'nope'],
+      /Allowed choices are blue, standard-webhooks, github/,
+    ],
     [['verify', '--secret', 's'], /no signature given/],
-    [['sign', '--secret', 's', '/nonexistent/file'], /cannot read body file \/nonexistent\/file: ENOENT/],
+    [
+      ['sign', '--secret', 's', '/nonexistent/file'],
+      /cannot read body file \/nonexistent\/file: ENOENT/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
-    assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.equal(
+      r.stderr.trim().split('\n').length,
+      1,
+      `one line for ${args.join(' ')}: ${r.stderr}`,
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
@@ -91,7 +114,9 @@ test('events: a table, and --json with name, group, description, entity, kind', 
   assert.equal(r.code, 0);
   const list = JSON.parse(r.stdout);
   assert.equal(list.length, 38);
-  for (const e of list) for (const k of ['name', 'group', 'description', 'entity', 'kind']) assert.ok(e[k], `${e.name}.${k}`);
+  for (const e of list)
+    for (const k of ['name', 'group', 'description', 'entity', 'kind'])
+      assert.ok(e[k], `${e.name}.${k}`);
   const t = await runCli(['events']);
   assert.match(t.stdout, /^EVENT\s+GROUP\s+KIND/);
   assert.match(t.stdout, /TODO_CHECKLIST_ITEM_DONE_STATUS_UPDATED\s+checklist\s+update/);
@@ -103,9 +128,12 @@ test('payload --pretty and --out; the library API works from the package name', 
     const out = join(dir.path, 'p.json');
     const r = await runCli(['payload', 'TAG_CREATED', '--seed', '2', '--out', out]);
     assert.equal(r.code, 0);
-    assert.equal(readFileSync(out, 'utf8'), (await runCli(['payload', 'TAG_CREATED', '--seed', '2'])).stdout);
+    assert.equal(
+      readFileSync(out, 'utf8'),
+      (await runCli(['payload', 'TAG_CREATED', '--seed', '2'])).stdout,
+    );
     const pretty = await runCli(['payload', 'TAG_CREATED', '--seed', '2', '--pretty']);
-    assert.match(pretty.stdout, /^\{\n  "event": "TAG_CREATED"/);
+    assert.match(pretty.stdout, /^\{\n {2}"event": "TAG_CREATED"/);
     const lib = await import('bluehook');
     const body = JSON.stringify(lib.buildPayload('TODO_CREATED', { seed: 1 }));
     const headers = lib.sign(body, 'k');
@@ -117,17 +145,34 @@ test('payload --pretty and --out; the library API works from the package name', 
 });
 
 test('--json makes errors JSON too; trigger is send by another name', async () => {
-  const shown = await runCli(['--json', 'deliveries', 'show', 'dnope'], { env: { BLUEHOOK_HOME: tempDir().path } });
+  const shown = await runCli(['--json', 'deliveries', 'show', 'dnope'], {
+    env: { BLUEHOOK_HOME: tempDir().path },
+  });
   assert.equal(shown.code, 2);
   assert.deepEqual(JSON.parse(shown.stderr), {
-    error: { message: 'no recorded delivery "dnope"', hint: 'see `bluehook deliveries list`', code: 'delivery-not-found', category: 'not-found', exitCode: 2 },
+    error: {
+      message: 'no recorded delivery "dnope"',
+      hint: 'see `bluehook deliveries list`',
+      code: 'delivery-not-found',
+      category: 'not-found',
+      exitCode: 2,
+    },
   });
   const flag = await runCli(['events', '--json', '--bogus']);
   assert.equal(flag.code, 2);
   assert.equal(JSON.parse(flag.stderr).error.exitCode, 2);
   const rx = await startReceiver();
   try {
-    const sent = await runCli(['trigger', 'TAG_CREATED', '--url', rx.url, '--secret', 's', '--no-record', '--json']);
+    const sent = await runCli([
+      'trigger',
+      'TAG_CREATED',
+      '--url',
+      rx.url,
+      '--secret',
+      's',
+      '--no-record',
+      '--json',
+    ]);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(JSON.parse(rx.received[0]!.body.toString()).event, 'TAG_CREATED');
   } finally {
@@ -147,6 +192,9 @@ test('no command prints the help on stdout (exit 0); sub-command help lists the 
   const doc = JSON.parse(demo.stdout);
   assert.equal(doc.ok, true);
   assert.equal(doc.recorded, doc.received);
-  assert.deepEqual(doc.steps.map((s: { step: string }) => s.step), ['1.', '2.', '3.', '4.', '5.', 'summary']);
+  assert.deepEqual(
+    doc.steps.map((s: { step: string }) => s.step),
+    ['1.', '2.', '3.', '4.', '5.', 'summary'],
+  );
   assert.doesNotMatch(demo.stdout, /\u001b\[/);
 });

@@ -3,10 +3,20 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { historyRecords, post, runCli, spawnCli, startListen, startReceiver, tempDir } from './helpers.js';
+import {
+  historyRecords,
+  post,
+  runCli,
+  spawnCli,
+  startListen,
+  startReceiver,
+  tempDir,
+} from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
-const sample = async (event = 'TODO_CREATED', seed = '1') => (await runCli(['payload', event, '--seed', seed])).stdout;
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
+const sample = async (event = 'TODO_CREATED', seed = '1') =>
+  (await runCli(['payload', event, '--seed', seed])).stdout;
 const log = (dir: string) => historyRecords(dir) as any[];
 
 test('listen --expect 3 exits 0 after three sends, with three NDJSON delivery lines', async () => {
@@ -15,13 +25,18 @@ test('listen --expect 3 exits 0 after three sends, with three NDJSON delivery li
   try {
     const listen = await startListen(['--secret', 's', '--expect', '3'], env);
     for (const event of ['TODO_CREATED', 'TAG_CREATED', 'COMMENT_DELETED']) {
-      const r = await runCli(['send', event, '--url', listen.url, '--secret', 's', '--no-record'], { env });
+      const r = await runCli(['send', event, '--url', listen.url, '--secret', 's', '--no-record'], {
+        env,
+      });
       assert.equal(r.code, 0, r.stderr);
     }
     assert.equal(await listen.exited, 0, listen.stderr());
     const deliveries = listen.lines().filter((l) => l.type === 'delivery');
     assert.equal(deliveries.length, 3);
-    assert.deepEqual(deliveries.map((d) => d.event), ['TODO_CREATED', 'TAG_CREATED', 'COMMENT_DELETED']);
+    assert.deepEqual(
+      deliveries.map((d) => d.event),
+      ['TODO_CREATED', 'TAG_CREATED', 'COMMENT_DELETED'],
+    );
     assert.ok(deliveries.every((d) => d.valid === true && d.status === 200));
     assert.deepEqual(listen.lines().at(-1), { type: 'result', ok: true, expected: 3, received: 3 });
     assert.equal(log(dir.path).filter((r) => r.direction === 'in').length, 3);
@@ -50,7 +65,11 @@ test('a wrong secret gets 401 diagnosed as such; a pretty-printed body gets 401 
     listen.child.kill('SIGTERM');
     assert.equal(await listen.exited, 143, 'SIGTERM: 128 + 15, as shells report it');
     const lines = listen.lines().filter((l) => l.type === 'delivery');
-    assert.deepEqual(lines.map((l) => l.cause), ['wrong-secret', 'body-reserialised', 'missing-signature', 'valid'], 'the diagnosis is on the user\'s side');
+    assert.deepEqual(
+      lines.map((l) => l.cause),
+      ['wrong-secret', 'body-reserialised', 'missing-signature', 'valid'],
+      "the diagnosis is on the user's side",
+    );
     assert.match(String(lines[0]!.message), /secret is wrong/);
     assert.match(String(lines[1]!.message), /re-serialised/);
     const recorded = log(dir.path);
@@ -68,12 +87,18 @@ test('answers: 404 other paths, 405 other methods, 400 not JSON, 413 too large, 
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   const listen = await startListen(['--secret', 's', '--path', '/hooks', '--max-body', '4kb'], env);
-  const lax = await startListen(['--secret', 's', '--accept-invalid', '--respond-status', '202', '--no-record'], env);
+  const lax = await startListen(
+    ['--secret', 's', '--accept-invalid', '--respond-status', '202', '--no-record'],
+    env,
+  );
   try {
     const body = await sample();
     assert.equal((await post(listen.url.replace('/hooks', '/other'), body)).status, 404);
     assert.equal((await post(listen.url, '', {}, 'GET')).status, 405);
-    assert.equal((await post(listen.url, 'not json', { 'x-signature': hmac('s', 'not json') })).status, 400);
+    assert.equal(
+      (await post(listen.url, 'not json', { 'x-signature': hmac('s', 'not json') })).status,
+      400,
+    );
     const big = JSON.stringify({ event: 'TODO_CREATED', pad: 'x'.repeat(5000) });
     assert.equal((await post(listen.url, big, { 'x-signature': hmac('s', big) })).status, 413);
     assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
@@ -90,8 +115,12 @@ test('without --secret, listen verifies against every stored webhook and names t
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
-    await runCli(['create', '--name', 'alpha', '--url', 'http://127.0.0.1:1/', '--secret', 'sa'], { env });
-    await runCli(['create', '--name', 'beta', '--url', 'http://127.0.0.1:1/', '--secret', 'sb'], { env });
+    await runCli(['create', '--name', 'alpha', '--url', 'http://127.0.0.1:1/', '--secret', 'sa'], {
+      env,
+    });
+    await runCli(['create', '--name', 'beta', '--url', 'http://127.0.0.1:1/', '--secret', 'sb'], {
+      env,
+    });
     const listen = await startListen(['--expect', '1'], env);
     const body = await sample();
     assert.equal((await post(listen.url, body, { 'x-signature': hmac('sb', body) })).status, 200);
@@ -114,7 +143,10 @@ test('--expect times out with exit 1; a port in use is exit 3', async () => {
   const env = { BLUEHOOK_HOME: dir.path };
   const busy = await startListen(['--secret', 's', '--no-record'], env);
   try {
-    const r = await runCli(['listen', '--port', '0', '--secret', 's', '--expect', '2', '--timeout', '300ms'], { env });
+    const r = await runCli(
+      ['listen', '--port', '0', '--secret', 's', '--expect', '2', '--timeout', '300ms'],
+      { env },
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /expected 2 valid deliveries, got 0 before the timeout/);
     const port = new URL(busy.url).port;
@@ -127,10 +159,12 @@ test('--expect times out with exit 1; a port in use is exit 3', async () => {
   }
 });
 
-test('--forward-to relays verified deliveries byte-for-byte with the sender\'s webhook headers; the app status is the answer', async () => {
+test("--forward-to relays verified deliveries byte-for-byte with the sender's webhook headers; the app status is the answer", async () => {
   const dir = tempDir();
   const app = await startReceiver((_r, _i, res) => res.writeHead(201).end('created'));
-  const listen = await startListen(['--secret', 's', '--forward-to', app.url], { BLUEHOOK_HOME: dir.path });
+  const listen = await startListen(['--secret', 's', '--forward-to', app.url], {
+    BLUEHOOK_HOME: dir.path,
+  });
   try {
     const body = await sample();
     const ok = await post(listen.url, body, { 'x-signature': hmac('s', body), 'x-extra': '1' });
@@ -138,14 +172,27 @@ test('--forward-to relays verified deliveries byte-for-byte with the sender\'s w
     assert.equal(app.received.length, 1);
     assert.equal(app.received[0]!.body.toString(), body);
     assert.equal(app.received[0]!.headers['x-signature'], hmac('s', body));
-    assert.equal(app.received[0]!.headers['x-extra'], undefined, 'only the headers a webhook sender sends are relayed');
+    assert.equal(
+      app.received[0]!.headers['x-extra'],
+      undefined,
+      'only the headers a webhook sender sends are relayed',
+    );
     // The query string a delivery arrived with reaches the app too.
-    assert.equal((await post(`${listen.url}?tenant=7`, body, { 'x-signature': hmac('s', body) })).status, 201);
+    assert.equal(
+      (await post(`${listen.url}?tenant=7`, body, { 'x-signature': hmac('s', body) })).status,
+      201,
+    );
     assert.equal(app.received[1]!.url, '/hook?tenant=7');
     // --forward-to with only an origin keeps the path the delivery arrived on.
-    const byPath = await startListen(['--secret', 's', '--path', '/webhooks/blue', '--forward-to', new URL(app.url).origin], { BLUEHOOK_HOME: dir.path });
+    const byPath = await startListen(
+      ['--secret', 's', '--path', '/webhooks/blue', '--forward-to', new URL(app.url).origin],
+      { BLUEHOOK_HOME: dir.path },
+    );
     try {
-      assert.equal((await post(`${byPath.url}?tenant=8`, body, { 'x-signature': hmac('s', body) })).status, 201);
+      assert.equal(
+        (await post(`${byPath.url}?tenant=8`, body, { 'x-signature': hmac('s', body) })).status,
+        201,
+      );
       assert.equal(app.received.at(-1)!.url, '/webhooks/blue?tenant=8');
     } finally {
       byPath.child.kill('SIGKILL');
@@ -165,7 +212,8 @@ test('replay --to delivers byte-identical bodies whose signatures the receiver v
   const listen = await startListen(['--secret', 's', '--no-record'], env);
   const rx = await startReceiver();
   try {
-    for (const e of ['TODO_CREATED', 'TODO_MOVED']) await runCli(['send', e, '--url', listen.url, '--secret', 's'], { env });
+    for (const e of ['TODO_CREATED', 'TODO_MOVED'])
+      await runCli(['send', e, '--url', listen.url, '--secret', 's'], { env });
     const sent = log(dir.path);
     const r = await runCli(['replay', '--last', '2', '--to', rx.url, '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
@@ -176,17 +224,28 @@ test('replay --to delivers byte-identical bodies whose signatures the receiver v
     }
     const back = await runCli(['replay', sent[0].id.slice(0, 12)], { env });
     assert.equal(back.code, 0, 'to where it was originally sent');
-    const resigned = await runCli(['replay', sent[0].id, '--to', rx.url, '--resign', '--secret', 'new'], { env });
+    const resigned = await runCli(
+      ['replay', sent[0].id, '--to', rx.url, '--resign', '--secret', 'new'],
+      { env },
+    );
     assert.equal(resigned.code, 0);
     assert.equal(rx.received[2]!.headers['x-signature'], hmac('new', rx.received[2]!.body));
     const replays = log(dir.path).filter((x) => x.replayOf);
     assert.equal(replays.length, 4);
     const dry = await runCli(['replay', sent[1].id, '--to', rx.url, '--dry-run'], { env });
-    assert.match(dry.stdout, /^printf '%s' '\{"event".*' \| curl -sS --globoff -X 'POST' 'http:\/\/127\.0\.0\.1:\d+\/hook' -H 'content-type: application\/json'/);
+    assert.match(
+      dry.stdout,
+      /^printf '%s' '\{"event".*' \| curl -sS --globoff -X 'POST' 'http:\/\/127\.0\.0\.1:\d+\/hook' -H 'content-type: application\/json'/,
+    );
     assert.equal(rx.received.length, 3, 'a dry run sends nothing');
-    const dryJson = await runCli(['replay', sent[1].id, '--to', rx.url, '--dry-run', '--json'], { env });
+    const dryJson = await runCli(['replay', sent[1].id, '--to', rx.url, '--dry-run', '--json'], {
+      env,
+    });
     const planned = JSON.parse(dryJson.stdout.trim());
-    assert.deepEqual([planned.type, planned.replayOf, planned.url], ['request', sent[1].id, rx.url]);
+    assert.deepEqual(
+      [planned.type, planned.replayOf, planned.url],
+      ['request', sent[1].id, rx.url],
+    );
     assert.match(planned.curl, /--globoff/);
     assert.equal(rx.received.length, 3);
     const none = await runCli(['replay'], { env });
@@ -207,12 +266,41 @@ test('deliveries list/show/export (curl that reproduces the request, HAR, fixtur
     await runCli(['send', 'TODO_CREATED', '--url', rx.url, '--secret', 's'], { env });
     const list = await runCli(['deliveries', 'list', '--json'], { env });
     assert.equal(list.code, 0);
-    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(rows.map((r) => r.event), ['TAG_CREATED', 'TODO_CREATED'], 'oldest first');
-    assert.equal((await runCli(['deliveries', 'list', '--event', 'TAG_CREATED', '--json'], { env })).stdout.trim().split('\n').length, 1);
-    const newestOne = (await runCli(['deliveries', 'list', '--limit', '1', '--json'], { env })).stdout.trim().split('\n');
-    assert.deepEqual(newestOne.map((l) => JSON.parse(l).id), [rows[1].id], '--limit shows the newest');
-    assert.equal((await runCli(['deliveries', 'list', '--status', '2xx', '--search', 'tag', '--json'], { env })).stdout.trim().split('\n').length, 1);
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((r) => r.event),
+      ['TAG_CREATED', 'TODO_CREATED'],
+      'oldest first',
+    );
+    assert.equal(
+      (await runCli(['deliveries', 'list', '--event', 'TAG_CREATED', '--json'], { env })).stdout
+        .trim()
+        .split('\n').length,
+      1,
+    );
+    const newestOne = (
+      await runCli(['deliveries', 'list', '--limit', '1', '--json'], { env })
+    ).stdout
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      newestOne.map((l) => JSON.parse(l).id),
+      [rows[1].id],
+      '--limit shows the newest',
+    );
+    assert.equal(
+      (
+        await runCli(['deliveries', 'list', '--status', '2xx', '--search', 'tag', '--json'], {
+          env,
+        })
+      ).stdout
+        .trim()
+        .split('\n').length,
+      1,
+    );
     assert.equal((await runCli(['deliveries', 'list', '--status', 'teapot'], { env })).code, 2);
 
     const tag = rows[0].id;
@@ -223,19 +311,33 @@ test('deliveries list/show/export (curl that reproduces the request, HAR, fixtur
     const curl = (await runCli(['deliveries', 'export', tag, '--format', 'curl'], { env })).stdout;
     await promisify(execFile)('bash', ['-c', curl]); // async: the receiver lives in this process
     assert.equal(rx.received.length, 3);
-    assert.equal(rx.received[2]!.body.toString(), rx.received[0]!.body.toString(), 'curl reproduces the exact bytes');
+    assert.equal(
+      rx.received[2]!.body.toString(),
+      rx.received[0]!.body.toString(),
+      'curl reproduces the exact bytes',
+    );
     assert.equal(rx.received[2]!.headers['x-signature'], rx.received[0]!.headers['x-signature']);
 
-    const har = JSON.parse((await runCli(['deliveries', 'export', tag, '--format', 'har'], { env })).stdout);
+    const har = JSON.parse(
+      (await runCli(['deliveries', 'export', tag, '--format', 'har'], { env })).stdout,
+    );
     assert.equal(har.log.version, '1.2');
     assert.equal(har.log.entries[0].request.postData.text, rx.received[0]!.body.toString());
     assert.equal(har.log.entries[0].response.status, 200);
-    const fixture = (await runCli(['deliveries', 'export', tag, '--format', 'fixture'], { env })).stdout;
+    const fixture = (await runCli(['deliveries', 'export', tag, '--format', 'fixture'], { env }))
+      .stdout;
     assert.equal(fixture, rx.received[0]!.body.toString());
 
     assert.equal((await runCli(['deliveries', 'rm', tag], { env })).code, 0);
-    assert.equal((await runCli(['deliveries', 'list', '--json'], { env })).stdout.trim().split('\n').length, 1);
-    assert.equal((await runCli(['deliveries', 'clear'], { env })).code, 2, 'clear needs --yes without a terminal');
+    assert.equal(
+      (await runCli(['deliveries', 'list', '--json'], { env })).stdout.trim().split('\n').length,
+      1,
+    );
+    assert.equal(
+      (await runCli(['deliveries', 'clear'], { env })).code,
+      2,
+      'clear needs --yes without a terminal',
+    );
     assert.equal((await runCli(['deliveries', 'clear', '--yes'], { env })).code, 0);
     assert.equal((await runCli(['deliveries', 'list', '--json'], { env })).stdout, '');
     assert.equal((await runCli(['deliveries', 'show', 'dnope'], { env })).code, 2);
@@ -250,7 +352,14 @@ test('kill -9 of listen during a burst loses no delivery that was answered 2xx',
   const env = { BLUEHOOK_HOME: dir.path };
   try {
     const listen = await startListen(['--secret', 's'], env);
-    const bodies = Array.from({ length: 400 }, (_, i) => JSON.stringify({ event: 'TODO_CREATED', webhook: {}, previousValue: null, currentValue: { n: i } }));
+    const bodies = Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({
+        event: 'TODO_CREATED',
+        webhook: {},
+        previousValue: null,
+        currentValue: { n: i },
+      }),
+    );
     const acked: string[] = [];
     let killed = false;
     const sends = bodies.map(async (body) => {
@@ -272,15 +381,23 @@ test('kill -9 of listen during a burst loses no delivery that was answered 2xx',
     // The log reads cleanly (a torn last line is skipped) and holds every acknowledged delivery.
     const list = await runCli(['deliveries', 'list', '--json'], { env });
     assert.equal(list.code, 0);
-    const recorded = new Set(log(dir.path).filter((r) => r.id && r.body).map((r) => r.body));
-    for (const body of acked) assert.ok(recorded.has(body), 'an acknowledged delivery is in the log');
+    const recorded = new Set(
+      log(dir.path)
+        .filter((r) => r.id && r.body)
+        .map((r) => r.body),
+    );
+    for (const body of acked)
+      assert.ok(recorded.has(body), 'an acknowledged delivery is in the log');
     // A restarted listener appends after whatever the kill left behind.
     const again = await startListen(['--secret', 's', '--expect', '1'], env);
     const body = bodies[0]!;
     assert.equal((await post(again.url, body, { 'x-signature': hmac('s', body) })).status, 200);
     assert.equal(await again.exited, 0);
     const after = await runCli(['deliveries', 'list', '--json'], { env });
-    const listed = after.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const listed = after.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(listed.length, recorded.size + 1, 'every earlier record plus the new one');
   } finally {
     dir.cleanup();
@@ -297,14 +414,20 @@ test('demo: the full round trip exits 0', async () => {
 test('listen --events shows only those events (all still answered and recorded), puts the why on its own line, and sums up on exit', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
-  const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--events', 'TAG_CREATED'], { env });
+  const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--events', 'TAG_CREATED'], {
+    env,
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   try {
     while (!/listening on (\S+)/.test(out)) await new Promise((r) => setTimeout(r, 20));
     const url = /listening on (\S+)/.exec(out)![1]!;
-    for (const [event, secret] of [['TAG_CREATED', 's'], ['TAG_CREATED', 'wrong'], ['TODO_MOVED', 's']] as const) {
+    for (const [event, secret] of [
+      ['TAG_CREATED', 's'],
+      ['TAG_CREATED', 'wrong'],
+      ['TODO_MOVED', 's'],
+    ] as const) {
       const body = await sample(event);
       await post(url, body, { 'x-signature': hmac(secret, body) });
     }
@@ -315,9 +438,16 @@ test('listen --events shows only those events (all still answered and recorded),
     assert.equal(lines.filter((l) => /TODO_MOVED/.test(l)).length, 0, 'other events not shown');
     const invalid = lines.findIndex((l) => /TAG_CREATED +✘ invalid \(wrong-secret\)/.test(l));
     assert.ok(invalid > 0, out);
-    assert.match(lines[invalid]!, /→ 401 Unauthorized {2}d\w+$/, 'status and the delivery id stay in their columns');
+    assert.match(
+      lines[invalid]!,
+      /→ 401 Unauthorized {2}d\w+$/,
+      'status and the delivery id stay in their columns',
+    );
     assert.match(lines[invalid + 1]!, /^ +why: the signature does not match: the secret is wrong/);
-    assert.match(out, /3 deliveries received: 2 valid, 1 invalid \(1 not shown: --events\); recorded in /);
+    assert.match(
+      out,
+      /3 deliveries received: 2 valid, 1 invalid \(1 not shown: --events\); recorded in /,
+    );
     assert.equal(historyRecords(dir.path).length, 3, 'every delivery recorded');
   } finally {
     child.kill('SIGKILL');

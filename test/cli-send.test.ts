@@ -1,19 +1,48 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deadPort, historyRecords, runCli, runInPty, startReceiver, storeBytes, tempDir } from './helpers.js';
+import {
+  deadPort,
+  historyRecords,
+  runCli,
+  runInPty,
+  startReceiver,
+  storeBytes,
+  tempDir,
+} from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
-const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
+const lines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 const logRecords = (dir: string) => historyRecords(dir) as any[];
 
 test('one signed delivery: the receiver verifies X-Signature with its own HMAC; the log keeps the exact bytes', async () => {
   const dir = tempDir();
   const rx = await startReceiver();
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 'topsecret', '-H', 'X-Test: yes', '--seed', '4', '--set', 'currentValue.title=Hello'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        'topsecret',
+        '-H',
+        'X-Test: yes',
+        '--seed',
+        '4',
+        '--set',
+        'currentValue.title=Hello',
+      ],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(rx.received.length, 1);
     const got = rx.received[0]!;
@@ -45,7 +74,10 @@ test('--data is sent byte-for-byte, never re-serialised, and signed over those b
     const file = join(dir.path, 'body.json');
     const pretty = '{\n  "event": "TODO_CREATED",\n  "x": "caf\u00e9"\n}\n';
     writeFileSync(file, pretty);
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--data', file, '--no-record'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(
+      ['send', '--url', rx.url, '--secret', 's', '--data', file, '--no-record'],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(rx.received[0]!.body.toString(), pretty);
     assert.equal(rx.received[0]!.headers['x-signature'], hmac('s', pretty));
@@ -63,15 +95,24 @@ test('503 twice then 200: exactly three attempts and exit 0; Retry-After is resp
     else res.writeHead(200).end('ok');
   });
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--backoff', '10ms'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--backoff', '10ms'], {
+      env: { BLUEHOOK_HOME: dir.path },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(rx.received.length, 3);
-    assert.equal(new Set(rx.received.map((x) => x.body.toString())).size, 1, 'every attempt carries the same bytes');
+    assert.equal(
+      new Set(rx.received.map((x) => x.body.toString())).size,
+      1,
+      'every attempt carries the same bytes',
+    );
     assert.match(r.stderr, /attempt 1: 503 Service Unavailable/);
     assert.match(r.stderr, /attempt 2: 503 .*retrying in 1\.00 s/, 'waits what Retry-After says');
     assert.match(r.stderr, /attempt 3: 200 OK/);
     const [record] = logRecords(dir.path);
-    assert.deepEqual(record.attempts.map((a: { status: number }) => a.status), [503, 503, 200]);
+    assert.deepEqual(
+      record.attempts.map((a: { status: number }) => a.status),
+      [503, 503, 200],
+    );
   } finally {
     await rx.close();
     dir.cleanup();
@@ -82,7 +123,10 @@ test('a dead port is exit 3 with one line naming the cause', async () => {
   const dir = tempDir();
   try {
     const port = await deadPort();
-    const r = await runCli(['send', '--url', `http://127.0.0.1:${port}/`, '--secret', 's', '--no-retry'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(
+      ['send', '--url', `http://127.0.0.1:${port}/`, '--secret', 's', '--no-retry'],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(r.code, 3);
     assert.match(r.stderr, /could not reach http:\/\/127\.0\.0\.1:\d+\/: connection refused/);
     assert.equal(r.stderr.split('\n').filter((l) => /could not reach/.test(l)).length, 1);
@@ -97,15 +141,26 @@ test('a receiver failing forever: 5 attempts, then the UNHEALTHY verdict, applie
   const env = { BLUEHOOK_HOME: dir.path };
   const rx = await startReceiver((_r, _i, res) => res.writeHead(500).end('nope'));
   try {
-    const hook = JSON.parse((await runCli(['create', '--name', 'w', '--url', rx.url, '--json'], { env })).stdout);
-    const r = await runCli(['send', '--webhook', 'w', '--backoff', '5ms', '--apply-health'], { env });
+    const hook = JSON.parse(
+      (await runCli(['create', '--name', 'w', '--url', rx.url, '--json'], { env })).stdout,
+    );
+    const r = await runCli(['send', '--webhook', 'w', '--backoff', '5ms', '--apply-health'], {
+      env,
+    });
     assert.equal(r.code, 1);
     assert.equal(rx.received.length, 5);
-    assert.match(r.stderr, /all 5 attempts failed: Blue would now disable this webhook, mark it UNHEALTHY/);
+    assert.match(
+      r.stderr,
+      /all 5 attempts failed: Blue would now disable this webhook, mark it UNHEALTHY/,
+    );
     const body = JSON.parse(rx.received[0]!.body.toString());
     assert.equal(body.webhook.id, hook.id, 'the stored webhook row is embedded');
     assert.equal(body.webhook.secret, '');
-    assert.equal(rx.received[0]!.headers['x-signature'], hmac(hook.secret, rx.received[0]!.body), 'signed with the stored secret');
+    assert.equal(
+      rx.received[0]!.headers['x-signature'],
+      hmac(hook.secret, rx.received[0]!.body),
+      'signed with the stored secret',
+    );
     const after = JSON.parse((await runCli(['show', 'w', '--json'], { env })).stdout);
     assert.deepEqual([after.enabled, after.status], [false, 'UNHEALTHY']);
   } finally {
@@ -121,14 +176,22 @@ test('--health-check: 2xx means Blue would enable; otherwise it stays disabled a
   const rx = await startReceiver((_r, _i, res) => res.writeHead(answer).end());
   try {
     await runCli(['create', '--name', 'w', '--url', rx.url, '--disabled'], { env });
-    const bad = JSON.parse((await runCli(['send', '--webhook', 'w', '--health-check', '--apply-health', '--json'], { env })).stdout);
+    const bad = JSON.parse(
+      (
+        await runCli(['send', '--webhook', 'w', '--health-check', '--apply-health', '--json'], {
+          env,
+        })
+      ).stdout,
+    );
     assert.equal(bad.event, 'WEBHOOK_HEALTH_CHECK');
     assert.deepEqual([bad.blue.enabled, bad.blue.status], [false, 'UNHEALTHY']);
     assert.equal(rx.received.length, 1, 'one POST, no retries');
     const body = JSON.parse(rx.received[0]!.body.toString());
     assert.deepEqual(Object.keys(body), ['event', 'webhook']);
     answer = 204;
-    const good = await runCli(['send', '--webhook', 'w', '--health-check', '--apply-health'], { env });
+    const good = await runCli(['send', '--webhook', 'w', '--health-check', '--apply-health'], {
+      env,
+    });
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stderr, /Blue would enable this webhook/);
     const after = JSON.parse((await runCli(['show', 'w', '--json'], { env })).stdout);
@@ -143,13 +206,37 @@ test('--expect-status: 401 expected and answered is exit 0; 200 when 401 expecte
   const dir = tempDir();
   const rx = await startReceiver((_r, _i, res) => res.writeHead(401).end());
   try {
-    const ok = await runCli(['send', '--url', rx.url, '--secret', 's', '--expect-status', '4xx', '--no-record'], { env: { BLUEHOOK_HOME: dir.path } });
+    const ok = await runCli(
+      ['send', '--url', rx.url, '--secret', 's', '--expect-status', '4xx', '--no-record'],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(rx.received.length, 1, 'an expected answer is not retried');
-    const bad = await runCli(['send', '--url', rx.url, '--secret', 's', '--expect-status', '200,204', '--no-retry', '--no-record'], { env: { BLUEHOOK_HOME: dir.path } });
+    const bad = await runCli(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        's',
+        '--expect-status',
+        '200,204',
+        '--no-retry',
+        '--no-record',
+      ],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /401 does not match --expect-status 200,204/);
-    const usage = await runCli(['send', '--url', rx.url, '--secret', 's', '--expect-status', 'great']);
+    const usage = await runCli([
+      'send',
+      '--url',
+      rx.url,
+      '--secret',
+      's',
+      '--expect-status',
+      'great',
+    ]);
     assert.equal(usage.code, 2);
   } finally {
     await rx.close();
@@ -161,7 +248,9 @@ test('--all-events sends one delivery of every event', async () => {
   const dir = tempDir();
   const rx = await startReceiver();
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--all-events', '--json'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--all-events', '--json'], {
+      env: { BLUEHOOK_HOME: dir.path },
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = lines(r.stdout);
     assert.equal(rx.received.length, 38);
@@ -183,7 +272,21 @@ test('load: 10,000 deliveries at concurrency 50; the summary matches what the re
     } else res.writeHead(204).end();
   });
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--count', '10000', '--concurrency', '50', '--json'], { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 });
+    const r = await runCli(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        's',
+        '--count',
+        '10000',
+        '--concurrency',
+        '50',
+        '--json',
+      ],
+      { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 },
+    );
     assert.equal(r.code, 1, 'some answers were 503');
     const out = lines(r.stdout);
     const summary = out.at(-1);
@@ -193,16 +296,24 @@ test('load: 10,000 deliveries at concurrency 50; the summary matches what the re
     assert.equal(summary.answered['2xx'], 10_000 - fails);
     assert.equal(summary.answered['5xx'], fails);
     assert.equal(summary.expected, 10_000 - fails);
-    assert.ok(summary.latencyMs.p50 <= summary.latencyMs.p99 && summary.latencyMs.p99 <= summary.latencyMs.max);
+    assert.ok(
+      summary.latencyMs.p50 <= summary.latencyMs.p99 &&
+        summary.latencyMs.p99 <= summary.latencyMs.max,
+    );
     assert.equal(out.filter((l) => l.type === 'delivery').length, 10_000);
-    const signed = rx.received.slice(0, 20).every((x) => x.headers['x-signature'] === hmac('s', x.body));
+    const signed = rx.received
+      .slice(0, 20)
+      .every((x) => x.headers['x-signature'] === hmac('s', x.body));
     assert.ok(signed, 'signed per delivery');
     assert.equal(new Set(rx.received.map((x) => x.body.toString())).size, 10_000, 'fresh bodies');
     // Load mode records, by default, only what did not get the expected answer.
     const recorded = logRecords(dir.path);
     assert.equal(recorded.length, fails, 'the failures are recorded');
     assert.ok(recorded.every((x) => x.response.status === 503 && x.ok === false));
-    assert.match((await runCli(['deliveries', 'count'], { env: { BLUEHOOK_HOME: dir.path } })).stdout, new RegExp(`^${fails} deliveries in `));
+    assert.match(
+      (await runCli(['deliveries', 'count'], { env: { BLUEHOOK_HOME: dir.path } })).stdout,
+      new RegExp(`^${fails} deliveries in `),
+    );
   } finally {
     await rx.close();
     dir.cleanup();
@@ -213,11 +324,29 @@ test('load chaos: --duplicates repeats exact bytes, --shuffle keeps the multiset
   const dir = tempDir();
   const rx = await startReceiver();
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--count', '20', '--duplicates', '2', '--shuffle', '--concurrency', '4', '--no-record'], { env: { BLUEHOOK_HOME: dir.path } });
+    const r = await runCli(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        's',
+        '--count',
+        '20',
+        '--duplicates',
+        '2',
+        '--shuffle',
+        '--concurrency',
+        '4',
+        '--no-record',
+      ],
+      { env: { BLUEHOOK_HOME: dir.path } },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(rx.received.length, 60);
     const counts = new Map<string, number>();
-    for (const x of rx.received) counts.set(x.body.toString(), (counts.get(x.body.toString()) ?? 0) + 1);
+    for (const x of rx.received)
+      counts.set(x.body.toString(), (counts.get(x.body.toString()) ?? 0) + 1);
     assert.equal(counts.size, 20);
     assert.ok([...counts.values()].every((n) => n === 3));
     const bad = await runCli(['send', '--url', rx.url, '--secret', 's', '--shuffle']);
@@ -232,16 +361,47 @@ test('load with --threads 2: two sending threads, counts merged, every delivery 
   const dir = tempDir();
   const rx = await startReceiver((_r, _i, res) => res.writeHead(204).end());
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--count', '2001', '--concurrency', '8', '--threads', '2', '--record', 'all', '--json'], { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 });
+    const r = await runCli(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        's',
+        '--count',
+        '2001',
+        '--concurrency',
+        '8',
+        '--threads',
+        '2',
+        '--record',
+        'all',
+        '--json',
+      ],
+      { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = lines(r.stdout);
     const summary = out.at(-1);
-    assert.deepEqual([summary.type, summary.sent, summary.expected, summary.answered['2xx']], ['summary', 2001, 2001, 2001]);
+    assert.deepEqual(
+      [summary.type, summary.sent, summary.expected, summary.answered['2xx']],
+      ['summary', 2001, 2001, 2001],
+    );
     assert.equal(rx.received.length, 2001);
-    assert.equal(new Set(rx.received.map((x) => x.body.toString())).size, 2001, 'fresh bodies in both threads');
+    assert.equal(
+      new Set(rx.received.map((x) => x.body.toString())).size,
+      2001,
+      'fresh bodies in both threads',
+    );
     assert.ok(rx.received.every((x) => x.headers['x-signature'] === hmac('s', x.body)));
-    const indexes = out.filter((l) => l.type === 'delivery').map((l) => l.index).sort((a, b) => a - b);
-    assert.deepEqual(indexes, Array.from({ length: 2001 }, (_, i) => i));
+    const indexes = out
+      .filter((l) => l.type === 'delivery')
+      .map((l) => l.index)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      indexes,
+      Array.from({ length: 2001 }, (_, i) => i),
+    );
     assert.equal(logRecords(dir.path).length, 2001);
   } finally {
     await rx.close();
@@ -256,17 +416,27 @@ test('send --edit and replay --edit: the body opened in $EDITOR, the edited byte
   const editor = `sed -i 's/"title":"[^"]*"/"title":"Edited by hand"/'`;
   const env = { BLUEHOOK_HOME: dir.path, EDITOR: editor, VISUAL: undefined };
   try {
-    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--seed', '2', '--edit'], { env });
+    const r = await runCli(['send', '--url', rx.url, '--secret', 's', '--seed', '2', '--edit'], {
+      env,
+    });
     assert.equal(r.code, 0, r.stderr);
     const got = rx.received[0]!;
     assert.equal(JSON.parse(got.body.toString()).currentValue.title, 'Edited by hand');
     assert.equal(got.headers['x-signature'], hmac('s', got.body), 'signed after the edit');
     const id = logRecords(dir.path)[0].id;
-    const again = await runCli(['replay', id, '--edit', '--secret', 's2'], { env: { ...env, EDITOR: `sed -i 's/Edited by hand/Edited twice/'` } });
+    const again = await runCli(['replay', id, '--edit', '--secret', 's2'], {
+      env: { ...env, EDITOR: `sed -i 's/Edited by hand/Edited twice/'` },
+    });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(rx.received[1]!.body.toString()).currentValue.title, 'Edited twice');
-    assert.equal(rx.received[1]!.headers['x-signature'], hmac('s2', rx.received[1]!.body), 'an edited replay is signed again');
-    const refused = await runCli(['send', '--url', rx.url, '--secret', 's', '--edit'], { env: { ...env, EDITOR: 'false' } });
+    assert.equal(
+      rx.received[1]!.headers['x-signature'],
+      hmac('s2', rx.received[1]!.body),
+      'an edited replay is signed again',
+    );
+    const refused = await runCli(['send', '--url', rx.url, '--secret', 's', '--edit'], {
+      env: { ...env, EDITOR: 'false' },
+    });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /editor \(false\) exited with 1: nothing was sent/);
     assert.equal(rx.received.length, 2);
@@ -280,7 +450,11 @@ test('on a terminal, load mode shows sent, rate, elapsed time and failures so fa
   const rx = await startReceiver((_r, i, res) => res.writeHead(i % 10 === 0 ? 503 : 204).end());
   const dir = tempDir();
   try {
-    const session = await runInPty(['send', '--url', rx.url, '--secret', 's', '--count', '1500', '--rate', '500', '--no-record'], [], { BLUEHOOK_HOME: dir.path, NO_COLOR: '1' });
+    const session = await runInPty(
+      ['send', '--url', rx.url, '--secret', 's', '--count', '1500', '--rate', '500', '--no-record'],
+      [],
+      { BLUEHOOK_HOME: dir.path, NO_COLOR: '1' },
+    );
     assert.equal(session.code, 1, 'some answers were 503');
     assert.match(session.screen, /sent \d+\/1500 · \d+\/s · \d+\.\ds · \d+ failed/);
     assert.match(session.screen, /[1-9]\d* failed/, 'failures counted as they happen');
@@ -296,11 +470,29 @@ test('Ctrl-C during a load run on a terminal stops it: exit 130, the rest never 
   const dir = tempDir();
   try {
     const started = Date.now();
-    const session = await runInPty(['send', '--url', rx.url, '--secret', 's', '--count', '50000', '--rate', '1000', '--no-record'], [{ when: /sent [1-9]\d*\/50000/, keys: ['\u0003'] }], { BLUEHOOK_HOME: dir.path });
+    const session = await runInPty(
+      [
+        'send',
+        '--url',
+        rx.url,
+        '--secret',
+        's',
+        '--count',
+        '50000',
+        '--rate',
+        '1000',
+        '--no-record',
+      ],
+      [{ when: /sent [1-9]\d*\/50000/, keys: ['\u0003'] }],
+      { BLUEHOOK_HOME: dir.path },
+    );
     assert.equal(session.pending, 0, 'the progress line appeared');
     assert.equal(session.code, 130, session.screen.slice(-300));
     assert.ok(Date.now() - started < 20_000, 'stopped promptly');
-    assert.ok(rx.received.length < 50_000 && rx.received.length > 0, `stopped part way (${rx.received.length} sent)`);
+    assert.ok(
+      rx.received.length < 50_000 && rx.received.length > 0,
+      `stopped part way (${rx.received.length} sent)`,
+    );
   } finally {
     await rx.close();
     dir.cleanup();

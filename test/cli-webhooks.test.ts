@@ -12,7 +12,19 @@ test('scripted lifecycle: create, list, update events, disable, enable, delete, 
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
-    const created = await runCli(['create', '--name', 'orders', '--url', 'https://example.com/hooks', '--events', 'todo_created,TODO_DELETED', '--json'], { env });
+    const created = await runCli(
+      [
+        'create',
+        '--name',
+        'orders',
+        '--url',
+        'https://example.com/hooks',
+        '--events',
+        'todo_created,TODO_DELETED',
+        '--json',
+      ],
+      { env },
+    );
     assert.equal(created.code, 0, created.stderr);
     const hook = json(created.stdout);
     assert.match(hook.secret, /^whsec_/, 'create --json includes the secret');
@@ -26,10 +38,19 @@ test('scripted lifecycle: create, list, update events, disable, enable, delete, 
 
     const human = await runCli(['show', 'orders'], { env });
     assert.doesNotMatch(human.stdout, new RegExp(hook.secret.slice(8).replace(/[+/=]/g, '.')));
-    const revealed = json((await runCli(['show', hook.id.slice(0, 12), '--reveal-secret', '--json'], { env })).stdout);
+    const revealed = json(
+      (await runCli(['show', hook.id.slice(0, 12), '--reveal-secret', '--json'], { env })).stdout,
+    );
     assert.equal(revealed.secret, hook.secret);
 
-    const updated = json((await runCli(['update', 'orders', '--event', 'TODO_MOVED', '--event', 'tag_created', '--json'], { env })).stdout);
+    const updated = json(
+      (
+        await runCli(
+          ['update', 'orders', '--event', 'TODO_MOVED', '--event', 'tag_created', '--json'],
+          { env },
+        )
+      ).stdout,
+    );
     assert.deepEqual(updated.events, ['TODO_MOVED', 'TAG_CREATED']);
     assert.equal(updated.url, 'https://example.com/hooks');
 
@@ -39,7 +60,10 @@ test('scripted lifecycle: create, list, update events, disable, enable, delete, 
     assert.equal(json((await runCli(['list', '--enabled', '--json'], { env })).stdout).length, 0);
     const on = json((await runCli(['enable', 'orders', '--json'], { env })).stdout);
     assert.deepEqual([on.enabled, on.status], [true, 'HEALTHY']);
-    assert.equal(json((await runCli(['list', '--event', 'TODO_CREATED', '--json'], { env })).stdout).length, 0);
+    assert.equal(
+      json((await runCli(['list', '--event', 'TODO_CREATED', '--json'], { env })).stdout).length,
+      0,
+    );
 
     const refused = await runCli(['delete', 'orders'], { env });
     assert.equal(refused.code, 2);
@@ -64,10 +88,19 @@ test('bad input is one line with exit 2, and the stored data is unchanged', asyn
     const cases: Array<[string[], RegExp]> = [
       [['create', '--url', 'not a url'], /invalid URL "not a url"/],
       [['create', '--url', 'ftp://x.example'], /only http:\/\/ and https:\/\//],
-      [['create', '--url', 'https://x.example', '--events', 'TODO_CREATD'], /did you mean TODO_CREATED/],
-      [['create', '--name', 'a', '--url', 'https://x.example'], /a webhook named "a" already exists/],
+      [
+        ['create', '--url', 'https://x.example', '--events', 'TODO_CREATD'],
+        /did you mean TODO_CREATED/,
+      ],
+      [
+        ['create', '--name', 'a', '--url', 'https://x.example'],
+        /a webhook named "a" already exists/,
+      ],
       [['create'], /missing --url/],
-      [['create', '--url', 'https://x.example', '--all-events', '--event', 'TODO_MOVED'], /cannot be combined/],
+      [
+        ['create', '--url', 'https://x.example', '--all-events', '--event', 'TODO_MOVED'],
+        /cannot be combined/,
+      ],
       [['create', '--bogus'], /unknown option '--bogus'/],
       [['update', 'c'], /ambiguous: it matches 2 webhooks/],
       [['update', 'a'], /nothing to update/],
@@ -91,7 +124,8 @@ test('a corrupt store database is exit 4 naming the file and the recovery, and i
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
-    for (let i = 0; i < 30; i++) await runCli(['create', '--name', `w${i}`, '--url', 'https://example.com/a'], { env });
+    for (let i = 0; i < 30; i++)
+      await runCli(['create', '--name', `w${i}`, '--url', 'https://example.com/a'], { env });
     const file = join(dir.path, 'bluehook.db');
     // Fold the write-ahead log in, then cut the file short, as a bad copy would.
     const db = new Sqlite(file);
@@ -99,7 +133,12 @@ test('a corrupt store database is exit 4 naming the file and the recovery, and i
     db.close();
     const torn = readFileSync(file).subarray(0, 5000);
     writeFileSync(file, torn);
-    for (const args of [['list'], ['create', '--url', 'https://example.com/c'], ['delete', 'w1', '--yes'], ['deliveries', 'list']]) {
+    for (const args of [
+      ['list'],
+      ['create', '--url', 'https://example.com/c'],
+      ['delete', 'w1', '--yes'],
+      ['deliveries', 'list'],
+    ]) {
       const r = await runCli(args, { env });
       assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -117,15 +156,22 @@ test('on a terminal, create asks for name, URL (validated as typed), events, pro
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
-    const session = await runInPty(['create'], [
-      { when: /Name/, keys: ['myhook\r'] },
-      { when: /URL to deliver to/, keys: ['not a url', KEY.enter] },
-      { when: /invalid URL/, keys: [KEY.clearLine, 'http://127.0.0.1:9/x', KEY.enter] },
-      // "All events" is pre-checked; picking specific events overrides it.
-      { when: /TODO_CUSTOM_FIELD_UPDATED/, keys: [KEY.down, KEY.space, KEY.down, KEY.space, KEY.enter] },
-      { when: /Project ids/, keys: ['cproj1, cproj2', KEY.enter] },
-      { when: /Create webhook "myhook"/, keys: ['y', KEY.enter] },
-    ], env);
+    const session = await runInPty(
+      ['create'],
+      [
+        { when: /Name/, keys: ['myhook\r'] },
+        { when: /URL to deliver to/, keys: ['not a url', KEY.enter] },
+        { when: /invalid URL/, keys: [KEY.clearLine, 'http://127.0.0.1:9/x', KEY.enter] },
+        // "All events" is pre-checked; picking specific events overrides it.
+        {
+          when: /TODO_CUSTOM_FIELD_UPDATED/,
+          keys: [KEY.down, KEY.space, KEY.down, KEY.space, KEY.enter],
+        },
+        { when: /Project ids/, keys: ['cproj1, cproj2', KEY.enter] },
+        { when: /Create webhook "myhook"/, keys: ['y', KEY.enter] },
+      ],
+      env,
+    );
     assert.equal(session.pending, 0, session.screen.slice(-500));
     assert.equal(session.code, 0, session.screen.slice(-500));
     const [hook] = json((await runCli(['list', '--json'], { env })).stdout);
@@ -134,13 +180,29 @@ test('on a terminal, create asks for name, URL (validated as typed), events, pro
     assert.deepEqual(hook.events, ['TODO_CREATED', 'TODO_DELETED']);
     assert.deepEqual(hook.projectIds, ['cproj1', 'cproj2']);
 
-    const del = await runInPty(['delete', 'myhook'], [{ when: /Delete webhook/, keys: ['n', KEY.enter] }], env);
+    const del = await runInPty(
+      ['delete', 'myhook'],
+      [{ when: /Delete webhook/, keys: ['n', KEY.enter] }],
+      env,
+    );
     assert.equal(del.code, 0, 'answering No is not a failure');
-    const clear = await runInPty(['deliveries', 'clear'], [{ when: /Delete all recorded deliveries/, keys: ['n', KEY.enter] }], env);
+    const clear = await runInPty(
+      ['deliveries', 'clear'],
+      [{ when: /Delete all recorded deliveries/, keys: ['n', KEY.enter] }],
+      env,
+    );
     assert.equal(clear.code, 0, clear.screen.slice(-300));
     assert.match(clear.screen, /cancelled: nothing was deleted/);
-    assert.equal(json((await runCli(['list', '--json'], { env })).stdout).length, 1, 'declined: nothing deleted');
-    const yes = await runInPty(['delete', 'myhook'], [{ when: /Delete webhook/, keys: ['y', KEY.enter] }], env);
+    assert.equal(
+      json((await runCli(['list', '--json'], { env })).stdout).length,
+      1,
+      'declined: nothing deleted',
+    );
+    const yes = await runInPty(
+      ['delete', 'myhook'],
+      [{ when: /Delete webhook/, keys: ['y', KEY.enter] }],
+      env,
+    );
     assert.equal(yes.code, 0);
     assert.equal(json((await runCli(['list', '--json'], { env })).stdout).length, 0);
   } finally {

@@ -8,17 +8,34 @@ import { runCli, tempDir } from './helpers.js';
 test('precedence: flags, then environment, then the config file, then defaults, with sources', async () => {
   const dir = tempDir();
   try {
-    writeFileSync(join(dir.path, '.bluehookrc.json'), JSON.stringify({ storeDir: 'data', port: 4100, timeout: '3s', scheme: 'github' }));
+    writeFileSync(
+      join(dir.path, '.bluehookrc.json'),
+      JSON.stringify({ storeDir: 'data', port: 4100, timeout: '3s', scheme: 'github' }),
+    );
     const fromFile = await loadConfig({}, {}, dir.path);
     assert.equal(fromFile.values.storeDir, join(dir.path, 'data'), 'relative to the config file');
     assert.equal(fromFile.values.port, 4100);
     assert.equal(fromFile.values.timeout, 3000);
     assert.equal(fromFile.sources.port, 'file');
     assert.equal(fromFile.sources.retries, 'default');
-    const fromEnv = await loadConfig({}, { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' }, dir.path);
-    assert.deepEqual([fromEnv.values.storeDir, fromEnv.values.port, fromEnv.sources.port], ['/tmp/x', 4200, 'env']);
-    const fromFlag = await loadConfig({ storeDir: '/tmp/y', port: 4300 }, { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' }, dir.path);
-    assert.deepEqual([fromFlag.values.storeDir, fromFlag.values.port, fromFlag.sources.storeDir], ['/tmp/y', 4300, 'flag']);
+    const fromEnv = await loadConfig(
+      {},
+      { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' },
+      dir.path,
+    );
+    assert.deepEqual(
+      [fromEnv.values.storeDir, fromEnv.values.port, fromEnv.sources.port],
+      ['/tmp/x', 4200, 'env'],
+    );
+    const fromFlag = await loadConfig(
+      { storeDir: '/tmp/y', port: 4300 },
+      { BLUEHOOK_HOME: '/tmp/x', BLUEHOOK_PORT: '4200' },
+      dir.path,
+    );
+    assert.deepEqual(
+      [fromFlag.values.storeDir, fromFlag.values.port, fromFlag.sources.storeDir],
+      ['/tmp/y', 4300, 'flag'],
+    );
     const none = await loadConfig({}, {}, join(dir.path, '..'));
     assert.equal(none.values.storeDir, platformDataDir());
   } finally {
@@ -42,7 +59,11 @@ test('config files are found the cosmiconfig way: package.json key, yaml rc, con
     writeFileSync(join(c, 'bluehook.config.mjs'), 'export default { port: 5555 };\n');
     assert.equal((await loadConfig({}, {}, c)).values.port, 5555);
     // The JSON and YAML forms of bluehook.config.* the README lists.
-    for (const [name, text] of [['bluehook.config.json', '{"port": 6001}'], ['bluehook.config.yaml', 'port: 6002\n'], ['bluehook.config.yml', 'port: 6003\n']] as const) {
+    for (const [name, text] of [
+      ['bluehook.config.json', '{"port": 6001}'],
+      ['bluehook.config.yaml', 'port: 6002\n'],
+      ['bluehook.config.yml', 'port: 6003\n'],
+    ] as const) {
       const d = join(dir.path, name);
       mkdirSync(d);
       writeFileSync(join(d, name), text);
@@ -61,7 +82,11 @@ test('a broken config is exit 4 naming the file, the key or the line; data untou
     const env = { BLUEHOOK_HOME: join(dir.path, 'store') };
     const cases: Array<[string, string, RegExp]> = [
       ['unknown.json', '{"storeDir":"x","colour":"red"}', /unknown\.json: unknown key "colour"/],
-      ['type.json', '{"port":"eighty"}', /type\.json: "port" must be a port number from 0 to 65535, got "eighty"/],
+      [
+        'type.json',
+        '{"port":"eighty"}',
+        /type\.json: "port" must be a port number from 0 to 65535, got "eighty"/,
+      ],
       ['syntax.json', '{\n"port": 1,,\n}', /syntax\.json:2 cannot be read/],
       ['syntax.yaml', 'port: 1\n  bad: [\n', /syntax\.yaml:2 cannot be read/],
     ];
@@ -122,7 +147,10 @@ test('every config file name the README lists is found', async () => {
     mkdirSync(join(home, '.config', 'bluehook'), { recursive: true });
     mkdirSync(join(home, 'project'));
     writeFileSync(join(home, '.config', 'bluehook', 'config.json'), '{"port": 7777}');
-    const r = await runCli(['config', '--json'], { cwd: join(home, 'project'), env: { HOME: home, XDG_CONFIG_HOME: undefined } });
+    const r = await runCli(['config', '--json'], {
+      cwd: join(home, 'project'),
+      env: { HOME: home, XDG_CONFIG_HOME: undefined },
+    });
     assert.equal(JSON.parse(r.stdout).values.port, 7777, r.stderr);
   } finally {
     dir.cleanup();

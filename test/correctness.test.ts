@@ -8,14 +8,22 @@ import { connect } from 'node:net';
 import { buildPayload, sign, verify } from '../src/index.js';
 import { runCli, spawnCli, startListen, startReceiver, tempDir } from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
 
-test('verify takes a Fetch Headers, Node\'s IncomingHttpHeaders or a plain record alike', () => {
+test("verify takes a Fetch Headers, Node's IncomingHttpHeaders or a plain record alike", () => {
   const body = JSON.stringify(buildPayload('TODO_CREATED', { seed: 1 }));
   const signed = sign(body, 's');
-  const fetchHeaders = new Headers({ 'Content-Type': 'application/json', 'X-Signature': signed['x-signature']! });
+  const fetchHeaders = new Headers({
+    'Content-Type': 'application/json',
+    'X-Signature': signed['x-signature']!,
+  });
   assert.equal(verify(body, 's', fetchHeaders).valid, true, 'Headers (Next.js, Hono, Workers)');
-  assert.equal(verify(body, 's', { 'x-signature': [signed['x-signature']!] }).valid, true, 'IncomingHttpHeaders');
+  assert.equal(
+    verify(body, 's', { 'x-signature': [signed['x-signature']!] }).valid,
+    true,
+    'IncomingHttpHeaders',
+  );
   assert.equal(verify(body, 'wrong', fetchHeaders).cause, 'wrong-secret');
 });
 
@@ -56,7 +64,10 @@ test('one grammar for durations: listen --timeout 2h, BLUEHOOK_TIMEOUT=1h; send 
     const config = await runCli(['config', '--json'], { env: { ...env, BLUEHOOK_TIMEOUT: '1h' } });
     assert.equal(config.code, 0, config.stderr);
     assert.equal(JSON.parse(config.stdout).values.timeout, 3_600_000);
-    const zero = await runCli(['send', '--url', 'http://127.0.0.1:9/', '--secret', 's', '--duration', '0s'], { env });
+    const zero = await runCli(
+      ['send', '--url', 'http://127.0.0.1:9/', '--secret', 's', '--duration', '0s'],
+      { env },
+    );
     assert.equal(zero.code, 2);
     assert.match(zero.stderr, /--duration must be longer than nothing/);
   } finally {
@@ -77,7 +88,9 @@ test('listen: a signature after 200 other headers still counts; binding beyond l
       let text = '';
       socket.on('data', (d) => (text += d));
       socket.on('close', () => resolve(text));
-      socket.end(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${filler}X-Signature: ${hmac('s', body)}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${filler}X-Signature: ${hmac('s', body)}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     assert.match(answer, /^HTTP\/1\.1 200/);
   } finally {
@@ -87,7 +100,11 @@ test('listen: a signature after 200 other headers still counts; binding beyond l
     const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--host', host], { env });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
-    for (const deadline = Date.now() + 10_000; !/warning|Ctrl-C/.test(err) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    for (
+      const deadline = Date.now() + 10_000;
+      !/warning|Ctrl-C/.test(err) && Date.now() < deadline;
+    )
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     assert.match(err, /warning: listening on (0\.0\.0\.0|::) \(--host /, host);
   }

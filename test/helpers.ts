@@ -3,7 +3,13 @@ import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,14 +60,25 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
 // failed before the test's own cleanup: a leaked listener would keep the test file from exiting.
 const children = new Set<ChildProcess>();
 after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 export function spawnCli(args: string[], options: RunOptions = {}): ChildProcess {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BLUEHOOK_SECRET: undefined, CI: undefined };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: '1',
+    FORCE_COLOR: undefined,
+    BLUEHOOK_SECRET: undefined,
+    CI: undefined,
+  };
   for (const [k, v] of Object.entries(options.env ?? {})) env[k] = v;
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -92,7 +109,12 @@ export async function startReceiver(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const entry = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+      const entry = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       received.push(entry);
       void respond(entry, received.length - 1, res);
     });
@@ -103,7 +125,11 @@ export async function startReceiver(
     url: `http://127.0.0.1:${port}/hook`,
     received,
     server,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -128,13 +154,25 @@ export const KEY = { enter: '\r', down: '\x1b[B', space: ' ', clearLine: '\x15' 
  * Runs the CLI in a real pseudo-terminal (util-linux `script`) and answers its prompts as a person
  * would. Resolves with the exit code, the whole screen output, and how many steps were never reached.
  */
-export function runInPty(args: string[], steps: PtyStep[], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string; pending: number }> {
+export function runInPty(
+  args: string[],
+  steps: PtyStep[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; screen: string; pending: number }> {
   // A terminal of a real size: 120 columns, as a person's would be.
   const quoted = `stty cols 120 rows 40 2>/dev/null; ${[process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
-  const childEnv: Record<string, string | undefined> = { ...process.env, TERM: 'xterm', NO_COLOR: '1' };
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    TERM: 'xterm',
+    NO_COLOR: '1',
+  };
   delete childEnv.CI; // a terminal user, unless the test says CI
   Object.assign(childEnv, env);
-  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { cwd: ROOT, env: childEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+    cwd: ROOT,
+    env: childEnv as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const queue = [...steps];
   let screen = '';
   let sinceStep = '';
@@ -174,15 +212,21 @@ export interface ReadyProcess {
 }
 
 /** Starts `bluehook listen ... --json` and resolves once its ready line has arrived. */
-export const startListen = (args: string[], env: Record<string, string> = {}) => startReady(['listen', '--port', '0', ...args], env);
+export const startListen = (args: string[], env: Record<string, string> = {}) =>
+  startReady(['listen', '--port', '0', ...args], env);
 
 /** Starts a long-running `bluehook ... --json` command and waits for its {"type":"ready"} line. */
-export async function startReady(args: string[], env: Record<string, string> = {}): Promise<ReadyProcess> {
+export async function startReady(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ReadyProcess> {
   const child = spawnCli([...args, '--json'], { env });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((r) =>
+    child.on('close', (code, signal) => r(code ?? (signal ? -1 : null))),
+  );
   const url = await new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`listen did not start: ${err}`)), 15_000);
     child.stdout!.on('data', (d) => {
@@ -195,19 +239,35 @@ export async function startReady(args: string[], env: Record<string, string> = {
     });
     void exited.then(() => reject(new Error(`listen exited early: ${err}`)));
   });
-  const lines = () => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = () =>
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { child, url, lines, exited, stderr: () => err };
 }
 
 /** A raw request with exact bytes and headers (node:http, so a dying server fails it promptly). */
-export function post(url: string, body: Buffer | string, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; text: string }> {
+export function post(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; text: string }> {
   return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(url, { method, headers: { 'content-type': 'application/json', ...headers }, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method, headers: { 'content-type': 'application/json', ...headers }, timeout: 15_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolvePromise({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(method === 'GET' ? undefined : body);
@@ -220,23 +280,34 @@ export function historyRecords(dir: string): DeliveryRecord[] {
   if (!existsSync(file)) return [];
   const db = new Sqlite(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT * FROM deliveries ORDER BY seq').all() as DeliveryRow[]).map(fromRow);
+    return (db.prepare('SELECT * FROM deliveries ORDER BY seq').all() as DeliveryRow[]).map(
+      fromRow,
+    );
   } finally {
     db.close();
   }
 }
 
 /** The webhook rows of a store directory's database, oldest first. */
-export function storedWebhooks(dir: string): Array<{ id: string; name: string | null; url: string; events: string[]; secret: string | null }> {
+export function storedWebhooks(dir: string): Array<{
+  id: string;
+  name: string | null;
+  url: string;
+  events: string[];
+  secret: string | null;
+}> {
   const db = new Sqlite(join(dir, 'bluehook.db'), { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>).map((r) => JSON.parse(r.row));
+    return (
+      db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>
+    ).map((r) => JSON.parse(r.row));
   } finally {
     db.close();
   }
 }
 
-export const POSTGRES_URL = process.env.BLUEHOOK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.BLUEHOOK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** CI sets this: a PostgreSQL test that cannot reach its server fails instead of skipping. */
 const REQUIRE_POSTGRES = process.env.BLUEHOOK_REQUIRE_POSTGRES === '1';
 
@@ -244,7 +315,9 @@ const REQUIRE_POSTGRES = process.env.BLUEHOOK_REQUIRE_POSTGRES === '1';
  * A fresh database of its own on the test PostgreSQL server, dropped by `drop`. Resolves with
  * `skip` (the reason) when no server answers and CI did not require one.
  */
-export async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void>; skip?: undefined } | { skip: string }> {
+export async function postgresDatabase(): Promise<
+  { url: string; drop: () => Promise<void>; skip?: undefined } | { skip: string }
+> {
   const pg = (await import('pg')).default;
   const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
   try {

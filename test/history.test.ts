@@ -15,7 +15,12 @@ import { postgresDatabase, tempDir } from './helpers.js';
 
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 
-function record(over: Partial<DeliveryRecord> = {}, body: Buffer = Buffer.from(JSON.stringify({ event: over.event ?? 'TODO_CREATED', n: Math.random() }))): DeliveryRecord {
+function record(
+  over: Partial<DeliveryRecord> = {},
+  body: Buffer = Buffer.from(
+    JSON.stringify({ event: over.event ?? 'TODO_CREATED', n: Math.random() }),
+  ),
+): DeliveryRecord {
   clock += 1000;
   const base: DeliveryRecord = {
     id: newDeliveryId(),
@@ -34,7 +39,10 @@ function record(over: Partial<DeliveryRecord> = {}, body: Buffer = Buffer.from(J
   return { ...base, ...over };
 }
 
-function contract(name: string, open: () => Promise<{ history: History; close: () => Promise<void> } | { skip: string }>) {
+function contract(
+  name: string,
+  open: () => Promise<{ history: History; close: () => Promise<void> } | { skip: string }>,
+) {
   describe(`history contract: ${name}`, () => {
     let h: History;
     let done: () => Promise<void> = async () => undefined;
@@ -51,8 +59,24 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       const binary = randomBytes(300);
       const records = [
         record({ event: 'TODO_MOVED' }),
-        record({ event: null, verdict: { valid: false, cause: 'not-json', message: 'x' }, answer: { status: 400 } }, binary),
-        record({ direction: 'out', url: 'http://127.0.0.1:1/x', verdict: undefined, answer: undefined, remoteAddress: undefined, ok: true, attempts: [{ attempt: 1, status: 200, durationMs: 1.5 }], response: { status: 200, headers: { a: 'b' }, body: 'ok' } }),
+        record(
+          {
+            event: null,
+            verdict: { valid: false, cause: 'not-json', message: 'x' },
+            answer: { status: 400 },
+          },
+          binary,
+        ),
+        record({
+          direction: 'out',
+          url: 'http://127.0.0.1:1/x',
+          verdict: undefined,
+          answer: undefined,
+          remoteAddress: undefined,
+          ok: true,
+          attempts: [{ attempt: 1, status: 200, durationMs: 1.5 }],
+          response: { status: 200, headers: { a: 'b' }, body: 'ok' },
+        }),
       ];
       await Promise.all(records.map((r) => h.append(r)));
       for (const r of records) {
@@ -77,41 +101,92 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
         made.push(
           record(
             out
-              ? { direction: 'out', url: 'http://x/', verdict: undefined, answer: undefined, ok: i % 10 !== 0, response: { status: i % 10 ? 200 : 503 }, webhookId: 'w1', event: 'TODO_DELETED', replayOf: i === 5 ? made[0]!.id : undefined }
-              : { event: i % 2 ? 'TODO_CREATED' : 'COMMENT_CREATED', verdict: { valid: i % 3 !== 0, cause: 'x', message: 'y' }, answer: { status: i % 3 ? 200 : 401 } },
+              ? {
+                  direction: 'out',
+                  url: 'http://x/',
+                  verdict: undefined,
+                  answer: undefined,
+                  ok: i % 10 !== 0,
+                  response: { status: i % 10 ? 200 : 503 },
+                  webhookId: 'w1',
+                  event: 'TODO_DELETED',
+                  replayOf: i === 5 ? made[0]!.id : undefined,
+                }
+              : {
+                  event: i % 2 ? 'TODO_CREATED' : 'COMMENT_CREATED',
+                  verdict: { valid: i % 3 !== 0, cause: 'x', message: 'y' },
+                  answer: { status: i % 3 ? 200 : 401 },
+                },
           ),
         );
       }
       for (const r of made) await h.append(r);
-      const expectCount = async (filter: Parameters<History['count']>[0], want: (r: DeliveryRecord) => boolean) => {
+      const expectCount = async (
+        filter: Parameters<History['count']>[0],
+        want: (r: DeliveryRecord) => boolean,
+      ) => {
         const n = made.filter(want).length;
         assert.equal(await h.count(filter), n, JSON.stringify(filter));
         const seen: string[] = [];
-        for await (const r of iterate((page) => h.query(filter!, page), 'oldest', 7)) seen.push(r.id);
-        assert.deepEqual(seen, made.filter(want).map((r) => r.id), `pages of ${JSON.stringify(filter)}`);
+        for await (const r of iterate((page) => h.query(filter!, page), 'oldest', 7))
+          seen.push(r.id);
+        assert.deepEqual(
+          seen,
+          made.filter(want).map((r) => r.id),
+          `pages of ${JSON.stringify(filter)}`,
+        );
         // Summaries select and page the same, and say what a full record says.
         const summaries: DeliverySummary[] = [];
-        for await (const r of iterate((page) => h.summaries(filter!, page), 'newest', 11)) summaries.push(r);
-        assert.deepEqual(summaries, made.filter(want).reverse().map(summarize), `summaries of ${JSON.stringify(filter)}`);
+        for await (const r of iterate((page) => h.summaries(filter!, page), 'newest', 11))
+          summaries.push(r);
+        assert.deepEqual(
+          summaries,
+          made.filter(want).reverse().map(summarize),
+          `summaries of ${JSON.stringify(filter)}`,
+        );
       };
       await expectCount({}, () => true);
       await expectCount({ direction: 'out' }, (r) => r.direction === 'out');
       await expectCount({ event: 'COMMENT_CREATED' }, (r) => r.event === 'COMMENT_CREATED');
       await expectCount({ webhookId: 'w1' }, (r) => r.webhookId === 'w1');
-      await expectCount({ valid: false }, (r) => (r.direction === 'in' ? !r.verdict!.valid : !r.ok));
+      await expectCount({ valid: false }, (r) =>
+        r.direction === 'in' ? !r.verdict!.valid : !r.ok,
+      );
       await expectCount({ status: 401 }, (r) => r.answer?.status === 401);
       await expectCount({ statusClass: 5 }, (r) => r.response?.status === 503);
-      await expectCount({ since: Date.parse(made[100]!.time), until: Date.parse(made[150]!.time) }, (r) => r.time >= made[100]!.time && r.time < made[150]!.time);
+      await expectCount(
+        { since: Date.parse(made[100]!.time), until: Date.parse(made[150]!.time) },
+        (r) => r.time >= made[100]!.time && r.time < made[150]!.time,
+      );
       await expectCount({ replayOf: made[0]!.id }, (r) => r.replayOf === made[0]!.id);
       await expectCount({ search: 'comment' }, (r) => r.event === 'COMMENT_CREATED');
       await expectCount({ search: made[42]!.id }, (r) => r.id === made[42]!.id);
-      await expectCount({ ids: [made[1]!.id, made[2]!.id] }, (r) => r.id === made[1]!.id || r.id === made[2]!.id);
+      await expectCount(
+        { ids: [made[1]!.id, made[2]!.id] },
+        (r) => r.id === made[1]!.id || r.id === made[2]!.id,
+      );
       const newestFirst = await h.query({}, { order: 'newest', limit: 3 });
-      assert.deepEqual(newestFirst.records.map((r) => r.id), made.slice(-3).reverse().map((r) => r.id));
+      assert.deepEqual(
+        newestFirst.records.map((r) => r.id),
+        made
+          .slice(-3)
+          .reverse()
+          .map((r) => r.id),
+      );
       assert.ok(newestFirst.next);
       const second = await h.query({}, { order: 'newest', limit: 3, after: newestFirst.next });
-      assert.deepEqual(second.records.map((r) => r.id), made.slice(-6, -3).reverse().map((r) => r.id));
-      assert.deepEqual((await newest((page) => h.query({}, page), 1200)).map((r) => r.id), made.map((r) => r.id), 'newest n above one page');
+      assert.deepEqual(
+        second.records.map((r) => r.id),
+        made
+          .slice(-6, -3)
+          .reverse()
+          .map((r) => r.id),
+      );
+      assert.deepEqual(
+        (await newest((page) => h.query({}, page), 1200)).map((r) => r.id),
+        made.map((r) => r.id),
+        'newest n above one page',
+      );
       await assert.rejects(h.query({}, { after: 'x; DROP TABLE' }), /invalid page cursor/);
     });
 
@@ -125,7 +200,11 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       assert.equal(await h.remove({ ids: [made[3]!.id, made[7]!.id] }), 2);
       assert.equal(await h.count(), 18);
       await assert.rejects(h.get(made[3]!.id), /no recorded delivery/);
-      assert.equal(await h.remove({ until: Date.parse(made[10]!.time) }), 8, 'the first ten but the two removed');
+      assert.equal(
+        await h.remove({ until: Date.parse(made[10]!.time) }),
+        8,
+        'the first ten but the two removed',
+      );
       assert.equal(await h.count(), 10);
     });
 
@@ -155,8 +234,12 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       await h.remove({});
       const now = Date.now();
       await h.importRecords([
-        ...Array.from({ length: 30 }, (_, i) => record({ time: new Date(now - 40 * 86_400_000 + i).toISOString() })),
-        ...Array.from({ length: 50 }, (_, i) => record({ time: new Date(now - 60_000 + i).toISOString() })),
+        ...Array.from({ length: 30 }, (_, i) =>
+          record({ time: new Date(now - 40 * 86_400_000 + i).toISOString() }),
+        ),
+        ...Array.from({ length: 50 }, (_, i) =>
+          record({ time: new Date(now - 60_000 + i).toISOString() }),
+        ),
       ]);
       assert.equal(await h.prune({ maxAgeMs: 30 * 86_400_000 }), 30);
       assert.equal(await h.prune({ maxRecords: 20 }), 30);
@@ -171,7 +254,10 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       const seen: string[] = [];
       const made = Array.from({ length: 30 }, () => record({ event: 'TAG_CREATED' }));
       const following = (async () => {
-        for await (const r of h.follow({ event: 'TAG_CREATED' }, { signal: abort.signal, intervalMs: 20 })) {
+        for await (const r of h.follow(
+          { event: 'TAG_CREATED' },
+          { signal: abort.signal, intervalMs: 20 },
+        )) {
           seen.push(r.id);
           if (seen.length === made.length) abort.abort();
         }
@@ -184,7 +270,10 @@ function contract(name: string, open: () => Promise<{ history: History; close: (
       const timer = setTimeout(() => abort.abort(), 10_000);
       await following;
       clearTimeout(timer);
-      assert.deepEqual(seen, made.map((r) => r.id));
+      assert.deepEqual(
+        seen,
+        made.map((r) => r.id),
+      );
     });
   });
 }

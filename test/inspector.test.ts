@@ -15,21 +15,53 @@ import { historyRecords, post, ROOT, runCli, startListen, tempDir } from './help
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRE = process.env.BLUEHOOK_REQUIRE_BROWSER === '1';
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
 
 async function browser() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
 }
 
-test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and refusals, in Chromium', { timeout: 120_000 }, async (t) => {
+test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and refusals, in Chromium', {
+  timeout: 120_000,
+}, async (t) => {
   if (!existsSync(CHROMIUM)) {
     if (REQUIRE) throw new Error(`no Chromium at ${CHROMIUM}`);
-    return t.skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set BLUEHOOK_CHROMIUM)`);
+    return t.skip(
+      `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set BLUEHOOK_CHROMIUM)`,
+    );
   }
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
-  const created = JSON.parse((await runCli(['create', '--name', 'hook', '--url', 'http://127.0.0.1:9/', '--secret', 'whsec_inspectortestsecret', '--json'], { env })).stdout);
+  const created = JSON.parse(
+    (
+      await runCli(
+        [
+          'create',
+          '--name',
+          'hook',
+          '--url',
+          'http://127.0.0.1:9/',
+          '--secret',
+          'whsec_inspectortestsecret',
+          '--json',
+        ],
+        { env },
+      )
+    ).stdout,
+  );
   const listen = await startListen(['--webhook', 'hook', '--inspect', '--inspect-port', '0'], env);
   const inspectorUrl = String(listen.lines().find((l) => l.type === 'ready')!.inspector);
   const b = await browser();
@@ -45,7 +77,10 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     const invalid = JSON.stringify({ event: 'TODO_MOVED', n: 2 });
     const broken = '{\n  "event": "COMMENT_CREATED",\n  "text": "oops",\n}';
     assert.equal((await post(listen.url, valid, sign(valid))).status, 200);
-    assert.equal((await post(listen.url, invalid, { 'x-signature': hmac('not-the-secret', invalid) })).status, 401);
+    assert.equal(
+      (await post(listen.url, invalid, { 'x-signature': hmac('not-the-secret', invalid) })).status,
+      401,
+    );
     assert.equal((await post(listen.url, broken, sign(broken))).status, 400);
 
     const page = await b.newPage({ viewport: { width: 1400, height: 860 } });
@@ -71,7 +106,11 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     const verdict = await page.textContent('#detail .verdict');
     assert.match(verdict!, /Invalid signature/);
     assert.match(verdict!, /secret is wrong/);
-    assert.match((await page.textContent('#detail'))!, /update of a record: A record was moved to another list/, 'the event from the catalogue');
+    assert.match(
+      (await page.textContent('#detail'))!,
+      /update of a record: A record was moved to another list/,
+      'the event from the catalogue',
+    );
 
     // Not JSON: the syntax error located.
     await page.click('#rows tr:has-text("(not JSON)")');
@@ -91,7 +130,10 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     await page.click('#diff-open');
     await page.waitForSelector('#dialog[open] .diff');
     const diff = (await page.textContent('#dialog .diff'))!;
-    assert.match(diff, /~ event: "TAG_CREATED" → "TODO_MOVED"|~ event: "TODO_MOVED" → "TAG_CREATED"/);
+    assert.match(
+      diff,
+      /~ event: "TAG_CREATED" → "TODO_MOVED"|~ event: "TODO_MOVED" → "TAG_CREATED"/,
+    );
     assert.match(diff, /~ n: [23] → [23]/);
     await page.keyboard.press('Escape');
 
@@ -111,7 +153,10 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     assert.equal(replay.direction, 'out');
     assert.ok(replay.replayOf, 'linked to the original');
     assert.equal(Buffer.from(replay.body).toString(), valid, 'the original bytes');
-    assert.ok(records.some((r) => r.direction === 'in' && r.body === valid && r.id !== replay.replayOf), 'and the listener received it again');
+    assert.ok(
+      records.some((r) => r.direction === 'in' && r.body === valid && r.id !== replay.replayOf),
+      'and the listener received it again',
+    );
 
     // A page on another origin cannot make the inspector act; nor can a rebinding Host name.
     await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r));
@@ -120,12 +165,28 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     await evil.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
     await evil.waitForFunction('document.title === "tried"');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(historyRecords(dir.path).length, before, 'the cross-site request was refused: nothing sent');
-    const crossSite = await post(`${inspectorUrl}api/send`, JSON.stringify({ url: 'http://127.0.0.1:9/' }), { origin: 'http://evil.example', 'content-type': 'application/json' });
+    assert.equal(
+      historyRecords(dir.path).length,
+      before,
+      'the cross-site request was refused: nothing sent',
+    );
+    const crossSite = await post(
+      `${inspectorUrl}api/send`,
+      JSON.stringify({ url: 'http://127.0.0.1:9/' }),
+      { origin: 'http://evil.example', 'content-type': 'application/json' },
+    );
     assert.equal(crossSite.status, 403);
-    const noToken = await post(`${inspectorUrl}api/replay`, JSON.stringify({ id: replayId }), { origin: inspectorUrl.replace(/\/$/, ''), 'content-type': 'application/json' });
-    assert.equal(noToken.status, 403, 'the right Origin without the run\'s token is refused too');
-    const rebound = await post(`${inspectorUrl}api/meta`, '', { host: `attacker.example:${new URL(inspectorUrl).port}` }, 'GET');
+    const noToken = await post(`${inspectorUrl}api/replay`, JSON.stringify({ id: replayId }), {
+      origin: inspectorUrl.replace(/\/$/, ''),
+      'content-type': 'application/json',
+    });
+    assert.equal(noToken.status, 403, "the right Origin without the run's token is refused too");
+    const rebound = await post(
+      `${inspectorUrl}api/meta`,
+      '',
+      { host: `attacker.example:${new URL(inspectorUrl).port}` },
+      'GET',
+    );
     assert.equal(rebound.status, 403);
     // Secrets never reach the page.
     const meta = await (await fetch(`${inspectorUrl}api/meta`)).text();

@@ -22,8 +22,10 @@ function typedEvents(lib: typeof import('../src/index.js')): void {
 void typedEvents;
 
 test('the library: import and require both give sign, verify, buildPayload and the error class', async () => {
-  const required = createRequire(join(ROOT, 'test', 'any.js'))('bluehook') as typeof import('../src/index.js');
-  const imported = await import('bluehook' as string) as typeof import('../src/index.js');
+  const required = createRequire(join(ROOT, 'test', 'any.js'))(
+    'bluehook',
+  ) as typeof import('../src/index.js');
+  const imported = (await import('bluehook' as string)) as typeof import('../src/index.js');
   for (const lib of [required, imported]) {
     const body = JSON.stringify(lib.buildPayload('TODO_CREATED', { seed: 1 }));
     assert.equal(lib.verify(body, 's', lib.sign(body, 's')).valid, true);
@@ -32,44 +34,132 @@ test('the library: import and require both give sign, verify, buildPayload and t
   }
 });
 
-test('npm pack ships the CLI, the library, the inspector and the fixtures, not tests or build state; a global install runs the demo', { timeout: 120_000 }, async () => {
+test('npm pack ships the CLI, the library, the inspector and the fixtures, not tests or build state; a global install runs the demo', {
+  timeout: 120_000,
+}, async () => {
   const dir = tempDir();
   try {
     // --ignore-scripts: `npm test` has just built; packing must not rebuild dist/ under the other tests.
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir.path], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-    const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const { stdout } = await run(
+      'npm',
+      ['pack', '--ignore-scripts', '--json', '--pack-destination', dir.path],
+      { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 },
+    );
+    const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const files = info!.files.map((f) => f.path);
-    for (const must of ['bin/bluehook.js', 'dist/cli/main.js', 'dist/cli/load-worker.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/lib/index.cjs', 'dist/inspector/app.js', 'dist/inspector/index.html', 'fixtures/deliveries/TODO_CREATED.json', 'LICENSE', 'README.md']) {
+    for (const must of [
+      'bin/bluehook.js',
+      'dist/cli/main.js',
+      'dist/cli/load-worker.js',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/lib/index.cjs',
+      'dist/inspector/app.js',
+      'dist/inspector/index.html',
+      'fixtures/deliveries/TODO_CREATED.json',
+      'LICENSE',
+      'README.md',
+    ]) {
       assert.ok(files.includes(must), `ships ${must}`);
     }
-    for (const file of files) assert.doesNotMatch(file, /^dist\/(test|bench)\/|^dist\/src\/(cli|history|store|inspector|receiver|delivery|emulator)\/|tsbuildinfo|legacy-store|\.ts$(?<!\.d\.ts$)/, `does not ship ${file}`);
+    for (const file of files)
+      assert.doesNotMatch(
+        file,
+        /^dist\/(test|bench)\/|^dist\/src\/(cli|history|store|inspector|receiver|delivery|emulator)\/|tsbuildinfo|legacy-store|\.ts$(?<!\.d\.ts$)/,
+        `does not ship ${file}`,
+      );
     // The bundle's chunk count follows how modules are shared between commands (78 now); the bound
     // catches a second copy of the code (the old tarball shipped 274 files).
-    assert.ok(files.length < 200, `one copy of the CLI (the bundle), the library and its types: ${files.length} files`);
+    assert.ok(
+      files.length < 200,
+      `one copy of the CLI (the bundle), the library and its types: ${files.length} files`,
+    );
     // Installed globally into a temporary prefix. Install scripts are off so that better-sqlite3 is not
     // compiled a second time: its addon is the one this clone's install built (same version, same
     // machine), copied where the global install keeps it.
     const prefix = join(dir.path, 'global');
-    await run('npm', ['install', '--global', '--prefix', prefix, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(dir.path, info!.filename)], { cwd: dir.path, timeout: 100_000 });
+    await run(
+      'npm',
+      [
+        'install',
+        '--global',
+        '--prefix',
+        prefix,
+        '--ignore-scripts',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        join(dir.path, info!.filename),
+      ],
+      { cwd: dir.path, timeout: 100_000 },
+    );
     const installed = join(prefix, 'lib', 'node_modules', 'bluehook');
-    cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build'), join(installed, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+    cpSync(
+      join(ROOT, 'node_modules', 'better-sqlite3', 'build'),
+      join(installed, 'node_modules', 'better-sqlite3', 'build'),
+      { recursive: true },
+    );
     const bin = join(prefix, 'bin', 'bluehook');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal((await run(bin, ['--version'])).stdout.trim(), pkg.version);
     const payload = (await run(bin, ['payload', 'TODO_CREATED', '--seed', '1'])).stdout;
-    assert.equal(payload, (await run(process.execPath, [join(ROOT, 'bin', 'bluehook.js'), 'payload', 'TODO_CREATED', '--seed', '1'])).stdout, 'the same bytes as from the clone');
+    assert.equal(
+      payload,
+      (
+        await run(process.execPath, [
+          join(ROOT, 'bin', 'bluehook.js'),
+          'payload',
+          'TODO_CREATED',
+          '--seed',
+          '1',
+        ])
+      ).stdout,
+      'the same bytes as from the clone',
+    );
     // A TypeScript config from an install without TypeScript: one clear line, not a stack.
     const tsDir = join(dir.path, 'ts-config');
     mkdirSync(tsDir);
     writeFileSync(join(tsDir, 'bluehook.config.ts'), 'export default { port: 4100 };\n');
-    const tsConfig = await run(bin, ['config'], { cwd: tsDir }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    const tsConfig = await run(bin, ['config'], { cwd: tsDir }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(tsConfig.code, 4);
-    assert.match(tsConfig.stderr, /is TypeScript, which needs the typescript package .*bluehook\.config\.mjs or \.json/);
-    const demo = await run(bin, ['demo'], { cwd: dir.path, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
-    assert.match(demo.stdout, /38 verified and recorded/, 'the whole round trip, database included, from the global install');
-    const cjs = await run(process.execPath, ['-e', "const b = require('bluehook'); process.stdout.write(b.sign('x', 's')['x-signature'])"], { cwd: join(prefix, 'lib') });
+    assert.match(
+      tsConfig.stderr,
+      /is TypeScript, which needs the typescript package .*bluehook\.config\.mjs or \.json/,
+    );
+    const demo = await run(bin, ['demo'], {
+      cwd: dir.path,
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    assert.match(
+      demo.stdout,
+      /38 verified and recorded/,
+      'the whole round trip, database included, from the global install',
+    );
+    const cjs = await run(
+      process.execPath,
+      [
+        '-e',
+        "const b = require('bluehook'); process.stdout.write(b.sign('x', 's')['x-signature'])",
+      ],
+      { cwd: join(prefix, 'lib') },
+    );
     assert.match(cjs.stdout, /^[0-9a-f]{64}$/);
-    const esm = await run(process.execPath, ['--input-type=module', '-e', "const b = await import('bluehook'); process.stdout.write(String(b.verify('x', 's', b.sign('x', 's')).valid))"], { cwd: join(prefix, 'lib') });
+    const esm = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const b = await import('bluehook'); process.stdout.write(String(b.verify('x', 's', b.sign('x', 's')).valid))",
+      ],
+      { cwd: join(prefix, 'lib') },
+    );
     assert.equal(esm.stdout, 'true');
   } finally {
     dir.cleanup();

@@ -13,8 +13,12 @@ test('fresh payloads: the sample with a new entity id and uid every time, everyw
   assert.match(a.currentValue.id, /^c[a-z0-9]{24}$/);
   assert.match(a.currentValue.uid, /^[0-9a-f]{32}$/);
   // Apart from the id and uid, the body is the sample.
-  const strip = (x: { currentValue: { id: string; uid: string } }) => JSON.stringify(x).split(x.currentValue.id).join('ID').split(x.currentValue.uid).join('UID');
+  const strip = (x: { currentValue: { id: string; uid: string } }) =>
+    JSON.stringify(x).split(x.currentValue.id).join('ID').split(x.currentValue.uid).join('UID');
   assert.equal(strip(a), strip(sample));
   const health = new FreshPayloads('WEBHOOK_HEALTH_CHECK');
-  assert.ok(health.next().equals(health.next()), 'the health check carries no entity: the same bytes');
+  assert.ok(
+    health.next().equals(health.next()),
+    'the health check carries no entity: the same bytes',
+  );
 });

@@ -11,11 +11,14 @@ import { REFERENCE, ROOT, SHARED } from './helpers.js';
 function keyTree(value: unknown): unknown {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array'; // element shapes vary with the data (the capture's lists are empty)
-  if (typeof value === 'object') return Object.entries(value as object).map(([k, v]) => [k, keyTree(v)]);
+  if (typeof value === 'object')
+    return Object.entries(value as object).map(([k, v]) => [k, keyTree(v)]);
   return typeof value;
 }
 
-const capture = JSON.parse(readFileSync(join(REFERENCE, 'blue', 'todo-created.delivery.json'), 'utf8'));
+const capture = JSON.parse(
+  readFileSync(join(REFERENCE, 'blue', 'todo-created.delivery.json'), 'utf8'),
+);
 
 test('TODO_CREATED has exactly the key tree of the real capture (with previousValue omitted as in 2022)', () => {
   const body = buildPayload('TODO_CREATED', { seed: 7, omitPrevious: true });
@@ -50,11 +53,16 @@ test('every event: the right top-level keys, cuid ids, 32-hex uids, ISO ms times
     if (info.kind === 'create') assert.equal(body.previousValue, null);
     if (info.kind === 'delete') assert.equal(body.currentValue, null);
     assert.equal((body.webhook as { secret: string }).secret, '');
-    assert.deepEqual(Object.keys((body.webhook as { metadata: object }).metadata), ['events', 'projectIds']);
+    assert.deepEqual(Object.keys((body.webhook as { metadata: object }).metadata), [
+      'events',
+      'projectIds',
+    ]);
     for (const [path, key, v] of walk(body)) {
-      if ((key === 'id' || key.endsWith('Id')) && typeof v === 'string') assert.match(v, /^c[a-z0-9]{24}$/, `${info.name} ${path}`);
+      if ((key === 'id' || key.endsWith('Id')) && typeof v === 'string')
+        assert.match(v, /^c[a-z0-9]{24}$/, `${info.name} ${path}`);
       if (key === 'uid') assert.match(String(v), /^[0-9a-f]{32}$/, `${info.name} ${path}`);
-      if (key.endsWith('At') && v !== null) assert.match(String(v), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, `${info.name} ${path}`);
+      if (key.endsWith('At') && v !== null)
+        assert.match(String(v), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, `${info.name} ${path}`);
     }
   }
 });
@@ -72,7 +80,9 @@ test('entities nest as Blue rows do: record -> todoList -> project -> company; i
 
 /** The top-level keys where two rows differ. */
 function changedKeys(a: any, b: any): string[] {
-  return Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]) && k !== 'updatedAt');
+  return Object.keys(b).filter(
+    (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]) && k !== 'updatedAt',
+  );
 }
 
 test('update events differ exactly where the event says', () => {
@@ -120,28 +130,67 @@ test('--seed gives byte-identical bodies; other seeds and no seed give other ids
 });
 
 test('--set overrides fields with JSON values, refuses prototype paths, unknown top-level keys and paths through non-objects', () => {
-  const body = buildPayload('TODO_CREATED', { seed: 1, set: ['currentValue.done=true', 'currentValue.title=Ship it', 'currentValue.extra.n=3', 'currentValue.todoTags.0="x"', 'currentValue.todoTags[1]={"id":"t2"}'] }) as any;
+  const body = buildPayload('TODO_CREATED', {
+    seed: 1,
+    set: [
+      'currentValue.done=true',
+      'currentValue.title=Ship it',
+      'currentValue.extra.n=3',
+      'currentValue.todoTags.0="x"',
+      'currentValue.todoTags[1]={"id":"t2"}',
+    ],
+  }) as any;
   assert.equal(body.currentValue.done, true);
   assert.equal(body.currentValue.title, 'Ship it');
   assert.equal(body.currentValue.extra.n, 3);
-  assert.deepEqual(body.currentValue.todoTags, ['x', { id: 't2' }], 'a[1] indexes the array, never a key named "a[1]"');
-  assert.throws(() => buildPayload('TODO_CREATED', { set: ['extra.n=3'] }), /starts with "extra", which no delivery body has/);
-  assert.throws(() => buildPayload('TODO_CREATED', { set: ['currentValue.todoTags[x]=1'] }), /malformed/);
+  assert.deepEqual(
+    body.currentValue.todoTags,
+    ['x', { id: 't2' }],
+    'a[1] indexes the array, never a key named "a[1]"',
+  );
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { set: ['extra.n=3'] }),
+    /starts with "extra", which no delivery body has/,
+  );
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { set: ['currentValue.todoTags[x]=1'] }),
+    /malformed/,
+  );
   // --unset removes a field or an array item; a path that names nothing is an error.
-  const unset = buildPayload('TODO_CREATED', { seed: 1, set: ['currentValue.todoTags=[1,2,3]'], unset: ['currentValue.html', 'currentValue.todoTags[0]'] }) as any;
+  const unset = buildPayload('TODO_CREATED', {
+    seed: 1,
+    set: ['currentValue.todoTags=[1,2,3]'],
+    unset: ['currentValue.html', 'currentValue.todoTags[0]'],
+  }) as any;
   assert.equal('html' in unset.currentValue, false);
   assert.deepEqual(unset.currentValue.todoTags, [2, 3]);
-  assert.throws(() => buildPayload('TODO_CREATED', { unset: ['currentValue.nothing.here'] }), /nothing at that path/);
-  assert.throws(() => buildPayload('TODO_CREATED', { set: ['__proto__.polluted=1'] }), /not allowed/);
-  assert.throws(() => buildPayload('TODO_CREATED', { set: ['currentValue.constructor.prototype.x=1'] }), /not allowed/);
-  assert.throws(() => buildPayload('TODO_CREATED', { set: ['event.x=1'] }), /"event" is string, not an object/);
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { unset: ['currentValue.nothing.here'] }),
+    /nothing at that path/,
+  );
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { set: ['__proto__.polluted=1'] }),
+    /not allowed/,
+  );
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { set: ['currentValue.constructor.prototype.x=1'] }),
+    /not allowed/,
+  );
+  assert.throws(
+    () => buildPayload('TODO_CREATED', { set: ['event.x=1'] }),
+    /"event" is string, not an object/,
+  );
   assert.throws(() => buildPayload('TODO_CREATED', { set: ['previousValue.x=1'] }), /is null/);
   assert.throws(() => buildPayload('TODO_CREATED', { set: ['novalue'] }), /path=value/);
   assert.equal(({} as any).polluted, undefined);
 });
 
 test('webhook and project options fill the embedded webhook and the entity', () => {
-  const body = buildPayload('TODO_CREATED', { seed: 1, projectId: 'cproject0000000000000000p', webhook: { url: 'https://r.example/h', name: 'mine' } }) as any;
+  const body = buildPayload('TODO_CREATED', {
+    seed: 1,
+    projectId: 'cproject0000000000000000p',
+    webhook: { url: 'https://r.example/h', name: 'mine' },
+  }) as any;
   assert.equal(body.webhook.url, 'https://r.example/h');
   assert.equal(body.webhook.name, 'mine');
   assert.deepEqual(body.webhook.metadata.projectIds, ['cproject0000000000000000p']);
@@ -154,15 +203,27 @@ test('the checked-in fixtures are exactly what the generator gives today', () =>
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   assert.equal(files.length, EVENTS.length);
   for (const info of EVENTS) {
-    assert.equal(readFileSync(join(dir, `${info.name}.json`), 'utf8'), fixtureBody(info.name), `${info.name}: run npm run fixtures`);
+    assert.equal(
+      readFileSync(join(dir, `${info.name}.json`), 'utf8'),
+      fixtureBody(info.name),
+      `${info.name}: run npm run fixtures`,
+    );
   }
 });
 
-test('the in-repo copies of the real capture, the signing vectors and Blue\'s webhook facts match shared/ when it is beside the clone', (t) => {
+test("the in-repo copies of the real capture, the signing vectors and Blue's webhook facts match shared/ when it is beside the clone", (t) => {
   if (!existsSync(SHARED)) return t.skip('no shared/ beside this clone');
   for (const file of [join('blue', 'todo-created.delivery.json'), 'signing-vectors.json']) {
-    assert.equal(readFileSync(join(REFERENCE, file), 'utf8'), readFileSync(join(SHARED, file), 'utf8'), file);
+    assert.equal(
+      readFileSync(join(REFERENCE, file), 'utf8'),
+      readFileSync(join(SHARED, file), 'utf8'),
+      file,
+    );
   }
   // The Blue facts the code cites, vendored so the repository stands on its own.
-  assert.equal(readFileSync(join(ROOT, 'docs', 'blue-webhooks.md'), 'utf8'), readFileSync(join(SHARED, 'blue-webhooks.md'), 'utf8'), 'docs/blue-webhooks.md');
+  assert.equal(
+    readFileSync(join(ROOT, 'docs', 'blue-webhooks.md'), 'utf8'),
+    readFileSync(join(SHARED, 'blue-webhooks.md'), 'utf8'),
+    'docs/blue-webhooks.md',
+  );
 });

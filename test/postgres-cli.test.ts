@@ -6,10 +6,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { deadPort, post, postgresDatabase, POSTGRES_URL, runCli, spawnCli, startListen, tempDir } from './helpers.js';
+import {
+  deadPort,
+  post,
+  postgresDatabase,
+  POSTGRES_URL,
+  runCli,
+  spawnCli,
+  startListen,
+  tempDir,
+} from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
-const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
+const lines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 test('two listeners on one PostgreSQL history, a third process follows and lists both; nothing lost', async (t) => {
   const db = await postgresDatabase();
@@ -20,20 +35,31 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     // Two machines: their own store directories, one history.
     const envA = { BLUEHOOK_HOME: a.path, BLUEHOOK_HISTORY_URL: db.url };
     const envB = { BLUEHOOK_HOME: b.path };
-    const [one, two] = await Promise.all([startListen(['--secret', 's'], envA), startListen(['--secret', 's', '--history', db.url], envB)]);
-    const follower = spawnCli(['deliveries', 'list', '--follow', '--json', '--history', db.url], { env: envB });
+    const [one, two] = await Promise.all([
+      startListen(['--secret', 's'], envA),
+      startListen(['--secret', 's', '--history', db.url], envB),
+    ]);
+    const follower = spawnCli(['deliveries', 'list', '--follow', '--json', '--history', db.url], {
+      env: envB,
+    });
     let followed = '';
     let followerErr = '';
     follower.stdout!.on('data', (d) => (followed += d));
     follower.stderr!.on('data', (d) => (followerErr += d));
     // It says when it is following: from then on nothing that lands can be missed.
-    for (const deadline = Date.now() + 30_000; !/following new deliveries/.test(followerErr) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    for (
+      const deadline = Date.now() + 30_000;
+      !/following new deliveries/.test(followerErr) && Date.now() < deadline;
+    )
+      await new Promise((r) => setTimeout(r, 50));
     assert.match(followerErr, /following new deliveries/);
     const acked: string[] = [];
     await Promise.all(
       Array.from({ length: 400 }, async (_, i) => {
         const body = JSON.stringify({ event: i % 2 ? 'TODO_CREATED' : 'TODO_MOVED', n: i });
-        const r = await post(i % 2 ? one.url : two.url, body, { 'x-signature': hmac(i % 3 ? 's' : 'wrong', body) });
+        const r = await post(i % 2 ? one.url : two.url, body, {
+          'x-signature': hmac(i % 3 ? 's' : 'wrong', body),
+        });
         if (r.status === 200 || r.status === 401) acked.push(body);
       }),
     );
@@ -42,15 +68,30 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     assert.equal(listed.code, 0, listed.stderr);
     const rows = lines(listed.stdout);
     assert.equal(rows.length, 400, 'both listeners recorded every delivery into one history');
-    assert.equal(rows.filter((r) => r.valid === false).length, Array.from({ length: 400 }, (_, i) => i).filter((i) => i % 3 === 0).length);
-    assert.equal(lines((await runCli(['deliveries', 'list', '--json', '--event', 'TODO_MOVED', '--invalid'], { env: envA })).stdout).length, 67);
-    const shown = JSON.parse((await runCli(['deliveries', 'show', rows[10].id, '--json'], { env: envA })).stdout);
+    assert.equal(
+      rows.filter((r) => r.valid === false).length,
+      Array.from({ length: 400 }, (_, i) => i).filter((i) => i % 3 === 0).length,
+    );
+    assert.equal(
+      lines(
+        (
+          await runCli(['deliveries', 'list', '--json', '--event', 'TODO_MOVED', '--invalid'], {
+            env: envA,
+          })
+        ).stdout,
+      ).length,
+      67,
+    );
+    const shown = JSON.parse(
+      (await runCli(['deliveries', 'show', rows[10].id, '--json'], { env: envA })).stdout,
+    );
     assert.ok(acked.includes(shown.body), 'bodies byte-exact');
     const count = await runCli(['deliveries', 'count', '--json'], { env: envA });
     assert.equal(JSON.parse(count.stdout).engine, 'postgres');
     // The follower saw every one of them land, each once.
     const deadline = Date.now() + 30_000;
-    while (lines(followed).length < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (lines(followed).length < 400 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     follower.kill('SIGINT');
     assert.equal(new Set(lines(followed).map((r) => r.id)).size, 400);
     assert.equal(lines(followed).length, 400);
@@ -60,7 +101,10 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     // The same commands remove from the shared history.
     const rm = await runCli(['deliveries', 'rm', rows[0].id, rows[1].id], { env: envA });
     assert.match(rm.stdout, /removed 2 deliveries/);
-    assert.equal(lines((await runCli(['deliveries', 'list', '--json'], { env: envA })).stdout).length, 398);
+    assert.equal(
+      lines((await runCli(['deliveries', 'list', '--json'], { env: envA })).stdout).length,
+      398,
+    );
   } finally {
     await db.drop();
     a.cleanup();
@@ -84,12 +128,24 @@ test('PostgreSQL errors are one line, exit 4, and never show the password', asyn
       return u.toString();
     };
     const cases: Array<[string, RegExp]> = [
-      [withPassword({ port: String(await deadPort()) }), /cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: connection refused/],
-      [withPassword({ pathname: '/bluehook_no_such_database' }), /database "bluehook_no_such_database" does not exist .*createdb bluehook_no_such_database/],
-      [withPassword({ username: 'bluehook_no_such_role' }), /PostgreSQL refused the login|role "bluehook_no_such_role" does not exist/],
+      [
+        withPassword({ port: String(await deadPort()) }),
+        /cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: connection refused/,
+      ],
+      [
+        withPassword({ pathname: '/bluehook_no_such_database' }),
+        /database "bluehook_no_such_database" does not exist .*createdb bluehook_no_such_database/,
+      ],
+      [
+        withPassword({ username: 'bluehook_no_such_role' }),
+        /PostgreSQL refused the login|role "bluehook_no_such_role" does not exist/,
+      ],
     ];
     for (const [url, message] of cases) {
-      for (const args of [['deliveries', 'list'], ['listen', '--port', '0', '--secret', 's']]) {
+      for (const args of [
+        ['deliveries', 'list'],
+        ['listen', '--port', '0', '--secret', 's'],
+      ]) {
         const r = await runCli([...args, '--history', url], { env, timeoutMs: 30_000 });
         assert.equal(r.code, 4, `${args.join(' ')} ${r.stderr}`);
         assert.match(r.stderr, message);
@@ -130,11 +186,19 @@ test('PostgreSQL: a history written by a newer bluehook is refused; a database g
     const body = JSON.stringify({ event: 'TODO_CREATED' });
     assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
     await db.drop(); // the database disappears under the listener
-    const after = await Promise.all(Array.from({ length: 5 }, () => post(listen.url, body, { 'x-signature': hmac('s', body) })));
-    assert.ok(after.every((a) => a.status >= 500), `never acknowledged: ${after.map((a) => a.status).join(',')}`);
+    const after = await Promise.all(
+      Array.from({ length: 5 }, () => post(listen.url, body, { 'x-signature': hmac('s', body) })),
+    );
+    assert.ok(
+      after.every((a) => a.status >= 500),
+      `never acknowledged: ${after.map((a) => a.status).join(',')}`,
+    );
     listen.child.kill('SIGINT');
     await listen.exited;
-    assert.ok(listen.lines().some((l) => l.type === 'error' && /not recorded/.test(String(l.message))), 'and it said so');
+    assert.ok(
+      listen.lines().some((l) => l.type === 'error' && /not recorded/.test(String(l.message))),
+      'and it said so',
+    );
     assert.doesNotMatch(listen.stderr(), /hunter2|\n\s+at /);
   } finally {
     await db.drop().catch(() => undefined);

@@ -19,7 +19,9 @@ interface Vector {
   valid: boolean;
   source?: string;
 }
-const vectors: Vector[] = JSON.parse(readFileSync(join(REFERENCE, 'signing-vectors.json'), 'utf8')).vectors;
+const vectors: Vector[] = JSON.parse(
+  readFileSync(join(REFERENCE, 'signing-vectors.json'), 'utf8'),
+).vectors;
 
 test('every published signing vector signs and verifies as published', () => {
   assert.ok(vectors.length >= 3);
@@ -27,7 +29,8 @@ test('every published signing vector signs and verifies as published', () => {
     const scheme = getScheme(v.scheme);
     const headers = normaliseHeaders(v.headers);
     const signed = scheme.sign(v.body, v.secret, { id: v.id, timestamp: v.timestamp });
-    for (const [k, value] of Object.entries(signed)) assert.equal(value, headers[k], `${v.source ?? v.scheme} ${k}`);
+    for (const [k, value] of Object.entries(signed))
+      assert.equal(value, headers[k], `${v.source ?? v.scheme} ${k}`);
     const result = scheme.verify(Buffer.from(v.body), v.secret, headers, { now: v.timestamp ?? 0 });
     assert.equal(result.valid, v.valid, v.scheme);
   }
@@ -35,13 +38,18 @@ test('every published signing vector signs and verifies as published', () => {
 
 test('the blue scheme is a lowercase hex HMAC-SHA256 of the exact bytes, agreeing with one computed here', () => {
   const body = serializeBody(buildPayload('TODO_CREATED', { seed: 1 }));
-  const mine = createHmac('sha256', Buffer.from('s3cret', 'utf8')).update(Buffer.from(body, 'utf8')).digest('hex');
+  const mine = createHmac('sha256', Buffer.from('s3cret', 'utf8'))
+    .update(Buffer.from(body, 'utf8'))
+    .digest('hex');
   const headers = getScheme('blue').sign(body, 's3cret');
   assert.deepEqual(headers, { 'x-signature': mine });
   assert.match(mine, /^[0-9a-f]{64}$/);
   // GitHub vectors use the same HMAC: the blue header is their value without "sha256=".
   const gh = vectors.find((v) => v.scheme === 'github')!;
-  assert.equal('sha256=' + getScheme('blue').sign(gh.body, gh.secret)['x-signature'], gh.headers['x-hub-signature-256']);
+  assert.equal(
+    `sha256=${getScheme('blue').sign(gh.body, gh.secret)['x-signature']}`,
+    gh.headers['x-hub-signature-256'],
+  );
 });
 
 test('standard-webhooks signatures interoperate with the standardwebhooks package both ways', () => {
@@ -51,13 +59,20 @@ test('standard-webhooks signatures interoperate with the standardwebhooks packag
   const ours = getScheme('standard-webhooks').sign(body, secret, { id: 'msg_1', timestamp: now });
   assert.doesNotThrow(() => new Webhook(secret).verify(body, ours));
   const theirs = new Webhook(secret).sign('msg_2', new Date(now * 1000), body);
-  const result = getScheme('standard-webhooks').verify(body, secret, { 'webhook-id': 'msg_2', 'webhook-timestamp': String(now), 'webhook-signature': theirs });
+  const result = getScheme('standard-webhooks').verify(body, secret, {
+    'webhook-id': 'msg_2',
+    'webhook-timestamp': String(now),
+    'webhook-signature': theirs,
+  });
   assert.equal(result.valid, true);
 });
 
-const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 9, set: ['currentValue.title=Café ☕'] })));
+const body = Buffer.from(
+  serializeBody(buildPayload('TODO_CREATED', { seed: 9, set: ['currentValue.title=Café ☕'] })),
+);
 const secret = 'whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=';
-const sig = (b: Buffer | string, key: string | Buffer = secret) => createHmac('sha256', key).update(b).digest('hex');
+const sig = (b: Buffer | string, key: string | Buffer = secret) =>
+  createHmac('sha256', key).update(b).digest('hex');
 const blue = (signature: string) => ({ 'x-signature': signature });
 
 test('diagnosis: valid, wrong secret, missing signature', () => {
@@ -71,11 +86,27 @@ test('diagnosis: valid, wrong secret, missing signature', () => {
 test('diagnosis: each re-serialisation of the body is named', () => {
   const parsed = JSON.parse(body.toString());
   const cases: Array<[string, string, RegExp]> = [
-    ['pretty-printed copy', JSON.stringify(parsed, null, 2), /re-serialised.*compact JSON.*pretty-printed/],
+    [
+      'pretty-printed copy',
+      JSON.stringify(parsed, null, 2),
+      /re-serialised.*compact JSON.*pretty-printed/,
+    ],
     ['4-space copy', JSON.stringify(parsed, null, 4), /re-serialised.*compact/],
-    ['keys reordered', JSON.stringify(parsed).replace('{"event":"TODO_CREATED","webhook"', '{"webhook"').replace(/}$/, ',"event":"TODO_CREATED"}'), /re-serialised.*compact/],
+    [
+      'keys reordered',
+      JSON.stringify(parsed)
+        .replace('{"event":"TODO_CREATED","webhook"', '{"webhook"')
+        .replace(/}$/, ',"event":"TODO_CREATED"}'),
+      /re-serialised.*compact/,
+    ],
     ['trailing newline added', `${body}\n`, /without the trailing newline/],
-    ['unicode escaped', body.toString().replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), /re-serialised.*compact.*\\u escapes/],
+    [
+      'unicode escaped',
+      body
+        .toString()
+        .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      /re-serialised.*compact.*\\u escapes/,
+    ],
   ];
   for (const [name, copy, message] of cases) {
     assert.notEqual(copy, body.toString(), name);
@@ -85,12 +116,23 @@ test('diagnosis: each re-serialisation of the body is named', () => {
   }
   // The other way round: the sender signed a pretty body (or one with a newline) and we hold compact bytes.
   const pretty = `${JSON.stringify(parsed, null, 2)}`;
-  assert.match(diagnose(body, secret, blue(sig(pretty))).message, /pretty-printed JSON \(2-space indent\)/);
+  assert.match(
+    diagnose(body, secret, blue(sig(pretty))).message,
+    /pretty-printed JSON \(2-space indent\)/,
+  );
   assert.match(diagnose(body, secret, blue(sig(`${body}\n`))).message, /with a trailing newline/);
   // Keys sorted at every level, as `jq -S`, Go maps and Python's sort_keys write them (sorted here
   // independently of the diagnosis code).
   const sortedDeep = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sortedDeep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortedDeep(x)])) : v;
+    Array.isArray(v)
+      ? v.map(sortedDeep)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([k, x]) => [k, sortedDeep(x)]),
+          )
+        : v;
   const sorted = diagnose(body, secret, blue(sig(JSON.stringify(sortedDeep(parsed)))));
   assert.equal(sorted.cause, 'body-reserialised');
   assert.match(sorted.message, /keys in a different order \(sorted\)/);
@@ -100,23 +142,47 @@ test('diagnosis: prefixed, upper-case and base64 signatures are named', () => {
   const hex = sig(body);
   assert.match(diagnose(body, secret, blue(`sha256=${hex}`)).message, /"sha256=" prefix/);
   assert.match(diagnose(body, secret, blue(hex.toUpperCase())).message, /upper-case hex/);
-  assert.match(diagnose(body, secret, blue(Buffer.from(hex, 'hex').toString('base64'))).message, /base64/);
-  assert.match(diagnose(body, secret, { 'x-hub-signature-256': hex }, 'github').message, /lacks the "sha256=" prefix/);
-  assert.match(diagnose(body, secret, blue('zz')).message, /not 64 hex characters \(got 2 characters\)/);
+  assert.match(
+    diagnose(body, secret, blue(Buffer.from(hex, 'hex').toString('base64'))).message,
+    /base64/,
+  );
+  assert.match(
+    diagnose(body, secret, { 'x-hub-signature-256': hex }, 'github').message,
+    /lacks the "sha256=" prefix/,
+  );
+  assert.match(
+    diagnose(body, secret, blue('zz')).message,
+    /not 64 hex characters \(got 2 characters\)/,
+  );
 });
 
 test('diagnosis: secret whitespace and whsec_ handled the wrong way are named', () => {
   assert.equal(diagnose(body, `${secret}\n`, blue(sig(body))).cause, 'secret-whitespace');
-  assert.match(diagnose(body, secret, blue(sig(body, secret.slice(6)))).message, /without its "whsec_" prefix/);
-  assert.match(diagnose(body, secret, blue(sig(body, Buffer.from(secret.slice(6), 'base64')))).message, /base64-decoded/);
-  assert.match(diagnose(body, 'plain', blue(sig(body, 'whsec_plain'))).message, /"whsec_" prefix on the secret that you left off/);
+  assert.match(
+    diagnose(body, secret, blue(sig(body, secret.slice(6)))).message,
+    /without its "whsec_" prefix/,
+  );
+  assert.match(
+    diagnose(body, secret, blue(sig(body, Buffer.from(secret.slice(6), 'base64')))).message,
+    /base64-decoded/,
+  );
+  assert.match(
+    diagnose(body, 'plain', blue(sig(body, 'whsec_plain'))).message,
+    /"whsec_" prefix on the secret that you left off/,
+  );
 });
 
 test('diagnosis: another scheme, and a timestamp outside the tolerance with its delta', () => {
   const gh = getScheme('github').sign(body, secret);
-  assert.match(diagnose(body, secret, gh, 'blue').message, /signed with the github scheme, not blue/);
+  assert.match(
+    diagnose(body, secret, gh, 'blue').message,
+    /signed with the github scheme, not blue/,
+  );
   const now = 1_700_000_000;
-  const sw = getScheme('standard-webhooks').sign(body, secret, { id: 'msg_x', timestamp: now - 3600 });
+  const sw = getScheme('standard-webhooks').sign(body, secret, {
+    id: 'msg_x',
+    timestamp: now - 3600,
+  });
   const d = diagnose(body, secret, sw, 'standard-webhooks', { now, toleranceSeconds: 300 });
   assert.equal(d.cause, 'timestamp-out-of-tolerance');
   assert.match(d.message, /3600 s in the past, beyond the 300 s tolerance/);

@@ -21,22 +21,35 @@ test('local store: create with Blue defaults, newest first, update replaces list
     assert.match(a.id, /^c[a-z0-9]{24}$/);
     assert.match(a.uid, /^[0-9a-f]{32}$/);
     assert.match(a.secret!, /^whsec_/);
-    const b = await store.create({ url: 'https://example.com/b', events: ['TODO_CREATED', 'TODO_DELETED'], secret: 'given' });
+    const b = await store.create({
+      url: 'https://example.com/b',
+      events: ['TODO_CREATED', 'TODO_DELETED'],
+      secret: 'given',
+    });
     assert.equal(b.secret, 'given');
     assert.equal(b.name, null);
-    assert.deepEqual((await store.list()).map((w) => w.id), [b.id, a.id]);
+    assert.deepEqual(
+      (await store.list()).map((w) => w.id),
+      [b.id, a.id],
+    );
     const updated = await store.update(b.id, { events: ['TODO_MOVED'] });
     assert.deepEqual(updated.events, ['TODO_MOVED']);
     assert.deepEqual(updated.metadata, { events: ['TODO_MOVED'], projectIds: [] });
     assert.equal(updated.url, 'https://example.com/b', 'fields not given are unchanged');
     const off = await store.disable(a.id);
     assert.deepEqual([off.enabled, off.status], [false, 'UNHEALTHY']);
-    assert.deepEqual((await store.list({ enabled: false })).map((w) => w.id), [a.id]);
+    assert.deepEqual(
+      (await store.list({ enabled: false })).map((w) => w.id),
+      [a.id],
+    );
     await store.delete(a.id);
     assert.equal((await store.list()).length, 1);
     await assert.rejects(store.create({ name: 'x', url: 'ftp://nope' }), /only http/);
     await store.create({ name: 'dup', url: 'https://example.com/' });
-    await assert.rejects(store.create({ name: 'dup', url: 'https://example.com/' }), /already exists/);
+    await assert.rejects(
+      store.create({ name: 'dup', url: 'https://example.com/' }),
+      /already exists/,
+    );
     assert.equal(statSync(join(dir.path, 'store')).mode & 0o777, 0o700);
     assert.equal(statSync(store.file).mode & 0o777, 0o600, 'the database is 0600');
     assert.equal(statSync(`${store.file}-wal`).mode & 0o777, 0o600, 'so is its write-ahead log');
@@ -49,10 +62,21 @@ test('a database that is not ours is never overwritten: garbage, a torn file, an
   const dir = tempDir();
   try {
     const file = join(dir.path, 'bluehook.db');
-    const isStoreError = (pattern: RegExp) => (e: unknown) => e instanceof BluehookError && e.category === "store" && pattern.test(e.message) && e.message.includes(file);
+    const isStoreError = (pattern: RegExp) => (e: unknown) =>
+      e instanceof BluehookError &&
+      e.category === 'store' &&
+      pattern.test(e.message) &&
+      e.message.includes(file);
     writeFileSync(file, 'this is not a database at all, but somebody cares about it');
-    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/not a bluehook database/));
-    assert.equal(readFileSync(file, 'utf8'), 'this is not a database at all, but somebody cares about it', 'untouched');
+    await assert.rejects(
+      new LocalWebhookStore(dir.path).list(),
+      isStoreError(/not a bluehook database/),
+    );
+    assert.equal(
+      readFileSync(file, 'utf8'),
+      'this is not a database at all, but somebody cares about it',
+      'untouched',
+    );
 
     // A real bluehook database cut short (a disk copy gone wrong): SQLite's header survives, the pages do not.
     const other = tempDir();
@@ -62,7 +86,10 @@ test('a database that is not ours is never overwritten: garbage, a torn file, an
     const torn = readFileSync(join(other.path, 'bluehook.db')).subarray(0, 6000);
     other.cleanup();
     writeFileSync(file, torn);
-    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/corrupt|not a database|malformed/));
+    await assert.rejects(
+      new LocalWebhookStore(dir.path).list(),
+      isStoreError(/corrupt|not a database|malformed/),
+    );
     assert.ok(readFileSync(file).equals(torn), 'untouched');
 
     const foreign = new Sqlite(file.replace('bluehook.db', 'foreign.db'));
@@ -77,7 +104,10 @@ test('a database that is not ours is never overwritten: garbage, a torn file, an
     const newer = new Sqlite(file);
     newer.pragma('user_version = 99');
     newer.close();
-    await assert.rejects(new LocalWebhookStore(dir.path).list(), isStoreError(/newer bluehook \(schema 99/));
+    await assert.rejects(
+      new LocalWebhookStore(dir.path).list(),
+      isStoreError(/newer bluehook \(schema 99/),
+    );
   } finally {
     dir.cleanup();
   }
@@ -85,22 +115,45 @@ test('a database that is not ours is never overwritten: garbage, a torn file, an
 
 test('refs resolve by id, name, or unique prefix; ambiguity lists the candidates', () => {
   const w = (id: string, uid: string, name: string | null) => ({ id, uid, name }) as Webhook;
-  const all = [w('cabc000000000000000000001', 'aa11', 'orders'), w('cabc000000000000000000002', 'bb22', null), w('cxyz000000000000000000003', 'cc33', 'cabc')];
+  const all = [
+    w('cabc000000000000000000001', 'aa11', 'orders'),
+    w('cabc000000000000000000002', 'bb22', null),
+    w('cxyz000000000000000000003', 'cc33', 'cabc'),
+  ];
   assert.equal(resolveRef('orders', all).id, 'cabc000000000000000000001');
   assert.equal(resolveRef('cxyz', all).id, 'cxyz000000000000000000003');
   assert.equal(resolveRef('bb2', all).id, 'cabc000000000000000000002');
-  assert.equal(resolveRef('cabc', all).id, 'cxyz000000000000000000003', 'an exact name beats a prefix');
-  assert.throws(() => resolveRef('cabc0', all), /ambiguous: it matches 2 webhooks: cabc000000000000000000001 \(orders\), cabc000000000000000000002/);
+  assert.equal(
+    resolveRef('cabc', all).id,
+    'cxyz000000000000000000003',
+    'an exact name beats a prefix',
+  );
+  assert.throws(
+    () => resolveRef('cabc0', all),
+    /ambiguous: it matches 2 webhooks: cabc000000000000000000001 \(orders\), cabc000000000000000000002/,
+  );
   assert.throws(() => resolveRef('nothing', all), /no webhook matches/);
 });
 
 test('historySync: normal by default, full when asked (every commit fsynced)', () => {
   const dir = tempDir();
   try {
-    assert.equal(openDatabase(join(dir.path, 'a')).pragma('synchronous', { simple: true }), 1, 'NORMAL');
-    assert.equal(openDatabase(join(dir.path, 'b'), 'full').pragma('synchronous', { simple: true }), 2, 'FULL');
+    assert.equal(
+      openDatabase(join(dir.path, 'a')).pragma('synchronous', { simple: true }),
+      1,
+      'NORMAL',
+    );
+    assert.equal(
+      openDatabase(join(dir.path, 'b'), 'full').pragma('synchronous', { simple: true }),
+      2,
+      'FULL',
+    );
     assert.equal(openDatabase(join(dir.path, 'a')).pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(openDatabase(join(dir.path, 'a'), 'full').pragma('synchronous', { simple: true }), 2, 'the history\'s mode wins over an earlier open');
+    assert.equal(
+      openDatabase(join(dir.path, 'a'), 'full').pragma('synchronous', { simple: true }),
+      2,
+      "the history's mode wins over an earlier open",
+    );
     closeDatabase(join(dir.path, 'a'));
     closeDatabase(join(dir.path, 'b'));
   } finally {

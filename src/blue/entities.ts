@@ -4,23 +4,69 @@
  * a record nests todoList -> project -> company; unset values are explicit null; a record's
  * position is a decimal string while a list's is a number; timestamps are ISO with ms and Z.
  */
-import { SampleRandom, iso } from './random.js';
+import { type SampleRandom, iso } from './random.js';
 
 export type Row = Record<string, unknown>;
 
-const WORDS = ['Launch', 'Invoice', 'Review', 'Onboard', 'Design', 'Audit', 'Migrate', 'Plan', 'Ship', 'Call', 'Draft', 'Renew'];
-const OBJECTS = ['website', 'contract', 'Q3 budget', 'new hire', 'landing page', 'API keys', 'database', 'roadmap', 'release', 'supplier', 'brief', 'licence'];
+const WORDS = [
+  'Launch',
+  'Invoice',
+  'Review',
+  'Onboard',
+  'Design',
+  'Audit',
+  'Migrate',
+  'Plan',
+  'Ship',
+  'Call',
+  'Draft',
+  'Renew',
+];
+const OBJECTS = [
+  'website',
+  'contract',
+  'Q3 budget',
+  'new hire',
+  'landing page',
+  'API keys',
+  'database',
+  'roadmap',
+  'release',
+  'supplier',
+  'brief',
+  'licence',
+];
 const LIST_TITLES = ['Backlog', 'To do', 'In progress', 'Review', 'Done', 'Blocked'];
-const PROJECT_NAMES = ['Marketing', 'Engineering', 'Sales pipeline', 'Hiring', 'Operations', 'Customer success'];
+const PROJECT_NAMES = [
+  'Marketing',
+  'Engineering',
+  'Sales pipeline',
+  'Hiring',
+  'Operations',
+  'Customer success',
+];
 const COMPANY_NAMES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark'];
 const FIRST = ['Ada', 'Grace', 'Alan', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie'];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Torvalds',
+  'Hamilton',
+  'Thompson',
+  'Liskov',
+  'Ritchie',
+];
 const TAG_TITLES = ['urgent', 'bug', 'client', 'internal', 'blocked', 'quick win'];
 const COLOURS = ['#ff5757', '#ffc857', '#4caf50', '#2196f3', '#9c27b0', '#607d8b'];
 const FIELD_NAMES = ['Budget', 'Priority', 'Estimate', 'Customer', 'Region', 'Effort'];
 const FIELD_TYPES = ['TEXT_SINGLE', 'NUMBER', 'SELECT_SINGLE', 'CURRENCY', 'CHECKBOX', 'DATE'];
 
-const slugify = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slugify = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 /** Shared state for one sample: the same company, project, creator and list across all rows. */
 export class SampleWorld {
@@ -29,7 +75,10 @@ export class SampleWorld {
   readonly project: Row;
   private listCache?: Row;
 
-  constructor(readonly rnd: SampleRandom, projectId?: string) {
+  constructor(
+    readonly rnd: SampleRandom,
+    projectId?: string,
+  ) {
     this.creatorId = rnd.cuid(rnd.pastSecond(300, 400));
     this.company = this.makeCompany();
     this.project = this.makeProject(projectId);

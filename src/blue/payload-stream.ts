@@ -15,7 +15,10 @@ export class FreshPayloads {
     const body = buildPayload(event, options);
     const text = serializeBody(body);
     this.rnd = new SampleRandom(options.seed === undefined ? undefined : `${options.seed}:stream`);
-    const entity = (body.currentValue ?? body.previousValue) as { id?: unknown; uid?: unknown } | null | undefined;
+    const entity = (body.currentValue ?? body.previousValue) as
+      | { id?: unknown; uid?: unknown }
+      | null
+      | undefined;
     if (!entity || typeof entity.id !== 'string' || typeof entity.uid !== 'string') {
       this.fixed = Buffer.from(text); // the health check carries no entity
       return;

@@ -37,15 +37,23 @@ const later = (row: Row, world: SampleWorld) => {
   row.updatedAt = new Date(world.rnd.now).toISOString();
 };
 
-const dueAdded: Change = (row, w) => { row.duedAt = w.futureDate(); };
+const dueAdded: Change = (row, w) => {
+  row.duedAt = w.futureDate();
+};
 const dueUpdated: Change = (row, w) => {
   let next = w.futureDate();
   while (next === row.duedAt) next = w.futureDate();
   row.duedAt = next;
 };
-const dueRemoved: Change = (row) => { row.duedAt = null; };
-const toggleDone: Change = (row) => { row.done = !row.done; };
-const retitle: Change = (row) => { row.title = `${String(row.title)} (renamed)`; };
+const dueRemoved: Change = (row) => {
+  row.duedAt = null;
+};
+const toggleDone: Change = (row) => {
+  row.done = !row.done;
+};
+const retitle: Change = (row) => {
+  row.title = `${String(row.title)} (renamed)`;
+};
 
 /** What each update event changes between previousValue and currentValue. */
 const CHANGES: Record<string, Change> = {
@@ -59,10 +67,18 @@ const CHANGES: Record<string, Change> = {
   TODO_DUE_DATE_ADDED: dueAdded,
   TODO_DUE_DATE_UPDATED: dueUpdated,
   TODO_DUE_DATE_REMOVED: dueRemoved,
-  TODO_ASSIGNEE_ADDED: (row, w) => { (row.todoUsers as Row[]).push(w.link(row.id, 'user', w.user())); },
-  TODO_ASSIGNEE_REMOVED: (row) => { (row.todoUsers as Row[]).pop(); },
-  TODO_TAG_ADDED: (row, w) => { (row.todoTags as Row[]).push(w.link(row.id, 'tag', w.tag())); },
-  TODO_TAG_REMOVED: (row) => { (row.todoTags as Row[]).pop(); },
+  TODO_ASSIGNEE_ADDED: (row, w) => {
+    (row.todoUsers as Row[]).push(w.link(row.id, 'user', w.user()));
+  },
+  TODO_ASSIGNEE_REMOVED: (row) => {
+    (row.todoUsers as Row[]).pop();
+  },
+  TODO_TAG_ADDED: (row, w) => {
+    (row.todoTags as Row[]).push(w.link(row.id, 'tag', w.tag()));
+  },
+  TODO_TAG_REMOVED: (row) => {
+    (row.todoTags as Row[]).pop();
+  },
   TODO_CUSTOM_FIELD_UPDATED: (row) => {
     const value = (row.todoCustomFields as Row[])[0]!;
     value.value = `${String(value.value)} (edited)`;
@@ -75,10 +91,14 @@ const CHANGES: Record<string, Change> = {
   TODO_CHECKLIST_ITEM_ASSIGNEE_ADDED: (row, w) => {
     (row.checklistItemUsers as Row[]).push(w.link(row.id, 'user', w.user()));
   },
-  TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED: (row) => { (row.checklistItemUsers as Row[]).pop(); },
+  TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED: (row) => {
+    (row.checklistItemUsers as Row[]).pop();
+  },
   TODO_CHECKLIST_ITEM_DONE_STATUS_UPDATED: toggleDone,
   TODO_LIST_NAME_CHANGED: retitle,
-  CUSTOM_FIELD_UPDATED: (row) => { row.name = `${String(row.name)} (renamed)`; },
+  CUSTOM_FIELD_UPDATED: (row) => {
+    row.name = `${String(row.name)} (renamed)`;
+  },
   TAG_UPDATED: (row, w) => {
     row.title = `${String(row.title)}-2`;
     row.color = w.rnd.pick(['#000000', '#ffffff', '#795548']);
@@ -96,23 +116,34 @@ const BEFORE: Record<string, Change> = {
   TODO_ASSIGNEE_REMOVED: (row, w) => CHANGES.TODO_ASSIGNEE_ADDED!(row, w),
   TODO_TAG_REMOVED: (row, w) => CHANGES.TODO_TAG_ADDED!(row, w),
   TODO_CUSTOM_FIELD_UPDATED: (row, w) => {
-    (row.todoCustomFields as Row[]).push(w.link(row.id, 'customField', w.customField(), { value: 'Draft' }));
+    (row.todoCustomFields as Row[]).push(
+      w.link(row.id, 'customField', w.customField(), { value: 'Draft' }),
+    );
   },
   TODO_CHECKLIST_ITEM_DUE_DATE_UPDATED: dueAdded,
   TODO_CHECKLIST_ITEM_DUE_DATE_REMOVED: dueAdded,
-  TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED: (row, w) => CHANGES.TODO_CHECKLIST_ITEM_ASSIGNEE_ADDED!(row, w),
+  TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED: (row, w) =>
+    CHANGES.TODO_CHECKLIST_ITEM_ASSIGNEE_ADDED!(row, w),
 };
 
 function makeEntity(type: EntityType, world: SampleWorld): Row {
   switch (type) {
-    case 'record': return world.record();
-    case 'checklist': return world.checklist();
-    case 'checklistItem': return world.checklistItem();
-    case 'list': return world.list();
-    case 'customField': return world.customField();
-    case 'tag': return world.tag();
-    case 'comment': return world.comment();
-    case 'webhook': throw new Error('the health check carries no entity');
+    case 'record':
+      return world.record();
+    case 'checklist':
+      return world.checklist();
+    case 'checklistItem':
+      return world.checklistItem();
+    case 'list':
+      return world.list();
+    case 'customField':
+      return world.customField();
+    case 'tag':
+      return world.tag();
+    case 'comment':
+      return world.comment();
+    case 'webhook':
+      throw new Error('the health check carries no entity');
   }
 }
 
@@ -152,8 +183,12 @@ export function buildPayload(eventName: string, options: PayloadOptions = {}): D
 /** The `event` a body names, when it is JSON with one; null otherwise (a body is sent as it is all the same). */
 export function eventNamedIn(body: Uint8Array | string): string | null {
   try {
-    const parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')) as { event?: unknown } | null;
-    return parsed && typeof parsed === 'object' && parsed.event != null ? String(parsed.event) || null : null;
+    const parsed = JSON.parse(
+      typeof body === 'string' ? body : Buffer.from(body).toString('utf8'),
+    ) as { event?: unknown } | null;
+    return parsed && typeof parsed === 'object' && parsed.event != null
+      ? String(parsed.event) || null
+      : null;
   } catch {
     return null;
   }

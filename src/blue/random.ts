@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 /** sfc32: tiny, fast, and well distributed enough for sample data (not for secrets). */
 function sfc32(a: number, b: number, c: number, d: number): () => number {
   return () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -20,7 +23,10 @@ function sfc32(a: number, b: number, c: number, d: number): () => number {
 
 /** Hashes any seed text to four 32-bit words (cyrb128). */
 function seedWords(seed: string): [number, number, number, number] {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let i = 0; i < seed.length; i++) {
     const k = seed.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -51,7 +57,8 @@ export class SampleRandom {
     const words = seed === undefined ? randomWords() : seedWords(String(seed));
     this.next = sfc32(...words);
     for (let i = 0; i < 12; i++) this.next(); // warm up: early outputs of sfc32 are correlated with the seed
-    this.now = seed === undefined ? Date.now() : SEEDED_EPOCH + Math.floor(this.next() * 180 * 86_400_000);
+    this.now =
+      seed === undefined ? Date.now() : SEEDED_EPOCH + Math.floor(this.next() * 180 * 86_400_000);
     this.fingerprint = this.chars(BASE36, 4);
   }
 
@@ -84,7 +91,8 @@ export class SampleRandom {
 
   /** An instant `minDays`..`maxDays` before `now`, on a whole second (as Blue's createdAt columns are). */
   pastSecond(minDays: number, maxDays: number): number {
-    const ms = this.now - this.int(Math.round(minDays * 86_400), Math.round(maxDays * 86_400)) * 1000;
+    const ms =
+      this.now - this.int(Math.round(minDays * 86_400), Math.round(maxDays * 86_400)) * 1000;
     return Math.floor(ms / 1000) * 1000;
   }
 

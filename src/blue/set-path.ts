@@ -14,10 +14,17 @@ const TOP_LEVEL = ['event', 'webhook', 'previousValue', 'currentValue'];
 /** "a.b[0].c" or "a.b.0.c" → ['a', 'b', '0', 'c']. */
 export function parsePath(text: string, flag = '--set'): string[] {
   const path = text.replace(/\[(\d+)\]/g, '.$1').split('.');
-  if (path.some((p) => p === '') || /[[\]]/.test(text.replace(/\[\d+\]/g, ''))) throw usageError(`${flag} path "${text}" is malformed: use a.b.c, with [n] or .n for array items`);
+  if (path.some((p) => p === '') || /[[\]]/.test(text.replace(/\[\d+\]/g, '')))
+    throw usageError(
+      `${flag} path "${text}" is malformed: use a.b.c, with [n] or .n for array items`,
+    );
   const bad = path.find((p) => FORBIDDEN.has(p));
   if (bad) throw usageError(`${flag} path segment "${bad}" is not allowed`);
-  if (!TOP_LEVEL.includes(path[0]!)) throw usageError(`${flag} path "${text}" starts with "${path[0]}", which no delivery body has`, `paths start with ${TOP_LEVEL.join(', ')}`);
+  if (!TOP_LEVEL.includes(path[0]!))
+    throw usageError(
+      `${flag} path "${text}" starts with "${path[0]}", which no delivery body has`,
+      `paths start with ${TOP_LEVEL.join(', ')}`,
+    );
   return path;
 }
 
@@ -37,23 +44,30 @@ export function parseAssignment(text: string): Assignment {
 }
 
 /** Applies an assignment in place. Missing objects on the way are created; a non-object is an error. */
-export function applyAssignment(target: Record<string, unknown>, { path, value }: Assignment): void {
+export function applyAssignment(
+  target: Record<string, unknown>,
+  { path, value }: Assignment,
+): void {
   let node: unknown = target;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i]!;
     const holder = node as Record<string, unknown>;
-    if (!Object.prototype.hasOwnProperty.call(holder, key) || holder[key] === undefined) {
+    if (!Object.hasOwn(holder, key) || holder[key] === undefined) {
       holder[key] = {};
     }
     node = holder[key];
     if (node === null || typeof node !== 'object') {
       const at = path.slice(0, i + 1).join('.');
-      throw usageError(`--set ${path.join('.')}: "${at}" is ${node === null ? 'null' : typeof node}, not an object`);
+      throw usageError(
+        `--set ${path.join('.')}: "${at}" is ${node === null ? 'null' : typeof node}, not an object`,
+      );
     }
   }
   const last = path[path.length - 1]!;
   if (Array.isArray(node) && !/^\d+$/.test(last)) {
-    throw usageError(`--set ${path.join('.')}: "${path.slice(0, -1).join('.')}" is an array; use a numeric index`);
+    throw usageError(
+      `--set ${path.join('.')}: "${path.slice(0, -1).join('.')}" is an array; use a numeric index`,
+    );
   }
   (node as Record<string, unknown>)[last] = value;
 }
@@ -63,10 +77,14 @@ export function removePath(target: Record<string, unknown>, text: string): void 
   const path = parsePath(text, '--unset');
   let node: unknown = target;
   for (const key of path.slice(0, -1)) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    node =
+      node !== null && typeof node === 'object'
+        ? (node as Record<string, unknown>)[key]
+        : undefined;
   }
   const last = path[path.length - 1]!;
-  if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, last)) throw usageError(`--unset ${text}: there is nothing at that path`);
+  if (node === null || typeof node !== 'object' || !Object.hasOwn(node, last))
+    throw usageError(`--unset ${text}: there is nothing at that path`);
   if (Array.isArray(node)) node.splice(Number(last), 1);
   else delete (node as Record<string, unknown>)[last];
 }

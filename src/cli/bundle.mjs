@@ -8,7 +8,9 @@ const stubChildProcess = {
   name: 'stub-child-process',
   setup(b) {
     // commander imports node:child_process at load time, only for executable subcommands.
-    b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: new URL('../../dist/src/cli/child-process-stub.js', import.meta.url).pathname }));
+    b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({
+      path: new URL('../../dist/src/cli/child-process-stub.js', import.meta.url).pathname,
+    }));
   },
 };
 
@@ -29,7 +31,9 @@ await build({
   external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql', 'pg'],
   plugins: [stubChildProcess],
   // commander is CommonJS: give its require() of Node built-ins something to call in ESM.
-  banner: { js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bluehookRequire } from 'node:module'; const require = __bluehookRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 
@@ -38,10 +42,26 @@ await build({
 const page = new URL('../inspector/page/', import.meta.url);
 const out = new URL('../../dist/inspector/', import.meta.url);
 mkdirSync(out, { recursive: true });
-await build({ entryPoints: [new URL('app.ts', page).pathname], outfile: new URL('app.js', out).pathname, bundle: true, minify: true, format: 'esm', target: 'es2022', logLevel: 'warning' });
+await build({
+  entryPoints: [new URL('app.ts', page).pathname],
+  outfile: new URL('app.js', out).pathname,
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2022',
+  logLevel: 'warning',
+});
 copyFileSync(new URL('index.html', page), new URL('index.html', out));
 copyFileSync(new URL('app.css', page), new URL('app.css', out));
 
 // The library for require() (CommonJS callers on Node 20, which cannot require ES modules): the
 // same entry, bundled; it needs none of the CLI's dependencies.
-await build({ entryPoints: ['dist/src/index.js'], outfile: 'dist/lib/index.cjs', bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+await build({
+  entryPoints: ['dist/src/index.js'],
+  outfile: 'dist/lib/index.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});

@@ -2,4 +2,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { wantColor, type GlobalOptions } from './output.js';
 
-export const colors = (opts: GlobalOptions): ChalkInstance => new Chalk({ level: wantColor(opts) ? 1 : 0 });
+export const colors = (opts: GlobalOptions): ChalkInstance =>
+  new Chalk({ level: wantColor(opts) ? 1 : 0 });

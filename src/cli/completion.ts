@@ -31,7 +31,8 @@ complete -c bluehook -f -a '(bluehook __complete (commandline -opc)[2..-1] (comm
 
 export function script(shell: string | undefined): string {
   const text = shell ? SCRIPTS[shell] : undefined;
-  if (!text) throw usageError(`completion for which shell? bash, zsh or fish (got "${shell ?? ''}")`);
+  if (!text)
+    throw usageError(`completion for which shell? bash, zsh or fish (got "${shell ?? ''}")`);
   return text;
 }
 
@@ -58,7 +59,10 @@ async function deliveryIds(prefix: string): Promise<string[]> {
   const { historySpec, openHistory } = await import('../history/open.js');
   const { history } = await openHistory(historySpec((await loadConfig({})).values));
   try {
-    const page = await history.summaries(prefix ? { search: prefix } : {}, { order: 'newest', limit: 50 });
+    const page = await history.summaries(prefix ? { search: prefix } : {}, {
+      order: 'newest',
+      limit: 50,
+    });
     return page.records.map((r) => r.id);
   } finally {
     await history.close();
@@ -82,24 +86,37 @@ export async function candidates(program: Command, words: string[]): Promise<str
     if (sub && !positionals.length) cmd = sub;
     else positionals.push(w);
   }
-  const matching = (list: Iterable<string>) => [...new Set(list)].filter((c) => c.startsWith(current)).sort();
+  const matching = (list: Iterable<string>) =>
+    [...new Set(list)].filter((c) => c.startsWith(current)).sort();
   const { EVENTS } = await import('../blue/catalogue.js');
   const events = EVENTS.map((e) => e.name);
   const prev = before.at(-1);
-  const valueOf = prev?.startsWith('-') ? optionsOf(cmd).find((o) => o.long === prev || o.short === prev) : undefined;
-  if (valueOf && (valueOf.required || valueOf.optional)) {
-    if (valueOf.argChoices) return matching(valueOf.argChoices);
-    if (valueOf.long && EVENT_OPTIONS.has(valueOf.long)) return matching(events);
-    if (valueOf.long === '--webhook') return matching(await webhookNames().catch(() => []));
-    if (valueOf.long === '--replays-of') return matching(await deliveryIds(current).catch(() => []));
+  const valueOption = prev?.startsWith('-')
+    ? optionsOf(cmd).find((o) => o.long === prev || o.short === prev)
+    : undefined;
+  if (valueOption && (valueOption.required || valueOption.optional)) {
+    if (valueOption.argChoices) return matching(valueOption.argChoices);
+    if (valueOption.long && EVENT_OPTIONS.has(valueOption.long)) return matching(events);
+    if (valueOption.long === '--webhook') return matching(await webhookNames().catch(() => []));
+    if (valueOption.long === '--replays-of')
+      return matching(await deliveryIds(current).catch(() => []));
     return []; // a free value: the shell completes file names
   }
-  if (current.startsWith('-')) return matching(optionsOf(cmd).flatMap((o) => [o.long ?? '', o.negate ? '' : ''].filter(Boolean)));
-  const subcommands = cmd.commands.filter((c) => !c.name().startsWith('_')).flatMap((c) => [c.name(), ...c.aliases()]);
+  if (current.startsWith('-'))
+    return matching(
+      optionsOf(cmd).flatMap((o) => [o.long ?? '', o.negate ? '' : ''].filter(Boolean)),
+    );
+  const subcommands = cmd.commands
+    .filter((c) => !c.name().startsWith('_'))
+    .flatMap((c) => [c.name(), ...c.aliases()]);
   if (subcommands.length && !positionals.length) return matching(subcommands);
-  const path = [cmd.parent?.name() !== 'bluehook' ? cmd.parent?.name() : undefined, cmd.name()].filter(Boolean).join(' ');
+  const path = [cmd.parent?.name() !== 'bluehook' ? cmd.parent?.name() : undefined, cmd.name()]
+    .filter(Boolean)
+    .join(' ');
   if (EVENT_COMMANDS.has(cmd.name()) && !positionals.length) return matching(events);
-  if (WEBHOOK_COMMANDS.has(cmd.name()) && cmd.parent?.name() === 'bluehook') return matching(await webhookNames().catch(() => []));
-  if (['deliveries show', 'deliveries export', 'deliveries rm', 'replay'].includes(path)) return matching(await deliveryIds(current).catch(() => []));
+  if (WEBHOOK_COMMANDS.has(cmd.name()) && cmd.parent?.name() === 'bluehook')
+    return matching(await webhookNames().catch(() => []));
+  if (['deliveries show', 'deliveries export', 'deliveries rm', 'replay'].includes(path))
+    return matching(await deliveryIds(current).catch(() => []));
   return [];
 }

@@ -11,7 +11,10 @@ export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
 }
 
 /** The remote store, talking to Blue's GraphQL API with credentials from the environment. */
-export async function openBlueStore(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): Promise<WebhookStore> {
+export async function openBlueStore(
+  config: ResolvedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WebhookStore> {
   const { BlueWebhookStore } = await import('../store/blue-store.js');
   const v = config.values;
   return new BlueWebhookStore(
@@ -26,7 +29,9 @@ export async function openBlueStore(config: ResolvedConfig, env: NodeJS.ProcessE
   );
 }
 
-export async function openStore(opts: ConfigFlags): Promise<{ store: WebhookStore; config: ResolvedConfig; local: LocalWebhookStore }> {
+export async function openStore(
+  opts: ConfigFlags,
+): Promise<{ store: WebhookStore; config: ResolvedConfig; local: LocalWebhookStore }> {
   const config = await loadConfig(opts);
   const local = new LocalWebhookStore(config.values.storeDir);
   const store = config.values.store === 'blue' ? await openBlueStore(config) : local;

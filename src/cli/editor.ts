@@ -11,13 +11,18 @@ export async function editBody(body: Buffer, name = 'delivery.json'): Promise<Bu
     writeFileSync(file, body, { mode: 0o600 });
     const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
     // node:child_process without the CLI bundle's stub (commander's import of it is stubbed out).
-    const cp = process.getBuiltinModule?.('node:child_process') as typeof import('node:child_process') | undefined;
+    const cp = process.getBuiltinModule?.('node:child_process') as
+      | typeof import('node:child_process')
+      | undefined;
     if (!cp) throw usageError('--edit needs Node.js 20.16 or later');
     // Through the shell, so that EDITOR may carry arguments ("code --wait").
     const code = await new Promise<number | null>((resolve, reject) => {
-      cp.spawn('sh', ['-c', `${editor} "$1"`, 'editor', file], { stdio: 'inherit' }).on('error', reject).on('close', resolve);
+      cp.spawn('sh', ['-c', `${editor} "$1"`, 'editor', file], { stdio: 'inherit' })
+        .on('error', reject)
+        .on('close', resolve);
     });
-    if (code !== 0) throw usageError(`the editor (${editor}) exited with ${code}: nothing was sent`);
+    if (code !== 0)
+      throw usageError(`the editor (${editor}) exited with ${code}: nothing was sent`);
     return readFileSync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,16 +2,22 @@
  * Flag groups several commands share, help-text helpers, and how a definition hands over to its
  * handler. Light on purpose: every command definition imports it, handlers load only when they run.
  */
-import { Option, type Command, type CommandUnknownOpts, type OptionValues } from '@commander-js/extra-typings';
+import {
+  Option,
+  type Command,
+  type CommandUnknownOpts,
+  type OptionValues,
+} from '@commander-js/extra-typings';
 import { collect } from './inputs.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a command's positional arguments can be of any shape
 export type AnyArgs = any[];
 
-export const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+export const examples = (...lines: string[]) =>
+  `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 /** A handler's exit code becomes the process's (handlers return it rather than exit). */
-export function exitWith(code: number | void): void {
+export function exitWith(code: unknown): void {
   if (typeof code === 'number') process.exitCode = code;
 }
 
@@ -28,7 +34,8 @@ export const schemeOption = (fallback = 'config, then blue') =>
  * The flag groups below say the option types they add in their signatures: inferring them through
  * a generic command made the type checker run for minutes. Each group's type is next to its flags.
  */
-export type With<C, Added extends OptionValues> = C extends Command<infer A, infer O, infer G> ? Command<A, O & Added, G> : never;
+export type With<C, Added extends OptionValues> =
+  C extends Command<infer A, infer O, infer G> ? Command<A, O & Added, G> : never;
 export const untyped = (cmd: unknown) => cmd as CommandUnknownOpts;
 
 export type SecretFlagValues = {
@@ -37,9 +44,16 @@ export type SecretFlagValues = {
 };
 
 /** --secret or --secret-file (never both: which would win is a guess). */
-export function secretFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(cmd: C): With<C, SecretFlagValues> {
+export function secretFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
+  cmd: C,
+): With<C, SecretFlagValues> {
   untyped(cmd)
-    .addOption(new Option('--secret <secret>', 'the signing secret (visible in `ps`: prefer --secret-file or BLUEHOOK_SECRET)').conflicts('secretFile'))
+    .addOption(
+      new Option(
+        '--secret <secret>',
+        'the signing secret (visible in `ps`: prefer --secret-file or BLUEHOOK_SECRET)',
+      ).conflicts('secretFile'),
+    )
     .option('--secret-file <file>', 'read the signing secret from a file');
   return cmd as unknown as With<C, SecretFlagValues>;
 }
@@ -55,10 +69,16 @@ export type PayloadFlagValues = {
 };
 
 /** How a generated body is shaped: seed, overrides, the embedded webhook row. */
-export function payloadFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(cmd: C): With<C, PayloadFlagValues> {
+export function payloadFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
+  cmd: C,
+): With<C, PayloadFlagValues> {
   untyped(cmd)
     .option('--seed <seed>', 'same seed, byte-identical output (no clock, no randomness)')
-    .option('--set <path=value>', 'override a field (a.b[0].c); value parsed as JSON when it parses (repeatable)', collect)
+    .option(
+      '--set <path=value>',
+      'override a field (a.b[0].c); value parsed as JSON when it parses (repeatable)',
+      collect,
+    )
     .option('--unset <path>', 'remove a field or array item (repeatable), after --set', collect)
     .option('--omit-previous', "omit previousValue on create events (the 2022 capture's form)")
     .option('--webhook-url <url>', 'url of the embedded webhook row')
@@ -77,7 +97,9 @@ export type WebhookFlagValues = {
 };
 
 /** A webhook's fields, for create and update. */
-export function webhookFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(cmd: C): With<C, WebhookFlagValues> {
+export function webhookFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
+  cmd: C,
+): With<C, WebhookFlagValues> {
   untyped(cmd)
     .option('--name <name>', 'a unique name')
     .option('--url <url>', 'the http(s) URL deliveries go to')

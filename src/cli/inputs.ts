@@ -22,7 +22,9 @@ export function readSecret(opts: SecretOptions, { required = true } = {}): strin
     try {
       secret = readFileSync(opts.secretFile, 'utf8').replace(/\r?\n$/, '');
     } catch (e) {
-      throw usageError(`cannot read --secret-file ${opts.secretFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw usageError(
+        `cannot read --secret-file ${opts.secretFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   secret ??= process.env.BLUEHOOK_SECRET;
@@ -39,7 +41,9 @@ export async function readBody(file: string | undefined, what = 'body'): Promise
     try {
       return readFileSync(file);
     } catch (e) {
-      throw usageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw usageError(
+        `cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   if (process.stdin.isTTY) throw usageError(`no ${what}: name a file, or pipe one on stdin`);
@@ -52,7 +56,8 @@ export async function readBody(file: string | undefined, what = 'body'): Promise
 export function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(':');
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!name || /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.test(name)) throw usageError(`header must look like "Name: value", got "${text}"`);
+  if (!name || /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.test(name))
+    throw usageError(`header must look like "Name: value", got "${text}"`);
   return [name.toLowerCase(), text.slice(colon + 1).trim()];
 }
 
@@ -99,6 +104,7 @@ export function intOption(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) 
 /** "30s", "1500ms", "2m", "1h", "7d" or plain milliseconds -> milliseconds. */
 export function parseDuration(text: string, flag = 'duration'): number {
   const ms = durationMs(text);
-  if (ms === undefined) throw usageError(`${flag} must be a duration such as 500ms, 30s, 2m, 1h or 7d, got "${text}"`);
+  if (ms === undefined)
+    throw usageError(`${flag} must be a duration such as 500ms, 30s, 2m, 1h or 7d, got "${text}"`);
   return ms;
 }

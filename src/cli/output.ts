@@ -14,12 +14,14 @@ export interface GlobalOptions {
   store?: string;
 }
 
-export const isCI = () => Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');
+export const isCI = () =>
+  Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');
 
 /** Prompts and spinners only for a person at a terminal. */
 export const canPrompt = () => Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCI();
 // A terminal that reports no width (some ptys) would make a spinner redraw without end.
-export const canSpin = (opts: GlobalOptions) => Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !opts.json && !isCI();
+export const canSpin = (opts: GlobalOptions) =>
+  Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !opts.json && !isCI();
 
 export function wantColor(opts: GlobalOptions = {}): boolean {
   if (opts.color === false) return false;
@@ -29,8 +31,10 @@ export function wantColor(opts: GlobalOptions = {}): boolean {
   return Boolean(process.stdout.isTTY);
 }
 
-export const writeOut = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-export const writeErr = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+export const writeOut = (text: string) =>
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+export const writeErr = (text: string) =>
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 export const writeJson = (value: unknown) => writeOut(JSON.stringify(value, null, 2));
 /**
  * Lines for streams (listen, load-mode send): gathered within one turn of the event loop and
@@ -73,7 +77,12 @@ function reportDropped(): void {
   const count = dropped;
   dropped = 0;
   const notice = jsonStream
-    ? JSON.stringify({ type: 'dropped', lines: count, since: droppingSince, reason: 'stdout was not read' })
+    ? JSON.stringify({
+        type: 'dropped',
+        lines: count,
+        since: droppingSince,
+        reason: 'stdout was not read',
+      })
     : `(${count} output line${count === 1 ? '' : 's'} dropped since ${droppingSince}: stdout was not read; nothing was lost from the history)`;
   process.stdout.write(`${notice}\n`);
 }
@@ -89,19 +98,39 @@ export const writeJsonLine = (value: unknown) => writeStreamLine(JSON.stringify(
 export function reportError(error: unknown, json = false): number {
   const say = (message: string, category: ErrorCategory, code: string, hint?: string) => {
     const exitCode = exitCodeFor(category);
-    if (json) writeErr(JSON.stringify({ error: { message, hint: hint ?? null, code, category, exitCode } }));
+    if (json)
+      writeErr(
+        JSON.stringify({ error: { message, hint: hint ?? null, code, category, exitCode } }),
+      );
     else writeErr(`bluehook: ${message}${hint ? ` (${hint})` : ''}`);
     return exitCode;
   };
-  if (error instanceof BluehookError) return say(error.message, error.category, error.code, error.hint);
+  if (error instanceof BluehookError)
+    return say(error.message, error.category, error.code, error.hint);
   const err = error as NodeJS.ErrnoException;
   if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
-    if (json) writeErr(JSON.stringify({ error: { message: 'cancelled', hint: null, code: 'cancelled', category: 'usage', exitCode: ExitCode.interrupted } }));
+    if (json)
+      writeErr(
+        JSON.stringify({
+          error: {
+            message: 'cancelled',
+            hint: null,
+            code: 'cancelled',
+            category: 'usage',
+            exitCode: ExitCode.interrupted,
+          },
+        }),
+      );
     else writeErr('bluehook: cancelled');
     return ExitCode.interrupted;
   }
   if (err?.code === 'EPIPE') return ExitCode.ok; // the reader went away (e.g. `| head`): not our failure
-  const code = say(`unexpected error: ${err?.message ?? String(error)}`, 'internal', 'internal', 'this is a bug; BLUEHOOK_DEBUG=1 shows the stack');
+  const code = say(
+    `unexpected error: ${err?.message ?? String(error)}`,
+    'internal',
+    'internal',
+    'this is a bug; BLUEHOOK_DEBUG=1 shows the stack',
+  );
   if (process.env.BLUEHOOK_DEBUG) writeErr(String(err?.stack));
   return code;
 }

@@ -58,7 +58,15 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
 const ALIASES: Record<string, string> = { trigger: 'send' };
 
 // Global options that take a value: skipped when looking for the command name.
-const GLOBAL_WITH_VALUE = new Set(['--config', '--store-dir', '--store', '--api-url', '--history', '--history-max-age', '--history-max-records']);
+const GLOBAL_WITH_VALUE = new Set([
+  '--config',
+  '--store-dir',
+  '--store',
+  '--api-url',
+  '--history',
+  '--history-max-age',
+  '--history-max-records',
+]);
 
 /** The command named on the command line, when it is a known one; undefined means register all. */
 function commandName(argv: readonly string[]): string | undefined {
@@ -73,7 +81,8 @@ function commandName(argv: readonly string[]): string | undefined {
 export function buildProgram(argv: readonly string[] = []) {
   const program = rootCommand(argv);
   const wanted = commandName(argv);
-  for (const [name, define] of Object.entries(COMMANDS)) if (!wanted || wanted === name) define(program);
+  for (const [name, define] of Object.entries(COMMANDS))
+    if (!wanted || wanted === name) define(program);
   return program;
 }
 
@@ -101,7 +110,11 @@ export async function run(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
+    if (
+      code === 'commander.helpDisplayed' ||
+      code === 'commander.version' ||
+      code === 'commander.help'
+    ) {
       process.exitCode = ExitCode.ok;
     } else if (typeof code === 'string' && code.startsWith('commander.')) {
       process.exitCode = ExitCode.usage; // commander already printed its one-line message

@@ -12,32 +12,42 @@ export interface WebhookAnswers {
 const ALL = '__all__';
 
 /** Asks for whatever was not given as a flag; `initial` holds current values when updating. */
-export async function askWebhook(given: Partial<WebhookAnswers>, initial: Partial<WebhookAnswers> = {}): Promise<WebhookAnswers> {
+export async function askWebhook(
+  given: Partial<WebhookAnswers>,
+  initial: Partial<WebhookAnswers> = {},
+): Promise<WebhookAnswers> {
   const { input, checkbox, Separator } = await import('@inquirer/prompts');
-  const name = given.name !== undefined ? given.name : (await input({ message: 'Name (optional)', default: initial.name ?? undefined })).trim() || null;
+  const name =
+    given.name !== undefined
+      ? given.name
+      : (await input({ message: 'Name (optional)', default: initial.name ?? undefined })).trim() ||
+        null;
   const url =
     given.url ??
-    (await input({
-      message: 'URL to deliver to',
-      default: initial.url,
-      validate: (value) => {
-        try {
-          validateUrl(value.trim());
-          return true;
-        } catch (e) {
-          return (e as Error).message;
-        }
-      },
-    })).trim();
+    (
+      await input({
+        message: 'URL to deliver to',
+        default: initial.url,
+        validate: (value) => {
+          try {
+            validateUrl(value.trim());
+            return true;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      })
+    ).trim();
   let events = given.events;
   if (!events) {
     const current = new Set(initial.events ?? []);
-    const choices: Array<{ name: string; value: string; checked?: boolean } | InstanceType<typeof Separator>> = [
-      { name: 'All events (also future ones)', value: ALL, checked: current.size === 0 },
-    ];
+    const choices: Array<
+      { name: string; value: string; checked?: boolean } | InstanceType<typeof Separator>
+    > = [{ name: 'All events (also future ones)', value: ALL, checked: current.size === 0 }];
     for (const group of EVENT_GROUPS.filter((g) => g !== 'webhook')) {
       choices.push(new Separator(`── ${group} ──`));
-      for (const e of EVENTS.filter((x) => x.group === group)) choices.push({ name: e.name, value: e.name, checked: current.has(e.name) });
+      for (const e of EVENTS.filter((x) => x.group === group))
+        choices.push({ name: e.name, value: e.name, checked: current.has(e.name) });
     }
     const picked = await checkbox({
       message: 'Events',
@@ -51,7 +61,12 @@ export async function askWebhook(given: Partial<WebhookAnswers>, initial: Partia
   }
   const projectIds =
     given.projectIds ??
-    (await input({ message: 'Project ids, comma separated (empty = all projects)', default: (initial.projectIds ?? []).join(',') }))
+    (
+      await input({
+        message: 'Project ids, comma separated (empty = all projects)',
+        default: (initial.projectIds ?? []).join(','),
+      })
+    )
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);

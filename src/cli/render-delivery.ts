@@ -22,22 +22,34 @@ export function attemptLine(a: AttemptReport, c: ChalkInstance): string {
 
 export function responseText(outcome: DeliveryOutcome, c: ChalkInstance, full: boolean): string {
   const f = outcome.final;
-  if (f.status === undefined) return `${c.red('✘')} could not reach ${outcome.record.url}: ${f.error?.message}`;
+  if (f.status === undefined)
+    return `${c.red('✘')} could not reach ${outcome.record.url}: ${f.error?.message}`;
   const lines = [`← ${statusText(f.status, c)} in ${ms(f.durationMs)}`];
   // The receiver's answer is network text: shown with control characters escaped.
-  for (const [k, v] of Object.entries(f.headers ?? {})) lines.push(c.dim(`  ${lineSafe(k)}: ${lineSafe(String(v))}`));
+  for (const [k, v] of Object.entries(f.headers ?? {}))
+    lines.push(c.dim(`  ${lineSafe(k)}: ${lineSafe(String(v))}`));
   const body = blockSafe(f.body?.toString('utf8') ?? '');
   if (body) {
     const limit = 500;
-    const shown = full || body.length <= limit ? body : `${body.slice(0, limit)}${c.dim(`… (${f.bodyBytes} bytes; --full for all)`)}`;
+    const shown =
+      full || body.length <= limit
+        ? body
+        : `${body.slice(0, limit)}${c.dim(`… (${f.bodyBytes} bytes; --full for all)`)}`;
     lines.push('', shown);
   }
   return lines.join('\n');
 }
 
 export function summaryText(s: LoadSummary, c: ChalkInstance): string {
-  const classes = Object.entries(s.answered).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
-  const errors = Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const classes =
+    Object.entries(s.answered)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
+  const errors =
+    Object.entries(s.errors)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
   const l = s.latencyMs;
   return [
     c.bold('summary'),

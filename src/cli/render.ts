@@ -1,7 +1,7 @@
 /** How webhooks look on a terminal and in --json. */
 import type { ChalkInstance } from 'chalk';
 import type { Webhook } from '../store/types.js';
-import {maskSecret } from './output.js';
+import { maskSecret } from './output.js';
 import { table } from './table.js';
 
 /** The webhook for --json: the secret masked unless revealed. */
@@ -10,15 +10,28 @@ export function webhookJson(w: Webhook, reveal = false): Webhook {
 }
 
 const listText = (items: string[], all: string) => (items.length ? items.join(', ') : all);
-const status = (w: Webhook, c: ChalkInstance) => (w.status === 'HEALTHY' ? c.green(w.status) : c.red(w.status));
-const enabled = (w: Webhook, c: ChalkInstance) => (w.enabled ? c.green('enabled') : c.yellow('disabled'));
+const status = (w: Webhook, c: ChalkInstance) =>
+  w.status === 'HEALTHY' ? c.green(w.status) : c.red(w.status);
+const enabled = (w: Webhook, c: ChalkInstance) =>
+  w.enabled ? c.green('enabled') : c.yellow('disabled');
 
 export function webhookTable(list: readonly Webhook[], c: ChalkInstance): string {
   if (!list.length) return 'no webhooks (create one with `bluehook create`)';
   const rows = [['ID', 'NAME', 'STATE', 'STATUS', 'EVENTS', 'URL'].map((h) => c.bold(h))];
   for (const w of list) {
-    const events = w.events.length ? (w.events.length === 1 ? w.events[0]! : `${w.events.length} events`) : 'all';
-    rows.push([c.cyan(w.id), w.name ?? c.dim('(no name)'), enabled(w, c), status(w, c), events, w.url]);
+    const events = w.events.length
+      ? w.events.length === 1
+        ? w.events[0]!
+        : `${w.events.length} events`
+      : 'all';
+    rows.push([
+      c.cyan(w.id),
+      w.name ?? c.dim('(no name)'),
+      enabled(w, c),
+      status(w, c),
+      events,
+      w.url,
+    ]);
   }
   return table(rows);
 }
@@ -33,7 +46,14 @@ export function webhookDetails(w: Webhook, c: ChalkInstance, reveal = false): st
     ['status', status(w, c)],
     ['events', listText(w.events, 'all events')],
     ['projects', listText(w.projectIds, 'all projects')],
-    ['secret', w.secret ? (reveal ? w.secret : `${maskSecret(w.secret)}  (--reveal-secret to show)`) : c.dim('(not known here)')],
+    [
+      'secret',
+      w.secret
+        ? reveal
+          ? w.secret
+          : `${maskSecret(w.secret)}  (--reveal-secret to show)`
+        : c.dim('(not known here)'),
+    ],
     ['created', w.createdAt],
     ['updated', w.updatedAt],
   ];

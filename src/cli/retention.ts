@@ -5,7 +5,11 @@ import { retentionOf } from '../history/open.js';
 
 const EVERY_MS = 10 * 60_000;
 
-export function startRetention(history: History, values: ConfigValues, say: (line: string) => void): { stop(): void; done: Promise<void> } {
+export function startRetention(
+  history: History,
+  values: ConfigValues,
+  say: (line: string) => void,
+): { stop(): void; done: Promise<void> } {
   const policy = retentionOf(values);
   if (!policy) return { stop: () => undefined, done: Promise.resolve() };
   let running: Promise<void> = Promise.resolve();

@@ -22,7 +22,11 @@ export interface Target {
   webhook?: Webhook;
 }
 
-export async function resolveTarget(flags: TargetFlags, config: ResolvedConfig, store: () => Promise<WebhookStore>): Promise<Target> {
+export async function resolveTarget(
+  flags: TargetFlags,
+  config: ResolvedConfig,
+  store: () => Promise<WebhookStore>,
+): Promise<Target> {
   const webhook = flags.webhook ? await (await store()).get(flags.webhook) : undefined;
   const url = flags.url ?? webhook?.url;
   if (!url) throw usageError('missing --url or --webhook: where should the delivery go?');
@@ -30,7 +34,9 @@ export async function resolveTarget(flags: TargetFlags, config: ResolvedConfig, 
   const secret = readSecret(flags, { required: false }) ?? webhook?.secret ?? undefined;
   if (!secret) {
     throw usageError(
-      webhook ? `the secret of webhook ${webhook.id} is not known here: pass --secret` : 'a secret is required: pass --secret, --secret-file or set BLUEHOOK_SECRET',
+      webhook
+        ? `the secret of webhook ${webhook.id} is not known here: pass --secret`
+        : 'a secret is required: pass --secret, --secret-file or set BLUEHOOK_SECRET',
     );
   }
   return {

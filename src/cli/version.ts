@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 export function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json', '../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
       if (pkg.name === 'bluehook') return pkg.version;
     } catch {
       // not at this level

@@ -19,14 +19,25 @@ export function webhookFieldsFrom(flags: WebhookFlags): Partial<WebhookAnswers> 
   if (flags.name !== undefined) fields.name = flags.name.trim() || null;
   if (flags.url !== undefined) fields.url = flags.url.trim();
   const listed = [...(flags.events ? [flags.events] : []), ...(flags.event ?? [])];
-  if (flags.allEvents && listed.length) throw usageError('--all-events cannot be combined with --events/--event');
+  if (flags.allEvents && listed.length)
+    throw usageError('--all-events cannot be combined with --events/--event');
   if (flags.allEvents) fields.events = [];
   else if (listed.length) {
     fields.events = resolveEventList(listed);
-    if (!fields.events.length) throw usageError('--events is empty; use --all-events for all events');
+    if (!fields.events.length)
+      throw usageError('--events is empty; use --all-events for all events');
   }
-  if (flags.allProjects && flags.project?.length) throw usageError('--all-projects cannot be combined with --project');
+  if (flags.allProjects && flags.project?.length)
+    throw usageError('--all-projects cannot be combined with --project');
   if (flags.allProjects) fields.projectIds = [];
-  else if (flags.project?.length) fields.projectIds = [...new Set(flags.project.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean))];
+  else if (flags.project?.length)
+    fields.projectIds = [
+      ...new Set(
+        flags.project
+          .flatMap((p) => p.split(','))
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
+    ];
   return fields;
 }

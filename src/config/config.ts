@@ -40,22 +40,54 @@ export interface ResolvedConfig {
   file?: string;
 }
 
-type Kind = 'string' | 'port' | 'count' | 'ms' | 'duration' | 'records' | 'history' | readonly string[];
+type Kind =
+  | 'string'
+  | 'port'
+  | 'count'
+  | 'ms'
+  | 'duration'
+  | 'records'
+  | 'history'
+  | readonly string[];
 const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: string }> = {
   storeDir: { kind: 'string', env: 'BLUEHOOK_HOME', describe: 'a directory path' },
   store: { kind: ['local', 'blue'], env: 'BLUEHOOK_STORE', describe: '"local" or "blue"' },
-  scheme: { kind: ['blue', 'standard-webhooks', 'github'], env: 'BLUEHOOK_SCHEME', describe: '"blue", "standard-webhooks" or "github"' },
-  timeout: { kind: 'ms', env: 'BLUEHOOK_TIMEOUT', describe: 'milliseconds (a number) or a duration such as "7s"' },
+  scheme: {
+    kind: ['blue', 'standard-webhooks', 'github'],
+    env: 'BLUEHOOK_SCHEME',
+    describe: '"blue", "standard-webhooks" or "github"',
+  },
+  timeout: {
+    kind: 'ms',
+    env: 'BLUEHOOK_TIMEOUT',
+    describe: 'milliseconds (a number) or a duration such as "7s"',
+  },
   retries: { kind: 'count', env: 'BLUEHOOK_RETRIES', describe: 'a whole number from 0 to 100' },
   port: { kind: 'port', env: 'BLUEHOOK_PORT', describe: 'a port number from 0 to 65535' },
   apiUrl: { kind: 'string', env: 'BLUE_API_URL', describe: 'a URL' },
   tokenIdEnv: { kind: 'string', describe: 'an environment variable name' },
   tokenSecretEnv: { kind: 'string', describe: 'an environment variable name' },
   companyIdEnv: { kind: 'string', describe: 'an environment variable name' },
-  history: { kind: 'history', env: 'BLUEHOOK_HISTORY_URL', describe: '"sqlite" or a postgres://user:password@host:port/database URL' },
-  historySync: { kind: ['normal', 'full'], env: 'BLUEHOOK_HISTORY_SYNC', describe: '"normal" or "full"' },
-  historyMaxAge: { kind: 'duration', env: 'BLUEHOOK_HISTORY_MAX_AGE', describe: 'a duration such as "30d" or "12h"' },
-  historyMaxRecords: { kind: 'records', env: 'BLUEHOOK_HISTORY_MAX_RECORDS', describe: 'a whole number of records, at least 1' },
+  history: {
+    kind: 'history',
+    env: 'BLUEHOOK_HISTORY_URL',
+    describe: '"sqlite" or a postgres://user:password@host:port/database URL',
+  },
+  historySync: {
+    kind: ['normal', 'full'],
+    env: 'BLUEHOOK_HISTORY_SYNC',
+    describe: '"normal" or "full"',
+  },
+  historyMaxAge: {
+    kind: 'duration',
+    env: 'BLUEHOOK_HISTORY_MAX_AGE',
+    describe: 'a duration such as "30d" or "12h"',
+  },
+  historyMaxRecords: {
+    kind: 'records',
+    env: 'BLUEHOOK_HISTORY_MAX_RECORDS',
+    describe: 'a whole number of records, at least 1',
+  },
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof ConfigValues>;
@@ -64,8 +96,10 @@ const COMMAND_OWN_FLAGS = new Set<keyof ConfigValues>(['timeout', 'retries']);
 /** The platform's per-user data directory for bluehook. */
 export function platformDataDir(): string {
   const home = homedir();
-  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'bluehook');
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'bluehook');
+  if (process.platform === 'darwin')
+    return join(home, 'Library', 'Application Support', 'bluehook');
+  if (process.platform === 'win32')
+    return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'bluehook');
   return join(process.env.XDG_DATA_HOME || join(home, '.local', 'share'), 'bluehook');
 }
 
@@ -87,14 +121,24 @@ function defaults(): ConfigValues {
 }
 
 /** Checks one value; returns it normalised or a description of what was expected. */
-function coerce(key: keyof ConfigValues, raw: unknown, fromText: boolean): { ok: true; value: unknown } | { ok: false } {
+function coerce(
+  key: keyof ConfigValues,
+  raw: unknown,
+  fromText: boolean,
+): { ok: true; value: unknown } | { ok: false } {
   const { kind } = SCHEMA[key];
-  if (Array.isArray(kind)) return typeof raw === 'string' && kind.includes(raw) ? { ok: true, value: raw } : { ok: false };
-  if (kind === 'string') return typeof raw === 'string' && raw.length > 0 ? { ok: true, value: raw } : { ok: false };
-  if (kind === 'history') return typeof raw === 'string' && (raw === 'sqlite' || /^postgres(ql)?:\/\/./i.test(raw)) ? { ok: true, value: raw } : { ok: false };
+  if (Array.isArray(kind))
+    return typeof raw === 'string' && kind.includes(raw) ? { ok: true, value: raw } : { ok: false };
+  if (kind === 'string')
+    return typeof raw === 'string' && raw.length > 0 ? { ok: true, value: raw } : { ok: false };
+  if (kind === 'history')
+    return typeof raw === 'string' && (raw === 'sqlite' || /^postgres(ql)?:\/\/./i.test(raw))
+      ? { ok: true, value: raw }
+      : { ok: false };
   let n: number = NaN;
   if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && (kind === 'ms' || kind === 'duration')) n = durationMs(raw) ?? NaN;
+  else if (typeof raw === 'string' && (kind === 'ms' || kind === 'duration'))
+    n = durationMs(raw) ?? NaN;
   else if (typeof raw === 'string' && fromText && /^\d+$/.test(raw.trim())) n = Number(raw);
   if (!Number.isInteger(n)) return { ok: false };
   if (kind === 'port' && (n < 0 || n > 65535)) return { ok: false };
@@ -106,16 +150,41 @@ function coerce(key: keyof ConfigValues, raw: unknown, fromText: boolean): { ok:
 
 /** Turns a cosmiconfig/parser error into "file:line: message". */
 function syntaxError(error: unknown, file: string): Error {
-  const e = error as { message?: string; mark?: { line: number }; codeFrame?: string; reason?: string; stack?: string };
+  const e = error as {
+    message?: string;
+    mark?: { line: number };
+    codeFrame?: string;
+    reason?: string;
+    stack?: string;
+  };
   let line: number | undefined;
   if (e.mark) line = e.mark.line + 1;
   else if (e.codeFrame) line = Number(/^> (\d+) \|/m.exec(e.codeFrame)?.[1]) || undefined;
-  else line = Number(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(e.stack ?? '')?.[1]) || undefined;
+  else
+    line =
+      Number(
+        new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(
+          e.stack ?? '',
+        )?.[1],
+      ) || undefined;
   if (/Cannot find (package|module) 'typescript'/.test(e.message ?? '')) {
-    return configError(`config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`, 'write it as bluehook.config.mjs or .json instead');
+    return configError(
+      `config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`,
+      'write it as bluehook.config.mjs or .json instead',
+    );
   }
-  const reason = e.reason ?? (e.message ?? String(error)).split('\n').map((s) => s.trim()).filter(Boolean).pop() ?? 'syntax error';
-  return configError(`config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`, 'fix the file or pass --config another');
+  const reason =
+    e.reason ??
+    (e.message ?? String(error))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop() ??
+    'syntax error';
+  return configError(
+    `config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`,
+    'fix the file or pass --config another',
+  );
 }
 
 /**
@@ -138,15 +207,24 @@ function mayHaveConfigFile(cwd: string): boolean {
       if (name.startsWith('.bluehookrc') || name.startsWith('bluehook.config.')) return true;
       if (name === 'package.json') {
         try {
-          const pkg = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown> | null;
-          if (!pkg || typeof pkg !== 'object' || 'bluehook' in pkg || 'cosmiconfig' in pkg) return true;
+          const pkg = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<
+            string,
+            unknown
+          > | null;
+          if (!pkg || typeof pkg !== 'object' || 'bluehook' in pkg || 'cosmiconfig' in pkg)
+            return true;
         } catch {
           return true; // unreadable: let cosmiconfig say what is wrong
         }
       }
       if (name === '.config') {
         try {
-          if (readdirSync(join(dir, name)).some((n) => n.startsWith('bluehookrc') || n.startsWith('config'))) return true;
+          if (
+            readdirSync(join(dir, name)).some(
+              (n) => n.startsWith('bluehookrc') || n.startsWith('config'),
+            )
+          )
+            return true;
         } catch {
           // not a directory: nothing there
         }
@@ -158,11 +236,19 @@ function mayHaveConfigFile(cwd: string): boolean {
   }
 }
 
-async function readConfigFile(explicit: string | undefined, cwd: string): Promise<{ file?: string; data: Record<string, unknown> }> {
+async function readConfigFile(
+  explicit: string | undefined,
+  cwd: string,
+): Promise<{ file?: string; data: Record<string, unknown> }> {
   if (!explicit && !mayHaveConfigFile(cwd)) return { data: {} };
   const { cosmiconfig, getDefaultSearchPlaces } = await import('cosmiconfig');
   // cosmiconfig's defaults plus the JSON and YAML forms of bluehook.config.* the README documents.
-  const searchPlaces = [...getDefaultSearchPlaces('bluehook'), 'bluehook.config.json', 'bluehook.config.yaml', 'bluehook.config.yml'];
+  const searchPlaces = [
+    ...getDefaultSearchPlaces('bluehook'),
+    'bluehook.config.json',
+    'bluehook.config.yaml',
+    'bluehook.config.yml',
+  ];
   const explorer = cosmiconfig('bluehook', { stopDir: homedir(), searchPlaces });
   let result: { filepath: string; config: unknown; isEmpty?: boolean } | null = null;
   const file = explicit ? resolve(cwd, explicit) : undefined;
@@ -170,10 +256,12 @@ async function readConfigFile(explicit: string | undefined, cwd: string): Promis
     result = file ? await explorer.load(file) : await explorer.search(cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (file && (code === 'ENOENT' || code === 'EISDIR')) throw configError(`config file ${file} does not exist`);
+    if (file && (code === 'ENOENT' || code === 'EISDIR'))
+      throw configError(`config file ${file} does not exist`);
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
-  if (!result || result.isEmpty || result.config == null) return { file: result?.filepath, data: {} };
+  if (!result || result.isEmpty || result.config == null)
+    return { file: result?.filepath, data: {} };
   if (typeof result.config !== 'object' || Array.isArray(result.config)) {
     throw configError(`config file ${result.filepath}: expected an object of settings`);
   }
@@ -193,19 +281,32 @@ export interface ConfigFlags {
 }
 
 /** Resolves the configuration; a wrong file is exit 4 naming the file, key and what was expected. */
-export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<ResolvedConfig> {
+export async function loadConfig(
+  flags: ConfigFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<ResolvedConfig> {
   const { file, data } = await readConfigFile(flags.config, cwd);
   const values = defaults();
-  const sources = Object.fromEntries(CONFIG_KEYS.map((k) => [k, 'default'])) as ResolvedConfig['sources'];
+  const sources = Object.fromEntries(
+    CONFIG_KEYS.map((k) => [k, 'default']),
+  ) as ResolvedConfig['sources'];
 
   for (const [key, raw] of Object.entries(data)) {
     if (!(key in SCHEMA)) {
-      throw configError(`config file ${file}: unknown key "${key}"`, `known keys: ${CONFIG_KEYS.join(', ')}`);
+      throw configError(
+        `config file ${file}: unknown key "${key}"`,
+        `known keys: ${CONFIG_KEYS.join(', ')}`,
+      );
     }
     const k = key as keyof ConfigValues;
     const r = coerce(k, raw, false);
-    if (!r.ok) throw configError(`config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`);
-    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
+    if (!r.ok)
+      throw configError(
+        `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`,
+      );
+    (values as unknown as Record<string, unknown>)[k] =
+      k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
     sources[k] = 'file';
   }
   for (const k of CONFIG_KEYS) {
@@ -213,8 +314,10 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     const raw = name ? env[name] : undefined;
     if (raw === undefined || raw === '') continue;
     const r = coerce(k, raw, true);
-    if (!r.ok) throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
-    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
+    if (!r.ok)
+      throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+    (values as unknown as Record<string, unknown>)[k] =
+      k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'env';
   }
   for (const k of CONFIG_KEYS) {
@@ -224,8 +327,12 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     const raw = (flags as Record<string, unknown>)[k];
     if (raw === undefined) continue;
     const r = coerce(k, raw, true);
-    if (!r.ok) throw usageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`);
-    (values as unknown as Record<string, unknown>)[k] = k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
+    if (!r.ok)
+      throw usageError(
+        `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`,
+      );
+    (values as unknown as Record<string, unknown>)[k] =
+      k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'flag';
   }
   return { values, sources, file };

@@ -29,8 +29,32 @@ export interface Signer {
 
 /** The embedded webhook row as Blue writes it, from a stored webhook. */
 export function webhookRowInput(w: Webhook): WebhookRowInput {
-  const { id, uid, name, url, status, enabled, events, projectIds, createdById, createdAt, updatedAt } = w;
-  return { id, uid, name, url, status, enabled, events, projectIds, createdById, createdAt, updatedAt };
+  const {
+    id,
+    uid,
+    name,
+    url,
+    status,
+    enabled,
+    events,
+    projectIds,
+    createdById,
+    createdAt,
+    updatedAt,
+  } = w;
+  return {
+    id,
+    uid,
+    name,
+    url,
+    status,
+    enabled,
+    events,
+    projectIds,
+    createdById,
+    createdAt,
+    updatedAt,
+  };
 }
 
 /** A fresh sample body for `event`, compact as Blue serialises it. */
@@ -38,7 +62,13 @@ export function sampleBody(event: string, options: PayloadOptions): Buffer {
   return Buffer.from(serializeBody(buildPayload(event, options)));
 }
 
-export function signRequest(url: URL, body: Buffer, event: string | null, webhookId: string | null, signer: Signer): OutgoingRequest {
+export function signRequest(
+  url: URL,
+  body: Buffer,
+  event: string | null,
+  webhookId: string | null,
+  signer: Signer,
+): OutgoingRequest {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': signer.userAgent ?? 'bluehook',
@@ -70,12 +100,23 @@ export interface DeliverOptions {
   keepBodyBytes?: number;
 }
 
-export async function deliver(request: OutgoingRequest, options: DeliverOptions): Promise<DeliveryOutcome> {
+export async function deliver(
+  request: OutgoingRequest,
+  options: DeliverOptions,
+): Promise<DeliveryOutcome> {
   const time = new Date().toISOString();
   const attempts = await withRetries(
-    () => options.client.post(request.url, request.body, request.headers, { timeoutMs: options.timeoutMs, keepBodyBytes: options.keepBodyBytes }),
+    () =>
+      options.client.post(request.url, request.body, request.headers, {
+        timeoutMs: options.timeoutMs,
+        keepBodyBytes: options.keepBodyBytes,
+      }),
     options.policy,
-    { done: (r) => r.ok || options.expect(r.status), onAttempt: options.onAttempt, signal: options.signal },
+    {
+      done: (r) => r.ok || options.expect(r.status),
+      onAttempt: options.onAttempt,
+      signal: options.signal,
+    },
   );
   const final = attempts[attempts.length - 1]!;
   const expected = options.expect(final.status);
@@ -89,7 +130,12 @@ export async function deliver(request: OutgoingRequest, options: DeliverOptions)
     method: 'POST',
     headers: request.headers,
     ...encodeBody(request.body),
-    attempts: attempts.map((a) => ({ attempt: a.attempt, status: a.status, durationMs: Math.round(a.durationMs * 100) / 100, error: a.error?.message })),
+    attempts: attempts.map((a) => ({
+      attempt: a.attempt,
+      status: a.status,
+      durationMs: Math.round(a.durationMs * 100) / 100,
+      error: a.error?.message,
+    })),
     response: {
       status: final.status,
       headers: final.headers,

@@ -4,14 +4,18 @@ import { usageError } from '../errors.js';
 export type StatusMatcher = ((status: number | undefined) => boolean) & { text: string };
 
 export function parseExpectStatus(text: string): StatusMatcher {
-  const parts = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (!parts.length) throw usageError('--expect-status is empty');
   const tests = parts.map((p) => {
     if (/^[1-5]xx$/.test(p)) return (s: number) => Math.floor(s / 100) === Number(p[0]);
     if (/^[1-5]\d\d$/.test(p)) return (s: number) => s === Number(p);
     throw usageError(`--expect-status "${p}" is not a status code (200) or class (2xx)`);
   });
-  const matcher = ((status: number | undefined) => status !== undefined && tests.some((t) => t(status))) as StatusMatcher;
+  const matcher = ((status: number | undefined) =>
+    status !== undefined && tests.some((t) => t(status))) as StatusMatcher;
   matcher.text = parts.join(',');
   return matcher;
 }

@@ -12,9 +12,17 @@ export interface HealthVerdict {
 }
 
 /** After the last failed attempt Blue disables the webhook, marks it UNHEALTHY and emails its creator. */
-export function afterDelivery(outcome: DeliveryOutcome, attemptsAllowed: number): HealthVerdict | undefined {
+export function afterDelivery(
+  outcome: DeliveryOutcome,
+  attemptsAllowed: number,
+): HealthVerdict | undefined {
   // Only Blue's own policy (5 attempts) leads to its verdict; --no-retry or fewer retries do not.
-  if (outcome.final.ok || attemptsAllowed < BLUE_ATTEMPTS || outcome.attempts.length < attemptsAllowed) return undefined;
+  if (
+    outcome.final.ok ||
+    attemptsAllowed < BLUE_ATTEMPTS ||
+    outcome.attempts.length < attemptsAllowed
+  )
+    return undefined;
   return {
     enabled: false,
     status: 'UNHEALTHY',
@@ -25,7 +33,11 @@ export function afterDelivery(outcome: DeliveryOutcome, attemptsAllowed: number)
 /** Enabling runs one signed WEBHOOK_HEALTH_CHECK POST: 2xx enables, anything else leaves it disabled. */
 export function afterHealthCheck(outcome: DeliveryOutcome): HealthVerdict {
   return outcome.final.ok
-    ? { enabled: true, status: 'HEALTHY', message: `health check answered ${outcome.final.status}: Blue would enable this webhook (HEALTHY)` }
+    ? {
+        enabled: true,
+        status: 'HEALTHY',
+        message: `health check answered ${outcome.final.status}: Blue would enable this webhook (HEALTHY)`,
+      }
     : {
         enabled: false,
         status: 'UNHEALTHY',

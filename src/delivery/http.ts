@@ -24,13 +24,13 @@ export interface PostOptions {
   keepBodyBytes?: number;
 }
 
-/** [name, value, name, value, …] as undici hands them over -> lower-cased names, repeats joined. */
-function rawHeaderPairs(raw: Buffer[]): Record<string, string> {
+/** undici's parsed response headers (lower-cased names; repeats as arrays) -> one string each. */
+function flatHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
@@ -46,23 +46,36 @@ export class HttpClient {
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: this.connectTimeoutMs } });
+      pool = new Pool(origin, {
+        connections: this.connections,
+        pipelining: 1,
+        keepAliveTimeout: 10_000,
+        connect: { timeout: this.connectTimeoutMs },
+      });
       this.pools.set(origin, pool);
     }
     return pool;
   }
 
   /**
-   * One POST. Uses undici's dispatch handler (callback) API: the answer is collected in callbacks,
+   * One POST. Uses undici's dispatch handler API: the answer is collected in callbacks,
    * with no stream or promise per chunk, which matters at thousands of deliveries per second.
    */
-  post(url: URL, body: Buffer, headers: Record<string, string>, options: PostOptions): Promise<AttemptResult> {
+  post(
+    url: URL,
+    body: Buffer,
+    headers: Record<string, string>,
+    options: PostOptions,
+  ): Promise<AttemptResult> {
     const started = performance.now();
     const keep = options.keepBodyBytes ?? 65_536;
     return new Promise((resolve) => {
       // undici's own timeouts tick about once a second; this timer makes --timeout exact.
       let abort: ((reason: Error) => void) | undefined;
-      const timer = setTimeout(() => abort?.(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), options.timeoutMs);
+      const timer = setTimeout(
+        () => abort?.(Object.assign(new Error('timed out'), { name: 'TimeoutError' })),
+        options.timeoutMs,
+      );
       let status = 0;
       let responseHeaders: Record<string, string> = {};
       const chunks: Buffer[] = [];
@@ -79,24 +92,22 @@ export class HttpClient {
           bodyTimeout: options.timeoutMs,
         },
         {
-          onConnect(abortRequest: (reason: Error) => void) {
-            abort = abortRequest;
+          onRequestStart(controller) {
+            abort = (reason) => controller.abort(reason);
           },
-          onHeaders(statusCode: number, rawHeaders: Buffer[]) {
+          onResponseStart(_controller, statusCode, headers) {
             status = statusCode;
-            responseHeaders = rawHeaderPairs(rawHeaders);
-            return true;
+            responseHeaders = flatHeaders(headers);
           },
-          onData(chunk: Buffer) {
+          onResponseData(_controller, chunk) {
             // Read the whole answer (so the connection can be reused) but keep only its start.
             total += chunk.length;
             if (kept < keep) {
               chunks.push(chunk.subarray(0, keep - kept));
               kept += Math.min(chunk.length, keep - kept);
             }
-            return true;
           },
-          onComplete() {
+          onResponseEnd() {
             clearTimeout(timer);
             resolve({
               ok: status >= 200 && status < 300,
@@ -107,11 +118,15 @@ export class HttpClient {
               durationMs: performance.now() - started,
             });
           },
-          onError(error: Error) {
+          onResponseError(_controller, error) {
             clearTimeout(timer);
-            resolve({ ok: false, durationMs: performance.now() - started, error: classifyError(error) });
+            resolve({
+              ok: false,
+              durationMs: performance.now() - started,
+              error: classifyError(error),
+            });
           },
-        } as unknown as Dispatcher.DispatchHandler,
+        } satisfies Dispatcher.DispatchHandler,
       );
     });
   }

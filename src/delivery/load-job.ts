@@ -44,9 +44,24 @@ export interface LoadJob {
 }
 
 /** The NDJSON line a load run prints for each delivery (`--json`). */
-export function deliveryLine(index: number, event: string | null, outcome: DeliveryOutcome): string {
+export function deliveryLine(
+  index: number,
+  event: string | null,
+  outcome: DeliveryOutcome,
+): string {
   const f = outcome.final;
-  return JSON.stringify({ type: 'delivery', index, id: outcome.record.id, event, status: f.status ?? null, ok: f.ok, expected: outcome.expected, durationMs: Math.round(f.durationMs * 100) / 100, attempts: outcome.attempts.length, error: f.error?.kind ?? null });
+  return JSON.stringify({
+    type: 'delivery',
+    index,
+    id: outcome.record.id,
+    event,
+    status: f.status ?? null,
+    ok: f.ok,
+    expected: outcome.expected,
+    durationMs: Math.round(f.durationMs * 100) / 100,
+    attempts: outcome.attempts.length,
+    error: f.error?.kind ?? null,
+  });
 }
 
 export interface LoadJobHooks {
@@ -59,12 +74,20 @@ export interface LoadJobHooks {
 }
 
 export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promise<LoadStats> {
-  const signer: Signer = { scheme: getScheme(job.scheme), secret: job.secret, extraHeaders: job.extraHeaders, userAgent: job.userAgent };
+  const signer: Signer = {
+    scheme: getScheme(job.scheme),
+    secret: job.secret,
+    extraHeaders: job.extraHeaders,
+    userAgent: job.userAgent,
+  };
   const url = new URL(job.url);
   const fresh = job.fixedBody ? undefined : new FreshPayloads(job.event, job.payload);
-  const fixed = job.fixedBody ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer) : undefined;
+  const fixed = job.fixedBody
+    ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer)
+    : undefined;
   const client = new HttpClient(Math.max(1, job.concurrency));
-  const ownHistory = !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
+  const ownHistory =
+    !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
   const history = hooks.history ?? ownHistory;
   const expect = parseExpectStatus(job.expectStatus);
   const stats = new LoadStats();
@@ -78,15 +101,35 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
     hooks.onProgress?.(stats.sent, stats.sent - stats.expected);
   }, 100);
   try {
-    await runLoad({ count: job.count, durationMs: job.durationMs, concurrency: job.concurrency, rate: job.rate, signal: hooks.signal }, async (k) => {
-      const next = fresh?.next();
-      const req = fixed ?? signRequest(url, next!, job.event, job.webhookId, signer);
-      const outcome = await deliver(req, { client, policy: job.policy, timeoutMs: job.timeoutMs, expect, signal: hooks.signal, keepBodyBytes: 4096 });
-      stats.record(outcome.final, outcome.expected);
-      const pending = job.recordFailedOnly && outcome.expected ? undefined : history?.append(outcome.record, req.body);
-      if (job.lines) lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
-      await pending;
-    });
+    await runLoad(
+      {
+        count: job.count,
+        durationMs: job.durationMs,
+        concurrency: job.concurrency,
+        rate: job.rate,
+        signal: hooks.signal,
+      },
+      async (k) => {
+        const next = fresh?.next();
+        const req = fixed ?? signRequest(url, next!, job.event, job.webhookId, signer);
+        const outcome = await deliver(req, {
+          client,
+          policy: job.policy,
+          timeoutMs: job.timeoutMs,
+          expect,
+          signal: hooks.signal,
+          keepBodyBytes: 4096,
+        });
+        stats.record(outcome.final, outcome.expected);
+        const pending =
+          job.recordFailedOnly && outcome.expected
+            ? undefined
+            : history?.append(outcome.record, req.body);
+        if (job.lines)
+          lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
+        await pending;
+      },
+    );
   } finally {
     clearInterval(ticker);
     flushLines();

@@ -13,7 +13,10 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
-export async function runLoad(options: LoadOptions, work: (index: number) => Promise<void>): Promise<number> {
+export async function runLoad(
+  options: LoadOptions,
+  work: (index: number) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
   const limit = options.count ?? Infinity;

@@ -9,19 +9,27 @@ import { LoadStats } from './stats.js';
 
 /** Shares a job among `threads`: counts, concurrency and rate split, seeds kept distinct. */
 export function splitJob(job: LoadJob, threads: number): LoadJob[] {
-  const share = (n: number | undefined, i: number) => (n === undefined ? undefined : Math.floor(n / threads) + (i < n % threads ? 1 : 0));
+  const share = (n: number | undefined, i: number) =>
+    n === undefined ? undefined : Math.floor(n / threads) + (i < n % threads ? 1 : 0);
   return Array.from({ length: threads }, (_, i) => ({
     ...job,
     count: share(job.count, i),
     concurrency: Math.max(1, share(job.concurrency, i)!),
     rate: job.rate === undefined ? undefined : job.rate / threads,
-    payload: { ...job.payload, seed: job.payload.seed === undefined ? undefined : `${job.payload.seed}:t${i}` },
+    payload: {
+      ...job.payload,
+      seed: job.payload.seed === undefined ? undefined : `${job.payload.seed}:t${i}`,
+    },
     indexBase: i,
     indexStride: threads,
   })).filter((j) => j.count === undefined || j.count > 0);
 }
 
-export async function runParallelLoad(job: LoadJob, threads: number, hooks: LoadJobHooks = {}): Promise<LoadStats> {
+export async function runParallelLoad(
+  job: LoadJob,
+  threads: number,
+  hooks: LoadJobHooks = {},
+): Promise<LoadStats> {
   const stats = new LoadStats();
   if (threads <= 1) {
     stats.absorb((await runLoadJob(job, hooks)).parts());
@@ -36,14 +44,26 @@ export async function runParallelLoad(job: LoadJob, threads: number, hooks: Load
     const onAbort = () => worker.postMessage({ type: 'abort' });
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { type: string; lines?: string[]; sent?: number; failed?: number; parts?: ReturnType<LoadStats['parts']> }) => {
-        if (m.type === 'lines') hooks.onLines?.(m.lines!);
-        else if (m.type === 'progress') {
-          progress[i] = m.sent!;
-          failures[i] = m.failed ?? 0;
-          hooks.onProgress?.(progress.reduce((a, b) => a + b, 0), failures.reduce((a, b) => a + b, 0));
-        } else if (m.type === 'done') stats.absorb(m.parts!);
-      });
+      worker.on(
+        'message',
+        (m: {
+          type: string;
+          lines?: string[];
+          sent?: number;
+          failed?: number;
+          parts?: ReturnType<LoadStats['parts']>;
+        }) => {
+          if (m.type === 'lines') hooks.onLines?.(m.lines!);
+          else if (m.type === 'progress') {
+            progress[i] = m.sent!;
+            failures[i] = m.failed ?? 0;
+            hooks.onProgress?.(
+              progress.reduce((a, b) => a + b, 0),
+              failures.reduce((a, b) => a + b, 0),
+            );
+          } else if (m.type === 'done') stats.absorb(m.parts!);
+        },
+      );
       worker.on('error', reject);
       worker.on('exit', () => {
         hooks.signal?.removeEventListener('abort', onAbort);

@@ -4,7 +4,14 @@
  */
 import { resolveEvent } from '../blue/catalogue.js';
 import { usageError } from '../errors.js';
-import { getAll, iterate, newest, type DeliveryFilter, type History, type PageSource } from '../history/history.js';
+import {
+  getAll,
+  iterate,
+  newest,
+  type DeliveryFilter,
+  type History,
+  type PageSource,
+} from '../history/history.js';
 import { decodeBody, encodeBody, type DeliveryRecord } from '../history/record.js';
 import { SCHEME_NAMES, getScheme, type SignatureScheme } from '../signing/schemes.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
@@ -18,12 +25,18 @@ import { LoadStats } from './stats.js';
 const SIGNATURE_HEADERS = new Set(SCHEME_NAMES.flatMap((n) => getScheme(n).headerNames));
 
 /** The scheme a record was signed with, from its signature headers (none: unsigned or unknown). */
-export function recordedScheme(record: Pick<DeliveryRecord, 'headers'>): SignatureScheme | undefined {
+export function recordedScheme(
+  record: Pick<DeliveryRecord, 'headers'>,
+): SignatureScheme | undefined {
   const name = SCHEME_NAMES.find((n) => getScheme(n).headerNames.every((h) => h in record.headers));
   return name ? getScheme(name) : undefined;
 }
 
-export function replayRequest(record: DeliveryRecord, target: URL, resign?: Signer): OutgoingRequest {
+export function replayRequest(
+  record: DeliveryRecord,
+  target: URL,
+  resign?: Signer,
+): OutgoingRequest {
   const body = decodeBody(record);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.headers)) {
@@ -32,7 +45,13 @@ export function replayRequest(record: DeliveryRecord, target: URL, resign?: Sign
     headers[k] = v;
   }
   if (resign) Object.assign(headers, resign.scheme.sign(body, resign.secret), resign.extraHeaders);
-  return { url: target, event: record.event, webhookId: record.webhookId ?? record.verdict?.webhookId ?? null, body, headers };
+  return {
+    url: target,
+    event: record.event,
+    webhookId: record.webhookId ?? record.verdict?.webhookId ?? null,
+    body,
+    headers,
+  };
 }
 
 /** Which recorded deliveries to replay: by id, or the newest `last` (of an event, since a time). */
@@ -44,7 +63,10 @@ export interface ReplaySelection {
   since?: number;
 }
 
-export async function selectForReplay(history: History, selection: ReplaySelection): Promise<DeliveryRecord[]> {
+export async function selectForReplay(
+  history: History,
+  selection: ReplaySelection,
+): Promise<DeliveryRecord[]> {
   if (selection.ids.length) return getAll(history, selection.ids);
   const filter: DeliveryFilter = {};
   if (selection.event) filter.event = resolveEvent(selection.event).name;
@@ -75,7 +97,10 @@ export interface ReplayTargets {
  * Each record's request, resolved before anything is sent, so a missing target or secret fails
  * the whole replay up front.
  */
-export async function replayRequests(records: DeliveryRecord[], targets: ReplayTargets): Promise<OutgoingRequest[]> {
+export async function replayRequests(
+  records: DeliveryRecord[],
+  targets: ReplayTargets,
+): Promise<OutgoingRequest[]> {
   const secrets = new Map<string, string | null>();
   const requests: OutgoingRequest[] = [];
   for (const r of records) {
@@ -86,11 +111,15 @@ export async function replayRequests(records: DeliveryRecord[], targets: ReplayT
       const webhookId = r.webhookId ?? r.verdict?.webhookId ?? undefined;
       let secret = targets.resign.secret;
       if (!secret && webhookId) {
-        if (!secrets.has(webhookId)) secrets.set(webhookId, await targets.resign.secretOf(webhookId));
+        if (!secrets.has(webhookId))
+          secrets.set(webhookId, await targets.resign.secretOf(webhookId));
         secret = secrets.get(webhookId) || undefined;
       }
       if (!secret) throw usageError(`--resign needs a secret for delivery ${r.id}: pass --secret`);
-      signer = { scheme: targets.resign.scheme ?? recordedScheme(r) ?? targets.resign.fallback, secret };
+      signer = {
+        scheme: targets.resign.scheme ?? recordedScheme(r) ?? targets.resign.fallback,
+        secret,
+      };
     }
     const edited = targets.edit ? { ...r, ...encodeBody(await targets.edit(r)) } : r;
     requests.push(replayRequest(edited, new URL(to), signer));
@@ -98,7 +127,13 @@ export async function replayRequests(records: DeliveryRecord[], targets: ReplayT
   return requests;
 }
 
-export type ReplayEvent = { type: 'delivery'; index: number; replayOf: string; request: OutgoingRequest; outcome: DeliveryOutcome };
+export type ReplayEvent = {
+  type: 'delivery';
+  index: number;
+  replayOf: string;
+  request: OutgoingRequest;
+  outcome: DeliveryOutcome;
+};
 
 export interface ReplayContext {
   client: HttpClient;
@@ -117,18 +152,33 @@ export interface ReplayResult {
 }
 
 /** Sends the requests (`requests[i]` replays `records[i]`), `concurrency` at a time, each recorded as a replay. */
-export async function replayAll(ctx: ReplayContext, records: DeliveryRecord[], requests: OutgoingRequest[], sink: (event: ReplayEvent) => void): Promise<ReplayResult> {
+export async function replayAll(
+  ctx: ReplayContext,
+  records: DeliveryRecord[],
+  requests: OutgoingRequest[],
+  sink: (event: ReplayEvent) => void,
+): Promise<ReplayResult> {
   const stats = new LoadStats();
   let unreachable = 0;
-  await runLoad({ count: requests.length, concurrency: ctx.concurrency, signal: ctx.signal }, async (index) => {
-    const request = requests[index]!;
-    const replayOf = records[index]!.id;
-    const outcome = await deliver(request, { client: ctx.client, policy: ctx.policy, timeoutMs: ctx.timeoutMs, expect: ctx.expect, signal: ctx.signal, replayOf });
-    stats.record(outcome.final, outcome.expected);
-    if (outcome.unreachable) unreachable++;
-    const pending = ctx.history?.append(outcome.record, request.body);
-    sink({ type: 'delivery', index, replayOf, request, outcome });
-    await pending;
-  });
+  await runLoad(
+    { count: requests.length, concurrency: ctx.concurrency, signal: ctx.signal },
+    async (index) => {
+      const request = requests[index]!;
+      const replayOf = records[index]!.id;
+      const outcome = await deliver(request, {
+        client: ctx.client,
+        policy: ctx.policy,
+        timeoutMs: ctx.timeoutMs,
+        expect: ctx.expect,
+        signal: ctx.signal,
+        replayOf,
+      });
+      stats.record(outcome.final, outcome.expected);
+      if (outcome.unreachable) unreachable++;
+      const pending = ctx.history?.append(outcome.record, request.body);
+      sink({ type: 'delivery', index, replayOf, request, outcome });
+      await pending;
+    },
+  );
   return { stats, unreachable };
 }

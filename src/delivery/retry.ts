@@ -18,7 +18,13 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const BLUE_RETRY_POLICY: RetryPolicy = { attempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.2, maxRetryAfterMs: 300_000 };
+export const BLUE_RETRY_POLICY: RetryPolicy = {
+  attempts: 5,
+  backoffMs: 1000,
+  maxBackoffMs: 60_000,
+  jitter: 0.2,
+  maxRetryAfterMs: 300_000,
+};
 
 /** Retry-After in ms from delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
@@ -46,7 +52,11 @@ export interface RetryHooks {
   signal?: AbortSignal;
 }
 
-export async function withRetries(attempt: () => Promise<AttemptResult>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<AttemptReport[]> {
+export async function withRetries(
+  attempt: () => Promise<AttemptResult>,
+  policy: RetryPolicy,
+  hooks: RetryHooks = {},
+): Promise<AttemptReport[]> {
   const done = hooks.done ?? ((r) => r.ok);
   const reports: AttemptReport[] = [];
   for (let n = 1; n <= policy.attempts; n++) {
@@ -56,7 +66,8 @@ export async function withRetries(attempt: () => Promise<AttemptResult>, policy:
     const last = n === policy.attempts || done(result) || hooks.signal?.aborted;
     if (!last) {
       const hinted = retryAfterMs(result.headers?.['retry-after']);
-      report.retryInMs = hinted !== undefined ? Math.min(hinted, policy.maxRetryAfterMs) : backoffFor(n, policy);
+      report.retryInMs =
+        hinted !== undefined ? Math.min(hinted, policy.maxRetryAfterMs) : backoffFor(n, policy);
     }
     hooks.onAttempt?.(report);
     if (last) break;

@@ -11,7 +11,14 @@ import type { PayloadOptions } from '../blue/payload.js';
 import type { History } from '../history/history.js';
 import type { HistorySpec } from '../history/open.js';
 import type { WebhookStore } from '../store/types.js';
-import { deliver, sampleBody, signRequest, type DeliveryOutcome, type OutgoingRequest, type Signer } from './deliver.js';
+import {
+  deliver,
+  sampleBody,
+  signRequest,
+  type DeliveryOutcome,
+  type OutgoingRequest,
+  type Signer,
+} from './deliver.js';
 import type { StatusMatcher } from './expect.js';
 import { afterDelivery, afterHealthCheck, type HealthVerdict } from './health.js';
 import type { HttpClient } from './http.js';
@@ -52,8 +59,19 @@ export function requestFor(ctx: SendContext, body: Buffer, event: string | null)
   return signRequest(ctx.url, body, event, ctx.webhookId, ctx.signer);
 }
 
-function deliverIn(ctx: SendContext, request: OutgoingRequest, onAttempt?: (report: AttemptReport) => void): Promise<DeliveryOutcome> {
-  return deliver(request, { client: ctx.client, policy: ctx.policy, timeoutMs: ctx.timeoutMs, expect: ctx.expect, signal: ctx.signal, onAttempt });
+function deliverIn(
+  ctx: SendContext,
+  request: OutgoingRequest,
+  onAttempt?: (report: AttemptReport) => void,
+): Promise<DeliveryOutcome> {
+  return deliver(request, {
+    client: ctx.client,
+    policy: ctx.policy,
+    timeoutMs: ctx.timeoutMs,
+    expect: ctx.expect,
+    signal: ctx.signal,
+    onAttempt,
+  });
 }
 
 export interface SendOneResult {
@@ -78,13 +96,20 @@ export async function sendOne(
   const outcome = await deliverIn(ctx, request, (report) => sink({ type: 'attempt', report }));
   await ctx.history?.append(outcome.record, request.body);
   sink({ type: 'delivery', request, outcome });
-  const verdict = options.healthCheck ? afterHealthCheck(outcome) : afterDelivery(outcome, ctx.policy.attempts);
-  if (verdict && options.applyTo) await applyVerdict(options.applyTo.store, options.applyTo.webhookId, verdict);
+  const verdict = options.healthCheck
+    ? afterHealthCheck(outcome)
+    : afterDelivery(outcome, ctx.policy.attempts);
+  if (verdict && options.applyTo)
+    await applyVerdict(options.applyTo.store, options.applyTo.webhookId, verdict);
   return { outcome, verdict, applied: Boolean(verdict && options.applyTo) };
 }
 
 /** Records Blue's verdict on a stored webhook: enabled (HEALTHY) or disabled (UNHEALTHY). */
-export async function applyVerdict(store: WebhookStore, webhookId: string, verdict: HealthVerdict): Promise<void> {
+export async function applyVerdict(
+  store: WebhookStore,
+  webhookId: string,
+  verdict: HealthVerdict,
+): Promise<void> {
   if (verdict.enabled) await store.enable(webhookId);
   else await store.disable(webhookId);
 }
@@ -96,7 +121,11 @@ export interface EveryEventResult {
 }
 
 /** One delivery of every event in the catalogue, in order: a receiver smoke test. */
-export async function sendEveryEvent(ctx: SendContext, payload: PayloadOptions, sink: Sink<SendEvent>): Promise<EveryEventResult> {
+export async function sendEveryEvent(
+  ctx: SendContext,
+  payload: PayloadOptions,
+  sink: Sink<SendEvent>,
+): Promise<EveryEventResult> {
   const result: EveryEventResult = { sent: 0, expected: 0, unreachable: 0 };
   for (const info of EVENTS) {
     if (ctx.signal?.aborted) break;
@@ -137,17 +166,31 @@ export interface LoadPlan {
  * A second sending thread only pays when the receiver has cores of its own (measured: on 2 cores,
  * two threads were ~10% slower than one against a local receiver).
  */
-export function defaultThreads(concurrency: number, count: number | undefined, cores = availableParallelism()): number {
+export function defaultThreads(
+  concurrency: number,
+  count: number | undefined,
+  cores = availableParallelism(),
+): number {
   return cores >= 4 && concurrency >= 4 && (count === undefined || count >= 1000) ? 2 : 1;
 }
 
 /** A load run: many deliveries, concurrently, optionally paced; returns the counters. */
-export function sendLoad(ctx: SendContext, plan: LoadPlan, sink: Sink<SendEvent>): Promise<LoadStats> {
-  return plan.duplicates || plan.shuffle ? sendWithCopies(ctx, plan, sink) : sendPlainLoad(ctx, plan, sink);
+export function sendLoad(
+  ctx: SendContext,
+  plan: LoadPlan,
+  sink: Sink<SendEvent>,
+): Promise<LoadStats> {
+  return plan.duplicates || plan.shuffle
+    ? sendWithCopies(ctx, plan, sink)
+    : sendPlainLoad(ctx, plan, sink);
 }
 
 /** The common case, split across worker threads: fresh (or fixed) bodies, no copies. */
-function sendPlainLoad(ctx: SendContext, plan: LoadPlan, sink: Sink<SendEvent>): Promise<LoadStats> {
+function sendPlainLoad(
+  ctx: SendContext,
+  plan: LoadPlan,
+  sink: Sink<SendEvent>,
+): Promise<LoadStats> {
   const threads = plan.threads ?? defaultThreads(plan.concurrency, plan.count);
   const job: LoadJob = {
     url: ctx.url.href,
@@ -181,7 +224,12 @@ function sendPlainLoad(ctx: SendContext, plan: LoadPlan, sink: Sink<SendEvent>):
 }
 
 /** The order of logical deliveries with `copies` of each, shuffled when asked (Fisher-Yates). */
-export function copiesOrder(count: number, copies: number, shuffle: boolean, random = Math.random): number[] {
+export function copiesOrder(
+  count: number,
+  copies: number,
+  shuffle: boolean,
+  random = Math.random,
+): number[] {
   const order = Array.from({ length: count * copies }, (_, i) => Math.floor(i / copies));
   if (shuffle) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -193,10 +241,15 @@ export function copiesOrder(count: number, copies: number, shuffle: boolean, ran
 }
 
 /** Idempotency chaos (duplicates, shuffle): one thread; a copy repeats a delivery's exact bytes and signature. */
-async function sendWithCopies(ctx: SendContext, plan: LoadPlan, sink: Sink<SendEvent>): Promise<LoadStats> {
+async function sendWithCopies(
+  ctx: SendContext,
+  plan: LoadPlan,
+  sink: Sink<SendEvent>,
+): Promise<LoadStats> {
   const copies = 1 + (plan.duplicates ?? 0);
   const total = plan.count !== undefined ? plan.count * copies : undefined;
-  const order = plan.count !== undefined ? copiesOrder(plan.count, copies, Boolean(plan.shuffle)) : undefined;
+  const order =
+    plan.count !== undefined ? copiesOrder(plan.count, copies, Boolean(plan.shuffle)) : undefined;
   const fixed = plan.fixedBody ? requestFor(ctx, plan.fixedBody, plan.event) : undefined;
   const fresh = fixed ? undefined : new FreshPayloads(plan.event, plan.payload);
   // Each logical delivery is built once and kept until its last copy is sent.
@@ -212,14 +265,26 @@ async function sendWithCopies(ctx: SendContext, plan: LoadPlan, sink: Sink<SendE
     return entry.request;
   };
   const stats = new LoadStats();
-  await runLoad({ count: total, durationMs: plan.durationMs, concurrency: plan.concurrency, rate: plan.rate, signal: ctx.signal }, async (index) => {
-    const request = requestOf(order ? order[index]! : Math.floor(index / copies));
-    const outcome = await deliverIn(ctx, request);
-    stats.record(outcome.final, outcome.expected);
-    sink({ type: 'progress', sent: stats.sent, failed: stats.sent - stats.expected });
-    const pending = ctx.recordFailedOnly && outcome.expected ? undefined : ctx.history?.append(outcome.record, request.body);
-    if (plan.lines) sink({ type: 'lines', lines: [deliveryLine(index, request.event, outcome)] });
-    await pending;
-  });
+  await runLoad(
+    {
+      count: total,
+      durationMs: plan.durationMs,
+      concurrency: plan.concurrency,
+      rate: plan.rate,
+      signal: ctx.signal,
+    },
+    async (index) => {
+      const request = requestOf(order ? order[index]! : Math.floor(index / copies));
+      const outcome = await deliverIn(ctx, request);
+      stats.record(outcome.final, outcome.expected);
+      sink({ type: 'progress', sent: stats.sent, failed: stats.sent - stats.expected });
+      const pending =
+        ctx.recordFailedOnly && outcome.expected
+          ? undefined
+          : ctx.history?.append(outcome.record, request.body);
+      if (plan.lines) sink({ type: 'lines', lines: [deliveryLine(index, request.event, outcome)] });
+      await pending;
+    },
+  );
   return stats;
 }

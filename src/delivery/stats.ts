@@ -15,7 +15,13 @@ export interface LoadSummary {
 
 export class LoadStats {
   private latencies: number[] = [];
-  private readonly answered: LoadSummary['answered'] = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  private readonly answered: LoadSummary['answered'] = {
+    '1xx': 0,
+    '2xx': 0,
+    '3xx': 0,
+    '4xx': 0,
+    '5xx': 0,
+  };
   private readonly errors: Record<string, number> = {};
   sent = 0;
   expected = 0;
@@ -35,13 +41,26 @@ export class LoadStats {
   }
 
   /** What a worker thread hands back, to be absorbed by the main thread's statistics. */
-  parts(): { latencies: number[]; answered: LoadSummary['answered']; errors: Record<string, number>; sent: number; expected: number } {
-    return { latencies: this.latencies, answered: this.answered, errors: this.errors, sent: this.sent, expected: this.expected };
+  parts(): {
+    latencies: number[];
+    answered: LoadSummary['answered'];
+    errors: Record<string, number>;
+    sent: number;
+    expected: number;
+  } {
+    return {
+      latencies: this.latencies,
+      answered: this.answered,
+      errors: this.errors,
+      sent: this.sent,
+      expected: this.expected,
+    };
   }
 
   absorb(part: ReturnType<LoadStats['parts']>): void {
     for (const l of part.latencies) this.latencies.push(l);
-    for (const [k, n] of Object.entries(part.answered)) this.answered[k as keyof LoadSummary['answered']] += n;
+    for (const [k, n] of Object.entries(part.answered))
+      this.answered[k as keyof LoadSummary['answered']] += n;
     for (const [k, n] of Object.entries(part.errors)) this.errors[k] = (this.errors[k] ?? 0) + n;
     this.sent += part.sent;
     this.expected += part.expected;
@@ -50,7 +69,8 @@ export class LoadStats {
   summary(): LoadSummary {
     const elapsedMs = performance.now() - this.started;
     const sorted = Float64Array.from(this.latencies).sort();
-    const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : 0);
+    const at = (q: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : 0;
     const round = (n: number) => Math.round(n * 100) / 100;
     const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0;
     return {
@@ -62,7 +82,13 @@ export class LoadStats {
       unexpected: this.sent - this.expected,
       elapsedMs: Math.round(elapsedMs),
       perSecond: round(this.sent / (elapsedMs / 1000)),
-      latencyMs: { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(at(1)), mean: round(mean) },
+      latencyMs: {
+        p50: round(at(0.5)),
+        p90: round(at(0.9)),
+        p99: round(at(0.99)),
+        max: round(at(1)),
+        mean: round(mean),
+      },
     };
   }
 }

@@ -16,7 +16,11 @@ export interface TriggerResult {
 }
 
 /** Asks the emulator behind `apiUrl` (its GraphQL URL) to deliver an event to every matching webhook. */
-export async function triggerEvent(apiUrl: string, input: TriggerInput, timeoutMs = 10_000): Promise<TriggerResult> {
+export async function triggerEvent(
+  apiUrl: string,
+  input: TriggerInput,
+  timeoutMs = 10_000,
+): Promise<TriggerResult> {
   const endpoint = new URL('/emulator/trigger', apiUrl);
   const { request } = await import('undici');
   let answer: Partial<TriggerResult> & { errors?: Array<{ message: string }> };
@@ -29,7 +33,9 @@ export async function triggerEvent(apiUrl: string, input: TriggerInput, timeoutM
     });
     answer = (await res.body.json()) as typeof answer;
   } catch (error) {
-    throw networkError(`cannot reach the emulator at ${endpoint.href}: ${(error as Error).message}`);
+    throw networkError(
+      `cannot reach the emulator at ${endpoint.href}: ${(error as Error).message}`,
+    );
   }
   if (answer.errors?.length) throw usageError(`emulator: ${answer.errors[0]!.message}`);
   return { event: answer.event ?? input.event, queued: answer.queued ?? [] };

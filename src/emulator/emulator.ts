@@ -35,9 +35,20 @@ export interface EmulatorOptions {
   /** Enabled webhooks allowed per organisation, checked at creation. */
   maxWebhooks: number;
   /** Called for every delivery attempt the worker makes (for logs). */
-  onAttempt?: (info: { webhookId: string; event: string; attempt: number; status?: number; error?: string }) => void;
+  onAttempt?: (info: {
+    webhookId: string;
+    event: string;
+    attempt: number;
+    status?: number;
+    error?: string;
+  }) => void;
   /** A queued delivery was dropped before an attempt because its webhook was deleted meanwhile. */
-  onDropped?: (info: { webhookId: string; event: string; attempt: number; reason: 'webhook-deleted' }) => void;
+  onDropped?: (info: {
+    webhookId: string;
+    event: string;
+    attempt: number;
+    reason: 'webhook-deleted';
+  }) => void;
 }
 
 interface StoredWebhook {
@@ -62,13 +73,18 @@ interface Caller {
 }
 
 const fail = (code: keyof typeof BLUE_ERRORS, message: string = BLUE_ERRORS[code]) =>
-  new GraphQLError(message, { extensions: { code: code === 'PRIVATE_URL' ? 'INTERNAL_SERVER_ERROR' : code } });
+  new GraphQLError(message, {
+    extensions: { code: code === 'PRIVATE_URL' ? 'INTERNAL_SERVER_ERROR' : code },
+  });
 
 /** A stable user id per token id. */
 const userIdFor = (tokenId: string) => new SampleRandom(`user:${tokenId}`).cuid();
 
 /** Reads a header in either family: X-Bloo-* or blue-* (case-insensitive). */
-function header(headers: Record<string, string | string[] | undefined>, ...names: string[]): string | undefined {
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  ...names: string[]
+): string | undefined {
   for (const n of names) {
     const v = headers[n.toLowerCase()];
     if (v) return Array.isArray(v) ? v[0] : v;
@@ -89,9 +105,16 @@ export class BlueEmulator {
       try {
         state = JSON.parse(readFileSync(this.file!, 'utf8')) as { webhooks?: unknown };
       } catch (e) {
-        throw storeError(`emulator state ${this.file} is corrupt (${(e as Error).message}); it was left untouched`, 'move it away, or run with --ephemeral');
+        throw storeError(
+          `emulator state ${this.file} is corrupt (${(e as Error).message}); it was left untouched`,
+          'move it away, or run with --ephemeral',
+        );
       }
-      if (!state || !Array.isArray(state.webhooks)) throw storeError(`emulator state ${this.file} is not the emulator's (no webhooks list); it was left untouched`, 'move it away, or run with --ephemeral');
+      if (!state || !Array.isArray(state.webhooks))
+        throw storeError(
+          `emulator state ${this.file} is not the emulator's (no webhooks list); it was left untouched`,
+          'move it away, or run with --ephemeral',
+        );
       this.webhooks = state.webhooks as StoredWebhook[];
     }
   }
@@ -113,11 +136,20 @@ export class BlueEmulator {
     const expected = id ? this.options.tokens.get(id) : undefined;
     // Constant time, as for signatures: a token secret must not leak through timing.
     if (!id || !secret || expected === undefined || !safeEqual(expected, secret)) return undefined;
-    return { userId: userIdFor(id), companyId: header(headers, 'x-bloo-company-id', 'blue-org-id') };
+    return {
+      userId: userIdFor(id),
+      companyId: header(headers, 'x-bloo-company-id', 'blue-org-id'),
+    };
   }
 
-  async execute(body: { query?: unknown; variables?: unknown; operationName?: unknown }, caller: Caller | undefined): Promise<unknown> {
-    if (typeof body.query !== 'string') return { errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_USER_INPUT' } }] };
+  async execute(
+    body: { query?: unknown; variables?: unknown; operationName?: unknown },
+    caller: Caller | undefined,
+  ): Promise<unknown> {
+    if (typeof body.query !== 'string')
+      return {
+        errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_USER_INPUT' } }],
+      };
     const result = await graphql({
       schema: this.schema,
       source: body.query,
@@ -166,11 +198,26 @@ export class BlueEmulator {
     };
     return {
       webhook: ({ id }: { id: string }) => this.view(this.find(id, who())),
-      webhooks: ({ filter, skip, take }: { filter?: { enabled?: boolean | null }; skip: number; take: number }) => {
+      webhooks: ({
+        filter,
+        skip,
+        take,
+      }: {
+        filter?: { enabled?: boolean | null };
+        skip: number;
+        take: number;
+      }) => {
         const me = who();
-        if (skip < 0 || take < 1 || take > 100) throw new GraphQLError('skip must be >= 0 and take between 1 and 100', { extensions: { code: 'BAD_USER_INPUT' } });
+        if (skip < 0 || take < 1 || take > 100)
+          throw new GraphQLError('skip must be >= 0 and take between 1 and 100', {
+            extensions: { code: 'BAD_USER_INPUT' },
+          });
         const mine = this.webhooks
-          .filter((w) => w.createdById === me.userId && (filter?.enabled == null || w.enabled === filter.enabled))
+          .filter(
+            (w) =>
+              w.createdById === me.userId &&
+              (filter?.enabled == null || w.enabled === filter.enabled),
+          )
           .reverse(); // newest first
         const items = mine.slice(skip, skip + take).map((w) => this.view(w));
         return {
@@ -185,11 +232,22 @@ export class BlueEmulator {
           },
         };
       },
-      createWebhook: async ({ input }: { input: { name?: string | null; url: string; events?: string[] | null; projectIds?: string[] | null } }) => {
+      createWebhook: async ({
+        input,
+      }: {
+        input: {
+          name?: string | null;
+          url: string;
+          events?: string[] | null;
+          projectIds?: string[] | null;
+        };
+      }) => {
         const me = who();
         if (!me.companyId) throw fail('COMPANY_NOT_FOUND');
         await this.checkUrl(input.url);
-        const enabledInCompany = this.webhooks.filter((w) => w.companyId === me.companyId && w.enabled).length;
+        const enabledInCompany = this.webhooks.filter(
+          (w) => w.companyId === me.companyId && w.enabled,
+        ).length;
         if (enabledInCompany >= this.options.maxWebhooks) throw fail('PLAN_LIMIT_REACHED');
         const rnd = new SampleRandom();
         const now = new Date().toISOString();
@@ -212,13 +270,25 @@ export class BlueEmulator {
         this.save();
         return this.view(w, true);
       },
-      updateWebhook: async ({ input }: { input: { webhookId: string; enabled?: boolean | null; name?: string | null; url?: string | null; events?: string[] | null; projectIds?: string[] | null } }) => {
+      updateWebhook: async ({
+        input,
+      }: {
+        input: {
+          webhookId: string;
+          enabled?: boolean | null;
+          name?: string | null;
+          url?: string | null;
+          events?: string[] | null;
+          projectIds?: string[] | null;
+        };
+      }) => {
         const w = this.find(input.webhookId, who());
         if (input.url != null) await this.checkUrl(input.url);
         if (input.name !== undefined) w.name = input.name;
         if (input.url != null) w.url = input.url;
         if (input.events != null) w.events = input.events.filter((e): e is string => e != null);
-        if (input.projectIds != null) w.projectIds = input.projectIds.filter((p): p is string => p != null);
+        if (input.projectIds != null)
+          w.projectIds = input.projectIds.filter((p): p is string => p != null);
         if (input.enabled === false) w.enabled = false;
         if (input.enabled === true) {
           // Every enable first POSTs a signed health check to the (new) URL.
@@ -248,18 +318,45 @@ export class BlueEmulator {
   }
 
   private row(w: StoredWebhook) {
-    return { id: w.id, uid: w.uid, name: w.name, url: w.url, status: w.status, enabled: w.enabled, events: w.events, projectIds: w.projectIds, createdById: w.createdById, createdAt: w.createdAt, updatedAt: w.updatedAt };
+    return {
+      id: w.id,
+      uid: w.uid,
+      name: w.name,
+      url: w.url,
+      status: w.status,
+      enabled: w.enabled,
+      events: w.events,
+      projectIds: w.projectIds,
+      createdById: w.createdById,
+      createdAt: w.createdAt,
+      updatedAt: w.updatedAt,
+    };
   }
 
   private async post(w: StoredWebhook, event: string, body: Buffer) {
-    const req = signRequest(new URL(w.url), body, event, w.id, { scheme: blueScheme, secret: w.secret, userAgent: 'bluehook-emulator' });
-    return this.client.post(req.url, req.body, req.headers, { timeoutMs: this.options.attemptTimeoutMs, keepBodyBytes: 1024 });
+    const req = signRequest(new URL(w.url), body, event, w.id, {
+      scheme: blueScheme,
+      secret: w.secret,
+      userAgent: 'bluehook-emulator',
+    });
+    return this.client.post(req.url, req.body, req.headers, {
+      timeoutMs: this.options.attemptTimeoutMs,
+      keepBodyBytes: 1024,
+    });
   }
 
   private async healthCheck(w: StoredWebhook): Promise<boolean> {
-    const body = Buffer.from(JSON.stringify(buildPayload('WEBHOOK_HEALTH_CHECK', { webhook: this.row(w) })));
+    const body = Buffer.from(
+      JSON.stringify(buildPayload('WEBHOOK_HEALTH_CHECK', { webhook: this.row(w) })),
+    );
     const result = await this.post(w, 'WEBHOOK_HEALTH_CHECK', body);
-    this.options.onAttempt?.({ webhookId: w.id, event: 'WEBHOOK_HEALTH_CHECK', attempt: 1, status: result.status, error: result.error?.message });
+    this.options.onAttempt?.({
+      webhookId: w.id,
+      event: 'WEBHOOK_HEALTH_CHECK',
+      attempt: 1,
+      status: result.status,
+      error: result.error?.message,
+    });
     return result.ok;
   }
 
@@ -270,10 +367,15 @@ export class BlueEmulator {
   trigger(event: string, options: { projectId?: string; set?: string[] } = {}): string[] {
     const projectId = options.projectId ?? new SampleRandom().cuid();
     const targets = this.webhooks.filter(
-      (w) => w.enabled && (w.events.length === 0 || w.events.includes(event)) && (w.projectIds.length === 0 || w.projectIds.includes(projectId)),
+      (w) =>
+        w.enabled &&
+        (w.events.length === 0 || w.events.includes(event)) &&
+        (w.projectIds.length === 0 || w.projectIds.includes(projectId)),
     );
     for (const w of targets) {
-      const body = Buffer.from(JSON.stringify(buildPayload(event, { webhook: this.row(w), projectId, set: options.set })));
+      const body = Buffer.from(
+        JSON.stringify(buildPayload(event, { webhook: this.row(w), projectId, set: options.set })),
+      );
       const job = this.deliver(w.id, event, body);
       this.pending.add(job);
       void job.finally(() => this.pending.delete(job));
@@ -291,7 +393,13 @@ export class BlueEmulator {
         return;
       }
       const result = await this.post(w, event, body);
-      this.options.onAttempt?.({ webhookId: id, event, attempt, status: result.status, error: result.error?.message });
+      this.options.onAttempt?.({
+        webhookId: id,
+        event,
+        attempt,
+        status: result.status,
+        error: result.error?.message,
+      });
       if (result.ok) return;
       if (attempt === this.options.attempts) {
         const current = this.webhooks.find((x) => x.id === id);
@@ -309,7 +417,11 @@ export class BlueEmulator {
 
   /** For tests and `emulator state`: every webhook with its owner, secrets masked. */
   snapshot() {
-    return this.webhooks.map((w) => ({ ...this.view(w), createdById: w.createdById, companyId: w.companyId }));
+    return this.webhooks.map((w) => ({
+      ...this.view(w),
+      createdById: w.createdById,
+      companyId: w.companyId,
+    }));
   }
 
   async close(): Promise<void> {

@@ -26,25 +26,44 @@ async function readJson(req: IncomingMessage, limit = 1 << 20): Promise<unknown>
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
-export async function startEmulator(options: EmulatorOptions & { host: string; port: number }): Promise<RunningEmulator> {
+export async function startEmulator(
+  options: EmulatorOptions & { host: string; port: number },
+): Promise<RunningEmulator> {
   const emulator = new BlueEmulator(options);
   const server = createServer(async (req, res) => {
-    const send = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const send = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (path === '/graphql' && req.method === 'POST') {
-        const body = (await readJson(req)) as { query?: unknown; variables?: unknown; operationName?: unknown };
+        const body = (await readJson(req)) as {
+          query?: unknown;
+          variables?: unknown;
+          operationName?: unknown;
+        };
         return send(200, await emulator.execute(body, emulator.authenticate(req.headers)));
       }
       if (path === '/emulator/trigger' && req.method === 'POST') {
-        const body = (await readJson(req)) as { event?: string; projectId?: string; set?: string[] };
+        const body = (await readJson(req)) as {
+          event?: string;
+          projectId?: string;
+          set?: string[];
+        };
         const event = resolveEvent(String(body.event ?? '')).name;
-        return send(200, { event, queued: emulator.trigger(event, { projectId: body.projectId, set: body.set }) });
+        return send(200, {
+          event,
+          queued: emulator.trigger(event, { projectId: body.projectId, set: body.set }),
+        });
       }
-      if (path === '/emulator/webhooks' && req.method === 'GET') return send(200, emulator.snapshot());
-      return send(404, { errors: [{ message: `no route ${req.method} ${path}: the API is POST /graphql` }] });
+      if (path === '/emulator/webhooks' && req.method === 'GET')
+        return send(200, emulator.snapshot());
+      return send(404, {
+        errors: [{ message: `no route ${req.method} ${path}: the API is POST /graphql` }],
+      });
     } catch (error) {
-      return send(400, { errors: [{ message: (error as Error).message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      return send(400, {
+        errors: [{ message: (error as Error).message, extensions: { code: 'BAD_USER_INPUT' } }],
+      });
     }
   });
   await new Promise<void>((resolve, reject) => {

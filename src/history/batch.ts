@@ -25,16 +25,23 @@ export class TurnBatch<T> {
     this.queue = [];
     if (!batch.length) return;
     const settle = (error?: Error) => {
-      for (const b of batch) (error ? b.reject(error) : b.resolve());
+      for (const b of batch) error ? b.reject(error) : b.resolve();
     };
-    let result: void | Promise<void>;
+    let result: Promise<void> | undefined;
     try {
-      result = this.commit(batch.map((b) => b.item));
+      result = this.commit(batch.map((b) => b.item)) ?? undefined;
     } catch (e) {
-      return settle(e as Error);
+      settle(e as Error);
+      return;
     }
-    if (!result) return settle();
-    const done = result.then(() => settle(), (e: Error) => settle(e));
+    if (!result) {
+      settle();
+      return;
+    }
+    const done = result.then(
+      () => settle(),
+      (e: Error) => settle(e),
+    );
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }

@@ -85,7 +85,10 @@ export interface History {
   summaries(filter: DeliveryFilter, page?: PageRequest): Promise<Page<DeliverySummary>>;
   count(filter?: DeliveryFilter): Promise<number>;
   /** Records that land after the call, oldest first, until the signal aborts. */
-  follow(filter: DeliveryFilter, options: { signal: AbortSignal; intervalMs?: number }): AsyncIterable<DeliveryRecord>;
+  follow(
+    filter: DeliveryFilter,
+    options: { signal: AbortSignal; intervalMs?: number },
+  ): AsyncIterable<DeliveryRecord>;
   /** Removes what the filter selects (ids, or any filter) and nothing else; returns how many. */
   remove(filter: DeliveryFilter): Promise<number>;
   /** Applies a retention policy in small batches, so writers are never held up for long. */
@@ -99,7 +102,11 @@ export interface History {
 export type PageSource<T> = (page: PageRequest) => Promise<Page<T>>;
 
 /** Everything a source selects, page by page, in constant memory. */
-export async function* iterate<T>(source: PageSource<T>, order: Order = 'oldest', pageSize = 500): AsyncGenerator<T> {
+export async function* iterate<T>(
+  source: PageSource<T>,
+  order: Order = 'oldest',
+  pageSize = 500,
+): AsyncGenerator<T> {
   let after: string | null = null;
   do {
     const page: Page<T> = await source({ order, limit: pageSize, after });
@@ -113,7 +120,11 @@ export async function newest<T>(source: PageSource<T>, n: number): Promise<T[]> 
   const out: T[] = [];
   let after: string | null = null;
   do {
-    const page: Page<T> = await source({ order: 'newest', limit: Math.min(1000, n - out.length), after });
+    const page: Page<T> = await source({
+      order: 'newest',
+      limit: Math.min(1000, n - out.length),
+      after,
+    });
     out.push(...page.records);
     after = page.next;
   } while (after && out.length < n);
@@ -153,7 +164,12 @@ export function summarize(r: DeliveryRecord): DeliverySummary {
     valid,
     url: r.url,
     replayOf: r.replayOf ?? null,
-    bytes: r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
-    problem: valid ? null : r.direction === 'in' ? r.verdict?.cause ?? null : r.response?.error ?? 'failed',
+    bytes:
+      r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
+    problem: valid
+      ? null
+      : r.direction === 'in'
+        ? (r.verdict?.cause ?? null)
+        : (r.response?.error ?? 'failed'),
   };
 }

@@ -10,7 +10,6 @@ import { refuseLink } from '../store/legacy.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 
-
 export interface ImportStats {
   /** Lines that held a record. */
   read: number;
@@ -21,7 +20,10 @@ export interface ImportStats {
 }
 
 /** Records of an NDJSON file, in order, in constant memory. */
-export async function* readNdjson(file: string, stats: ImportStats): AsyncGenerator<DeliveryRecord> {
+export async function* readNdjson(
+  file: string,
+  stats: ImportStats,
+): AsyncGenerator<DeliveryRecord> {
   const input = createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
@@ -30,7 +32,9 @@ export async function* readNdjson(file: string, stats: ImportStats): AsyncGenera
   try {
     await opened;
   } catch (e) {
-    throw storeError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw storeError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
@@ -82,12 +86,18 @@ export const ndjsonLine = (r: DeliveryRecord) => `${JSON.stringify(r)}\n`;
  * Imports a store directory's old `deliveries.ndjson` once, then renames it aside (never
  * deleted). Safe when two processes do it at once: ids already there are skipped.
  */
-export async function importLegacyLog(history: History, file: string, setAside: (file: string) => string | undefined): Promise<string | undefined> {
+export async function importLegacyLog(
+  history: History,
+  file: string,
+  setAside: (file: string) => string | undefined,
+): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
   refuseLink(file);
   const stats = await importNdjson(history, file);
   const aside = setAside(file);
   if (!aside) return undefined;
-  const skipped = stats.skipped ? ` (${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped)` : '';
+  const skipped = stats.skipped
+    ? ` (${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped)`
+    : '';
   return `imported ${stats.added} recorded deliver${stats.added === 1 ? 'y' : 'ies'} from ${file} into ${history.location}${skipped}; the file is kept as ${aside}`;
 }

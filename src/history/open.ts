@@ -12,16 +12,25 @@ import { SqliteHistory } from './sqlite.js';
 export const LEGACY_LOG = 'deliveries.ndjson';
 
 /** Plain data, so that a worker thread can open the same history. */
-export type HistorySpec = { engine: 'sqlite'; storeDir: string; sync: SyncMode } | { engine: 'postgres'; url: string };
+export type HistorySpec =
+  | { engine: 'sqlite'; storeDir: string; sync: SyncMode }
+  | { engine: 'postgres'; url: string };
 
 export const isPostgresUrl = (text: string) => /^postgres(ql)?:\/\//i.test(text);
 
-export function historySpec(values: Pick<ConfigValues, 'history' | 'storeDir' | 'historySync'>): HistorySpec {
-  return isPostgresUrl(values.history) ? { engine: 'postgres', url: values.history } : { engine: 'sqlite', storeDir: values.storeDir, sync: values.historySync };
+export function historySpec(
+  values: Pick<ConfigValues, 'history' | 'storeDir' | 'historySync'>,
+): HistorySpec {
+  return isPostgresUrl(values.history)
+    ? { engine: 'postgres', url: values.history }
+    : { engine: 'sqlite', storeDir: values.storeDir, sync: values.historySync };
 }
 
-export function retentionOf(values: Pick<ConfigValues, 'historyMaxAge' | 'historyMaxRecords'>): Retention | undefined {
-  if (values.historyMaxAge === undefined && values.historyMaxRecords === undefined) return undefined;
+export function retentionOf(
+  values: Pick<ConfigValues, 'historyMaxAge' | 'historyMaxRecords'>,
+): Retention | undefined {
+  if (values.historyMaxAge === undefined && values.historyMaxRecords === undefined)
+    return undefined;
   return { maxAgeMs: values.historyMaxAge, maxRecords: values.historyMaxRecords };
 }
 
@@ -39,6 +48,8 @@ export async function openHistory(spec: HistorySpec): Promise<OpenedHistory> {
   const history = new SqliteHistory(spec.storeDir, spec.sync);
   // The reader of the old log loads only when there is one.
   const legacy = join(spec.storeDir, LEGACY_LOG);
-  const imported = existsSync(legacy) ? await (await import('./ndjson.js')).importLegacyLog(history, legacy, setAside) : undefined;
+  const imported = existsSync(legacy)
+    ? await (await import('./ndjson.js')).importLegacyLog(history, legacy, setAside)
+    : undefined;
   return { history, notices: [...takeNotices(), ...(imported ? [imported] : [])] };
 }

@@ -6,9 +6,30 @@
 import type { Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
 import { TurnBatch } from './batch.js';
-import { sleepUnlessAborted, type DeliveryFilter, type DeliverySummary, type History, type Page, type PageRequest, type Retention } from './history.js';
+import {
+  sleepUnlessAborted,
+  type DeliveryFilter,
+  type DeliverySummary,
+  type History,
+  type Page,
+  type PageRequest,
+  type Retention,
+} from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { binder as sqlBinder, COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, summaryColumns, summaryFromRow, toRow, whereOf, type DeliveryRow } from './sql.js';
+import {
+  binder as sqlBinder,
+  COLUMNS,
+  DELETE_BATCH,
+  fromRow,
+  pageOf,
+  prefixCondition,
+  refError,
+  summaryColumns,
+  summaryFromRow,
+  toRow,
+  whereOf,
+  type DeliveryRow,
+} from './sql.js';
 import { redactUrl } from '../util/redact.js';
 
 const TABLE = 'bluehook_deliveries';
@@ -54,13 +75,29 @@ export function postgresError(error: unknown, where: string): BluehookError {
       return '?';
     }
   })();
-  if (code === 'ECONNREFUSED') return storeError(`cannot reach PostgreSQL at ${where}: connection refused`, 'is the server running, and is the host and port right?');
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
-  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
-  if (code === '28P01' || code === '28000') return storeError(`PostgreSQL refused the login for ${where}: authentication failed`, 'check the user and password in the history URL');
-  if (code === '3D000') return storeError(`PostgreSQL database "${database}" does not exist on ${where}`, `create it first: createdb ${database}`);
+  if (code === 'ECONNREFUSED')
+    return storeError(
+      `cannot reach PostgreSQL at ${where}: connection refused`,
+      'is the server running, and is the host and port right?',
+    );
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
+  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? ''))
+    return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
+  if (code === '28P01' || code === '28000')
+    return storeError(
+      `PostgreSQL refused the login for ${where}: authentication failed`,
+      'check the user and password in the history URL',
+    );
+  if (code === '3D000')
+    return storeError(
+      `PostgreSQL database "${database}" does not exist on ${where}`,
+      `create it first: createdb ${database}`,
+    );
   if (code === '53100') return storeError(`PostgreSQL at ${where} cannot write: its disk is full`);
-  return storeError(`PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`);
+  return storeError(
+    `PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`,
+  );
 }
 
 const binder = () => sqlBinder((n) => `$${n}`);
@@ -70,7 +107,8 @@ const ROWS_PER_INSERT = 4000;
 
 function insertSql(rows: number, ignoreDuplicates: boolean): string {
   const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
+  for (let r = 0; r < rows; r++)
+    tuples.push(`(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
   return `INSERT INTO ${TABLE} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}${ignoreDuplicates ? ' ON CONFLICT (id) DO NOTHING' : ''}`;
 }
 
@@ -79,14 +117,23 @@ export class PostgresHistory implements History {
   readonly location: string;
   private readonly appends = new TurnBatch<unknown[]>((rows) => this.insertRows(rows));
 
-  private constructor(private readonly pool: Pool, url: string) {
+  private constructor(
+    private readonly pool: Pool,
+    url: string,
+  ) {
     this.location = redactUrl(url);
   }
 
   /** Connects, creates or migrates the schema (safe when several processes start at once). */
   static async open(url: string): Promise<PostgresHistory> {
     const pg = (await import('pg')).default;
-    const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 8,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+    });
     const history = new PostgresHistory(pool, url);
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -108,15 +155,24 @@ export class PostgresHistory implements History {
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${META} (key text PRIMARY KEY, value text NOT NULL)`);
-      const row = (await client.query(`SELECT value FROM ${META} WHERE key = 'schema_version'`)).rows[0] as { value: string } | undefined;
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${META} (key text PRIMARY KEY, value text NOT NULL)`,
+      );
+      const row = (await client.query(`SELECT value FROM ${META} WHERE key = 'schema_version'`))
+        .rows[0] as { value: string } | undefined;
       const version = row ? Number(row.value) : 0;
       if (version > PG_SCHEMA_VERSION) {
-        throw storeError(`the history at ${this.location} was written by a newer bluehook (schema ${version}; this one knows ${PG_SCHEMA_VERSION})`, 'upgrade bluehook');
+        throw storeError(
+          `the history at ${this.location} was written by a newer bluehook (schema ${version}; this one knows ${PG_SCHEMA_VERSION})`,
+          'upgrade bluehook',
+        );
       }
       for (let v = version; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
       if (version < PG_SCHEMA_VERSION) {
-        await client.query(`INSERT INTO ${META} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(PG_SCHEMA_VERSION)]);
+        await client.query(
+          `INSERT INTO ${META} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(PG_SCHEMA_VERSION)],
+        );
       }
       await client.query('COMMIT');
     } catch (e) {
@@ -125,7 +181,10 @@ export class PostgresHistory implements History {
     }
   }
 
-  private async run(sql: string, values: unknown[] = []): Promise<{ rows: DeliveryRow[]; rowCount: number }> {
+  private async run(
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<{ rows: DeliveryRow[]; rowCount: number }> {
     try {
       const r = await this.pool.query(sql, values);
       return { rows: r.rows as DeliveryRow[], rowCount: r.rowCount ?? 0 };
@@ -154,7 +213,12 @@ export class PostgresHistory implements History {
     let added = 0;
     for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
       const part = records.slice(i, i + ROWS_PER_INSERT);
-      added += (await this.run(insertSql(part.length, true), part.flatMap((r) => toRow(r)))).rowCount;
+      added += (
+        await this.run(
+          insertSql(part.length, true),
+          part.flatMap((r) => toRow(r)),
+        )
+      ).rowCount;
     }
     return added;
   }
@@ -163,7 +227,10 @@ export class PostgresHistory implements History {
     const exact = await this.run(`SELECT * FROM ${TABLE} WHERE id = $1`, [ref]);
     if (exact.rows.length) return fromRow(exact.rows[0]!);
     const { values, bind } = binder();
-    const hits = await this.run(`SELECT * FROM ${TABLE} WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`, values);
+    const hits = await this.run(
+      `SELECT * FROM ${TABLE} WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`,
+      values,
+    );
     if (hits.rows.length !== 1) throw refError(ref, hits.rows.length);
     return fromRow(hits.rows[0]!);
   }
@@ -177,19 +244,35 @@ export class PostgresHistory implements History {
   }
 
   /** One keyset page: a row more than asked tells whether another page follows. */
-  private async page<T>(columns: string, filter: DeliveryFilter, page: PageRequest, map: (row: never) => T): Promise<Page<T>> {
+  private async page<T>(
+    columns: string,
+    filter: DeliveryFilter,
+    page: PageRequest,
+    map: (row: never) => T,
+  ): Promise<Page<T>> {
     const { values, bind } = binder();
     const where = whereOf(filter, bind, 'ILIKE');
     const p = pageOf(page, bind);
-    const rows = (await this.run(`SELECT ${columns} FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values)).rows;
+    const rows = (
+      await this.run(
+        `SELECT ${columns} FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`,
+        values,
+      )
+    ).rows;
     const more = rows.length > p.limit;
     if (more) rows.pop();
-    return { records: rows.map((r) => map(r as never)), next: more ? String(rows.at(-1)!.seq) : null };
+    return {
+      records: rows.map((r) => map(r as never)),
+      next: more ? String(rows.at(-1)!.seq) : null,
+    };
   }
 
   async count(filter: DeliveryFilter = {}): Promise<number> {
     const { values, bind } = binder();
-    const { rows } = await this.run(`SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`, values);
+    const { rows } = await this.run(
+      `SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`,
+      values,
+    );
     return Number((rows[0] as unknown as { n: string }).n);
   }
 
@@ -198,7 +281,10 @@ export class PostgresHistory implements History {
     return Number((rows[0] as unknown as { m: string }).m);
   }
 
-  async *follow(filter: DeliveryFilter, options: { signal: AbortSignal; intervalMs?: number }): AsyncGenerator<DeliveryRecord> {
+  async *follow(
+    filter: DeliveryFilter,
+    options: { signal: AbortSignal; intervalMs?: number },
+  ): AsyncGenerator<DeliveryRecord> {
     // Several writers take seqs before they commit, so a lower seq can become visible after a
     // higher one: look back over a window and skip what was already seen.
     const WINDOW = 1000;
@@ -214,7 +300,10 @@ export class PostgresHistory implements History {
     while (!options.signal.aborted) {
       const toFetch = (await seqsAbove(Math.max(0, last - WINDOW))).filter((s) => !seen.has(s));
       if (toFetch.length) {
-        const { rows } = await this.run(`SELECT * FROM ${TABLE} WHERE seq = ANY($1::bigint[]) ORDER BY seq`, [toFetch]);
+        const { rows } = await this.run(
+          `SELECT * FROM ${TABLE} WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
+          [toFetch],
+        );
         for (const row of rows) {
           const seq = Number(row.seq);
           seen.add(seq);
@@ -223,14 +312,20 @@ export class PostgresHistory implements History {
         }
       }
       for (const s of seen) if (s <= last - WINDOW) seen.delete(s);
-      if (toFetch.length < 5000) await sleepUnlessAborted(options.intervalMs ?? 250, options.signal);
+      if (toFetch.length < 5000)
+        await sleepUnlessAborted(options.intervalMs ?? 250, options.signal);
     }
   }
 
   private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
     let removed = 0;
     for (;;) {
-      const n = (await this.run(`DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE ${condition} LIMIT ${DELETE_BATCH})`, values)).rowCount;
+      const n = (
+        await this.run(
+          `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE ${condition} LIMIT ${DELETE_BATCH})`,
+          values,
+        )
+      ).rowCount;
       removed += n;
       if (n < DELETE_BATCH) return removed;
     }
@@ -244,9 +339,13 @@ export class PostgresHistory implements History {
 
   async prune(retention: Retention): Promise<number> {
     let removed = 0;
-    if (retention.maxAgeMs !== undefined) removed += await this.deleteInBatches('time_ms < $1', [Date.now() - retention.maxAgeMs]);
+    if (retention.maxAgeMs !== undefined)
+      removed += await this.deleteInBatches('time_ms < $1', [Date.now() - retention.maxAgeMs]);
     if (retention.maxRecords !== undefined) {
-      const { rows } = await this.run(`SELECT seq FROM ${TABLE} ORDER BY seq DESC LIMIT 1 OFFSET $1`, [retention.maxRecords]);
+      const { rows } = await this.run(
+        `SELECT seq FROM ${TABLE} ORDER BY seq DESC LIMIT 1 OFFSET $1`,
+        [retention.maxRecords],
+      );
       if (rows[0]) removed += await this.deleteInBatches('seq <= $1', [Number(rows[0].seq)]);
     }
     return removed;

@@ -7,7 +7,21 @@ import type { DeliveryFilter, DeliverySummary, Order, PageRequest } from './hist
 import { decodeBody, encodeBody, isGood, statusOf, type DeliveryRecord } from './record.js';
 
 /** The columns of a delivery row, in insert order. */
-export const COLUMNS = ['id', 'time_ms', 'direction', 'event', 'webhook_id', 'valid', 'status', 'replay_of', 'url', 'method', 'headers', 'body', 'detail'] as const;
+export const COLUMNS = [
+  'id',
+  'time_ms',
+  'direction',
+  'event',
+  'webhook_id',
+  'valid',
+  'status',
+  'replay_of',
+  'url',
+  'method',
+  'headers',
+  'body',
+  'detail',
+] as const;
 
 export interface DeliveryRow {
   seq?: number | string;
@@ -27,14 +41,41 @@ export interface DeliveryRow {
 }
 
 /** The columns that are the record itself; everything else goes to `detail` as JSON. */
-const OWN = new Set(['id', 'direction', 'time', 'event', 'webhookId', 'url', 'method', 'headers', 'body', 'bodyEncoding']);
+const OWN = new Set([
+  'id',
+  'direction',
+  'time',
+  'event',
+  'webhookId',
+  'url',
+  'method',
+  'headers',
+  'body',
+  'bodyEncoding',
+]);
 
 export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
   const detail: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!OWN.has(k) && v !== undefined) detail[k] = v;
   const valid = isGood(r);
-  const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : decodeBody(r);
-  return [r.id, Date.parse(r.time), r.direction, r.event ?? null, r.webhookId ?? null, valid === undefined ? null : valid ? 1 : 0, statusOf(r) ?? null, r.replayOf ?? null, r.url, r.method, JSON.stringify(r.headers), body, JSON.stringify(detail)];
+  const body = bytes
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : decodeBody(r);
+  return [
+    r.id,
+    Date.parse(r.time),
+    r.direction,
+    r.event ?? null,
+    r.webhookId ?? null,
+    valid === undefined ? null : valid ? 1 : 0,
+    statusOf(r) ?? null,
+    r.replayOf ?? null,
+    r.url,
+    r.method,
+    JSON.stringify(r.headers),
+    body,
+    JSON.stringify(detail),
+  ];
 }
 
 export function fromRow(row: DeliveryRow): DeliveryRecord {
@@ -53,9 +94,12 @@ export function fromRow(row: DeliveryRow): DeliveryRecord {
 }
 
 /** The columns a summary needs: no body, no headers (`bytes` is the engine's length of the body). */
-export const summaryColumns = (lengthOf: string) => `seq, id, time_ms, direction, event, webhook_id, valid, status, replay_of, url, ${lengthOf}(body) AS bytes, detail`;
+export const summaryColumns = (lengthOf: string) =>
+  `seq, id, time_ms, direction, event, webhook_id, valid, status, replay_of, url, ${lengthOf}(body) AS bytes, detail`;
 
-export function summaryFromRow(row: Omit<DeliveryRow, 'headers' | 'body' | 'method'> & { bytes: number | string }): DeliverySummary {
+export function summaryFromRow(
+  row: Omit<DeliveryRow, 'headers' | 'body' | 'method'> & { bytes: number | string },
+): DeliverySummary {
   const valid = row.valid === null ? null : Boolean(Number(row.valid));
   // Only a failed delivery's detail is read (for its problem): a list of 100k valid ones parses none.
   const detail = valid ? {} : (JSON.parse(row.detail) as Partial<DeliveryRecord>);
@@ -70,7 +114,11 @@ export function summaryFromRow(row: Omit<DeliveryRow, 'headers' | 'body' | 'meth
     url: row.url,
     replayOf: row.replay_of,
     bytes: Number(row.bytes),
-    problem: valid ? null : row.direction === 'in' ? detail.verdict?.cause ?? null : detail.response?.error ?? 'failed',
+    problem: valid
+      ? null
+      : row.direction === 'in'
+        ? (detail.verdict?.cause ?? null)
+        : (detail.response?.error ?? 'failed'),
   };
 }
 
@@ -80,7 +128,11 @@ export type Bind = (value: unknown) => string;
 /** Collects the values of one statement; `placeholder` is the engine's style (`?` or `$n`). */
 export function binder(placeholder: (n: number) => string): { values: unknown[]; bind: Bind } {
   const values: unknown[] = [];
-  return { values, bind: (v) => (values.push(v), placeholder(values.length)) };
+  const bind = (v: unknown) => {
+    values.push(v);
+    return placeholder(values.length);
+  };
+  return { values, bind };
 }
 
 function integer(n: number): number {
@@ -102,26 +154,35 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   // `status >= 300` spelled out: SQLite uses a partial index only when the query repeats its terms.
   const unanswered = (low: number) => (low >= 300 ? 'status >= 300 AND ' : '');
   if (f.status !== undefined) where.push(`${unanswered(integer(f.status))}status = ${f.status}`);
-  if (f.statusClass !== undefined) where.push(`${unanswered(integer(f.statusClass) * 100)}status >= ${f.statusClass * 100} AND status < ${f.statusClass * 100 + 100}`);
+  if (f.statusClass !== undefined)
+    where.push(
+      `${unanswered(integer(f.statusClass) * 100)}status >= ${f.statusClass * 100} AND status < ${f.statusClass * 100 + 100}`,
+    );
   if (f.since !== undefined) where.push(`time_ms >= ${bind(f.since)}`);
   if (f.until !== undefined) where.push(`time_ms < ${bind(f.until)}`);
   if (f.replayOf) where.push(`replay_of = ${bind(f.replayOf)}`);
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();
-    where.push(`(${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\')`);
+    where.push(
+      `(${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\')`,
+    );
   }
   return where.length ? where.join(' AND ') : '1=1';
 }
 
 /** Ids starting with a prefix, as a range so that the primary index serves it. */
-export const prefixCondition = (prefix: string, bind: Bind) => `(id >= ${bind(prefix)} AND id < ${bind(`${prefix}\uffff`)})`;
+export const prefixCondition = (prefix: string, bind: Bind) =>
+  `(id >= ${bind(prefix)} AND id < ${bind(`${prefix}\uffff`)})`;
 
 export const PAGE_DEFAULT = 100;
 export const PAGE_MAX = 1000;
 
 /** Keyset paging over `seq`: the cursor is the last seq seen. */
-export function pageOf(page: PageRequest, bind: Bind): { where: string; orderBy: string; limit: number; order: Order } {
+export function pageOf(
+  page: PageRequest,
+  bind: Bind,
+): { where: string; orderBy: string; limit: number; order: Order } {
   const order = page.order ?? 'newest';
   const limit = Math.min(Math.max(1, page.limit ?? PAGE_DEFAULT), PAGE_MAX);
   let where = '1=1';
@@ -135,8 +196,15 @@ export function pageOf(page: PageRequest, bind: Bind): { where: string; orderBy:
 /** "no recorded delivery" / "ambiguous" for a reference that did not match exactly one. */
 export function refError(ref: string, matches: number): Error {
   return matches
-    ? usageError(`delivery "${ref}" is ambiguous (${matches} or more match); use more of the id`, 'see `bluehook deliveries list`')
-    : notFoundError(`no recorded delivery "${ref}"`, 'see `bluehook deliveries list`', 'delivery-not-found');
+    ? usageError(
+        `delivery "${ref}" is ambiguous (${matches} or more match); use more of the id`,
+        'see `bluehook deliveries list`',
+      )
+    : notFoundError(
+        `no recorded delivery "${ref}"`,
+        'see `bluehook deliveries list`',
+        'delivery-not-found',
+      );
 }
 
 /** How many rows a retention or removal statement deletes per transaction. */

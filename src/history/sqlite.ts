@@ -8,9 +8,30 @@ import { TurnBatch } from './batch.js';
 import type { Database, SyncMode } from '../store/database.js';
 import { databaseError } from '../store/database.js';
 import { localDatabase } from '../store/local-database.js';
-import { sleepUnlessAborted, type DeliveryFilter, type DeliverySummary, type History, type Page, type PageRequest, type Retention } from './history.js';
+import {
+  sleepUnlessAborted,
+  type DeliveryFilter,
+  type DeliverySummary,
+  type History,
+  type Page,
+  type PageRequest,
+  type Retention,
+} from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { binder as sqlBinder, COLUMNS, DELETE_BATCH, fromRow, pageOf, prefixCondition, refError, summaryColumns, summaryFromRow, toRow, whereOf, type DeliveryRow } from './sql.js';
+import {
+  binder as sqlBinder,
+  COLUMNS,
+  DELETE_BATCH,
+  fromRow,
+  pageOf,
+  prefixCondition,
+  refError,
+  summaryColumns,
+  summaryFromRow,
+  toRow,
+  whereOf,
+  type DeliveryRow,
+} from './sql.js';
 
 const INSERT = `INSERT INTO deliveries (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
@@ -78,7 +99,10 @@ export class SqliteHistory implements History {
     const exact = this.rows('SELECT * FROM deliveries WHERE id = ?', [ref]);
     if (exact.length) return fromRow(exact[0]!);
     const { values, bind } = binder();
-    const hits = this.rows(`SELECT * FROM deliveries WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`, values);
+    const hits = this.rows(
+      `SELECT * FROM deliveries WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`,
+      values,
+    );
     if (hits.length !== 1) throw refError(ref, hits.length);
     return fromRow(hits[0]!);
   }
@@ -92,35 +116,58 @@ export class SqliteHistory implements History {
   }
 
   /** One keyset page: a row more than asked tells whether another page follows. */
-  private async page<T>(columns: string, filter: DeliveryFilter, page: PageRequest, map: (row: never) => T): Promise<Page<T>> {
+  private async page<T>(
+    columns: string,
+    filter: DeliveryFilter,
+    page: PageRequest,
+    map: (row: never) => T,
+  ): Promise<Page<T>> {
     const { values, bind } = binder();
     const where = whereOf(filter, bind, 'LIKE');
     const p = pageOf(page, bind);
-    const rows = this.rows(`SELECT ${columns} FROM deliveries WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`, values);
+    const rows = this.rows(
+      `SELECT ${columns} FROM deliveries WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`,
+      values,
+    );
     const more = rows.length > p.limit;
     if (more) rows.pop();
-    return { records: rows.map((r) => map(r as never)), next: more ? String(rows.at(-1)!.seq) : null };
+    return {
+      records: rows.map((r) => map(r as never)),
+      next: more ? String(rows.at(-1)!.seq) : null,
+    };
   }
 
   async count(filter: DeliveryFilter = {}): Promise<number> {
     const { values, bind } = binder();
     try {
-      return (this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')}`).get(...values) as { n: number }).n;
+      return (
+        this.db
+          .prepare(`SELECT count(*) AS n FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')}`)
+          .get(...values) as { n: number }
+      ).n;
     } catch (e) {
       throw this.fail(e);
     }
   }
 
   private maxSeq(): number {
-    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM deliveries').get() as { m: number }).m;
+    return (
+      this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM deliveries').get() as { m: number }
+    ).m;
   }
 
-  async *follow(filter: DeliveryFilter, options: { signal: AbortSignal; intervalMs?: number }): AsyncGenerator<DeliveryRecord> {
+  async *follow(
+    filter: DeliveryFilter,
+    options: { signal: AbortSignal; intervalMs?: number },
+  ): AsyncGenerator<DeliveryRecord> {
     // One writer at a time assigns seq in commit order, so "seq above the last seen" misses nothing.
     let last = this.maxSeq();
     while (!options.signal.aborted) {
       const { values, bind } = binder();
-      const rows = this.rows(`SELECT * FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')} AND seq > ${bind(last)} ORDER BY seq LIMIT 1000`, values);
+      const rows = this.rows(
+        `SELECT * FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')} AND seq > ${bind(last)} ORDER BY seq LIMIT 1000`,
+        values,
+      );
       for (const row of rows) {
         last = Number(row.seq);
         yield fromRow(row);
@@ -133,7 +180,9 @@ export class SqliteHistory implements History {
   private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
     let removed = 0;
     try {
-      const stmt = this.db.prepare(`DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE ${condition} LIMIT ${DELETE_BATCH})`);
+      const stmt = this.db.prepare(
+        `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE ${condition} LIMIT ${DELETE_BATCH})`,
+      );
       for (;;) {
         const n = stmt.run(...values).changes;
         removed += n;
@@ -154,9 +203,12 @@ export class SqliteHistory implements History {
 
   async prune(retention: Retention): Promise<number> {
     let removed = 0;
-    if (retention.maxAgeMs !== undefined) removed += await this.deleteInBatches('time_ms < ?', [Date.now() - retention.maxAgeMs]);
+    if (retention.maxAgeMs !== undefined)
+      removed += await this.deleteInBatches('time_ms < ?', [Date.now() - retention.maxAgeMs]);
     if (retention.maxRecords !== undefined) {
-      const edge = this.db.prepare('SELECT seq FROM deliveries ORDER BY seq DESC LIMIT 1 OFFSET ?').get(retention.maxRecords) as { seq: number } | undefined;
+      const edge = this.db
+        .prepare('SELECT seq FROM deliveries ORDER BY seq DESC LIMIT 1 OFFSET ?')
+        .get(retention.maxRecords) as { seq: number } | undefined;
       if (edge) removed += await this.deleteInBatches('seq <= ?', [edge.seq]);
     }
     return removed;

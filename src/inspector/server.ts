@@ -11,7 +11,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BluehookError, internalError, type ErrorCategory } from '../errors.js';
-import { summarize, type DeliveryFilter, type DeliverySummary, type Order } from '../history/history.js';
+import {
+  summarize,
+  type DeliveryFilter,
+  type DeliverySummary,
+  type Order,
+} from '../history/history.js';
 import { durationMs } from '../util/duration.js';
 import type { InspectorService } from './service.js';
 
@@ -23,7 +28,8 @@ export interface RunningInspector {
   close(): Promise<void>;
 }
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const MAX_POST_BYTES = 2 * 1024 * 1024;
 
 /** Where the built page is: beside the CLI bundle (dist/cli) or the compiled library (dist/src/inspector). */
@@ -36,9 +42,20 @@ function assetsDir(): string {
 }
 
 // The HTTP status of each error category, as the CLI has its exit code.
-const HTTP_STATUS: Record<ErrorCategory, number> = { usage: 400, 'not-found': 404, check: 422, network: 502, store: 500, config: 500, internal: 500 };
+const HTTP_STATUS: Record<ErrorCategory, number> = {
+  usage: 400,
+  'not-found': 404,
+  check: 422,
+  network: 502,
+  store: 500,
+  config: 500,
+  internal: 500,
+};
 
-const ASSETS: Record<string, string> = { '/app.js': 'text/javascript; charset=utf-8', '/app.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = {
+  '/app.js': 'text/javascript; charset=utf-8',
+  '/app.css': 'text/css; charset=utf-8',
+};
 
 /** A Host header bluehook answers: localhost or an IP literal, on its own port. A rebinding name is neither. */
 export function hostAllowed(host: string | undefined, port: number): boolean {
@@ -75,13 +92,15 @@ function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_POST_BYTES) reject(Object.assign(new Error('request too large'), { status: 413 }));
+      if (size > MAX_POST_BYTES)
+        reject(Object.assign(new Error('request too large'), { status: 413 }));
       else chunks.push(c);
     });
     req.on('end', () => {
       try {
         const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-        if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+          throw new Error('not an object');
         resolve(value as Record<string, unknown>);
       } catch {
         reject(Object.assign(new Error('the request body must be a JSON object'), { status: 400 }));
@@ -93,19 +112,43 @@ function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export async function startInspector(service: InspectorService, options: { host: string; port: number }): Promise<RunningInspector> {
+export async function startInspector(
+  service: InspectorService,
+  options: { host: string; port: number },
+): Promise<RunningInspector> {
   const dir = assetsDir();
   const token = randomBytes(24).toString('base64url');
   const page = readFileSync(`${dir}index.html`, 'utf8').replace('__BLUEHOOK_TOKEN__', token);
-  const assets = new Map(Object.entries(ASSETS).map(([path, type]) => [path, { type, body: readFileSync(`${dir}${path.slice(1)}`) }]));
+  const assets = new Map(
+    Object.entries(ASSETS).map(([path, type]) => [
+      path,
+      { type, body: readFileSync(`${dir}${path.slice(1)}`) },
+    ]),
+  );
   const streams = new Set<ServerResponse>();
   const aborts = new Set<AbortController>();
   let port = 0;
 
-  const send = (res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': CSP, ...extra }).end(body);
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    type: string,
+    extra: Record<string, string> = {},
+  ) => {
+    res
+      .writeHead(status, {
+        'content-type': type,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': CSP,
+        ...extra,
+      })
+      .end(body);
   };
-  const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+  const json = (res: ServerResponse, status: number, value: unknown) =>
+    send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 
   /** A state-changing request from the page itself: same origin, the run's token, a JSON body. */
   const fromThePage = (req: IncomingMessage): boolean => {
@@ -118,7 +161,12 @@ export async function startInspector(service: InspectorService, options: { host:
   };
 
   const stream = (req: IncomingMessage, res: ServerResponse, filter: DeliveryFilter) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
     res.write(': live\n\n');
     const abort = new AbortController();
     aborts.add(abort);
@@ -148,49 +196,103 @@ export async function startInspector(service: InspectorService, options: { host:
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!hostAllowed(req.headers.host, port)) return send(res, 403, 'forbidden: this inspector answers only to localhost or an IP address\n', 'text/plain; charset=utf-8');
+    if (!hostAllowed(req.headers.host, port))
+      return send(
+        res,
+        403,
+        'forbidden: this inspector answers only to localhost or an IP address\n',
+        'text/plain; charset=utf-8',
+      );
     const url = new URL(req.url ?? '/', 'http://inspector');
     const path = url.pathname;
     if (req.method === 'GET') {
-      if (path === '/' || path === '/index.html') return send(res, 200, page, 'text/html; charset=utf-8');
+      if (path === '/' || path === '/index.html')
+        return send(res, 200, page, 'text/html; charset=utf-8');
       const asset = assets.get(path);
       if (asset) return send(res, 200, asset.body, asset.type);
       if (path === '/api/meta') return json(res, 200, await service.meta());
       if (path === '/api/deliveries') {
         const order: Order = url.searchParams.get('order') === 'oldest' ? 'oldest' : 'newest';
         const filter = parseFilter(url.searchParams);
-        const page = await service.list(filter, { order, limit: Number(url.searchParams.get('limit')) || 100, after: url.searchParams.get('after') });
+        const page = await service.list(filter, {
+          order,
+          limit: Number(url.searchParams.get('limit')) || 100,
+          after: url.searchParams.get('after'),
+        });
         return json(res, 200, page);
       }
-      if (path === '/api/count') return json(res, 200, { count: await service.count(parseFilter(url.searchParams)) });
+      if (path === '/api/count')
+        return json(res, 200, { count: await service.count(parseFilter(url.searchParams)) });
       if (path === '/api/stream') return stream(req, res, parseFilter(url.searchParams));
       const detail = /^\/api\/deliveries\/([^/]+)$/.exec(path);
       if (detail) return json(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
       const exported = /^\/api\/deliveries\/([^/]+)\/export$/.exec(path);
       if (exported) {
-        const out = await service.exportAs(decodeURIComponent(exported[1]!), url.searchParams.get('format') ?? 'json', str(url.searchParams.get('to')));
-        return send(res, 200, out.body, out.contentType, { 'content-disposition': `attachment; filename="${out.filename.replace(/[^\w.-]/g, '_')}"` });
+        const out = await service.exportAs(
+          decodeURIComponent(exported[1]!),
+          url.searchParams.get('format') ?? 'json',
+          str(url.searchParams.get('to')),
+        );
+        return send(res, 200, out.body, out.contentType, {
+          'content-disposition': `attachment; filename="${out.filename.replace(/[^\w.-]/g, '_')}"`,
+        });
       }
       return json(res, 404, { error: 'not found' });
     }
     if (req.method === 'POST') {
-      if (!fromThePage(req)) return json(res, 403, { error: 'refused: state-changing requests come only from the inspector page itself' });
+      if (!fromThePage(req))
+        return json(res, 403, {
+          error: 'refused: state-changing requests come only from the inspector page itself',
+        });
       const body = await readJsonBody(req);
-      if (path === '/api/replay') return json(res, 200, await service.replay({ id: String(body.id ?? ''), to: str(body.to), resign: body.resign === true, secret: str(body.secret) }));
+      if (path === '/api/replay')
+        return json(
+          res,
+          200,
+          await service.replay({
+            id: String(body.id ?? ''),
+            to: str(body.to),
+            resign: body.resign === true,
+            secret: str(body.secret),
+          }),
+        );
       if (path === '/api/send') {
-        const set = Array.isArray(body.set) ? body.set.filter((s): s is string => typeof s === 'string' && s.trim() !== '') : undefined;
-        return json(res, 200, await service.send({ event: str(body.event), seed: str(body.seed), set, body: typeof body.body === 'string' ? body.body : undefined, webhookId: str(body.webhookId), url: str(body.url), secret: str(body.secret), replayOf: str(body.replayOf) }));
+        const set = Array.isArray(body.set)
+          ? body.set.filter((s): s is string => typeof s === 'string' && s.trim() !== '')
+          : undefined;
+        return json(
+          res,
+          200,
+          await service.send({
+            event: str(body.event),
+            seed: str(body.seed),
+            set,
+            body: typeof body.body === 'string' ? body.body : undefined,
+            webhookId: str(body.webhookId),
+            url: str(body.url),
+            secret: str(body.secret),
+            replayOf: str(body.replayOf),
+          }),
+        );
       }
-      if (path === '/api/verify') return json(res, 200, await service.verify(String(body.id ?? ''), str(body.secret), str(body.webhookId)));
+      if (path === '/api/verify')
+        return json(
+          res,
+          200,
+          await service.verify(String(body.id ?? ''), str(body.secret), str(body.webhookId)),
+        );
       return json(res, 404, { error: 'not found' });
     }
-    return send(res, 405, 'method not allowed\n', 'text/plain; charset=utf-8', { allow: 'GET, POST' });
+    return send(res, 405, 'method not allowed\n', 'text/plain; charset=utf-8', {
+      allow: 'GET, POST',
+    });
   };
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: Error & { status?: number }) => {
       if (res.headersSent) return void res.end();
-      const status = error.status ?? (error instanceof BluehookError ? HTTP_STATUS[error.category] : 500);
+      const status =
+        error.status ?? (error instanceof BluehookError ? HTTP_STATUS[error.category] : 500);
       json(res, status, { error: error.message });
     });
   });
@@ -205,7 +307,12 @@ export async function startInspector(service: InspectorService, options: { host:
   });
   const bound = server.address() as AddressInfo;
   port = bound.port;
-  const shown = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+  const shown =
+    bound.address === '0.0.0.0' || bound.address === '::'
+      ? '127.0.0.1'
+      : bound.address.includes(':')
+        ? `[${bound.address}]`
+        : bound.address;
   return {
     url: `http://${shown}:${port}/`,
     address: bound.address,

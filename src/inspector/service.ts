@@ -5,13 +5,26 @@
  */
 import { EVENTS, resolveEvent, type EventInfo } from '../blue/catalogue.js';
 import { eventNamedIn } from '../blue/payload.js';
-import { deliver, sampleBody, signRequest, webhookRowInput, type OutgoingRequest, type Signer } from '../delivery/deliver.js';
+import {
+  deliver,
+  sampleBody,
+  signRequest,
+  webhookRowInput,
+  type OutgoingRequest,
+  type Signer,
+} from '../delivery/deliver.js';
 import { parseExpectStatus } from '../delivery/expect.js';
 import { HttpClient } from '../delivery/http.js';
 import { replayRequest } from '../delivery/replay.js';
 import { BLUE_RETRY_POLICY } from '../delivery/retry.js';
 import { usageError } from '../errors.js';
-import type { DeliveryFilter, DeliverySummary, History, Page, PageRequest } from '../history/history.js';
+import type {
+  DeliveryFilter,
+  DeliverySummary,
+  History,
+  Page,
+  PageRequest,
+} from '../history/history.js';
 import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import { diagnose } from '../signing/diagnose.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
@@ -48,7 +61,13 @@ export interface DeliveryDetail {
 }
 
 export type PublicWebhook = Pick<Webhook, 'id' | 'name' | 'url' | 'enabled' | 'events'>;
-const publicWebhook = (w: Webhook): PublicWebhook => ({ id: w.id, name: w.name, url: w.url, enabled: w.enabled, events: w.events });
+const publicWebhook = (w: Webhook): PublicWebhook => ({
+  id: w.id,
+  name: w.name,
+  url: w.url,
+  enabled: w.enabled,
+  events: w.events,
+});
 
 export interface ReplayInput {
   id: string;
@@ -112,7 +131,13 @@ export class InspectorService {
       version: this.o.version,
       history: { engine: this.o.history.engine, location: this.o.history.location },
       scheme: this.o.scheme,
-      events: EVENTS.map(({ name, group, kind, entity, description }) => ({ name, group, kind, entity, description })),
+      events: EVENTS.map(({ name, group, kind, entity, description }) => ({
+        name,
+        group,
+        kind,
+        entity,
+        description,
+      })),
       webhooks: webhooks.map(publicWebhook),
     };
   }
@@ -128,7 +153,9 @@ export class InspectorService {
   async detail(id: string): Promise<DeliveryDetail> {
     const record = await this.o.history.get(id);
     const webhookId = record.webhookId ?? record.verdict?.webhookId ?? null;
-    const webhook = webhookId ? await this.o.store.get(webhookId).then(publicWebhook, () => null) : null;
+    const webhook = webhookId
+      ? await this.o.store.get(webhookId).then(publicWebhook, () => null)
+      : null;
     let event: EventInfo | null = null;
     try {
       event = record.event ? resolveEvent(record.event) : null;
@@ -139,29 +166,50 @@ export class InspectorService {
   }
 
   /** The secret to sign with: given, else the stored webhook's. Never returned to the page. */
-  private async secretFor(given: string | undefined, webhookId: string | null | undefined): Promise<string> {
+  private async secretFor(
+    given: string | undefined,
+    webhookId: string | null | undefined,
+  ): Promise<string> {
     if (given) return given;
     if (webhookId) {
       const w = await this.o.store.get(webhookId).catch(() => undefined);
       if (w?.secret) return w.secret;
     }
-    throw usageError('no secret to sign with: give one, or choose a stored webhook whose secret is known');
+    throw usageError(
+      'no secret to sign with: give one, or choose a stored webhook whose secret is known',
+    );
   }
 
   private async sendAndRecord(req: OutgoingRequest, replayOf?: string): Promise<SendResult> {
-    const outcome = await deliver(req, { client: this.client, policy: { ...BLUE_RETRY_POLICY, attempts: 1 }, timeoutMs: this.o.timeoutMs, expect: parseExpectStatus('2xx'), replayOf, keepBodyBytes: 4096 });
+    const outcome = await deliver(req, {
+      client: this.client,
+      policy: { ...BLUE_RETRY_POLICY, attempts: 1 },
+      timeoutMs: this.o.timeoutMs,
+      expect: parseExpectStatus('2xx'),
+      replayOf,
+      keepBodyBytes: 4096,
+    });
     await this.o.history.append(outcome.record, req.body);
-    return { record: outcome.record, ok: outcome.final.ok, status: outcome.final.status ?? null, error: outcome.final.error?.message ?? null };
+    return {
+      record: outcome.record,
+      ok: outcome.final.ok,
+      status: outcome.final.status ?? null,
+      error: outcome.final.error?.message ?? null,
+    };
   }
 
   async replay(input: ReplayInput): Promise<SendResult> {
     const original = await this.o.history.get(input.id);
     const to = input.to ?? (original.direction === 'out' ? original.url : undefined);
-    if (!to) throw usageError(`delivery ${original.id} was received, not sent: say where to replay it`);
+    if (!to)
+      throw usageError(`delivery ${original.id} was received, not sent: say where to replay it`);
     const target = new URL(validateUrl(to));
     let signer: Signer | undefined;
     if (input.resign) {
-      const secret = await this.secretFor(input.secret, original.webhookId ?? original.verdict?.webhookId);
+      const secret = await this.secretFor(
+        input.secret,
+        original.webhookId ?? original.verdict?.webhookId,
+      );
       signer = { scheme: getScheme(this.o.scheme), secret };
     }
     return this.sendAndRecord(replayRequest(original, target, signer), original.id);
@@ -180,9 +228,17 @@ export class InspectorService {
       event = eventNamedIn(input.body);
     } else {
       event = resolveEvent(input.event ?? 'TODO_CREATED').name;
-      body = sampleBody(event, { seed: input.seed || undefined, set: input.set, webhook: webhook ? webhookRowInput(webhook) : { url: target.href } });
+      body = sampleBody(event, {
+        seed: input.seed || undefined,
+        set: input.set,
+        webhook: webhook ? webhookRowInput(webhook) : { url: target.href },
+      });
     }
-    const req = signRequest(target, body, event, webhook?.id ?? null, { scheme: getScheme(this.o.scheme), secret, userAgent: `bluehook-inspector/${this.o.version}` });
+    const req = signRequest(target, body, event, webhook?.id ?? null, {
+      scheme: getScheme(this.o.scheme),
+      secret,
+      userAgent: `bluehook-inspector/${this.o.version}`,
+    });
     return this.sendAndRecord(req, input.replayOf);
   }
 
@@ -194,18 +250,38 @@ export class InspectorService {
     return { valid: result.valid, cause: result.cause, message: result.message };
   }
 
-  async exportAs(id: string, format: string, to?: string): Promise<{ contentType: string; filename: string; body: string | Buffer }> {
+  async exportAs(
+    id: string,
+    format: string,
+    to?: string,
+  ): Promise<{ contentType: string; filename: string; body: string | Buffer }> {
     const r = await this.o.history.get(id);
     switch (format) {
       case 'curl':
-        return { contentType: 'text/plain; charset=utf-8', filename: `${r.id}.sh`, body: `${toCurl(r, to)}\n` };
+        return {
+          contentType: 'text/plain; charset=utf-8',
+          filename: `${r.id}.sh`,
+          body: `${toCurl(r, to)}\n`,
+        };
       case 'har':
-        return { contentType: 'application/json', filename: `${r.id}.har`, body: `${JSON.stringify(toHar(r, this.o.version, to ?? (r.direction === 'out' ? undefined : 'http://127.0.0.1/')), null, 2)}\n` };
+        return {
+          contentType: 'application/json',
+          filename: `${r.id}.har`,
+          body: `${JSON.stringify(toHar(r, this.o.version, to ?? (r.direction === 'out' ? undefined : 'http://127.0.0.1/')), null, 2)}\n`,
+        };
       case 'json':
-        return { contentType: 'application/json', filename: `${r.id}.json`, body: `${JSON.stringify(r, null, 2)}\n` };
+        return {
+          contentType: 'application/json',
+          filename: `${r.id}.json`,
+          body: `${JSON.stringify(r, null, 2)}\n`,
+        };
       case 'fixture':
       case 'raw':
-        return { contentType: 'application/octet-stream', filename: `${r.id}.${format === 'fixture' ? 'json' : 'bin'}`, body: decodeBody(r) };
+        return {
+          contentType: 'application/octet-stream',
+          filename: `${r.id}.${format === 'fixture' ? 'json' : 'bin'}`,
+          body: decodeBody(r),
+        };
       default:
         throw usageError(`unknown format "${format}": curl, har, json, fixture or raw`);
     }

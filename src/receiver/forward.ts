@@ -7,12 +7,24 @@ import type { DeliveryRecord } from '../history/record.js';
 import type { ForwardResult } from './server.js';
 
 /** What Blue sends (Content-Type, X-Signature), and the other schemes' signature headers. */
-export const FORWARDED_HEADERS: readonly string[] = ['content-type', 'user-agent', 'x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-hub-signature-256'];
+export const FORWARDED_HEADERS: readonly string[] = [
+  'content-type',
+  'user-agent',
+  'x-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'x-hub-signature-256',
+];
 const RELAYED = new Set(FORWARDED_HEADERS);
 
-export function forwardedHeaders(received: Record<string, string>, added: Record<string, string> = {}): Record<string, string> {
+export function forwardedHeaders(
+  received: Record<string, string>,
+  added: Record<string, string> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(received)) if (RELAYED.has(k.toLowerCase())) out[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(received))
+    if (RELAYED.has(k.toLowerCase())) out[k.toLowerCase()] = v;
   for (const [k, v] of Object.entries(added)) out[k.toLowerCase()] = v;
   return out;
 }
@@ -33,7 +45,12 @@ export function forwardPath(target: URL, received: string, originOnly = false): 
 /** Whether a --forward-to value is just an origin (no path, not even "/"). */
 export const isOriginOnly = (text: string) => /^https?:\/\/[^/?#]+$/i.test(text.trim());
 
-export async function makeForwarder(target: URL, timeoutMs: number, added: Record<string, string> = {}, originOnly = false): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
+export async function makeForwarder(
+  target: URL,
+  timeoutMs: number,
+  added: Record<string, string> = {},
+  originOnly = false,
+): Promise<(record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>> {
   const { Pool } = await import('undici');
   const pool = new Pool(target.origin, { connections: 16 });
   return async (record, body) => {
@@ -51,7 +68,11 @@ export async function makeForwarder(target: URL, timeoutMs: number, added: Recor
     } catch (error) {
       const e = error as { name?: string; code?: string; message?: string };
       const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-      return { status: timedOut ? 504 : 502, error: timedOut ? 'forward timed out' : `forward failed: ${e.code ?? e.message}`, durationMs: performance.now() - started };
+      return {
+        status: timedOut ? 504 : 502,
+        error: timedOut ? 'forward timed out' : `forward failed: ${e.code ?? e.message}`,
+        durationMs: performance.now() - started,
+      };
     }
   };
 }

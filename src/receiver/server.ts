@@ -85,14 +85,20 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
 function eventOf(body: Buffer): { json: boolean; event: string | null } {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    const event = parsed && typeof parsed === 'object' && typeof (parsed as { event?: unknown }).event === 'string' ? (parsed as { event: string }).event : null;
+    const event =
+      parsed &&
+      typeof parsed === 'object' &&
+      typeof (parsed as { event?: unknown }).event === 'string'
+        ? (parsed as { event: string }).event
+        : null;
     return { json: true, event };
   } catch {
     return { json: false, event: null };
@@ -106,15 +112,20 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
     const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${reason}\n`);
+      res
+        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers })
+        .end(`${reason}\n`);
       options.onRejected?.({ method: req.method ?? '?', path, status, reason });
     };
     if (path !== options.path) return reject(404, `not found: deliveries go to ${options.path}`);
-    if (req.method !== 'POST') return reject(405, 'method not allowed: deliveries are POSTed', { allow: 'POST' });
+    if (req.method !== 'POST')
+      return reject(405, 'method not allowed: deliveries are POSTed', { allow: 'POST' });
     const body = await readBody(req, options.maxBodyBytes);
     if (body === 'aborted') return; // the client went away mid-body: nothing was delivered
     if (body === 'too-large') {
-      reject(413, `payload too large: the limit is ${options.maxBodyBytes} bytes`, { connection: 'close' });
+      reject(413, `payload too large: the limit is ${options.maxBodyBytes} bytes`, {
+        connection: 'close',
+      });
       return;
     }
     const headers = flatHeaders(req);
@@ -134,7 +145,12 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       headers,
       ...encodeBody(body),
       remoteAddress: req.socket.remoteAddress,
-      verdict: { valid: verdict.valid, cause: verdict.cause, message: verdict.message, webhookId: verdict.webhookId ?? null },
+      verdict: {
+        valid: verdict.valid,
+        cause: verdict.cause,
+        message: verdict.message,
+        webhookId: verdict.webhookId ?? null,
+      },
     };
     if (!verdict.valid && !options.acceptInvalid) status = 401;
     else if (!json) status = 400;
@@ -151,15 +167,36 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     if (options.respondDelayMs) await sleep(options.respondDelayMs);
     // Durable before acknowledged: the answer goes out only once the record is written.
     if (options.history) await options.history.append(record, body);
-    const reason = status < 300 ? 'ok' : status === 401 ? (options.explainRejections ? `invalid signature: ${verdict.message}` : 'invalid signature') : status === 400 ? 'body is not JSON' : 'error';
+    const reason =
+      status < 300
+        ? 'ok'
+        : status === 401
+          ? options.explainRejections
+            ? `invalid signature: ${verdict.message}`
+            : 'invalid signature'
+          : status === 400
+            ? 'body is not JSON'
+            : 'error';
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
-    options.onDelivery?.({ record, verdict, event, bytes: body.length, status, durationMs: performance.now() - started, forwarded, body });
+    options.onDelivery?.({
+      record,
+      verdict,
+      event,
+      bytes: body.length,
+      status,
+      durationMs: performance.now() - started,
+      forwarded,
+      body,
+    });
   };
 
   const server = createServer((req, res) => {
     const p = handle(req, res).catch((error: Error) => {
       // A write failure must never be acknowledged: answer 500 so the sender retries.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('not recorded: the receiver could not store this delivery\n');
+      if (!res.headersSent)
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end('not recorded: the receiver could not store this delivery\n');
       options.onUnrecorded?.(error);
     });
     inFlight.add(p);
@@ -181,7 +218,12 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   });
   const { port, address } = server.address() as AddressInfo;
   // The URL to print: loopback when bound to every interface, else the address itself.
-  const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+  const host =
+    address === '0.0.0.0' || address === '::'
+      ? '127.0.0.1'
+      : address.includes(':')
+        ? `[${address}]`
+        : address;
   return {
     url: `http://${host}:${port}${options.path}`,
     address,

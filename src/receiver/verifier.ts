@@ -22,16 +22,25 @@ export interface Verdict extends Diagnosis {
  * The secrets a catch server verifies with: the one given; else the named stored webhook's; else
  * every stored webhook whose secret is known here (the one that matches is named on each delivery).
  */
-export async function candidatesFrom(source: { secret?: string; webhook?: string; store: WebhookStore }): Promise<Candidate[]> {
+export async function candidatesFrom(source: {
+  secret?: string;
+  webhook?: string;
+  store: WebhookStore;
+}): Promise<Candidate[]> {
   if (source.secret) return [{ secret: source.secret }];
   if (source.webhook) {
     const w = await source.store.get(source.webhook);
-    if (!w.secret) throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
+    if (!w.secret)
+      throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
     return [{ secret: w.secret, webhookId: w.id, label: w.name ?? w.id }];
   }
   const candidates: Candidate[] = [];
-  for (const w of await source.store.list()) if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
-  if (!candidates.length) throw usageError('nothing to verify with: pass --secret or --webhook, or create a webhook first');
+  for (const w of await source.store.list())
+    if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
+  if (!candidates.length)
+    throw usageError(
+      'nothing to verify with: pass --secret or --webhook, or create a webhook first',
+    );
   return candidates;
 }
 
@@ -42,19 +51,42 @@ export function makeVerifier(candidates: readonly Candidate[], schemeName: strin
   return (body, headers) => {
     for (const c of candidates) {
       if (scheme.verify(body, c.secret, headers).valid) {
-        return { valid: true, cause: 'valid', message: `valid ${scheme.name} signature`, webhookId: c.webhookId ?? null, label: c.label ?? null };
+        return {
+          valid: true,
+          cause: 'valid',
+          message: `valid ${scheme.name} signature`,
+          webhookId: c.webhookId ?? null,
+          label: c.label ?? null,
+        };
       }
     }
     // No secret matched: explain, preferring a specific cause over "wrong secret".
     let best: Verdict | undefined;
     for (const c of candidates) {
       const d = diagnose(body, c.secret, headers, scheme.name);
-      if (!best || (best.cause === 'wrong-secret' && d.cause !== 'wrong-secret')) best = { ...d, webhookId: c.webhookId ?? null, label: c.label ?? null };
+      if (!best || (best.cause === 'wrong-secret' && d.cause !== 'wrong-secret'))
+        best = { ...d, webhookId: c.webhookId ?? null, label: c.label ?? null };
       if (best.cause !== 'wrong-secret') break;
     }
     if (best && best.cause === 'wrong-secret') {
-      return { ...best, webhookId: null, label: null, message: candidates.length > 1 ? `the signature matches none of the ${candidates.length} known webhook secrets (wrong secret, or the body was changed)` : best.message };
+      return {
+        ...best,
+        webhookId: null,
+        label: null,
+        message:
+          candidates.length > 1
+            ? `the signature matches none of the ${candidates.length} known webhook secrets (wrong secret, or the body was changed)`
+            : best.message,
+      };
     }
-    return best ?? { valid: false, cause: 'wrong-secret', message: 'no secret to verify against', webhookId: null, label: null };
+    return (
+      best ?? {
+        valid: false,
+        cause: 'wrong-secret',
+        message: 'no secret to verify against',
+        webhookId: null,
+        label: null,
+      }
+    );
   };
 }

@@ -40,16 +40,21 @@ type Check = (body: Buffer, key: Key) => boolean;
 function keyedCheck(scheme: SignatureScheme, headers: HeaderMap): Check {
   if (scheme.name === 'standard-webhooks') {
     const prefix = `${headers['webhook-id']}.${headers['webhook-timestamp']}.`;
-    const given = (headers['webhook-signature'] ?? '').split(' ').map((s) => s.split(',', 2)[1] ?? '');
+    const given = (headers['webhook-signature'] ?? '')
+      .split(' ')
+      .map((s) => s.split(',', 2)[1] ?? '');
     return (body, key) => {
       const raw = typeof key === 'string' ? standardWebhooksKey(key) : key;
-      const expected = hmacSha256(raw, Buffer.concat([Buffer.from(prefix), body])).toString('base64');
+      const expected = hmacSha256(raw, Buffer.concat([Buffer.from(prefix), body])).toString(
+        'base64',
+      );
       return given.some((g) => safeEqual(g, expected));
     };
   }
   const header = scheme.headerNames[0]!;
   const prefix = scheme.name === 'github' ? 'sha256=' : '';
-  return (body, key) => safeEqual(headers[header] ?? '', prefix + hmacSha256(key, body).toString('hex'));
+  return (body, key) =>
+    safeEqual(headers[header] ?? '', prefix + hmacSha256(key, body).toString('hex'));
 }
 
 interface BodyVariant {
@@ -61,26 +66,45 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.keys(value as object).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
     );
   }
   return value;
 }
 
 const BLUE_TOP_ORDER = ['event', 'webhook', 'previousValue', 'currentValue'];
-const BLUE_WEBHOOK_ORDER = ['id', 'uid', 'name', 'url', 'secret', 'status', 'enabled', 'metadata', 'createdById', 'createdAt', 'updatedAt'];
+const BLUE_WEBHOOK_ORDER = [
+  'id',
+  'uid',
+  'name',
+  'url',
+  'secret',
+  'status',
+  'enabled',
+  'metadata',
+  'createdById',
+  'createdAt',
+  'updatedAt',
+];
 
 function reorder(value: Record<string, unknown>, order: string[]): Record<string, unknown> {
-  const keys = [...order.filter((k) => k in value), ...Object.keys(value).filter((k) => !order.includes(k))];
+  const keys = [
+    ...order.filter((k) => k in value),
+    ...Object.keys(value).filter((k) => !order.includes(k)),
+  ];
   return Object.fromEntries(keys.map((k) => [k, value[k]]));
 }
 
 /** A delivery's top level and webhook row put back in the order Blue writes them. */
 function blueOrder(parsed: unknown): unknown {
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('event' in parsed)) return parsed;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('event' in parsed))
+    return parsed;
   const top = reorder(parsed as Record<string, unknown>, BLUE_TOP_ORDER);
   const hook = top.webhook;
-  if (hook && typeof hook === 'object' && !Array.isArray(hook)) top.webhook = reorder(hook as Record<string, unknown>, BLUE_WEBHOOK_ORDER);
+  if (hook && typeof hook === 'object' && !Array.isArray(hook))
+    top.webhook = reorder(hook as Record<string, unknown>, BLUE_WEBHOOK_ORDER);
   return top;
 }
 
@@ -94,7 +118,8 @@ function bodyVariants(body: Buffer): BodyVariant[] {
   const add = (label: string, s: string) => {
     if (s !== text) variants.push({ label, bytes: Buffer.from(s, 'utf8') });
   };
-  if (/\r?\n$/.test(text)) add('the body without the trailing newline this copy has', text.replace(/\r?\n$/, ''));
+  if (/\r?\n$/.test(text))
+    add('the body without the trailing newline this copy has', text.replace(/\r?\n$/, ''));
   else add('the body with a trailing newline, which this copy lacks', `${text}\n`);
 
   let parsed: unknown;
@@ -109,7 +134,10 @@ function bodyVariants(body: Buffer): BodyVariant[] {
     ['pretty-printed JSON (2-space indent)', JSON.stringify(parsed, null, 2)],
     ['pretty-printed JSON (4-space indent)', JSON.stringify(parsed, null, 4)],
     ['pretty-printed JSON (tab indent)', JSON.stringify(parsed, null, '\t')],
-    ['compact JSON with its keys in the order Blue writes them (this copy reordered them)', JSON.stringify(blueOrder(parsed))],
+    [
+      'compact JSON with its keys in the order Blue writes them (this copy reordered them)',
+      JSON.stringify(blueOrder(parsed)),
+    ],
     ['JSON with its keys in a different order (sorted)', JSON.stringify(sortKeys(parsed))],
     ['JSON with non-ASCII characters escaped as \\uXXXX', escapeNonAscii(compact)],
   ];
@@ -126,22 +154,33 @@ function describeBody(text: string): string {
   return 'this copy has different bytes';
 }
 
-function signatureFormatProblem(scheme: SignatureScheme, headers: HeaderMap, body: Buffer, secret: string): string | undefined {
+function signatureFormatProblem(
+  scheme: SignatureScheme,
+  headers: HeaderMap,
+  body: Buffer,
+  secret: string,
+): string | undefined {
   if (scheme.name === 'standard-webhooks') {
     const raw = standardWebhooksKey(secret);
-    const content = Buffer.concat([Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`), body]);
+    const content = Buffer.concat([
+      Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`),
+      body,
+    ]);
     const digest = hmacSha256(raw, content);
     for (const entry of (headers['webhook-signature'] ?? '').split(' ')) {
-      if (safeEqual(entry, digest.toString('base64'))) return 'the signature lacks its "v1," version prefix';
+      if (safeEqual(entry, digest.toString('base64')))
+        return 'the signature lacks its "v1," version prefix';
       const value = entry.includes(',') ? entry.split(',', 2)[1]! : entry;
-      if (safeEqual(value.toLowerCase(), digest.toString('hex'))) return 'the signature is hex; Standard Webhooks uses base64';
+      if (safeEqual(value.toLowerCase(), digest.toString('hex')))
+        return 'the signature is hex; Standard Webhooks uses base64';
     }
     return undefined;
   }
   const header = scheme.headerNames[0]!;
   const given = (headers[header] ?? '').trim();
   const hex = hmacSha256(secret, body).toString('hex');
-  const expectedForm = scheme.name === 'github' ? 'sha256=<lowercase hex>' : '64 lowercase hex characters, no prefix';
+  const expectedForm =
+    scheme.name === 'github' ? 'sha256=<lowercase hex>' : '64 lowercase hex characters, no prefix';
   const bare = given.replace(/^sha256=/i, '');
   if (scheme.name === 'blue' && bare !== given && safeEqual(bare.toLowerCase(), hex)) {
     return `the signature carries a "sha256=" prefix; X-Signature is ${expectedForm}`;
@@ -149,11 +188,18 @@ function signatureFormatProblem(scheme: SignatureScheme, headers: HeaderMap, bod
   if (scheme.name === 'github' && bare === given && safeEqual(given.toLowerCase(), hex)) {
     return `the signature lacks the "sha256=" prefix; X-Hub-Signature-256 is ${expectedForm}`;
   }
-  if (bare !== bare.toLowerCase() && safeEqual(bare.toLowerCase(), hex)) return `the signature is upper-case hex; expected ${expectedForm}`;
-  if (/^[A-Za-z0-9+/_-]+=*$/.test(bare) && safeEqual(Buffer.from(bare, 'base64').toString('hex'), hex)) {
+  if (bare !== bare.toLowerCase() && safeEqual(bare.toLowerCase(), hex))
+    return `the signature is upper-case hex; expected ${expectedForm}`;
+  if (
+    /^[A-Za-z0-9+/_-]+=*$/.test(bare) &&
+    safeEqual(Buffer.from(bare, 'base64').toString('hex'), hex)
+  ) {
     return `the signature is base64; expected ${expectedForm}`;
   }
-  if (given !== headers[header] && safeEqual(given, (scheme.name === 'github' ? 'sha256=' : '') + hex)) {
+  if (
+    given !== headers[header] &&
+    safeEqual(given, (scheme.name === 'github' ? 'sha256=' : '') + hex)
+  ) {
     return 'the signature header has surrounding whitespace';
   }
   if (!/^[0-9a-fA-F]{64}$/.test(bare)) {
@@ -162,23 +208,42 @@ function signatureFormatProblem(scheme: SignatureScheme, headers: HeaderMap, bod
   return undefined;
 }
 
-function secretProblem(secret: string, check: Check, body: Buffer, scheme: SignatureScheme): Diagnosis | undefined {
+function secretProblem(
+  secret: string,
+  check: Check,
+  body: Buffer,
+  scheme: SignatureScheme,
+): Diagnosis | undefined {
   const trimmed = secret.trim();
   if (trimmed !== secret && check(body, trimmed)) {
-    return { valid: false, cause: 'secret-whitespace', message: 'the secret has surrounding whitespace (a trailing newline from a file?); the signature matches the trimmed secret' };
+    return {
+      valid: false,
+      cause: 'secret-whitespace',
+      message:
+        'the secret has surrounding whitespace (a trailing newline from a file?); the signature matches the trimmed secret',
+    };
   }
   const s = trimmed;
   const forms: Array<[Key, string]> = [];
   if (s.startsWith('whsec_')) {
     forms.push([s.slice(6), 'the signature was made with the secret without its "whsec_" prefix']);
     if (scheme.name !== 'standard-webhooks') {
-      forms.push([standardWebhooksKey(s), 'the signature was made with the base64-decoded "whsec_" secret (Standard Webhooks style); Blue keys the HMAC with the secret string as UTF-8']);
+      forms.push([
+        standardWebhooksKey(s),
+        'the signature was made with the base64-decoded "whsec_" secret (Standard Webhooks style); Blue keys the HMAC with the secret string as UTF-8',
+      ]);
     }
   } else {
-    forms.push([`whsec_${s}`, 'the signature was made with a "whsec_" prefix on the secret that you left off']);
+    forms.push([
+      `whsec_${s}`,
+      'the signature was made with a "whsec_" prefix on the secret that you left off',
+    ]);
   }
   if (scheme.name === 'standard-webhooks') {
-    forms.push([Buffer.from(s, 'utf8'), 'the signature was keyed with the secret string as UTF-8; Standard Webhooks keys are the base64-decoded part after "whsec_"']);
+    forms.push([
+      Buffer.from(s, 'utf8'),
+      'the signature was keyed with the secret string as UTF-8; Standard Webhooks keys are the base64-decoded part after "whsec_"',
+    ]);
   }
   for (const [key, message] of forms) {
     if (check(body, key)) return { valid: false, cause: 'secret-whsec-prefix', message };
@@ -196,22 +261,36 @@ export function diagnose(
 ): Diagnosis {
   const scheme = getScheme(schemeName);
   const result = scheme.verify(body, secret, headers, options);
-  if (result.valid) return { valid: true, cause: 'valid', message: `valid ${scheme.name} signature` };
+  if (result.valid)
+    return { valid: true, cause: 'valid', message: `valid ${scheme.name} signature` };
 
   if (result.failure === 'timestamp-out-of-tolerance') {
     const age = result.ageSeconds ?? NaN;
     const tolerance = options.toleranceSeconds ?? 300;
     const when = age >= 0 ? `${age} s in the past` : `${-age} s in the future`;
-    return { valid: false, cause: 'timestamp-out-of-tolerance', message: `the signature matches but its timestamp is ${when}, beyond the ${tolerance} s tolerance (replayed, or a clock is off)` };
+    return {
+      valid: false,
+      cause: 'timestamp-out-of-tolerance',
+      message: `the signature matches but its timestamp is ${when}, beyond the ${tolerance} s tolerance (replayed, or a clock is off)`,
+    };
   }
 
   const other = otherScheme(scheme, body, secret, headers, options);
   if (other) return other;
   if (result.failure === 'missing-signature') {
-    return { valid: false, cause: 'missing-signature', message: `no signature: the request has no ${scheme.headerNames.filter((h) => h !== 'webhook-id' && h !== 'webhook-timestamp').join('/')} header` };
+    return {
+      valid: false,
+      cause: 'missing-signature',
+      message: `no signature: the request has no ${scheme.headerNames.filter((h) => h !== 'webhook-id' && h !== 'webhook-timestamp').join('/')} header`,
+    };
   }
   if (result.failure === 'missing-headers') {
-    return { valid: false, cause: 'missing-headers', message: 'the webhook-id or webhook-timestamp header is missing; Standard Webhooks signs both' };
+    return {
+      valid: false,
+      cause: 'missing-headers',
+      message:
+        'the webhook-id or webhook-timestamp header is missing; Standard Webhooks signs both',
+    };
   }
 
   const format = signatureFormatProblem(scheme, headers, body, secret);
@@ -233,18 +312,32 @@ export function diagnose(
   return {
     valid: false,
     cause: 'wrong-secret',
-    message: 'the signature does not match: the secret is wrong, or the body was changed beyond re-serialisation',
+    message:
+      'the signature does not match: the secret is wrong, or the body was changed beyond re-serialisation',
   };
 }
 
-function otherScheme(scheme: SignatureScheme, body: Buffer, secret: string, headers: HeaderMap, options: VerifyOptions): Diagnosis | undefined {
+function otherScheme(
+  scheme: SignatureScheme,
+  body: Buffer,
+  secret: string,
+  headers: HeaderMap,
+  options: VerifyOptions,
+): Diagnosis | undefined {
   for (const name of SCHEME_NAMES) {
     if (name === scheme.name) continue;
     const candidate = getScheme(name);
     if (!candidate.headerNames.some((h) => headers[h] !== undefined)) continue;
-    const r = candidate.verify(body, secret, headers, { ...options, toleranceSeconds: Number.POSITIVE_INFINITY });
+    const r = candidate.verify(body, secret, headers, {
+      ...options,
+      toleranceSeconds: Number.POSITIVE_INFINITY,
+    });
     if (r.valid) {
-      return { valid: false, cause: 'other-scheme', message: `the body was signed with the ${name} scheme, not ${scheme.name} (use --scheme ${name})` };
+      return {
+        valid: false,
+        cause: 'other-scheme',
+        message: `the body was signed with the ${name} scheme, not ${scheme.name} (use --scheme ${name})`,
+      };
     }
   }
   // A GitHub-style value placed in X-Signature is also "another scheme", caught as a prefix by the format check.

@@ -26,7 +26,11 @@ export interface VerifyOptions {
   now?: number;
 }
 
-export type VerifyFailure = 'missing-signature' | 'missing-headers' | 'mismatch' | 'timestamp-out-of-tolerance';
+export type VerifyFailure =
+  | 'missing-signature'
+  | 'missing-headers'
+  | 'mismatch'
+  | 'timestamp-out-of-tolerance';
 export interface VerifyResult {
   valid: boolean;
   failure?: VerifyFailure;
@@ -39,7 +43,12 @@ export interface SignatureScheme {
   /** The headers this scheme reads, lower case, for messages and `--header` parsing. */
   readonly headerNames: readonly string[];
   sign(body: Buffer | string, secret: string, options?: SignOptions): HeaderMap;
-  verify(body: Buffer | string, secret: string, headers: HeaderMap, options?: VerifyOptions): VerifyResult;
+  verify(
+    body: Buffer | string,
+    secret: string,
+    headers: HeaderMap,
+    options?: VerifyOptions,
+  ): VerifyResult;
 }
 
 export const hmacSha256 = (key: string | Buffer, data: Buffer | string): Buffer =>
@@ -52,7 +61,8 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const toBuffer = (body: Buffer | string) => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+const toBuffer = (body: Buffer | string) =>
+  typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 
 export const blueScheme: SignatureScheme = {
   name: 'blue',
@@ -72,7 +82,9 @@ export const githubScheme: SignatureScheme = {
   name: 'github',
   headerNames: ['x-hub-signature-256'],
   sign(body, secret) {
-    return { 'x-hub-signature-256': `sha256=${hmacSha256(secret, toBuffer(body)).toString('hex')}` };
+    return {
+      'x-hub-signature-256': `sha256=${hmacSha256(secret, toBuffer(body)).toString('hex')}`,
+    };
   },
   verify(body, secret, headers) {
     const given = headers['x-hub-signature-256'];
@@ -99,7 +111,11 @@ export const standardWebhooksScheme: SignatureScheme = {
     const id = options.id ?? `msg_${randomBytes(12).toString('base64url')}`;
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     const signature = standardSignature(standardWebhooksKey(secret), id, timestamp, toBuffer(body));
-    return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${signature}`,
+    };
   },
   verify(body, secret, headers, options = {}) {
     const id = headers['webhook-id'];
@@ -135,18 +151,26 @@ export function getScheme(name: string = 'blue'): SignatureScheme {
   const scheme = SCHEMES[name.toLowerCase() as SchemeName];
   if (scheme) return scheme;
   const near = closest(name, SCHEME_NAMES);
-  throw usageError(`unknown signature scheme "${name}"; choose ${SCHEME_NAMES.join(', ')}` + (near.length ? ` (did you mean ${near[0]}?)` : ''));
+  throw usageError(
+    `unknown signature scheme "${name}"; choose ${SCHEME_NAMES.join(', ')}${near.length ? ` (did you mean ${near[0]}?)` : ''}`,
+  );
 }
 
 /** Lower-cases header names; joins repeated headers as Node does. */
 /** Request headers in any of the usual forms: a plain record, Node's IncomingHttpHeaders, or a Fetch `Headers`. */
-export type AnyHeaders = Record<string, string | string[] | undefined> | { forEach(callback: (value: string, name: string) => void): void };
+export type AnyHeaders =
+  | Record<string, string | string[] | undefined>
+  | { forEach(callback: (value: string, name: string) => void): void };
 
 export function normaliseHeaders(headers: AnyHeaders): HeaderMap {
   const out: HeaderMap = {};
   // A Fetch Headers (Next.js, Hono, Workers): its entries are not own properties.
   if (typeof (headers as { forEach?: unknown }).forEach === 'function' && !Array.isArray(headers)) {
-    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach((value, name) => (out[name.toLowerCase()] = value));
+    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach(
+      (value, name) => {
+        out[name.toLowerCase()] = value;
+      },
+    );
     return out;
   }
   for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {

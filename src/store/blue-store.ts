@@ -4,10 +4,25 @@
  * mutations are sent once, so a create can never make a duplicate webhook.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BluehookError, isBluehookError, networkError, notFoundError, storeError, usageError } from '../errors.js';
+import {
+  BluehookError,
+  isBluehookError,
+  networkError,
+  notFoundError,
+  storeError,
+  usageError,
+} from '../errors.js';
 import { classifyError } from '../util/network-errors.js';
 import type { KeptSecrets } from './local-store.js';
-import { resolveRef, validateUrl, type CreateWebhookInput, type EnableResult, type UpdateWebhookInput, type Webhook, type WebhookStore } from './types.js';
+import {
+  resolveRef,
+  validateUrl,
+  type CreateWebhookInput,
+  type EnableResult,
+  type UpdateWebhookInput,
+  type Webhook,
+  type WebhookStore,
+} from './types.js';
 
 export interface BlueCredentials {
   tokenId?: string;
@@ -17,7 +32,8 @@ export interface BlueCredentials {
   names: { tokenId: string; tokenSecret: string; companyId: string };
 }
 
-const FIELDS = 'id uid name url secret status events projectIds enabled metadata createdAt updatedAt';
+const FIELDS =
+  'id uid name url secret status events projectIds enabled metadata createdAt updatedAt';
 const PAGE = 20;
 
 interface RemoteWebhook {
@@ -51,12 +67,20 @@ export class BlueWebhookStore implements WebhookStore {
   ) {}
 
   /** One GraphQL call; `read` calls are retried on transient network failures. */
-  private async call<T>(query: string, variables: Record<string, unknown>, { read, needsCompany = false }: { read: boolean; needsCompany?: boolean }): Promise<T> {
+  private async call<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    { read, needsCompany = false }: { read: boolean; needsCompany?: boolean },
+  ): Promise<T> {
     const { tokenId, tokenSecret, companyId, names } = this.credentials;
     if (!tokenId || !tokenSecret) {
-      throw storeError(`Blue credentials are missing: set ${names.tokenId} and ${names.tokenSecret}`, `${names.companyId} too, to create webhooks`);
+      throw storeError(
+        `Blue credentials are missing: set ${names.tokenId} and ${names.tokenSecret}`,
+        `${names.companyId} too, to create webhooks`,
+      );
     }
-    if (needsCompany && !companyId) throw storeError(`creating a webhook in Blue needs the organisation: set ${names.companyId}`);
+    if (needsCompany && !companyId)
+      throw storeError(`creating a webhook in Blue needs the organisation: set ${names.companyId}`);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-bloo-token-id': tokenId,
@@ -69,7 +93,12 @@ export class BlueWebhookStore implements WebhookStore {
       let status: number;
       let text: string;
       try {
-        const res = await request(this.apiUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(this.timeoutMs) });
+        const res = await request(this.apiUrl, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, variables }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
         status = res.statusCode;
         text = await res.body.text();
       } catch (error) {
@@ -78,17 +107,22 @@ export class BlueWebhookStore implements WebhookStore {
           await sleep(200 * 2 ** attempt);
           continue;
         }
-        const hint = read ? undefined : 'the request may or may not have reached Blue: check with `bluehook list --store blue` before retrying';
+        const hint = read
+          ? undefined
+          : 'the request may or may not have reached Blue: check with `bluehook list --store blue` before retrying';
         throw networkError(`cannot reach Blue's API at ${this.apiUrl}: ${message}`, hint);
       }
       let body: { data?: T; errors?: GraphQLErrorShape[] };
       try {
         body = JSON.parse(text) as typeof body;
       } catch {
-        throw networkError(`Blue's API at ${this.apiUrl} answered ${status} with something that is not JSON`);
+        throw networkError(
+          `Blue's API at ${this.apiUrl} answered ${status} with something that is not JSON`,
+        );
       }
       if (body.errors?.length) throw this.mapError(body.errors[0]!);
-      if (status >= 400 || !body.data) throw networkError(`Blue's API at ${this.apiUrl} answered ${status}`);
+      if (status >= 400 || !body.data)
+        throw networkError(`Blue's API at ${this.apiUrl} answered ${status}`);
       return body.data;
     }
   }
@@ -98,22 +132,40 @@ export class BlueWebhookStore implements WebhookStore {
     const { names } = this.credentials;
     switch (code) {
       case 'UNAUTHENTICATED':
-        return storeError(`Blue: ${e.message} (UNAUTHENTICATED)`, `check ${names.tokenId} and ${names.tokenSecret}`);
+        return storeError(
+          `Blue: ${e.message} (UNAUTHENTICATED)`,
+          `check ${names.tokenId} and ${names.tokenSecret}`,
+        );
       case 'FORBIDDEN':
-        return storeError(`Blue: ${e.message} (FORBIDDEN)`, 'only the creator of a webhook may change or delete it');
+        return storeError(
+          `Blue: ${e.message} (FORBIDDEN)`,
+          'only the creator of a webhook may change or delete it',
+        );
       case 'COMPANY_NOT_FOUND':
         return storeError(`Blue: ${e.message} (COMPANY_NOT_FOUND)`, `check ${names.companyId}`);
       case 'WEBHOOK_NOT_FOUND':
-        return notFoundError(`Blue: ${e.message} (WEBHOOK_NOT_FOUND)`, 'run `bluehook list --store blue`', 'webhook-not-found');
+        return notFoundError(
+          `Blue: ${e.message} (WEBHOOK_NOT_FOUND)`,
+          'run `bluehook list --store blue`',
+          'webhook-not-found',
+        );
       case 'BAD_USER_INPUT':
         return usageError(`Blue: ${e.message} (BAD_USER_INPUT)`);
       case 'PLAN_LIMIT_REACHED':
-        return storeError(`Blue: ${e.message} (PLAN_LIMIT_REACHED)`, 'disable or delete a webhook, or upgrade the plan');
+        return storeError(
+          `Blue: ${e.message} (PLAN_LIMIT_REACHED)`,
+          'disable or delete a webhook, or upgrade the plan',
+        );
       default:
         if (/private\/internal address/i.test(e.message)) {
-          return usageError(`Blue: ${e.message}`, 'Blue only delivers to public addresses; use a public URL, or the emulator with --allow-private-urls');
+          return usageError(
+            `Blue: ${e.message}`,
+            'Blue only delivers to public addresses; use a public URL, or the emulator with --allow-private-urls',
+          );
         }
-        return new BluehookError(`Blue: ${e.message} (${code})`, 'store', { code: `blue-${code.toLowerCase()}` });
+        return new BluehookError(`Blue: ${e.message} (${code})`, 'store', {
+          code: `blue-${code.toLowerCase()}`,
+        });
     }
   }
 
@@ -140,9 +192,15 @@ export class BlueWebhookStore implements WebhookStore {
   async list(filter: { enabled?: boolean } = {}): Promise<Webhook[]> {
     const all: Webhook[] = [];
     for (let skip = 0; ; skip += PAGE) {
-      const data = await this.call<{ webhooks: { items: RemoteWebhook[]; pageInfo: { hasNextPage: boolean } } }>(
+      const data = await this.call<{
+        webhooks: { items: RemoteWebhook[]; pageInfo: { hasNextPage: boolean } };
+      }>(
         `query Webhooks($filter: WebhookFilter, $skip: Int, $take: Int) { webhooks(filter: $filter, skip: $skip, take: $take) { items { ${FIELDS} } pageInfo { hasNextPage totalItems } } }`,
-        { filter: filter.enabled === undefined ? null : { enabled: filter.enabled }, skip, take: PAGE },
+        {
+          filter: filter.enabled === undefined ? null : { enabled: filter.enabled },
+          skip,
+          take: PAGE,
+        },
         { read: true },
       );
       all.push(...data.webhooks.items.map((r) => this.toWebhook(r)));
@@ -153,7 +211,11 @@ export class BlueWebhookStore implements WebhookStore {
   async get(ref: string): Promise<Webhook> {
     if (/^c[a-z0-9]{24}$/.test(ref)) {
       try {
-        const data = await this.call<{ webhook: RemoteWebhook }>(`query Webhook($id: String!) { webhook(id: $id) { ${FIELDS} } }`, { id: ref }, { read: true });
+        const data = await this.call<{ webhook: RemoteWebhook }>(
+          `query Webhook($id: String!) { webhook(id: $id) { ${FIELDS} } }`,
+          { id: ref },
+          { read: true },
+        );
         return this.toWebhook(data.webhook);
       } catch (e) {
         if (!(isBluehookError(e, 'not-found') && e.code === 'webhook-not-found')) throw e;
@@ -164,41 +226,69 @@ export class BlueWebhookStore implements WebhookStore {
 
   async create(input: CreateWebhookInput): Promise<Webhook> {
     validateUrl(input.url);
-    if (input.secret) throw usageError('Blue generates the secret itself: --secret cannot be used with --store blue');
+    if (input.secret)
+      throw usageError(
+        'Blue generates the secret itself: --secret cannot be used with --store blue',
+      );
     const data = await this.call<{ createWebhook: RemoteWebhook }>(
       `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) { ${FIELDS} } }`,
-      { input: { name: input.name ?? null, url: input.url, events: input.events ?? [], projectIds: input.projectIds ?? [] } },
+      {
+        input: {
+          name: input.name ?? null,
+          url: input.url,
+          events: input.events ?? [],
+          projectIds: input.projectIds ?? [],
+        },
+      },
       { read: false, needsCompany: true },
     );
     const created = data.createWebhook;
     // The one moment Blue shows the secret: keep it, so send/listen --webhook work later.
     if (created.secret) await this.secrets.set(created.id, created.secret);
     let webhook = this.toWebhook(created, created.secret);
-    if (input.enabled === false) webhook = { ...(await this.disable(created.id)), secret: created.secret };
+    if (input.enabled === false)
+      webhook = { ...(await this.disable(created.id)), secret: created.secret };
     return webhook;
   }
 
   async update(id: string, patch: UpdateWebhookInput): Promise<Webhook> {
     if (patch.url !== undefined) validateUrl(patch.url);
     const input: Record<string, unknown> = { webhookId: id };
-    for (const k of ['name', 'url', 'events', 'projectIds', 'enabled'] as const) if (patch[k] !== undefined) input[k] = patch[k];
-    const data = await this.call<{ updateWebhook: RemoteWebhook }>(`mutation Update($input: UpdateWebhookInput!) { updateWebhook(input: $input) { ${FIELDS} } }`, { input }, { read: false });
+    for (const k of ['name', 'url', 'events', 'projectIds', 'enabled'] as const)
+      if (patch[k] !== undefined) input[k] = patch[k];
+    const data = await this.call<{ updateWebhook: RemoteWebhook }>(
+      `mutation Update($input: UpdateWebhookInput!) { updateWebhook(input: $input) { ${FIELDS} } }`,
+      { input },
+      { read: false },
+    );
     return this.toWebhook(data.updateWebhook);
   }
 
   async enable(id: string): Promise<EnableResult> {
     const webhook = await this.update(id, { enabled: true });
     const healthy = webhook.enabled && webhook.status === 'HEALTHY';
-    return { webhook, healthy, detail: healthy ? undefined : "Blue's WEBHOOK_HEALTH_CHECK to the URL did not get a 2xx" };
+    return {
+      webhook,
+      healthy,
+      detail: healthy ? undefined : "Blue's WEBHOOK_HEALTH_CHECK to the URL did not get a 2xx",
+    };
   }
 
   async disable(id: string): Promise<Webhook> {
-    await this.call(`mutation Disable($input: DisableWebhookInput!) { disableWebhook(input: $input) { success operationId } }`, { input: { webhookId: id } }, { read: false });
+    await this.call(
+      `mutation Disable($input: DisableWebhookInput!) { disableWebhook(input: $input) { success operationId } }`,
+      { input: { webhookId: id } },
+      { read: false },
+    );
     return this.get(id);
   }
 
   async delete(id: string): Promise<void> {
-    await this.call(`mutation Delete($input: DeleteWebhookInput!) { deleteWebhook(input: $input) { success operationId } }`, { input: { webhookId: id } }, { read: false });
+    await this.call(
+      `mutation Delete($input: DeleteWebhookInput!) { deleteWebhook(input: $input) { success operationId } }`,
+      { input: { webhookId: id } },
+      { read: false },
+    );
     await this.secrets.set(id, undefined);
   }
 }

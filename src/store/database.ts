@@ -4,7 +4,17 @@
  * WAL mode lets any number of processes read while one writes; a busy timeout makes writers queue
  * instead of failing. A file that is not ours, or is newer than this bluehook, is never touched.
  */
-import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
@@ -62,9 +72,21 @@ export function ensureStoreDir(dir: string): void {
   try {
     const stat = lstatSync(dir, { throwIfNoEntry: false });
     if (stat) {
-      if (stat.isSymbolicLink()) throw storeError(`store directory ${dir} is a symbolic link; bluehook does not follow it`, 'pass the real directory with --store-dir or BLUEHOOK_HOME');
-      if (!stat.isDirectory()) throw storeError(`store directory ${dir} is not a directory`, 'choose another with --store-dir or BLUEHOOK_HOME');
-      if (stat.mode & 0o002) throw storeError(`store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`, `chmod 700 '${dir}', or choose another with --store-dir`);
+      if (stat.isSymbolicLink())
+        throw storeError(
+          `store directory ${dir} is a symbolic link; bluehook does not follow it`,
+          'pass the real directory with --store-dir or BLUEHOOK_HOME',
+        );
+      if (!stat.isDirectory())
+        throw storeError(
+          `store directory ${dir} is not a directory`,
+          'choose another with --store-dir or BLUEHOOK_HOME',
+        );
+      if (stat.mode & 0o002)
+        throw storeError(
+          `store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`,
+          `chmod 700 '${dir}', or choose another with --store-dir`,
+        );
       return;
     }
     // One level at a time: node's recursive mkdir retries for ever where a mkdir fails with ENOENT
@@ -75,7 +97,10 @@ export function ensureStoreDir(dir: string): void {
     chmodSync(dir, 0o700);
   } catch (e) {
     if (e instanceof BluehookError) throw e;
-    throw storeError(`cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'choose another with --store-dir or BLUEHOOK_HOME');
+    throw storeError(
+      `cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'choose another with --store-dir or BLUEHOOK_HOME',
+    );
   }
 }
 
@@ -84,12 +109,27 @@ export function databaseError(error: unknown, file: string): BluehookError {
   if (error instanceof BluehookError) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
-  if (code === 'SQLITE_FULL' || /ENOSPC/.test(message)) return storeError(`cannot write ${file}: the disk is full`, 'free some space; nothing already recorded was lost');
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) return storeError(`${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`, 'try again');
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return storeError(`${file} is corrupt or not a database (${message}); it was left untouched`, `move it away to start afresh (mv '${file}' '${file}.broken')`);
-  if (code.startsWith('SQLITE_READONLY')) return storeError(`${file} is read-only`, 'check its permissions');
-  if (code.startsWith('SQLITE_CANTOPEN')) return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
-  if (code.startsWith('SQLITE_IOERR')) return storeError(`cannot read or write ${file}: ${message} (${code})`);
+  if (code === 'SQLITE_FULL' || /ENOSPC/.test(message))
+    return storeError(
+      `cannot write ${file}: the disk is full`,
+      'free some space; nothing already recorded was lost',
+    );
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY'))
+    return storeError(
+      `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
+      'try again',
+    );
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
+    return storeError(
+      `${file} is corrupt or not a database (${message}); it was left untouched`,
+      `move it away to start afresh (mv '${file}' '${file}.broken')`,
+    );
+  if (code.startsWith('SQLITE_READONLY'))
+    return storeError(`${file} is read-only`, 'check its permissions');
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
+  if (code.startsWith('SQLITE_IOERR'))
+    return storeError(`cannot read or write ${file}: ${message} (${code})`);
   return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
 }
 
@@ -97,13 +137,17 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** Refuses a path that is a symlink, or a file that is not SQLite at all, before SQLite opens it. */
 function checkFile(file: string): void {
-  let stat;
+  let stat: Stats;
   try {
     stat = lstatSync(file);
   } catch {
     return; // not there yet: created below
   }
-  if (stat.isSymbolicLink()) throw storeError(`${file} is a symbolic link; bluehook does not follow it`, 'replace it with a regular file');
+  if (stat.isSymbolicLink())
+    throw storeError(
+      `${file} is a symbolic link; bluehook does not follow it`,
+      'replace it with a regular file',
+    );
   if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
@@ -114,7 +158,10 @@ function checkFile(file: string): void {
     closeSync(fd);
   }
   if (head.toString('latin1') !== SQLITE_MAGIC) {
-    throw storeError(`${file} is not a bluehook database (not SQLite); it was left untouched`, `move it away to start afresh (mv '${file}' '${file}.broken')`);
+    throw storeError(
+      `${file} is not a bluehook database (not SQLite); it was left untouched`,
+      `move it away to start afresh (mv '${file}' '${file}.broken')`,
+    );
   }
 }
 
@@ -122,7 +169,12 @@ let addon: string | undefined | null = null;
 /** The compiled addon's path: naming it skips the `bindings` package's search of a dozen paths. */
 function addonPath(): string | undefined {
   if (addon === null) {
-    const path = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    const path = join(
+      dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
+      'build',
+      'Release',
+      'better_sqlite3.node',
+    );
     addon = existsSync(path) ? path : undefined;
   }
   return addon;
@@ -143,10 +195,15 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   checkFile(file);
   try {
     // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
-    const fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+    const fd = openSync(
+      file,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+      0o600,
+    );
     closeSync(fd);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
   }
   let db: Database | undefined;
   try {
@@ -174,12 +231,22 @@ function migrate(db: Database, file: string): void {
   const check = () => {
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+    const tables = (
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+        n: number;
+      }
+    ).n;
     if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
-      throw storeError(`${file} is an SQLite database of another program, not bluehook's; it was left untouched`, 'choose another store directory (--store-dir)');
+      throw storeError(
+        `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
+        'choose another store directory (--store-dir)',
+      );
     }
     if (version > SCHEMA_VERSION) {
-      throw storeError(`${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`, 'upgrade bluehook (npm install -g bluehook@latest)');
+      throw storeError(
+        `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
+        'upgrade bluehook (npm install -g bluehook@latest)',
+      );
     }
     return version;
   };
@@ -200,9 +267,13 @@ export function closeDatabase(dir: string): void {
 }
 
 export function getMeta(db: Database, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  return (
+    db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined
+  )?.value;
 }
 
 export function setMeta(db: Database, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
 }

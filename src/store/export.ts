@@ -21,14 +21,19 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function requestUrl(r: DeliveryRecord, to?: string): URL {
   const target = to ?? (r.direction === 'out' ? r.url : undefined);
-  if (!target) throw usageError(`delivery ${r.id} was received, not sent: say where its copy goes with --to URL`, 'its Host header came from the sender and is not used');
+  if (!target)
+    throw usageError(
+      `delivery ${r.id} was received, not sent: say where its copy goes with --to URL`,
+      'its Host header came from the sender and is not used',
+    );
   let url: URL;
   try {
     url = new URL(target);
   } catch {
     throw usageError(`invalid URL "${target}": expected an absolute http:// or https:// URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`invalid URL "${target}": only http:// and https:// URLs`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw usageError(`invalid URL "${target}": only http:// and https:// URLs`);
   return url;
 }
 
@@ -39,11 +44,20 @@ const INLINE_LIMIT = 64 * 1024;
 /** A curl command (for plain sh) that sends exactly the recorded bytes and headers. */
 export function toCurl(r: DeliveryRecord, to?: string): string {
   const body = decodeBody(r);
-  const parts = ['curl', '-sS', '--globoff', '-X', shellQuote(r.method), shellQuote(requestUrl(r, to).href)];
-  for (const [k, v] of Object.entries(r.headers)) if (!SKIP.has(k.toLowerCase())) parts.push('-H', shellQuote(`${k}: ${v}`));
+  const parts = [
+    'curl',
+    '-sS',
+    '--globoff',
+    '-X',
+    shellQuote(r.method),
+    shellQuote(requestUrl(r, to).href),
+  ];
+  for (const [k, v] of Object.entries(r.headers))
+    if (!SKIP.has(k.toLowerCase())) parts.push('-H', shellQuote(`${k}: ${v}`));
   parts.push('--data-binary', '@-');
   const text = body.toString('utf8');
-  if (r.bodyEncoding === 'utf8' && body.length <= INLINE_LIMIT && !text.includes('\0')) return `printf '%s' ${shellQuote(text)} | ${parts.join(' ')}`;
+  if (r.bodyEncoding === 'utf8' && body.length <= INLINE_LIMIT && !text.includes('\0'))
+    return `printf '%s' ${shellQuote(text)} | ${parts.join(' ')}`;
   const base64 = body.toString('base64').replace(/.{1,76}/g, '$&\n');
   return `base64 -d <<'BLUEHOOK_BODY' | ${parts.join(' ')}\n${base64}BLUEHOOK_BODY`;
 }
@@ -51,9 +65,9 @@ export function toCurl(r: DeliveryRecord, to?: string): string {
 export function toHar(r: DeliveryRecord, version: string, to?: string): unknown {
   const body = decodeBody(r);
   const url = requestUrl(r, to);
-  const status = r.direction === 'out' ? r.response?.status ?? 0 : r.answer?.status ?? 0;
-  const responseHeaders = r.direction === 'out' ? r.response?.headers ?? {} : {};
-  const wait = r.direction === 'out' ? r.attempts?.at(-1)?.durationMs ?? 0 : 0;
+  const status = r.direction === 'out' ? (r.response?.status ?? 0) : (r.answer?.status ?? 0);
+  const responseHeaders = r.direction === 'out' ? (r.response?.headers ?? {}) : {};
+  const wait = r.direction === 'out' ? (r.attempts?.at(-1)?.durationMs ?? 0) : 0;
   return {
     log: {
       version: '1.2',
@@ -72,8 +86,15 @@ export function toHar(r: DeliveryRecord, version: string, to?: string): unknown 
             // HAR 1.2 has no encoding for a request body: a binary one is given as base64, and says so.
             postData:
               r.bodyEncoding === 'utf8'
-                ? { mimeType: r.headers['content-type'] ?? 'application/json', text: body.toString('utf8') }
-                : { mimeType: r.headers['content-type'] ?? 'application/octet-stream', text: body.toString('base64'), comment: 'base64 of the exact bytes (not UTF-8 text)' },
+                ? {
+                    mimeType: r.headers['content-type'] ?? 'application/json',
+                    text: body.toString('utf8'),
+                  }
+                : {
+                    mimeType: r.headers['content-type'] ?? 'application/octet-stream',
+                    text: body.toString('base64'),
+                    comment: 'base64 of the exact bytes (not UTF-8 text)',
+                  },
             headersSize: -1,
             bodySize: body.length,
           },
@@ -83,7 +104,11 @@ export function toHar(r: DeliveryRecord, version: string, to?: string): unknown 
             httpVersion: 'HTTP/1.1',
             cookies: [],
             headers: Object.entries(responseHeaders).map(([name, value]) => ({ name, value })),
-            content: { size: r.response?.body?.length ?? 0, mimeType: responseHeaders['content-type'] ?? 'text/plain', text: r.response?.body ?? '' },
+            content: {
+              size: r.response?.body?.length ?? 0,
+              mimeType: responseHeaders['content-type'] ?? 'text/plain',
+              text: r.response?.body ?? '',
+            },
             redirectURL: '',
             headersSize: -1,
             bodySize: -1,

@@ -22,7 +22,8 @@ export { ensureStoreDir } from './database.js';
 
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-const nameTaken = (name: string) => usageError(`a webhook named "${name}" already exists`, 'choose another --name');
+const nameTaken = (name: string) =>
+  usageError(`a webhook named "${name}" already exists`, 'choose another --name');
 
 export class LocalWebhookStore implements WebhookStore {
   readonly kind = 'local' as const;
@@ -45,14 +46,20 @@ export class LocalWebhookStore implements WebhookStore {
     try {
       return db.transaction(() => fn(db)).immediate();
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /webhooks\.name/.test((e as Error).message)) throw usageError('a webhook with that name already exists', 'choose another --name');
+      if (
+        (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+        /webhooks\.name/.test((e as Error).message)
+      )
+        throw usageError('a webhook with that name already exists', 'choose another --name');
       throw databaseError(e, db.name);
     }
   }
 
   private all(): Webhook[] {
     try {
-      return (this.db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>).map((r) => JSON.parse(r.row) as Webhook);
+      return (
+        this.db.prepare('SELECT row FROM webhooks ORDER BY seq').all() as Array<{ row: string }>
+      ).map((r) => JSON.parse(r.row) as Webhook);
     } catch (e) {
       throw databaseError(e, this.db.name);
     }
@@ -60,24 +67,40 @@ export class LocalWebhookStore implements WebhookStore {
 
   private userId(db: Database): string {
     let id = getMeta(db, 'userId');
-    if (!id) setMeta(db, 'userId', (id = new SampleRandom().cuid()));
+    if (!id) {
+      id = new SampleRandom().cuid();
+      setMeta(db, 'userId', id);
+    }
     return id;
   }
 
   private save(db: Database, w: Webhook, insert = false): void {
-    if (insert) db.prepare('INSERT INTO webhooks (id, name, row) VALUES (?, ?, ?)').run(w.id, w.name, JSON.stringify(w));
-    else db.prepare('UPDATE webhooks SET name = ?, row = ? WHERE id = ?').run(w.name, JSON.stringify(w), w.id);
+    if (insert)
+      db.prepare('INSERT INTO webhooks (id, name, row) VALUES (?, ?, ?)').run(
+        w.id,
+        w.name,
+        JSON.stringify(w),
+      );
+    else
+      db.prepare('UPDATE webhooks SET name = ?, row = ? WHERE id = ?').run(
+        w.name,
+        JSON.stringify(w),
+        w.id,
+      );
   }
 
   private find(db: Database, id: string): Webhook {
-    const row = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(id) as { row: string } | undefined;
+    const row = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(id) as
+      | { row: string }
+      | undefined;
     if (!row) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
     return JSON.parse(row.row) as Webhook;
   }
 
   async list(filter: { enabled?: boolean } = {}): Promise<Webhook[]> {
     const all = this.all();
-    const list = filter.enabled === undefined ? all : all.filter((w) => w.enabled === filter.enabled);
+    const list =
+      filter.enabled === undefined ? all : all.filter((w) => w.enabled === filter.enabled);
     return list.reverse(); // stored oldest first; shown newest first like Blue
   }
 
@@ -88,7 +111,8 @@ export class LocalWebhookStore implements WebhookStore {
   async create(input: CreateWebhookInput): Promise<Webhook> {
     validateUrl(input.url);
     return this.write((db) => {
-      if (input.name && db.prepare('SELECT 1 FROM webhooks WHERE name = ?').get(input.name)) throw nameTaken(input.name);
+      if (input.name && db.prepare('SELECT 1 FROM webhooks WHERE name = ?').get(input.name))
+        throw nameTaken(input.name);
       const rnd = new SampleRandom();
       const now = new Date().toISOString();
       const events = [...(input.events ?? [])];
@@ -117,7 +141,11 @@ export class LocalWebhookStore implements WebhookStore {
     if (patch.url !== undefined) validateUrl(patch.url);
     return this.write((db) => {
       const webhook = this.find(db, id);
-      if (patch.name && db.prepare('SELECT 1 FROM webhooks WHERE name = ? AND id <> ?').get(patch.name, id)) throw nameTaken(patch.name);
+      if (
+        patch.name &&
+        db.prepare('SELECT 1 FROM webhooks WHERE name = ? AND id <> ?').get(patch.name, id)
+      )
+        throw nameTaken(patch.name);
       if (patch.name !== undefined) webhook.name = patch.name;
       if (patch.url !== undefined) webhook.url = patch.url;
       if (patch.events !== undefined) webhook.events = [...patch.events];
@@ -147,13 +175,18 @@ export class LocalWebhookStore implements WebhookStore {
       let added = 0;
       let updated = 0;
       for (const w of webhooks) {
-        const existing = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(w.id) as { row: string } | undefined;
+        const existing = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(w.id) as
+          | { row: string }
+          | undefined;
         const copy: Webhook = { ...w, createdById: w.createdById || this.userId(db) };
         if (!existing) {
           this.save(db, copy, true);
           added++;
         } else {
-          this.save(db, { ...copy, secret: copy.secret ?? (JSON.parse(existing.row) as Webhook).secret });
+          this.save(db, {
+            ...copy,
+            secret: copy.secret ?? (JSON.parse(existing.row) as Webhook).secret,
+          });
           updated++;
         }
       }
@@ -163,7 +196,8 @@ export class LocalWebhookStore implements WebhookStore {
 
   async delete(id: string): Promise<void> {
     this.write((db) => {
-      if (!db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+      if (!db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes)
+        throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
     });
   }
 }
@@ -178,7 +212,11 @@ export class KeptSecrets {
   get(id: string): string | undefined {
     const db = localDatabase(this.dir);
     try {
-      return (db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as { secret: string } | undefined)?.secret;
+      return (
+        db.prepare('SELECT secret FROM kept_secrets WHERE webhook_id = ?').get(id) as
+          | { secret: string }
+          | undefined
+      )?.secret;
     } catch (e) {
       throw databaseError(e, db.name);
     }
@@ -188,7 +226,10 @@ export class KeptSecrets {
     const db = localDatabase(this.dir);
     try {
       if (secret === undefined) db.prepare('DELETE FROM kept_secrets WHERE webhook_id = ?').run(id);
-      else db.prepare('INSERT INTO kept_secrets (webhook_id, secret) VALUES (?, ?) ON CONFLICT (webhook_id) DO UPDATE SET secret = excluded.secret').run(id, secret);
+      else
+        db.prepare(
+          'INSERT INTO kept_secrets (webhook_id, secret) VALUES (?, ?) ON CONFLICT (webhook_id) DO UPDATE SET secret = excluded.secret',
+        ).run(id, secret);
     } catch (e) {
       throw databaseError(e, db.name);
     }

@@ -10,7 +10,8 @@ export interface PlanStep {
   changes: string[];
 }
 
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 
 /** Matches each local webhook to a remote one by id, then by name; unmatched ones are created. */
 export function planPush(local: readonly Webhook[], remote: readonly Webhook[]): PlanStep[] {
@@ -21,12 +22,31 @@ export function planPush(local: readonly Webhook[], remote: readonly Webhook[]):
     if (!r) return { action: 'create', local: l, changes: ['new webhook'] };
     const patch: UpdateWebhookInput = {};
     const changes: string[] = [];
-    if (l.name !== r.name) (patch.name = l.name), changes.push(`name ${JSON.stringify(r.name)} → ${JSON.stringify(l.name)}`);
-    if (l.url !== r.url) (patch.url = l.url), changes.push(`url ${r.url} → ${l.url}`);
-    if (!sameList(l.events, r.events)) (patch.events = l.events), changes.push(`events [${r.events.join(',') || 'all'}] → [${l.events.join(',') || 'all'}]`);
-    if (!sameList(l.projectIds, r.projectIds)) (patch.projectIds = l.projectIds), changes.push(`projects [${r.projectIds.join(',') || 'all'}] → [${l.projectIds.join(',') || 'all'}]`);
-    if (l.enabled !== r.enabled) (patch.enabled = l.enabled), changes.push(l.enabled ? 'enable (Blue runs its health check)' : 'disable');
-    return changes.length ? { action: 'update', local: l, remote: r, patch, changes } : { action: 'unchanged', local: l, remote: r, changes };
+    if (l.name !== r.name) {
+      patch.name = l.name;
+      changes.push(`name ${JSON.stringify(r.name)} → ${JSON.stringify(l.name)}`);
+    }
+    if (l.url !== r.url) {
+      patch.url = l.url;
+      changes.push(`url ${r.url} → ${l.url}`);
+    }
+    if (!sameList(l.events, r.events)) {
+      patch.events = l.events;
+      changes.push(`events [${r.events.join(',') || 'all'}] → [${l.events.join(',') || 'all'}]`);
+    }
+    if (!sameList(l.projectIds, r.projectIds)) {
+      patch.projectIds = l.projectIds;
+      changes.push(
+        `projects [${r.projectIds.join(',') || 'all'}] → [${l.projectIds.join(',') || 'all'}]`,
+      );
+    }
+    if (l.enabled !== r.enabled) {
+      patch.enabled = l.enabled;
+      changes.push(l.enabled ? 'enable (Blue runs its health check)' : 'disable');
+    }
+    return changes.length
+      ? { action: 'update', local: l, remote: r, patch, changes }
+      : { action: 'unchanged', local: l, remote: r, changes };
   });
 }
 
@@ -40,23 +60,42 @@ export interface StepResult {
   detail?: string;
 }
 
-export type PushEvent = { type: 'step'; step: PlanStep } | { type: 'done'; step: PlanStep; result: StepResult };
+export type PushEvent =
+  | { type: 'step'; step: PlanStep }
+  | { type: 'done'; step: PlanStep; result: StepResult };
 
 /**
  * Carries out a push plan against Blue's store, step by step, in order. A dry run reports each
  * step and changes nothing.
  */
-export async function applyPlan(plan: readonly PlanStep[], blue: WebhookStore, options: { dryRun?: boolean }, sink: (event: PushEvent) => void = () => undefined): Promise<StepResult[]> {
+export async function applyPlan(
+  plan: readonly PlanStep[],
+  blue: WebhookStore,
+  options: { dryRun?: boolean },
+  sink: (event: PushEvent) => void = () => undefined,
+): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const step of plan) {
     sink({ type: 'step', step });
     let result: StepResult;
     if (options.dryRun || step.action === 'unchanged') {
-      result = { action: step.action, local: step.local.id, remote: step.remote?.id ?? null, changes: step.changes, ok: true };
+      result = {
+        action: step.action,
+        local: step.local.id,
+        remote: step.remote?.id ?? null,
+        changes: step.changes,
+        ok: true,
+      };
     } else if (step.action === 'create') {
       const { name, url, events, projectIds, enabled } = step.local;
       const created = await blue.create({ name, url, events, projectIds, enabled });
-      result = { action: 'create', local: step.local.id, remote: created.id, changes: step.changes, ok: true };
+      result = {
+        action: 'create',
+        local: step.local.id,
+        remote: created.id,
+        changes: step.changes,
+        ok: true,
+      };
     } else {
       const { enabled, ...rest } = step.patch!;
       if (Object.keys(rest).length) await blue.update(step.remote!.id, rest);
@@ -64,7 +103,14 @@ export async function applyPlan(plan: readonly PlanStep[], blue: WebhookStore, o
       let detail: string | undefined;
       if (enabled === true) ({ healthy: ok, detail } = await blue.enable(step.remote!.id));
       if (enabled === false) await blue.disable(step.remote!.id);
-      result = { action: 'update', local: step.local.id, remote: step.remote!.id, changes: step.changes, ok, detail };
+      result = {
+        action: 'update',
+        local: step.local.id,
+        remote: step.remote!.id,
+        changes: step.changes,
+        ok,
+        detail,
+      };
     }
     results.push(result);
     sink({ type: 'done', step, result });

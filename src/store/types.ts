@@ -69,13 +69,22 @@ export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   if (!Array.isArray(exact)) return exact;
   if (exact.length === 1) return exact[0]!;
   const lower = wanted.toLowerCase();
-  const byPrefix = exact.length ? exact : webhooks.filter((w) => w.id.startsWith(lower) || w.uid.startsWith(lower));
+  const byPrefix = exact.length
+    ? exact
+    : webhooks.filter((w) => w.id.startsWith(lower) || w.uid.startsWith(lower));
   if (byPrefix.length === 1) return byPrefix[0]!;
   if (byPrefix.length === 0) {
-    throw notFoundError(`no webhook matches "${ref}"`, 'run `bluehook list` to see ids and names', 'webhook-not-found');
+    throw notFoundError(
+      `no webhook matches "${ref}"`,
+      'run `bluehook list` to see ids and names',
+      'webhook-not-found',
+    );
   }
   const names = byPrefix.slice(0, 6).map((w) => `${w.id}${w.name ? ` (${w.name})` : ''}`);
-  throw usageError(`"${ref}" is ambiguous: it matches ${byPrefix.length} webhooks: ${names.join(', ')}${byPrefix.length > 6 ? ', …' : ''}`, 'use more of the id');
+  throw usageError(
+    `"${ref}" is ambiguous: it matches ${byPrefix.length} webhooks: ${names.join(', ')}${byPrefix.length > 6 ? ', …' : ''}`,
+    'use more of the id',
+  );
 }
 
 /** Blue refuses what is not a valid http(s) URL (BAD_USER_INPUT). */

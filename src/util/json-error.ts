@@ -30,7 +30,8 @@ export function locateJsonError(text: string): JsonError | null {
       if (c === 0x5c) {
         const e = text[i + 1];
         if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('\\u must be followed by four hex digits');
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)))
+            fail('\\u must be followed by four hex digits');
           i += 6;
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
         else fail('an invalid escape in a string');
@@ -91,6 +92,11 @@ export function locateJsonError(text: string): JsonError | null {
     const offset = (e as { offset?: number }).offset ?? i;
     const before = text.slice(0, offset);
     const line = before.split('\n').length;
-    return { offset, line, column: offset - before.lastIndexOf('\n'), message: (e as Error).message };
+    return {
+      offset,
+      line,
+      column: offset - before.lastIndexOf('\n'),
+      message: (e as Error).message,
+    };
   }
 }

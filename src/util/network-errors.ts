@@ -7,14 +7,26 @@ export type FailureKind = 'refused' | 'dns' | 'tls' | 'timeout' | 'reset' | 'err
 const TLS_CODES = /^(ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL)/;
 
 export function classifyError(error: unknown): { kind: FailureKind; message: string } {
-  const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   const code = e.code ?? e.cause?.code ?? '';
   const message = e.message || e.cause?.message || String(error);
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code)) return { kind: 'timeout', message: 'timed out' };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code))
+    return { kind: 'timeout', message: 'timed out' };
   if (code === 'ECONNREFUSED') return { kind: 'refused', message: 'connection refused' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', message: `host not found (${code})` };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return { kind: 'dns', message: `host not found (${code})` };
   if (TLS_CODES.test(code)) return { kind: 'tls', message: `TLS error: ${message}` };
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return { kind: 'reset', message: 'connection reset or closed by the target' };
+  if (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'UND_ERR_SOCKET' ||
+    code === 'UND_ERR_CLOSED'
+  )
+    return { kind: 'reset', message: 'connection reset or closed by the target' };
   return { kind: 'error', message: code ? `${code}: ${message}` : message };
 }
-

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseExpectStatus } from '../../src/delivery/expect.js';
-import { BLUE_RETRY_POLICY, backoffFor, retryAfterMs, retryPolicy, withRetries } from '../../src/delivery/retry.js';
+import {
+  BLUE_RETRY_POLICY,
+  backoffFor,
+  retryAfterMs,
+  retryPolicy,
+  withRetries,
+} from '../../src/delivery/retry.js';
 import { copiesOrder, defaultThreads } from '../../src/delivery/send.js';
 import { afterDelivery, afterHealthCheck } from '../../src/delivery/health.js';
 import { recordedScheme, replayRequest, replayRequests } from '../../src/delivery/replay.js';
@@ -26,10 +32,15 @@ test('--expect-status: codes, classes and lists', () => {
     [' 4XX , 503 ', 503, true],
     [' 4XX , 503 ', 500, false],
   ];
-  for (const [text, status, expected] of rows) assert.equal(parseExpectStatus(text)(status), expected, `${text} vs ${status}`);
+  for (const [text, status, expected] of rows)
+    assert.equal(parseExpectStatus(text)(status), expected, `${text} vs ${status}`);
   assert.equal(parseExpectStatus(' 4XX , 503 ').text, '4xx,503');
   for (const bad of ['', ',', '2x', '600', 'ok', '20']) {
-    assert.throws(() => parseExpectStatus(bad), (e: unknown) => e instanceof BluehookError && e.category === 'usage', bad);
+    assert.throws(
+      () => parseExpectStatus(bad),
+      (e: unknown) => e instanceof BluehookError && e.category === 'usage',
+      bad,
+    );
   }
 });
 
@@ -52,49 +63,101 @@ test('backoff doubles from the first delay, within the jitter, up to the cap', (
   assert.equal(policy.attempts, 5);
   const low = () => 0; // the most negative jitter
   const high = () => 0.999999; // the most positive
-  for (const [attempt, base] of [[1, 1000], [2, 2000], [3, 4000], [4, 8000]] as const) {
+  for (const [attempt, base] of [
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+    [4, 8000],
+  ] as const) {
     assert.equal(backoffFor(attempt, policy, low), Math.round(base * (1 - policy.jitter)));
     assert.ok(backoffFor(attempt, policy, high) <= Math.round(base * (1 + policy.jitter)));
   }
-  assert.equal(backoffFor(30, policy, () => 0.5), BLUE_RETRY_POLICY.maxBackoffMs, 'capped');
+  assert.equal(
+    backoffFor(30, policy, () => 0.5),
+    BLUE_RETRY_POLICY.maxBackoffMs,
+    'capped',
+  );
 });
 
 test('withRetries stops at the first success, at the limit, and honours Retry-After', async () => {
-  const answers = [{ ok: false, status: 503, durationMs: 1, headers: { 'retry-after': '0' } }, { ok: true, status: 200, durationMs: 1 }];
+  const answers = [
+    { ok: false, status: 503, durationMs: 1, headers: { 'retry-after': '0' } },
+    { ok: true, status: 200, durationMs: 1 },
+  ];
   const seen: number[] = [];
-  const reports = await withRetries(async () => answers.shift()!, retryPolicy(4, 1), { onAttempt: (r) => seen.push(r.attempt) });
-  assert.deepEqual(reports.map((r) => r.status), [503, 200]);
+  const reports = await withRetries(async () => answers.shift()!, retryPolicy(4, 1), {
+    onAttempt: (r) => seen.push(r.attempt),
+  });
+  assert.deepEqual(
+    reports.map((r) => r.status),
+    [503, 200],
+  );
   assert.equal(reports[0]!.retryInMs, 0, 'Retry-After: 0 means at once');
   assert.deepEqual(seen, [1, 2]);
 
   let calls = 0;
-  const failing = await withRetries(async () => (calls++, { ok: false, status: 500, durationMs: 1 }), retryPolicy(2, 1));
+  const failing = await withRetries(
+    async () => {
+      calls++;
+      return { ok: false, status: 500, durationMs: 1 };
+    },
+    retryPolicy(2, 1),
+  );
   assert.equal(calls, 3, 'one attempt and two retries');
   assert.equal(failing.at(-1)!.retryInMs, undefined, 'no wait announced after the last attempt');
 
   // `done` lets an expected non-2xx (--expect-status 401) end the retries.
   calls = 0;
-  await withRetries(async () => (calls++, { ok: false, status: 401, durationMs: 1 }), retryPolicy(4, 1), { done: (r) => r.status === 401 });
+  const unauthorised = async () => {
+    calls++;
+    return { ok: false, status: 401, durationMs: 1 };
+  };
+  await withRetries(unauthorised, retryPolicy(4, 1), { done: (r) => r.status === 401 });
   assert.equal(calls, 1);
 });
 
 test("Blue's verdicts: only its whole policy failing disables; a health check always decides", () => {
   const outcome = (ok: boolean, attempts: number, status?: number) =>
-    ({ final: { ok, status, durationMs: 1 }, attempts: Array.from({ length: attempts }, (_, i) => ({ attempt: i + 1, ok, status, durationMs: 1 })) }) as unknown as DeliveryOutcome;
+    ({
+      final: { ok, status, durationMs: 1 },
+      attempts: Array.from({ length: attempts }, (_, i) => ({
+        attempt: i + 1,
+        ok,
+        status,
+        durationMs: 1,
+      })),
+    }) as unknown as DeliveryOutcome;
   assert.equal(afterDelivery(outcome(false, 5, 500), 5)?.status, 'UNHEALTHY');
-  assert.equal(afterDelivery(outcome(false, 1, 500), 1), undefined, '--no-retry is not Blue\'s policy');
+  assert.equal(
+    afterDelivery(outcome(false, 1, 500), 1),
+    undefined,
+    "--no-retry is not Blue's policy",
+  );
   assert.equal(afterDelivery(outcome(false, 3, 500), 5), undefined, 'stopped early (interrupted)');
   assert.equal(afterDelivery(outcome(true, 1, 200), 5), undefined);
-  assert.deepEqual([afterHealthCheck(outcome(true, 1, 204)).enabled, afterHealthCheck(outcome(false, 1, 500)).enabled], [true, false]);
+  assert.deepEqual(
+    [
+      afterHealthCheck(outcome(true, 1, 204)).enabled,
+      afterHealthCheck(outcome(false, 1, 500)).enabled,
+    ],
+    [true, false],
+  );
 });
 
 test('copies of deliveries: each logical delivery k times, shuffled or in order', () => {
   assert.deepEqual(copiesOrder(3, 2, false), [0, 0, 1, 1, 2, 2]);
   let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   const shuffled = copiesOrder(50, 3, true, random);
   assert.equal(shuffled.length, 150);
-  assert.deepEqual([...shuffled].sort((a, b) => a - b), copiesOrder(50, 3, false), 'the same multiset');
+  assert.deepEqual(
+    [...shuffled].sort((a, b) => a - b),
+    copiesOrder(50, 3, false),
+    'the same multiset',
+  );
   assert.notDeepEqual(shuffled, copiesOrder(50, 3, false));
 });
 
@@ -106,18 +169,40 @@ test('sending threads: a second one only with cores to spare and a run worth it'
     [2, 20_000, 8, 1],
     [50, 999, 8, 1],
   ];
-  for (const [concurrency, count, cores, threads] of rows) assert.equal(defaultThreads(concurrency, count, cores), threads, `${concurrency}/${count}/${cores}`);
+  for (const [concurrency, count, cores, threads] of rows)
+    assert.equal(
+      defaultThreads(concurrency, count, cores),
+      threads,
+      `${concurrency}/${count}/${cores}`,
+    );
 });
 
-const recorded = (headers: Record<string, string>, extra: Partial<DeliveryRecord> = {}): DeliveryRecord =>
-  ({ id: 'd1', direction: 'out', time: '2026-01-01T00:00:00Z', event: 'TODO_CREATED', webhookId: 'w1', url: 'http://127.0.0.1:9/', method: 'POST', headers, ...encodeBody(Buffer.from('{"a":1}')), ...extra }) as DeliveryRecord;
+const recorded = (
+  headers: Record<string, string>,
+  extra: Partial<DeliveryRecord> = {},
+): DeliveryRecord =>
+  ({
+    id: 'd1',
+    direction: 'out',
+    time: '2026-01-01T00:00:00Z',
+    event: 'TODO_CREATED',
+    webhookId: 'w1',
+    url: 'http://127.0.0.1:9/',
+    method: 'POST',
+    headers,
+    ...encodeBody(Buffer.from('{"a":1}')),
+    ...extra,
+  }) as DeliveryRecord;
 
 test('replay: verbatim keeps the signature; --resign signs in the scheme the record shows', async () => {
   const blue = getScheme('blue');
   const sw = getScheme('standard-webhooks');
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
   const bodyHeaders = { 'content-type': 'application/json', connection: 'keep-alive' };
-  const asSw = recorded({ ...bodyHeaders, ...sw.sign(Buffer.from('{"a":1}'), secret, { id: 'msg_1', timestamp: 1_700_000_000 }) });
+  const asSw = recorded({
+    ...bodyHeaders,
+    ...sw.sign(Buffer.from('{"a":1}'), secret, { id: 'msg_1', timestamp: 1_700_000_000 }),
+  });
   const asBlue = recorded({ ...bodyHeaders, ...blue.sign(Buffer.from('{"a":1}'), 'old') });
 
   assert.equal(recordedScheme(asSw)?.name, 'standard-webhooks');
@@ -134,10 +219,22 @@ test('replay: verbatim keeps the signature; --resign signs in the scheme the rec
   assert.equal(resigned!.headers['x-signature'], undefined);
   assert.ok(sw.verify(resigned!.body, secret, resigned!.headers).valid);
 
-  const [forced] = await replayRequests([asSw], { resign: { scheme: blue, fallback: blue, secretOf } });
+  const [forced] = await replayRequests([asSw], {
+    resign: { scheme: blue, fallback: blue, secretOf },
+  });
   assert.ok(blue.verify(forced!.body, secret, forced!.headers).valid, '--scheme overrides');
-  assert.equal(forced!.headers['webhook-signature'], undefined, 'the old scheme\'s headers are dropped');
+  assert.equal(
+    forced!.headers['webhook-signature'],
+    undefined,
+    "the old scheme's headers are dropped",
+  );
 
-  await assert.rejects(replayRequests([recorded(bodyHeaders, { direction: 'in', url: undefined })], {}), /was received, not sent: pass --to/);
-  await assert.rejects(replayRequests([asBlue], { resign: { fallback: blue, secretOf: async () => null } }), /needs a secret/);
+  await assert.rejects(
+    replayRequests([recorded(bodyHeaders, { direction: 'in', url: undefined })], {}),
+    /was received, not sent: pass --to/,
+  );
+  await assert.rejects(
+    replayRequests([asBlue], { resign: { fallback: blue, secretOf: async () => null } }),
+    /needs a secret/,
+  );
 });

@@ -36,19 +36,29 @@ test('one duration grammar for flags, environment and config', () => {
     ['', undefined],
   ];
   for (const [text, ms] of rows) assert.equal(durationMs(text), ms, JSON.stringify(text));
-  assert.throws(() => parseDuration('soon', '--timeout'), (e: unknown) => isUsage(e) && /--timeout must be a duration/.test(String(e)));
+  assert.throws(
+    () => parseDuration('soon', '--timeout'),
+    (e: unknown) => isUsage(e) && /--timeout must be a duration/.test(String(e)),
+  );
 });
 
 test('whole-number flags name the flag and its range', () => {
   const retries = intOption('--retries', 0, 100);
   assert.equal(retries('4'), 4);
-  for (const bad of ['-1', '101', '1.5', 'four', '']) assert.throws(() => retries(bad), (e: unknown) => isUsage(e) && /--retries must be a whole number from 0 to 100/.test(String(e)), bad);
+  for (const bad of ['-1', '101', '1.5', 'four', ''])
+    assert.throws(
+      () => retries(bad),
+      (e: unknown) =>
+        isUsage(e) && /--retries must be a whole number from 0 to 100/.test(String(e)),
+      bad,
+    );
 });
 
 test('headers are "Name: value", names lower-cased, values kept', () => {
   assert.deepEqual(parseHeader('X-Trace: a: b'), ['x-trace', 'a: b']);
   assert.deepEqual(parseHeader('Empty:'), ['empty', '']);
-  for (const bad of ['no colon', ': value', 'Bad Name: v']) assert.throws(() => parseHeader(bad), isUsage, bad);
+  for (const bad of ['no colon', ': value', 'Bad Name: v'])
+    assert.throws(() => parseHeader(bad), isUsage, bad);
 });
 
 test('--set paths start at a known root; array indices in brackets or dots', () => {
@@ -72,7 +82,10 @@ test('each error category has one exit code, and internal errors are not "a chec
   for (const [category, code] of rows) assert.equal(exitCodeFor(category), code, category);
   assert.notEqual(ExitCode.internal, ExitCode.checkFailed);
   const e = usageError('bad', 'a hint', 'bad-thing');
-  assert.deepEqual([e.category, e.code, e.hint, e.message], ['usage', 'bad-thing', 'a hint', 'bad']);
+  assert.deepEqual(
+    [e.category, e.code, e.hint, e.message],
+    ['usage', 'bad-thing', 'a hint', 'bad'],
+  );
   assert.equal(usageError('bad').code, 'usage', 'the code defaults to the category');
 });
 
@@ -94,10 +107,21 @@ const webhook = (over: Partial<Webhook>): Webhook => ({
 });
 
 test('push plan: matched by id, then by name; lists compared as sets', () => {
-  const remote = [webhook({ id: 'r1', name: 'orders', events: ['TODO_DELETED', 'TODO_CREATED'] }), webhook({ id: 'r2', name: 'tags' })];
+  const remote = [
+    webhook({ id: 'r1', name: 'orders', events: ['TODO_DELETED', 'TODO_CREATED'] }),
+    webhook({ id: 'r2', name: 'tags' }),
+  ];
   const rows: Array<[Webhook, string, string[]]> = [
-    [webhook({ id: 'r1', name: 'orders', events: ['TODO_CREATED', 'TODO_DELETED'] }), 'unchanged', []],
-    [webhook({ id: 'l9', name: 'tags', url: 'https://example.com/b' }), 'update', ['url https://example.com/a → https://example.com/b']],
+    [
+      webhook({ id: 'r1', name: 'orders', events: ['TODO_CREATED', 'TODO_DELETED'] }),
+      'unchanged',
+      [],
+    ],
+    [
+      webhook({ id: 'l9', name: 'tags', url: 'https://example.com/b' }),
+      'update',
+      ['url https://example.com/a → https://example.com/b'],
+    ],
     [webhook({ id: 'l8', name: 'new' }), 'create', ['new webhook']],
     [webhook({ id: 'r2', name: 'tags', enabled: false }), 'update', ['disable']],
   ];
@@ -110,9 +134,22 @@ test('push plan: matched by id, then by name; lists compared as sets', () => {
 
 test('curl export: text inline with printf, binary as a base64 here-document plain sh runs', () => {
   const record = (body: Buffer) =>
-    ({ id: 'd1', direction: 'out', time: '', event: null, webhookId: null, url: 'http://127.0.0.1:9/hook', method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': "it's" }, ...encodeBody(body) }) as DeliveryRecord;
+    ({
+      id: 'd1',
+      direction: 'out',
+      time: '',
+      event: null,
+      webhookId: null,
+      url: 'http://127.0.0.1:9/hook',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': "it's" },
+      ...encodeBody(body),
+    }) as DeliveryRecord;
   const text = toCurl(record(Buffer.from('{"a":"b c"}')));
-  assert.match(text, /^printf '%s' '\{"a":"b c"\}' \| curl -sS --globoff -X 'POST' 'http:\/\/127\.0\.0\.1:9\/hook'/);
+  assert.match(
+    text,
+    /^printf '%s' '\{"a":"b c"\}' \| curl -sS --globoff -X 'POST' 'http:\/\/127\.0\.0\.1:9\/hook'/,
+  );
   assert.ok(text.includes(`'x-signature: it'\\''s'`), 'single quotes escaped for sh');
   const bytes = Buffer.from([0, 1, 2, 255, 254]);
   const binary = toCurl(record(bytes));
@@ -122,10 +159,29 @@ test('curl export: text inline with printf, binary as a base64 here-document pla
 });
 
 test("addresses: loopback for binds, Blue's private ranges for webhook URLs", () => {
-  const loopbackRows: Array<[string, boolean]> = [['127.0.0.1', true], ['127.8.9.10', true], ['::1', true], ['::ffff:127.0.0.1', true], ['0.0.0.0', false], ['::', false], ['192.168.1.2', false], ['localhost', false]];
-  for (const [address, expected] of loopbackRows) assert.equal(isLoopbackAddress(address), expected, address);
-  const privateRows: Array<[string, boolean]> = [['10.1.2.3', true], ['169.254.169.254', true], ['172.20.0.1', true], ['::ffff:10.0.0.1', true], ['fd00::1', true], ['8.8.8.8', false], ['2001:4860:4860::8888', false]];
-  for (const [address, expected] of privateRows) assert.equal(isPrivateAddress(address), expected, address);
+  const loopbackRows: Array<[string, boolean]> = [
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.2', false],
+    ['localhost', false],
+  ];
+  for (const [address, expected] of loopbackRows)
+    assert.equal(isLoopbackAddress(address), expected, address);
+  const privateRows: Array<[string, boolean]> = [
+    ['10.1.2.3', true],
+    ['169.254.169.254', true],
+    ['172.20.0.1', true],
+    ['::ffff:10.0.0.1', true],
+    ['fd00::1', true],
+    ['8.8.8.8', false],
+    ['2001:4860:4860::8888', false],
+  ];
+  for (const [address, expected] of privateRows)
+    assert.equal(isPrivateAddress(address), expected, address);
 });
 
 test('a database URL is shown without its password', () => {

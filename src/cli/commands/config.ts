@@ -2,7 +2,7 @@ import { CONFIG_KEYS } from '../../config/config.js';
 import { redactUrl } from '../../util/redact.js';
 import { colors } from '../colors.js';
 import { openConfig } from '../context.js';
-import {writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { table } from '../table.js';
 
 export async function run(opts: GlobalOptions): Promise<number> {
@@ -15,7 +15,12 @@ export async function run(opts: GlobalOptions): Promise<number> {
   }
   const c = colors(opts);
   const rows = [['KEY', 'VALUE', 'FROM'].map((h) => c.bold(h))];
-  for (const k of CONFIG_KEYS) rows.push([k, config.values[k] === undefined ? c.dim('none') : String(config.values[k]), config.sources[k] === 'default' ? c.dim('default') : config.sources[k]]);
+  for (const k of CONFIG_KEYS)
+    rows.push([
+      k,
+      config.values[k] === undefined ? c.dim('none') : String(config.values[k]),
+      config.sources[k] === 'default' ? c.dim('default') : config.sources[k],
+    ]);
   writeOut(`${table(rows)}\n\nconfig file: ${config.file ?? c.dim('none found')}`);
   return 0;
 }

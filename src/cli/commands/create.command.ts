@@ -1,8 +1,7 @@
 /** The definition of `bluehook create`: flags, help, examples. The handler is ./create.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith, type OptionsOf, webhookFlags } from '../flags.js';
 
 /** The flags, help and examples of `bluehook create`. */
 function createCommand(program: Program) {
@@ -13,7 +12,12 @@ function createCommand(program: Program) {
   )
     .option('--secret <secret>', 'use this signing secret (default: generate one)')
     .option('--secret-file <file>', 'read the signing secret from a file')
-    .addOption(new Option('--generate-secret', 'generate a secret (the default)').conflicts(['secret', 'secretFile']))
+    .addOption(
+      new Option('--generate-secret', 'generate a secret (the default)').conflicts([
+        'secret',
+        'secretFile',
+      ]),
+    )
     .option('--disabled', 'create it disabled')
     .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText(
@@ -30,6 +34,7 @@ function createCommand(program: Program) {
 export type CreateOptions = OptionsOf<ReturnType<typeof createCommand>>;
 
 export function defineCreate(program: Program) {
-  return createCommand(program)
-    .action(async (_opts, cmd) => exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals())));
+  return createCommand(program).action(async (_opts, cmd) =>
+    exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals())),
+  );
 }

@@ -1,8 +1,5 @@
-/** The definition of `bluehook delete`: flags, help, examples. The handler is ./delete.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith } from '../flags.js';
 
 export function defineDelete(program: Program) {
   return program
@@ -10,6 +7,11 @@ export function defineDelete(program: Program) {
     .argument('<ref>', 'id, unique id/uid prefix, or name')
     .description('delete a webhook permanently')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .addHelpText('after', examples('bluehook delete orders          # asks to confirm', 'bluehook delete clb4zn --yes'))
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./delete.js')).run(a, cmd.optsWithGlobals())));
+    .addHelpText(
+      'after',
+      examples('bluehook delete orders          # asks to confirm', 'bluehook delete clb4zn --yes'),
+    )
+    .action(async (a, _opts, cmd) =>
+      exitWith(await (await import('./delete.js')).run(a, cmd.optsWithGlobals())),
+    );
 }

@@ -7,7 +7,8 @@ export async function run(ref: string, opts: GlobalOptions & { yes?: boolean }):
   const webhook = await store.get(ref);
   const label = `${webhook.id}${webhook.name ? ` (${webhook.name})` : ''}`;
   if (!opts.yes) {
-    if (!canPrompt()) throw usageError(`refusing to delete ${label} without confirmation: pass --yes`);
+    if (!canPrompt())
+      throw usageError(`refusing to delete ${label} without confirmation: pass --yes`);
     const { confirm } = await import('../prompts.js');
     if (!(await confirm(`Delete webhook ${label}? This cannot be undone`))) {
       writeErr('cancelled: nothing was deleted');

@@ -5,7 +5,15 @@ import { once } from 'node:events';
 import { resolveEvent } from '../../blue/catalogue.js';
 import { usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
-import { getAll, iterate, newest, summarize, type DeliveryFilter, type DeliverySummary, type PageSource } from '../../history/history.js';
+import {
+  getAll,
+  iterate,
+  newest,
+  summarize,
+  type DeliveryFilter,
+  type DeliverySummary,
+  type PageSource,
+} from '../../history/history.js';
 import { retentionOf } from '../../history/open.js';
 import { decodeBody } from '../../history/record.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
@@ -14,7 +22,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../version.js';
 import { parseDuration } from '../inputs.js';
 import { onStopSignal } from '../signals.js';
-import {canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { table } from '../table.js';
 
 interface FilterFlags extends GlobalOptions {
@@ -41,7 +49,10 @@ async function openAll(opts: GlobalOptions) {
 }
 
 /** The flags shared by list, export and clear, as a history filter. */
-async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Promise<string>): Promise<DeliveryFilter> {
+async function filterFrom(
+  opts: FilterFlags,
+  resolveWebhook: (ref: string) => Promise<string>,
+): Promise<DeliveryFilter> {
   const f: DeliveryFilter = {};
   if (opts.event) f.event = resolveEvent(opts.event).name;
   if (opts.webhook) f.webhookId = await resolveWebhook(opts.webhook);
@@ -51,7 +62,10 @@ async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Pr
     const s = opts.status.trim().toLowerCase();
     if (/^[1-5]xx$/.test(s)) f.statusClass = Number(s[0]);
     else if (/^[1-5]\d\d$/.test(s)) f.status = Number(s);
-    else throw usageError(`--status must be a code such as 404 or a class such as 5xx, got "${opts.status}"`);
+    else
+      throw usageError(
+        `--status must be a code such as 404 or a class such as 5xx, got "${opts.status}"`,
+      );
   }
   if (opts.since) f.since = Date.now() - parseDuration(opts.since, '--since');
   if (opts.until) f.until = Date.now() - parseDuration(opts.until, '--until');
@@ -62,12 +76,21 @@ async function filterFrom(opts: FilterFlags, resolveWebhook: (ref: string) => Pr
 }
 
 // Fixed widths, because a streamed list cannot measure its rows first.
-const pad = (text: string, width: number, visible = text.length) => text + ' '.repeat(Math.max(1, width - visible));
+const pad = (text: string, width: number, visible = text.length) =>
+  text + ' '.repeat(Math.max(1, width - visible));
 
 function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
   // Ids, events and problems may come from an imported file: shown with controls escaped.
   const id = lineSafe(r.id);
-  const verdict = lineSafe(r.direction === 'in' ? (r.valid ? 'valid' : `invalid (${r.problem})`) : r.valid ? 'delivered' : r.problem ?? 'failed');
+  const verdict = lineSafe(
+    r.direction === 'in'
+      ? r.valid
+        ? 'valid'
+        : `invalid (${r.problem})`
+      : r.valid
+        ? 'delivered'
+        : (r.problem ?? 'failed'),
+  );
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
   return [
     pad(c.cyan(id), 22, id.length),
@@ -75,13 +98,32 @@ function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
     pad(r.direction, 5),
     pad(lineSafe(r.event ?? '-'), 40),
     pad(r.valid ? c.green(verdict) : c.red(verdict), 26, verdict.length),
-    pad(r.status === null ? c.red(statusPlain) : r.status < 300 ? c.green(statusPlain) : c.red(statusPlain), 10, statusPlain.length),
+    pad(
+      r.status === null
+        ? c.red(statusPlain)
+        : r.status < 300
+          ? c.green(statusPlain)
+          : c.red(statusPlain),
+      10,
+      statusPlain.length,
+    ),
     pad(`${r.bytes} B`, 9),
     lineSafe(r.url),
   ].join('');
 }
 
-const listJson = (r: DeliverySummary) => JSON.stringify({ id: r.id, time: r.time, direction: r.direction, event: r.event, webhookId: r.webhookId, status: r.status, valid: r.valid, url: r.url, replayOf: r.replayOf });
+const listJson = (r: DeliverySummary) =>
+  JSON.stringify({
+    id: r.id,
+    time: r.time,
+    direction: r.direction,
+    event: r.event,
+    webhookId: r.webhookId,
+    status: r.status,
+    valid: r.valid,
+    url: r.url,
+    replayOf: r.replayOf,
+  });
 
 /** Writes a page of lines, waiting when stdout's reader is slower than the history. */
 async function writePage(lines: string[]): Promise<void> {
@@ -123,7 +165,8 @@ export async function list(opts: ListFlags): Promise<number> {
     // On stderr in every mode: a script can wait for this line to know that nothing landing from
     // now on will be missed.
     writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
-    for await (const r of history.follow(filter, { signal: abort.signal })) await writePage([render(summarize(r))]);
+    for await (const r of history.follow(filter, { signal: abort.signal }))
+      await writePage([render(summarize(r))]);
     await history.close();
     return code;
   }
@@ -143,7 +186,10 @@ export async function show(id: string, opts: GlobalOptions): Promise<number> {
   const c = colors(opts);
   const { statusText } = await import('../render-delivery.js'); // node:http's status texts: only here
   const body = decodeBody(r);
-  let pretty = r.bodyEncoding === 'utf8' ? body.toString('utf8') : `(binary, ${body.length} bytes, base64) ${r.body}`;
+  let pretty =
+    r.bodyEncoding === 'utf8'
+      ? body.toString('utf8')
+      : `(binary, ${body.length} bytes, base64) ${r.body}`;
   try {
     pretty = JSON.stringify(JSON.parse(pretty), null, 2);
   } catch {
@@ -159,15 +205,23 @@ export async function show(id: string, opts: GlobalOptions): Promise<number> {
   ];
   if (r.direction === 'in') {
     const message = lineSafe(r.verdict?.message ?? '-');
-    rows.push(['from', lineSafe(r.remoteAddress ?? '-')], ['verdict', r.verdict?.valid ? c.green(message) : c.red(message)], ['answer', statusText(r.answer?.status, c)]);
+    rows.push(
+      ['from', lineSafe(r.remoteAddress ?? '-')],
+      ['verdict', r.verdict?.valid ? c.green(message) : c.red(message)],
+      ['answer', statusText(r.answer?.status, c)],
+    );
   } else {
-    rows.push(['attempts', lineSafe((r.attempts ?? []).map((a) => a.status ?? a.error).join(', '))], ['answer', statusText(r.response?.status, c)]);
+    rows.push(
+      ['attempts', lineSafe((r.attempts ?? []).map((a) => a.status ?? a.error).join(', '))],
+      ['answer', statusText(r.response?.status, c)],
+    );
     if (r.replayOf) rows.push(['replay of', lineSafe(r.replayOf)]);
   }
   if (r.webhookId) rows.push(['webhook', lineSafe(r.webhookId)]);
   writeOut(table(rows.map(([k, v]) => [c.bold(k!), v!])));
   writeOut(`\n${c.bold('headers')}`);
-  for (const [k, v] of Object.entries(r.headers)) writeOut(`  ${lineSafe(k)}: ${lineSafe(String(v))}`);
+  for (const [k, v] of Object.entries(r.headers))
+    writeOut(`  ${lineSafe(k)}: ${lineSafe(String(v))}`);
   writeOut(`\n${c.bold('body')}\n${blockSafe(pretty)}`);
   return 0;
 }
@@ -176,7 +230,10 @@ type ExportFlags = FilterFlags & { format: string; to?: string; out?: string };
 
 export async function exportRecords(ids: string[], opts: ExportFlags): Promise<number> {
   if (opts.format === 'ndjson') return exportNdjson(ids, opts);
-  if (ids.length !== 1) throw usageError(`--format ${opts.format} exports one delivery: give one id (--format ndjson exports many)`);
+  if (ids.length !== 1)
+    throw usageError(
+      `--format ${opts.format} exports one delivery: give one id (--format ndjson exports many)`,
+    );
   const { history } = await openAll(opts);
   const r = await history.get(ids[0]!);
   await history.close();
@@ -196,7 +253,9 @@ export async function exportRecords(ids: string[], opts: ExportFlags): Promise<n
       text = decodeBody(r); // the exact bytes, ready to sign or replay in a test
       break;
     default:
-      throw usageError(`unknown --format "${opts.format}": choose json, curl, har, fixture or ndjson`);
+      throw usageError(
+        `unknown --format "${opts.format}": choose json, curl, har, fixture or ndjson`,
+      );
   }
   if (opts.out) {
     // 0600 whatever the umask, and a link at that path is replaced, never followed.
@@ -213,7 +272,9 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
   if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
   const { ndjsonLine } = await import('../../history/ndjson.js');
   // To a new temporary file (0600, never through a link) renamed over --out once complete.
-  const tmp = opts.out ? join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`) : undefined;
+  const tmp = opts.out
+    ? join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`)
+    : undefined;
   const out = tmp ? createWriteStream(tmp, { mode: 0o600, flags: 'wx' }) : process.stdout;
   let count = 0;
   try {
@@ -222,7 +283,11 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
       if (!out.write(ndjsonLine(r))) await once(out, 'drain');
     }
     if (tmp) {
-      await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) =>
+          e ? reject(e) : resolve(),
+        ),
+      );
       chmodSync(tmp, 0o600);
       renameSync(tmp, opts.out!);
     }
@@ -231,7 +296,9 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
     throw e;
   }
   await history.close();
-  writeErr(`exported ${count} deliver${count === 1 ? 'y' : 'ies'}${opts.out ? ` to ${opts.out}` : ''}`);
+  writeErr(
+    `exported ${count} deliver${count === 1 ? 'y' : 'ies'}${opts.out ? ` to ${opts.out}` : ''}`,
+  );
   return 0;
 }
 
@@ -245,7 +312,9 @@ export async function importFile(file: string, opts: GlobalOptions): Promise<num
   if (opts.json) writeJson({ file, ...stats, duplicates: stats.read - stats.added });
   else {
     const dupes = stats.read - stats.added;
-    writeOut(`imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`);
+    writeOut(
+      `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`,
+    );
   }
   return 0;
 }
@@ -262,11 +331,16 @@ export async function rm(ids: string[], opts: GlobalOptions): Promise<number> {
   return 0;
 }
 
-export async function clear(opts: GlobalOptions & { before?: string; yes?: boolean }): Promise<number> {
+export async function clear(
+  opts: GlobalOptions & { before?: string; yes?: boolean },
+): Promise<number> {
   const cutoff = opts.before ? Date.now() - parseDuration(opts.before, '--before') : undefined;
-  const what = opts.before ? `recorded deliveries older than ${opts.before}` : 'all recorded deliveries';
+  const what = opts.before
+    ? `recorded deliveries older than ${opts.before}`
+    : 'all recorded deliveries';
   if (!opts.yes) {
-    if (!canPrompt()) throw usageError(`refusing to delete ${what} without confirmation: pass --yes`);
+    if (!canPrompt())
+      throw usageError(`refusing to delete ${what} without confirmation: pass --yes`);
     const { confirm } = await import('../prompts.js');
     if (!(await confirm(`Delete ${what}?`))) {
       writeErr('cancelled: nothing was deleted');
@@ -282,13 +356,17 @@ export async function clear(opts: GlobalOptions & { before?: string; yes?: boole
 }
 
 /** Applies the retention policy now (the config's, or the flags'). */
-export async function prune(opts: GlobalOptions & { maxAge?: string; maxRecords?: number }): Promise<number> {
+export async function prune(
+  opts: GlobalOptions & { maxAge?: string; maxRecords?: number },
+): Promise<number> {
   const { history, config } = await openAll(opts);
   const policy = retentionOf(config.values) ?? {};
   if (opts.maxAge) policy.maxAgeMs = parseDuration(opts.maxAge, '--max-age');
   if (opts.maxRecords !== undefined) policy.maxRecords = opts.maxRecords;
   if (policy.maxAgeMs === undefined && policy.maxRecords === undefined) {
-    throw usageError('no retention policy: pass --max-age or --max-records, or set historyMaxAge / historyMaxRecords in the config');
+    throw usageError(
+      'no retention policy: pass --max-age or --max-records, or set historyMaxAge / historyMaxRecords in the config',
+    );
   }
   const removed = await history.prune(policy);
   const left = await history.count();
@@ -309,4 +387,3 @@ export async function count(opts: FilterFlags): Promise<number> {
   else writeOut(`${n} deliver${n === 1 ? 'y' : 'ies'} in ${where}`);
   return 0;
 }
-

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENTS } from '../../blue/catalogue.js';
-import { deliver, sampleBody, signRequest, webhookRowInput, type Signer } from '../../delivery/deliver.js';
+import {
+  deliver,
+  sampleBody,
+  signRequest,
+  webhookRowInput,
+  type Signer,
+} from '../../delivery/deliver.js';
 import { parseExpectStatus } from '../../delivery/expect.js';
 import { HttpClient } from '../../delivery/http.js';
 import { replayRequest } from '../../delivery/replay.js';
@@ -26,8 +32,12 @@ export async function run(opts: GlobalOptions): Promise<number> {
   // Each step: a line for people, or an entry of one JSON document with --json.
   const steps: Array<{ step: string; ok: boolean; message: string }> = [];
   const report = (step: string, ok: boolean | null, message: string) => {
-    if (opts.json) steps.push({ step, ok: ok ?? true, message: message.replace(/\u001b\[[0-9;]*m/g, '') });
-    else writeOut(`${c.bold(step)} ${ok === null ? '' : `${ok ? c.green('✔') : c.red('✘')} `}${message}`);
+    if (opts.json)
+      steps.push({ step, ok: ok ?? true, message: message.replace(/\u001b\[[0-9;]*m/g, '') });
+    else
+      writeOut(
+        `${c.bold(step)} ${ok === null ? '' : `${ok ? c.green('✔') : c.red('✘')} `}${message}`,
+      );
   };
   const dir = mkdtempSync(join(tmpdir(), 'bluehook-demo-'));
   const history = new SqliteHistory(dir);
@@ -47,10 +57,19 @@ export async function run(opts: GlobalOptions): Promise<number> {
       onDelivery: (d) => received.push(d),
     });
     const webhook = await store.create({ name: 'demo', url: receiver.url, secret });
-    report('1.', null, `webhook ${c.cyan(webhook.id)} → ${receiver.url}, secret ${maskSecret(secret)} (temporary store ${dir})`);
+    report(
+      '1.',
+      null,
+      `webhook ${c.cyan(webhook.id)} → ${receiver.url}, secret ${maskSecret(secret)} (temporary store ${dir})`,
+    );
 
     const signer: Signer = { scheme: blueScheme, secret, userAgent: 'bluehook-demo' };
-    const options = { client, policy: { ...BLUE_RETRY_POLICY, attempts: 1 }, timeoutMs: 7000, expect: parseExpectStatus('2xx') };
+    const options = {
+      client,
+      policy: { ...BLUE_RETRY_POLICY, attempts: 1 },
+      timeoutMs: 7000,
+      expect: parseExpectStatus('2xx'),
+    };
     const url = new URL(receiver.url);
     for (const e of EVENTS) {
       const body = sampleBody(e.name, { webhook: webhookRowInput(webhook) });
@@ -59,29 +78,87 @@ export async function run(opts: GlobalOptions): Promise<number> {
       await history.append(outcome.record, req.body);
     }
     const verified = received.filter((d) => d.verdict.valid && d.status === 200).length;
-    report('2.', verified === EVENTS.length, `sent ${EVENTS.length} signed deliveries (every event + the health check); ${verified} verified and recorded by the listener`);
+    report(
+      '2.',
+      verified === EVENTS.length,
+      `sent ${EVENTS.length} signed deliveries (every event + the health check); ${verified} verified and recorded by the listener`,
+    );
 
     const original = received.find((d) => d.event === 'TODO_CREATED')!.record;
-    const replayed = await deliver(replayRequest(original, url), { ...options, replayOf: original.id });
+    const replayed = await deliver(replayRequest(original, url), {
+      ...options,
+      replayOf: original.id,
+    });
     const replayOk = replayed.final.status === 200 && received.at(-1)!.verdict.valid;
-    report('3.', replayOk, `replayed ${original.id} verbatim: answered ${replayed.final.status}, still valid (Blue's scheme has no timestamp, so replays verify)`);
+    report(
+      '3.',
+      replayOk,
+      `replayed ${original.id} verbatim: answered ${replayed.final.status}, still valid (Blue's scheme has no timestamp, so replays verify)`,
+    );
 
-    const pretty = Buffer.from(JSON.stringify(JSON.parse(sampleBody('TODO_CREATED', {}).toString()), null, 2));
-    const compactSig = blueScheme.sign(Buffer.from(JSON.stringify(JSON.parse(pretty.toString()))), secret);
-    const forged = await deliver({ url, event: 'TODO_CREATED', webhookId: null, body: pretty, headers: { 'content-type': 'application/json', ...compactSig } }, { ...options, expect: parseExpectStatus('401') });
+    const pretty = Buffer.from(
+      JSON.stringify(JSON.parse(sampleBody('TODO_CREATED', {}).toString()), null, 2),
+    );
+    const compactSig = blueScheme.sign(
+      Buffer.from(JSON.stringify(JSON.parse(pretty.toString()))),
+      secret,
+    );
+    const forged = await deliver(
+      {
+        url,
+        event: 'TODO_CREATED',
+        webhookId: null,
+        body: pretty,
+        headers: { 'content-type': 'application/json', ...compactSig },
+      },
+      { ...options, expect: parseExpectStatus('401') },
+    );
     const forgedVerdict = received.at(-1)!.verdict;
-    report('4.', forged.final.status === 401, `a re-serialised (pretty-printed) delivery was rejected with ${forged.final.status}: ${forgedVerdict.message}`);
+    report(
+      '4.',
+      forged.final.status === 401,
+      `a re-serialised (pretty-printed) delivery was rejected with ${forged.final.status}: ${forgedVerdict.message}`,
+    );
 
     const other = sampleBody('TODO_DELETED', {});
     const wrong = blueScheme.sign(other, `whsec_${randomBytes(16).toString('base64')}`);
-    const wrongOutcome = await deliver({ url, event: 'TODO_DELETED', webhookId: null, body: other, headers: { 'content-type': 'application/json', ...wrong } }, { ...options, expect: parseExpectStatus('401') });
-    report('5.', wrongOutcome.final.status === 401, `a delivery signed with another secret was rejected with ${wrongOutcome.final.status}: ${received.at(-1)!.verdict.message}`);
+    const wrongOutcome = await deliver(
+      {
+        url,
+        event: 'TODO_DELETED',
+        webhookId: null,
+        body: other,
+        headers: { 'content-type': 'application/json', ...wrong },
+      },
+      { ...options, expect: parseExpectStatus('401') },
+    );
+    report(
+      '5.',
+      wrongOutcome.final.status === 401,
+      `a delivery signed with another secret was rejected with ${wrongOutcome.final.status}: ${received.at(-1)!.verdict.message}`,
+    );
 
     await history.drain();
     const recorded = await history.count({ direction: 'in' });
-    const ok = verified === EVENTS.length && replayOk && forged.final.status === 401 && wrongOutcome.final.status === 401 && recorded === received.length;
-    report('summary', ok, `${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`);
-    if (opts.json) writeJson({ ok, received: received.length, valid: received.filter((d) => d.verdict.valid).length, recorded, steps });
+    const ok =
+      verified === EVENTS.length &&
+      replayOk &&
+      forged.final.status === 401 &&
+      wrongOutcome.final.status === 401 &&
+      recorded === received.length;
+    report(
+      'summary',
+      ok,
+      `${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`,
+    );
+    if (opts.json)
+      writeJson({
+        ok,
+        received: received.length,
+        valid: received.filter((d) => d.verdict.valid).length,
+        recorded,
+        steps,
+      });
     return ok ? 0 : 1;
   } finally {
     await receiver?.close();

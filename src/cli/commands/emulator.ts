@@ -24,7 +24,8 @@ function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, stri
   const tokens = new Map<string, string>();
   for (const t of list) {
     const colon = t.indexOf(':');
-    if (colon <= 0 || colon === t.length - 1) throw usageError(`--token must be ID:SECRET, got "${t}"`);
+    if (colon <= 0 || colon === t.length - 1)
+      throw usageError(`--token must be ID:SECRET, got "${t}"`);
     tokens.set(t.slice(0, colon), t.slice(colon + 1));
   }
   return tokens;
@@ -33,10 +34,12 @@ function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, stri
 export async function run(opts: EmulatorFlags): Promise<number> {
   const tokens = parseTokens(opts.token);
   const config = await loadConfig({ ...opts, port: undefined });
-  const dataDir = opts.ephemeral ? undefined : opts.dataDir ?? join(config.values.storeDir, 'emulator');
+  const dataDir = opts.ephemeral
+    ? undefined
+    : (opts.dataDir ?? join(config.values.storeDir, 'emulator'));
   const c = colors(opts);
   const { startEmulator } = await import('../../emulator/server.js');
-  let running;
+  let running: Awaited<ReturnType<typeof startEmulator>>;
   try {
     running = await startEmulator({
       host: opts.host,
@@ -55,30 +58,61 @@ export async function run(opts: EmulatorFlags): Promise<number> {
       },
       onDropped: (d) => {
         if (opts.json) writeJsonLine({ type: 'dropped', ...d });
-        else writeErr(`${d.event} → ${d.webhookId} dropped before attempt ${d.attempt}: the webhook was deleted`);
+        else
+          writeErr(
+            `${d.event} → ${d.webhookId} dropped before attempt ${d.attempt}: the webhook was deleted`,
+          );
       },
     });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw networkError(`port ${opts.port} is in use`, 'pick another with --port, or --port 0');
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw networkError(`port ${opts.port} is in use`, 'pick another with --port, or --port 0');
     throw error;
   }
-  if (opts.json) writeJsonLine({ type: 'ready', url: running.graphqlUrl, tokens: [...tokens.keys()], dataDir: dataDir ?? null });
+  if (opts.json)
+    writeJsonLine({
+      type: 'ready',
+      url: running.graphqlUrl,
+      tokens: [...tokens.keys()],
+      dataDir: dataDir ?? null,
+    });
   else {
     writeOut(`Blue emulator on ${running.graphqlUrl}`);
-    writeErr(c.dim(`tokens: ${[...tokens.keys()].join(', ')}; state: ${dataDir ?? 'in memory'}; private URLs ${opts.allowPrivateUrls ? 'allowed' : 'refused (as Blue)'}; delay ${opts.delay}`));
-    writeErr(c.dim(`use it: BLUE_TOKEN_ID=${[...tokens.keys()][0]} BLUE_TOKEN_SECRET=… BLUE_COMPANY_ID=acme bluehook --store blue --api-url ${running.graphqlUrl} list`));
+    writeErr(
+      c.dim(
+        `tokens: ${[...tokens.keys()].join(', ')}; state: ${dataDir ?? 'in memory'}; private URLs ${opts.allowPrivateUrls ? 'allowed' : 'refused (as Blue)'}; delay ${opts.delay}`,
+      ),
+    );
+    writeErr(
+      c.dim(
+        `use it: BLUE_TOKEN_ID=${[...tokens.keys()][0]} BLUE_TOKEN_SECRET=… BLUE_COMPANY_ID=acme bluehook --store blue --api-url ${running.graphqlUrl} list`,
+      ),
+    );
   }
   const code = await untilStopSignal();
   await running.close();
   return code;
 }
 
-export async function trigger(event: string, opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string }): Promise<number> {
+export async function trigger(
+  event: string,
+  opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string },
+): Promise<number> {
   const config = await loadConfig(opts);
-  if (config.sources.apiUrl === 'default') throw usageError('which emulator? pass --api-url http://127.0.0.1:4010/graphql (or set BLUE_API_URL)');
+  if (config.sources.apiUrl === 'default')
+    throw usageError(
+      'which emulator? pass --api-url http://127.0.0.1:4010/graphql (or set BLUE_API_URL)',
+    );
   const { triggerEvent } = await import('../../emulator/client.js');
-  const answer = await triggerEvent(config.values.apiUrl, { event, projectId: opts.project, set: opts.set });
+  const answer = await triggerEvent(config.values.apiUrl, {
+    event,
+    projectId: opts.project,
+    set: opts.set,
+  });
   if (opts.json) writeJson(answer);
-  else writeOut(`queued ${answer.event} for ${answer.queued.length} webhook${answer.queued.length === 1 ? '' : 's'}${answer.queued.length ? `: ${answer.queued.join(', ')}` : ' (none matches: enabled, event and project filters)'}`);
+  else
+    writeOut(
+      `queued ${answer.event} for ${answer.queued.length} webhook${answer.queued.length === 1 ? '' : 's'}${answer.queued.length ? `: ${answer.queued.join(', ')}` : ' (none matches: enabled, event and project filters)'}`,
+    );
   return ExitCode.ok;
 }

@@ -1,15 +1,27 @@
 import { EVENTS } from '../../blue/catalogue.js';
 import { usageError } from '../../errors.js';
 import { colors } from '../colors.js';
-import {writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { table } from '../table.js';
 
 export function run(opts: GlobalOptions & { group?: string }): number {
   const group = opts.group?.toLowerCase();
   const list = group ? EVENTS.filter((e) => e.group === group) : EVENTS;
-  if (!list.length) throw usageError(`no event group "${opts.group}"; groups: ${[...new Set(EVENTS.map((e) => e.group))].join(', ')}`);
+  if (!list.length)
+    throw usageError(
+      `no event group "${opts.group}"; groups: ${[...new Set(EVENTS.map((e) => e.group))].join(', ')}`,
+    );
   if (opts.json) {
-    writeJson(list.map(({ name, group, kind, entity, description, subscribable }) => ({ name, group, kind, entity, description, subscribable })));
+    writeJson(
+      list.map(({ name, group, kind, entity, description, subscribable }) => ({
+        name,
+        group,
+        kind,
+        entity,
+        description,
+        subscribable,
+      })),
+    );
     return 0;
   }
   const c = colors(opts);

@@ -1,20 +1,34 @@
-/** The definition of `bluehook inspect`: flags, help, examples. The handler is ./inspect.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith, type OptionsOf } from '../flags.js';
+import { intOption } from '../inputs.js';
 
 /** The flags, help and examples of `bluehook inspect`. */
 function inspectCommand(program: Program) {
   return program
     .command('inspect')
-    .description('a web inspector over the recorded deliveries: live list, detail, replay, edit and resend, compose, diff')
-    .option('--port <port>', 'port of the page (0: a free one)', intOption('--port', 0, 65535), 4040)
-    .option('--host <host>', 'address to bind (anything but loopback can be reached from other machines)', '127.0.0.1')
+    .description(
+      'a web inspector over the recorded deliveries: live list, detail, replay, edit and resend, compose, diff',
+    )
+    .option(
+      '--port <port>',
+      'port of the page (0: a free one)',
+      intOption('--port', 0, 65535),
+      4040,
+    )
+    .option(
+      '--host <host>',
+      'address to bind (anything but loopback can be reached from other machines)',
+      '127.0.0.1',
+    )
     .option('--open', 'open the page in the browser')
     .addHelpText(
       'after',
-      examples('bluehook inspect --open', 'bluehook inspect --port 0 --json      # first line: {"type":"ready","url":…}', 'bluehook --history postgres://… inspect   # a team\'s shared history', 'bluehook listen --secret s --inspect     # both in one process'),
+      examples(
+        'bluehook inspect --open',
+        'bluehook inspect --port 0 --json      # first line: {"type":"ready","url":…}',
+        "bluehook --history postgres://… inspect   # a team's shared history",
+        'bluehook listen --secret s --inspect     # both in one process',
+      ),
     );
 }
 
@@ -22,6 +36,7 @@ function inspectCommand(program: Program) {
 export type InspectOptions = OptionsOf<ReturnType<typeof inspectCommand>>;
 
 export function defineInspect(program: Program) {
-  return inspectCommand(program)
-    .action(async (_opts, cmd) => exitWith(await (await import('./inspect.js')).run(cmd.optsWithGlobals())));
+  return inspectCommand(program).action(async (_opts, cmd) =>
+    exitWith(await (await import('./inspect.js')).run(cmd.optsWithGlobals())),
+  );
 }

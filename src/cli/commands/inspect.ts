@@ -12,29 +12,56 @@ import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output
 import { untilStopSignal } from '../signals.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 
-
 /** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
-export async function serveInspector(history: History, store: WebhookStore, config: ResolvedConfig, host: string, port: number, opts: GlobalOptions): Promise<RunningInspector> {
-  const service = new InspectorService({ history, store, scheme: config.values.scheme, timeoutMs: config.values.timeout, version: packageVersion() });
+export async function serveInspector(
+  history: History,
+  store: WebhookStore,
+  config: ResolvedConfig,
+  host: string,
+  port: number,
+  opts: GlobalOptions,
+): Promise<RunningInspector> {
+  const service = new InspectorService({
+    history,
+    store,
+    scheme: config.values.scheme,
+    timeoutMs: config.values.timeout,
+    version: packageVersion(),
+  });
   try {
     const running = await startInspector(service, { host, port });
-    if (!isLoopbackAddress(running.address)) writeErr(colors(opts).yellow(`warning: the inspector on ${running.address} (--host ${host}) can be reached from other machines; it can send requests and shows every recorded delivery`));
+    if (!isLoopbackAddress(running.address))
+      writeErr(
+        colors(opts).yellow(
+          `warning: the inspector on ${running.address} (--host ${host}) can be reached from other machines; it can send requests and shows every recorded delivery`,
+        ),
+      );
     return running;
   } catch (error) {
     await service.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw networkError(`port ${port} on ${host} is in use`, 'pick another with --port, or --port 0 for a free one');
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw networkError(`cannot listen on ${host}:${port} (${code})`);
+    if (code === 'EADDRINUSE')
+      throw networkError(
+        `port ${port} on ${host} is in use`,
+        'pick another with --port, or --port 0 for a free one',
+      );
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+      throw networkError(`cannot listen on ${host}:${port} (${code})`);
     throw error;
   }
 }
 
 /** Opens the page in the user's browser (best effort: the URL is printed either way). */
 export function openInBrowser(url: string): void {
-  const cp = process.getBuiltinModule?.('node:child_process') as typeof import('node:child_process') | undefined;
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const cp = process.getBuiltinModule?.('node:child_process') as
+    | typeof import('node:child_process')
+    | undefined;
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {
-    cp?.spawn(command, [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+    cp?.spawn(command, [url], { stdio: 'ignore', detached: true })
+      .on('error', () => undefined)
+      .unref();
   } catch {
     // no browser here: the printed URL is enough
   }

@@ -1,8 +1,7 @@
 /** The definition of `bluehook list`: flags, help, examples. The handler is ./list.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith } from '../flags.js';
 
 export function defineList(program: Program) {
   return program
@@ -11,6 +10,15 @@ export function defineList(program: Program) {
     .addOption(new Option('--enabled', 'only enabled webhooks').conflicts('disabled'))
     .option('--disabled', 'only disabled webhooks')
     .option('--event <event>', 'only webhooks that receive this event')
-    .addHelpText('after', examples('bluehook list', 'bluehook list --disabled', 'bluehook list --event TODO_CREATED --json'))
-    .action(async (_opts, cmd) => exitWith(await (await import('./list.js')).run(cmd.optsWithGlobals())));
+    .addHelpText(
+      'after',
+      examples(
+        'bluehook list',
+        'bluehook list --disabled',
+        'bluehook list --event TODO_CREATED --json',
+      ),
+    )
+    .action(async (_opts, cmd) =>
+      exitWith(await (await import('./list.js')).run(cmd.optsWithGlobals())),
+    );
 }

@@ -1,14 +1,17 @@
 import { resolveEvent } from '../../blue/catalogue.js';
-import { usageError } from '../../errors.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { writeJson, writeOut, type GlobalOptions } from '../output.js';
 import { webhookJson, webhookTable } from '../render.js';
 
-export async function run(opts: GlobalOptions & { enabled?: boolean; disabled?: boolean; event?: string }): Promise<number> {
+export async function run(
+  opts: GlobalOptions & { enabled?: boolean; disabled?: boolean; event?: string },
+): Promise<number> {
   const event = opts.event ? resolveEvent(opts.event, { subscribableOnly: true }).name : undefined;
   const { store } = await openStore(opts);
-  let list = await store.list(opts.enabled ? { enabled: true } : opts.disabled ? { enabled: false } : {});
+  let list = await store.list(
+    opts.enabled ? { enabled: true } : opts.disabled ? { enabled: false } : {},
+  );
   if (event) list = list.filter((w) => w.events.length === 0 || w.events.includes(event));
   if (opts.json) writeJson(list.map((w) => webhookJson(w)));
   else writeOut(webhookTable(list, colors(opts)));

@@ -1,7 +1,7 @@
 /** The definition of `bluehook listen`: flags, help, examples. The handler is ./listen.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
+import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../inputs.js';
 
 /** The flags, help and examples of `bluehook listen`. */
@@ -10,29 +10,65 @@ function listenCommand(program: Program) {
     program
       .command('listen')
       .description('local catch server: verify, record, print, forward, assert')
-      .option('--port <port>', 'port (default 4000; 0 for a free one)', intOption('--port', 0, 65535))
+      .option(
+        '--port <port>',
+        'port (default 4000; 0 for a free one)',
+        intOption('--port', 0, 65535),
+      )
       .option('--host <host>', 'address to bind', '127.0.0.1')
       .option('--path <path>', 'the path deliveries are POSTed to', '/')
-      .option('--webhook <ref>', "verify with this stored webhook's secret (default: every stored webhook)"),
+      .option(
+        '--webhook <ref>',
+        "verify with this stored webhook's secret (default: every stored webhook)",
+      ),
   )
     .addOption(schemeOption())
     .option('--max-body <size>', 'larger bodies get 413', '1mb')
     .option('--accept-invalid', 'answer 200 even when the signature is invalid')
-    .option('--events <list>', 'show only these events (comma-separated); others are still answered and recorded')
-    .option('--explain-rejections', 'put the signature diagnosis in the 401 answer too (off: senders get a plain 401; the diagnosis is printed and recorded)')
-    .option('--respond-status <code>', 'answer valid deliveries with this status', intOption('--respond-status', 100, 599))
+    .option(
+      '--events <list>',
+      'show only these events (comma-separated); others are still answered and recorded',
+    )
+    .option(
+      '--explain-rejections',
+      'put the signature diagnosis in the 401 answer too (off: senders get a plain 401; the diagnosis is printed and recorded)',
+    )
+    .option(
+      '--respond-status <code>',
+      'answer valid deliveries with this status',
+      intOption('--respond-status', 100, 599),
+    )
     .option('--respond-delay <duration>', 'wait this long before answering')
     .option('--fail-rate <fraction>', 'answer 500 to this fraction of deliveries (0..1)')
-    .option('--forward-to <url>', 'forward verified deliveries byte-for-byte to a local app; its status is the answer')
-    .option('--forward-header <header>', '"Name: value" added to forwarded deliveries (repeatable); only Content-Type, User-Agent and the signature headers are relayed from the sender', collect)
-    .option('--forward-timeout <duration>', 'give up forwarding after this long (answer 504)', '10s')
-    .option('--expect <n>', 'exit 0 once n valid deliveries have arrived, 1 on --timeout', intOption('--expect', 1))
+    .option(
+      '--forward-to <url>',
+      'forward verified deliveries byte-for-byte to a local app; its status is the answer',
+    )
+    .option(
+      '--forward-header <header>',
+      '"Name: value" added to forwarded deliveries (repeatable); only Content-Type, User-Agent and the signature headers are relayed from the sender',
+      collect,
+    )
+    .option(
+      '--forward-timeout <duration>',
+      'give up forwarding after this long (answer 504)',
+      '10s',
+    )
+    .option(
+      '--expect <n>',
+      'exit 0 once n valid deliveries have arrived, 1 on --timeout',
+      intOption('--expect', 1),
+    )
     .option('--expect-event <event>', 'count only this event towards --expect')
     .option('--timeout <duration>', 'how long --expect waits', '30s')
     .addOption(new Option('--once', 'same as --expect 1').conflicts('expect'))
     .option('--verbose', 'print headers and the pretty body of each delivery')
     .option('--inspect', 'also serve the web inspector over the history (see bluehook inspect)')
-    .option('--inspect-port <port>', 'port of the inspector (default 4040; 0: a free one)', intOption('--inspect-port', 0, 65535))
+    .option(
+      '--inspect-port <port>',
+      'port of the inspector (default 4040; 0: a free one)',
+      intOption('--inspect-port', 0, 65535),
+    )
     .option('--no-record', 'do not record in the history')
     .addHelpText(
       'after',
@@ -50,6 +86,7 @@ function listenCommand(program: Program) {
 export type ListenOptions = OptionsOf<ReturnType<typeof listenCommand>>;
 
 export function defineListen(program: Program) {
-  return listenCommand(program)
-    .action(async (_opts, cmd) => exitWith(await (await import('./listen.js')).run(cmd.optsWithGlobals())));
+  return listenCommand(program).action(async (_opts, cmd) =>
+    exitWith(await (await import('./listen.js')).run(cmd.optsWithGlobals())),
+  );
 }

@@ -10,11 +10,10 @@ import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { onStopSignal } from '../signals.js';
-import { parseDuration, parseHeaders, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
+import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
+import { writeErr, writeJsonLine, writeOut, writeStreamLine, streamIsJson } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
-
 
 function parseSize(text: string): number {
   const m = /^(\d+)(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
@@ -26,14 +25,20 @@ function parseSize(text: string): number {
 export async function run(opts: ListenOptions): Promise<number> {
   if (!opts.path.startsWith('/')) throw usageError(`--path must start with /, got "${opts.path}"`);
   const failRate = opts.failRate !== undefined ? Number(opts.failRate) : undefined;
-  if (failRate !== undefined && !(failRate >= 0 && failRate <= 1)) throw usageError(`--fail-rate must be between 0 and 1, got "${opts.failRate}"`);
+  if (failRate !== undefined && !(failRate >= 0 && failRate <= 1))
+    throw usageError(`--fail-rate must be between 0 and 1, got "${opts.failRate}"`);
   const expectEvent = opts.expectEvent ? resolveEvent(opts.expectEvent).name : undefined;
   const expect = opts.once ? 1 : opts.expect;
-  if (expectEvent && expect === undefined) throw usageError('--expect-event needs --expect N (or --once)');
+  if (expectEvent && expect === undefined)
+    throw usageError('--expect-event needs --expect N (or --once)');
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
 
   const { store, config } = await openStore(opts);
-  const candidates = await candidatesFrom({ secret: readSecret(opts, { required: false }), webhook: opts.webhook, store });
+  const candidates = await candidatesFrom({
+    secret: readSecret(opts, { required: false }),
+    webhook: opts.webhook,
+    store,
+  });
 
   streamIsJson(Boolean(opts.json));
   const c = colors(opts);
@@ -72,13 +77,20 @@ export async function run(opts: ListenOptions): Promise<number> {
       const time = d.record.time.slice(11, 19);
       // The event name and everything under --verbose came from the sender: controls escaped.
       // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
-      const verdictPlain = d.verdict.valid ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}` : `✘ invalid (${d.verdict.cause})`;
-      const verdict = (d.verdict.valid ? c.green : c.red)(verdictPlain) + ' '.repeat(Math.max(1, 26 - verdictPlain.length));
+      const verdictPlain = d.verdict.valid
+        ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`
+        : `✘ invalid (${d.verdict.cause})`;
+      const verdict =
+        (d.verdict.valid ? c.green : c.red)(verdictPlain) +
+        ' '.repeat(Math.max(1, 26 - verdictPlain.length));
       const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      writeStreamLine(`${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`);
+      writeStreamLine(
+        `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
+      );
       if (!d.verdict.valid) writeStreamLine(c.dim(`          why: ${d.verdict.message}`));
       if (opts.verbose) {
-        for (const [k, v] of Object.entries(d.record.headers)) writeStreamLine(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
+        for (const [k, v] of Object.entries(d.record.headers))
+          writeStreamLine(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
         let pretty = d.body.toString('utf8');
         try {
           pretty = JSON.stringify(JSON.parse(pretty), null, 2);
@@ -94,7 +106,7 @@ export async function run(opts: ListenOptions): Promise<number> {
     }
   };
 
-  let receiver;
+  let receiver: Awaited<ReturnType<typeof startCatchServer>>;
   try {
     receiver = await startCatchServer({
       host: opts.host,
@@ -105,25 +117,38 @@ export async function run(opts: ListenOptions): Promise<number> {
       acceptInvalid: opts.acceptInvalid,
       explainRejections: opts.explainRejections,
       respondStatus: opts.respondStatus,
-      respondDelayMs: opts.respondDelay ? parseDuration(opts.respondDelay, '--respond-delay') : undefined,
+      respondDelayMs: opts.respondDelay
+        ? parseDuration(opts.respondDelay, '--respond-delay')
+        : undefined,
       failRate,
       forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
       history,
       onDelivery,
       onUnrecorded: (error) => {
-        if (opts.json) writeJsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
+        if (opts.json)
+          writeJsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
         else writeErr(c.red(`✘ answered 500: not recorded: ${error.message}`));
       },
       onRejected: (r) => {
         if (opts.json) writeJsonLine({ type: 'rejected', ...r });
-        else writeErr(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
+        else
+          writeErr(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
       },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw networkError(`port ${config.values.port} on ${opts.host} is in use`, 'pick another with --port, or --port 0 for a free one');
-    if (code === 'EACCES') throw networkError(`not allowed to listen on port ${config.values.port}`, 'use a port above 1023');
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw networkError(`cannot listen on host ${opts.host}`);
+    if (code === 'EADDRINUSE')
+      throw networkError(
+        `port ${config.values.port} on ${opts.host} is in use`,
+        'pick another with --port, or --port 0 for a free one',
+      );
+    if (code === 'EACCES')
+      throw networkError(
+        `not allowed to listen on port ${config.values.port}`,
+        'use a port above 1023',
+      );
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw networkError(`cannot listen on host ${opts.host}`);
     throw error;
   }
 
@@ -133,21 +158,47 @@ export async function run(opts: ListenOptions): Promise<number> {
   if (opts.inspect) {
     const { serveInspector } = await import('./inspect.js');
     inspectorHistory ??= await openHistoryFor(config);
-    inspector = await serveInspector(inspectorHistory, store, config, '127.0.0.1', opts.inspectPort ?? 4040, opts);
+    inspector = await serveInspector(
+      inspectorHistory,
+      store,
+      config,
+      '127.0.0.1',
+      opts.inspectPort ?? 4040,
+      opts,
+    );
   }
-  if (!isLoopbackAddress(receiver.address)) writeErr(c.yellow(`warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`));
-  if (opts.json) writeJsonLine({ type: 'ready', url: receiver.url, ...(inspector ? { inspector: inspector.url } : {}) });
+  if (!isLoopbackAddress(receiver.address))
+    writeErr(
+      c.yellow(
+        `warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
+      ),
+    );
+  if (opts.json)
+    writeJsonLine({
+      type: 'ready',
+      url: receiver.url,
+      ...(inspector ? { inspector: inspector.url } : {}),
+    });
   else {
     writeOut(`listening on ${receiver.url}`);
     if (inspector) writeOut(`inspector on ${inspector.url}`);
-    writeErr(c.dim(`verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`));
+    writeErr(
+      c.dim(
+        `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+      ),
+    );
   }
 
-  const retention = history ? startRetention(history, config.values, (line) => writeErr(c.dim(line))) : undefined;
+  const retention = history
+    ? startRetention(history, config.values, (line) => writeErr(c.dim(line)))
+    : undefined;
   const stopListening = onStopSignal(finish);
   const timer =
     expect !== undefined
-      ? setTimeout(() => finish(ExitCode.checkFailed), parseDuration(opts.timeout ?? '30s', '--timeout'))
+      ? setTimeout(
+          () => finish(ExitCode.checkFailed),
+          parseDuration(opts.timeout ?? '30s', '--timeout'),
+        )
       : undefined;
   const code = await finished;
   if (timer) clearTimeout(timer);
@@ -162,13 +213,20 @@ export async function run(opts: ListenOptions): Promise<number> {
   else writeErr(c.dim(summary));
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
-    if (opts.json) writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });
+    if (opts.json)
+      writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });
     writeErr(`bluehook: ${msg}`);
-  } else if (code === ExitCode.ok && opts.json) writeJsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+  } else if (code === ExitCode.ok && opts.json)
+    writeJsonLine({ type: 'result', ok: true, expected: expect, received: matched });
   return code;
 }
 
 async function forwarder(target: URL, opts: ListenOptions) {
   const { makeForwarder, isOriginOnly } = await import('../../receiver/forward.js');
-  return makeForwarder(target, parseDuration(opts.forwardTimeout, '--forward-timeout'), parseHeaders(opts.forwardHeader), isOriginOnly(opts.forwardTo!));
+  return makeForwarder(
+    target,
+    parseDuration(opts.forwardTimeout, '--forward-timeout'),
+    parseHeaders(opts.forwardHeader),
+    isOriginOnly(opts.forwardTo!),
+  );
 }

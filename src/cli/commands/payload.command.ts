@@ -1,8 +1,5 @@
-/** The definition of `bluehook payload`: flags, help, examples. The handler is ./payload.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith, payloadFlags } from '../flags.js';
 
 export function definePayload(program: Program) {
   return payloadFlags(
@@ -22,5 +19,7 @@ export function definePayload(program: Program) {
         'bluehook payload COMMENT_CREATED --webhook-url https://example.com/hook -o comment.json',
       ),
     )
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./payload.js')).run(a, cmd.optsWithGlobals())));
+    .action(async (a, _opts, cmd) =>
+      exitWith(await (await import('./payload.js')).run(a, cmd.optsWithGlobals())),
+    );
 }

@@ -4,19 +4,27 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { payloadOptionsFrom, type PayloadFlags } from '../inputs.js';
 import { writeErr, type GlobalOptions } from '../output.js';
 
-export function run(event: string, opts: GlobalOptions & PayloadFlags & { pretty?: boolean; out?: string }): number {
+export function run(
+  event: string,
+  opts: GlobalOptions & PayloadFlags & { pretty?: boolean; out?: string },
+): number {
   const body = buildPayload(event, payloadOptionsFrom(opts));
   const text = opts.pretty ? `${JSON.stringify(body, null, 2)}\n` : serializeBody(body);
   if (opts.out) {
     try {
       writeFileAtomic(opts.out, text);
     } catch (e) {
-      throw usageError(`cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that its directory exists and is writable');
+      throw usageError(
+        `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check that its directory exists and is writable',
+      );
     }
     writeErr(`wrote ${body.event} body to ${opts.out} (${Buffer.byteLength(text)} bytes)`);
   } else {
     // Compact output gets no trailing newline on a pipe: those are the exact bytes to sign.
-    process.stdout.write(opts.pretty || process.stdout.isTTY ? (text.endsWith('\n') ? text : `${text}\n`) : text);
+    process.stdout.write(
+      opts.pretty || process.stdout.isTTY ? (text.endsWith('\n') ? text : `${text}\n`) : text,
+    );
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, SCHEMES, secretFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { intOption } from '../inputs.js';
 
 /** The flags, help and examples of `bluehook replay`. */
 function replayCommand(program: Program) {
@@ -15,17 +15,45 @@ function replayCommand(program: Program) {
       .option('--event <event>', 'recorded deliveries of this event (with --last or alone)')
       .option('--since <duration>', 'only those newer than this (1h)')
       // An edited body no longer matches its recorded signature: it is signed again.
-      .addOption(new Option('--edit', 'open the body in $VISUAL / $EDITOR first; the edited body is signed again').conflicts('verbatim').implies({ resign: true }))
-    .option('--to <url>', 'send here (required for received deliveries; default: where it was sent)')
-      .addOption(new Option('--verbatim', 'original bytes and signature headers, unchanged (the default)').conflicts('resign'))
+      .addOption(
+        new Option(
+          '--edit',
+          'open the body in $VISUAL / $EDITOR first; the edited body is signed again',
+        )
+          .conflicts('verbatim')
+          .implies({ resign: true }),
+      )
+      .option(
+        '--to <url>',
+        'send here (required for received deliveries; default: where it was sent)',
+      )
+      .addOption(
+        new Option(
+          '--verbatim',
+          'original bytes and signature headers, unchanged (the default)',
+        ).conflicts('resign'),
+      )
       .option('--resign', 'sign again with --secret or the stored webhook secret'),
   )
-    .addOption(new Option('--scheme <scheme>', 'signature scheme for --resign (default: the one the recorded headers show, then config)').choices(SCHEMES))
-    .option('--concurrency <n>', 'deliveries in flight at once', intOption('--concurrency', 1, 10_000))
+    .addOption(
+      new Option(
+        '--scheme <scheme>',
+        'signature scheme for --resign (default: the one the recorded headers show, then config)',
+      ).choices(SCHEMES),
+    )
+    .option(
+      '--concurrency <n>',
+      'deliveries in flight at once',
+      intOption('--concurrency', 1, 10_000),
+    )
     .option('--dry-run', 'print what would be sent, as curl commands')
     .option('--expect-status <list>', 'statuses that count as success', '2xx')
     .option('--timeout <duration>', 'per-attempt timeout (default 7s)')
-    .option('--retries <n>', 'retries after the first attempt (default 4)', intOption('--retries', 0, 100))
+    .option(
+      '--retries <n>',
+      'retries after the first attempt (default 4)',
+      intOption('--retries', 0, 100),
+    )
     .option('--backoff <duration>', 'first retry delay, doubling', '1s')
     .option('--no-retry', 'one attempt only')
     .option('--no-record', 'do not record in the history')
@@ -44,6 +72,7 @@ function replayCommand(program: Program) {
 export type ReplayOptions = OptionsOf<ReturnType<typeof replayCommand>>;
 
 export function defineReplay(program: Program) {
-  return replayCommand(program)
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./replay.js')).run(a, cmd.optsWithGlobals())));
+  return replayCommand(program).action(async (a, _opts, cmd) =>
+    exitWith(await (await import('./replay.js')).run(a, cmd.optsWithGlobals())),
+  );
 }

@@ -14,14 +14,15 @@ import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
-import { parseDuration, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, type GlobalOptions, streamIsJson } from '../output.js';
+import { parseDuration, readSecret } from '../inputs.js';
+import { writeErr, writeJsonLine, writeOut, streamIsJson } from '../output.js';
 import { statusText, summaryText } from '../render-delivery.js';
 
-
 export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
-  if (!ids.length && opts.last === undefined && !opts.event) throw usageError('say what to replay: delivery ids, --last N, or --event E');
-  if (ids.length && (opts.last !== undefined || opts.event)) throw usageError('give delivery ids or --last/--event, not both');
+  if (!ids.length && opts.last === undefined && !opts.event)
+    throw usageError('say what to replay: delivery ids, --last N, or --event E');
+  if (ids.length && (opts.last !== undefined || opts.event))
+    throw usageError('give delivery ids or --last/--event, not both');
   if (opts.edit && ids.length !== 1) throw usageError('--edit opens one delivery: give one id');
   if (opts.to) validateUrl(opts.to);
   streamIsJson(Boolean(opts.json));
@@ -29,14 +30,25 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   const { store, config } = await openStore(opts);
   const history = await openHistoryFor(config);
   const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
-  const records = await selectForReplay(history, { ids, last: opts.last, event: opts.event, since });
-  if (!records.length) throw usageError('no recorded deliveries match', 'see `bluehook deliveries list`');
+  const records = await selectForReplay(history, {
+    ids,
+    last: opts.last,
+    event: opts.event,
+    since,
+  });
+  if (!records.length)
+    throw usageError('no recorded deliveries match', 'see `bluehook deliveries list`');
 
   const given = readSecret(opts, { required: false });
   // Re-signed in the scheme its recorded headers show (a standard-webhooks delivery stays one),
   // unless --scheme says otherwise; the config's scheme for a record that shows none.
   const resign = opts.resign
-    ? { scheme: opts.scheme ? getScheme(opts.scheme) : undefined, fallback: getScheme(config.values.scheme), secret: given, secretOf: async (id: string) => (await store.get(id)).secret }
+    ? {
+        scheme: opts.scheme ? getScheme(opts.scheme) : undefined,
+        fallback: getScheme(config.values.scheme),
+        secret: given,
+        secretOf: async (id: string) => (await store.get(id)).secret,
+      }
     : undefined;
   const requests = await replayRequests(records, {
     to: opts.to,
@@ -47,8 +59,24 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   const c = colors(opts);
   if (opts.dryRun) {
     requests.forEach((req, i) => {
-      const asRecord = { id: records[i]!.id, method: 'POST', url: req.url.href, headers: req.headers, direction: 'out', ...encodeBody(req.body) } as DeliveryRecord;
-      if (opts.json) writeJsonLine({ type: 'request', replayOf: records[i]!.id, method: 'POST', url: req.url.href, headers: req.headers, ...encodeBody(req.body), curl: toCurl(asRecord) });
+      const asRecord = {
+        id: records[i]!.id,
+        method: 'POST',
+        url: req.url.href,
+        headers: req.headers,
+        direction: 'out',
+        ...encodeBody(req.body),
+      } as DeliveryRecord;
+      if (opts.json)
+        writeJsonLine({
+          type: 'request',
+          replayOf: records[i]!.id,
+          method: 'POST',
+          url: req.url.href,
+          headers: req.headers,
+          ...encodeBody(req.body),
+          curl: toCurl(asRecord),
+        });
       else writeOut(toCurl(asRecord));
     });
     return ExitCode.ok;
@@ -56,7 +84,10 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
 
   const retries = opts.retry === false ? 0 : (opts.retries ?? config.values.retries);
   const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
-  const policy = retryPolicy(retries, opts.backoff ? parseDuration(opts.backoff, '--backoff') : undefined);
+  const policy = retryPolicy(
+    retries,
+    opts.backoff ? parseDuration(opts.backoff, '--backoff') : undefined,
+  );
   const concurrency = opts.concurrency ?? 1;
   const client = new HttpClient(concurrency);
   const abort = new AbortController();
@@ -67,13 +98,36 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   });
   let result: Awaited<ReturnType<typeof replayAll>>;
   try {
-    const ctx = { client, policy, timeoutMs, expect, concurrency, signal: abort.signal, history: opts.record === false ? undefined : history };
+    const ctx = {
+      client,
+      policy,
+      timeoutMs,
+      expect,
+      concurrency,
+      signal: abort.signal,
+      history: opts.record === false ? undefined : history,
+    };
     result = await replayAll(ctx, records, requests, ({ outcome, request, replayOf }) => {
       if (opts.json) {
-        writeJsonLine({ type: 'delivery', id: outcome.record.id, replayOf, event: request.event, url: request.url.href, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
+        writeJsonLine({
+          type: 'delivery',
+          id: outcome.record.id,
+          replayOf,
+          event: request.event,
+          url: request.url.href,
+          status: outcome.final.status ?? null,
+          ok: outcome.final.ok,
+          expected: outcome.expected,
+          attempts: outcome.attempts.length,
+          error: outcome.final.error?.message ?? null,
+        });
       } else if (requests.length <= 100) {
-        const answer = outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c);
-        writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${lineSafe(replayOf)} ${lineSafe(request.event ?? '-').padEnd(28)} → ${lineSafe(request.url.href)}  ${answer}`);
+        const answer = outcome.final.error
+          ? c.red(outcome.final.error.message)
+          : statusText(outcome.final.status, c);
+        writeOut(
+          `${outcome.expected ? c.green('✔') : c.red('✘')} ${lineSafe(replayOf)} ${lineSafe(request.event ?? '-').padEnd(28)} → ${lineSafe(request.url.href)}  ${answer}`,
+        );
       }
     });
   } finally {

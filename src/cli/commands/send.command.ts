@@ -1,7 +1,14 @@
 /** The definition of `bluehook send`: flags, help, examples. The handler is ./send.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
+import {
+  examples,
+  exitWith,
+  type OptionsOf,
+  payloadFlags,
+  schemeOption,
+  secretFlags,
+} from '../flags.js';
 import { collect, intOption } from '../inputs.js';
 
 /** The flags, help and examples of `bluehook send`. */
@@ -11,7 +18,9 @@ function sendCommand(program: Program) {
     .command('send')
     .alias('trigger')
     .argument('[event]', 'event to send (default TODO_CREATED)')
-    .description('build, sign and POST deliveries the way Blue does (retries, health check, load mode)')
+    .description(
+      'build, sign and POST deliveries the way Blue does (retries, health check, load mode)',
+    )
     .optionsGroup('Where and how it is signed:')
     .option('--url <url>', 'where to send')
     .option('--webhook <ref>', 'a stored webhook: its URL, secret and row (flags override)')
@@ -19,34 +28,78 @@ function sendCommand(program: Program) {
   return payloadFlags(
     secretFlags(command)
       .optionsGroup('What is sent:')
-      .option('--data <file>', 'send this body byte-for-byte instead of a generated one (- for stdin)')
-      .addOption(new Option('--edit', 'open the body in $VISUAL / $EDITOR before it is signed and sent').conflicts(['count', 'duration', 'allEvents'])),
+      .option(
+        '--data <file>',
+        'send this body byte-for-byte instead of a generated one (- for stdin)',
+      )
+      .addOption(
+        new Option(
+          '--edit',
+          'open the body in $VISUAL / $EDITOR before it is signed and sent',
+        ).conflicts(['count', 'duration', 'allEvents']),
+      ),
   )
     .option('-H, --header <header>', '"Name: value" header to add (repeatable)', collect)
     .option('--user-agent <ua>', 'User-Agent header')
     .optionsGroup('Delivery, as Blue does it:')
-    .option('--expect-status <list>', 'statuses that count as success: codes, classes, lists', '2xx')
+    .option(
+      '--expect-status <list>',
+      'statuses that count as success: codes, classes, lists',
+      '2xx',
+    )
     .option('--timeout <duration>', 'per-attempt timeout (default 7s, as Blue)')
-    .option('--retries <n>', 'retries after the first attempt (default 4: 5 attempts, as Blue)', intOption('--retries', 0, 100))
+    .option(
+      '--retries <n>',
+      'retries after the first attempt (default 4: 5 attempts, as Blue)',
+      intOption('--retries', 0, 100),
+    )
     .option('--backoff <duration>', 'first retry delay, doubling each time, +-20% jitter', '1s')
     .option('--no-retry', 'one attempt only')
     .option('--delay <duration>', "wait before the first attempt (Blue's queue delay is 5s)")
     .option('--full', 'print the whole response body')
     .optionsGroup('Health and smoke tests:')
-    .addOption(new Option('--health-check', 'send the WEBHOOK_HEALTH_CHECK Blue sends on enable; report if Blue would enable').conflicts(['data', 'count', 'duration']))
-    .option('--apply-health', "with --webhook: record Blue's verdict (enabled/UNHEALTHY) in the store")
-    .addOption(new Option('--all-events', 'send one delivery of every event (a receiver smoke test)').conflicts(['data', 'count', 'duration', 'healthCheck']))
+    .addOption(
+      new Option(
+        '--health-check',
+        'send the WEBHOOK_HEALTH_CHECK Blue sends on enable; report if Blue would enable',
+      ).conflicts(['data', 'count', 'duration']),
+    )
+    .option(
+      '--apply-health',
+      "with --webhook: record Blue's verdict (enabled/UNHEALTHY) in the store",
+    )
+    .addOption(
+      new Option(
+        '--all-events',
+        'send one delivery of every event (a receiver smoke test)',
+      ).conflicts(['data', 'count', 'duration', 'healthCheck']),
+    )
     .optionsGroup('Load mode:')
     .option('--count <n>', 'deliveries to send', intOption('--count', 1))
     .option('--duration <duration>', 'keep sending for this long (30s, 2m)')
-    .option('--concurrency <n>', 'deliveries in flight at once', intOption('--concurrency', 1, 10_000))
+    .option(
+      '--concurrency <n>',
+      'deliveries in flight at once',
+      intOption('--concurrency', 1, 10_000),
+    )
     .option('--rate <n>', 'deliveries started per second', intOption('--rate', 1))
     .option('--same-body', 'reuse one body instead of a fresh one per delivery')
-    .option('--duplicates <k>', 'send each delivery k extra times (idempotency tests)', intOption('--duplicates', 0, 100))
+    .option(
+      '--duplicates <k>',
+      'send each delivery k extra times (idempotency tests)',
+      intOption('--duplicates', 0, 100),
+    )
     .option('--shuffle', 'randomise the order (with --count)')
-    .option('--threads <n>', 'sending threads (default 1; 2 on 4+ cores for runs of 1000+)', intOption('--threads', 1, 16))
+    .option(
+      '--threads <n>',
+      'sending threads (default 1; 2 on 4+ cores for runs of 1000+)',
+      intOption('--threads', 1, 16),
+    )
     .optionsGroup('Recording:')
-    .option('--record <what>', 'what to record in the history: all, failed or none (default: all; load mode: failed)')
+    .option(
+      '--record <what>',
+      'what to record in the history: all, failed or none (default: all; load mode: failed)',
+    )
     .option('--no-record', 'record nothing (same as --record none)')
     .addHelpText(
       'after',
@@ -66,6 +119,7 @@ function sendCommand(program: Program) {
 export type SendOptions = OptionsOf<ReturnType<typeof sendCommand>>;
 
 export function defineSend(program: Program) {
-  return sendCommand(program)
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./send.js')).run(a, cmd.optsWithGlobals())));
+  return sendCommand(program).action(async (a, _opts, cmd) =>
+    exitWith(await (await import('./send.js')).run(a, cmd.optsWithGlobals())),
+  );
 }

@@ -7,7 +7,14 @@ import { sampleBody, webhookRowInput, type DeliveryOutcome } from '../../deliver
 import { parseExpectStatus } from '../../delivery/expect.js';
 import { HttpClient } from '../../delivery/http.js';
 import { retryPolicy } from '../../delivery/retry.js';
-import { requestFor, sendEveryEvent, sendLoad, sendOne, type SendContext, type SendEvent } from '../../delivery/send.js';
+import {
+  requestFor,
+  sendEveryEvent,
+  sendLoad,
+  sendOne,
+  type SendContext,
+  type SendEvent,
+} from '../../delivery/send.js';
 import type { LoadStats } from '../../delivery/stats.js';
 import { usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -17,27 +24,48 @@ import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { editBody } from '../editor.js';
-import { parseDuration, payloadOptionsFrom, readBody, type PayloadFlags } from '../inputs.js';
-import { canSpin, wantColor, displayHeaderName, writeErr, writeJson, writeJsonLine, writeOut, writeStreamLine, type GlobalOptions, streamIsJson } from '../output.js';
+import { parseDuration, payloadOptionsFrom, readBody } from '../inputs.js';
+import {
+  canSpin,
+  wantColor,
+  displayHeaderName,
+  writeErr,
+  writeJson,
+  writeJsonLine,
+  writeOut,
+  writeStreamLine,
+  streamIsJson,
+} from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
-import { resolveTarget, type Target, type TargetFlags } from '../target.js';
-
+import { resolveTarget } from '../target.js';
 
 type Colors = ReturnType<typeof colors>;
 
 export async function run(eventArg: string | undefined, opts: SendOptions): Promise<number> {
   const loadMode = opts.count !== undefined || opts.duration !== undefined;
-  if (!loadMode && (opts.concurrency || opts.rate || opts.duplicates || opts.shuffle || opts.sameBody)) {
-    throw usageError('--concurrency, --rate, --duplicates, --shuffle and --same-body need --count or --duration');
+  if (
+    !loadMode &&
+    (opts.concurrency || opts.rate || opts.duplicates || opts.shuffle || opts.sameBody)
+  ) {
+    throw usageError(
+      '--concurrency, --rate, --duplicates, --shuffle and --same-body need --count or --duration',
+    );
   }
   if (opts.shuffle && opts.count === undefined) throw usageError('--shuffle needs --count');
   // Conflicts between flags are declared with them (send.command.ts); these involve the EVENT argument.
-  if (opts.allEvents && eventArg) throw usageError('--all-events sends one of each event: no EVENT with it');
-  if (opts.healthCheck && eventArg) throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT with it');
-  if (opts.applyHealth && !opts.webhook) throw usageError('--apply-health needs --webhook: it records the outcome on that stored webhook');
+  if (opts.allEvents && eventArg)
+    throw usageError('--all-events sends one of each event: no EVENT with it');
+  if (opts.healthCheck && eventArg)
+    throw usageError('--health-check sends WEBHOOK_HEALTH_CHECK: no EVENT with it');
+  if (opts.applyHealth && !opts.webhook)
+    throw usageError(
+      '--apply-health needs --webhook: it records the outcome on that stored webhook',
+    );
   streamIsJson(Boolean(opts.json));
-  const durationMs = opts.duration !== undefined ? parseDuration(opts.duration, '--duration') : undefined;
-  if (durationMs !== undefined && durationMs <= 0) throw usageError(`--duration must be longer than nothing, got "${opts.duration}"`);
+  const durationMs =
+    opts.duration !== undefined ? parseDuration(opts.duration, '--duration') : undefined;
+  if (durationMs !== undefined && durationMs <= 0)
+    throw usageError(`--duration must be longer than nothing, got "${opts.duration}"`);
   const expect = parseExpectStatus(opts.expectStatus);
   const record = recordMode(opts.record, loadMode);
   const event = opts.healthCheck ? HEALTH_CHECK : resolveEvent(eventArg ?? 'TODO_CREATED').name;
@@ -47,13 +75,24 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
   const target = await resolveTarget(opts, config, async () => opened.store);
   const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
   // Load mode sends each delivery once unless --retries is given: a load test measures the receiver.
-  const retries = opts.retry === false || opts.healthCheck ? 0 : (opts.retries ?? (loadMode ? 0 : config.values.retries));
-  const policy = retryPolicy(retries, opts.backoff ? parseDuration(opts.backoff, '--backoff') : undefined);
+  const retries =
+    opts.retry === false || opts.healthCheck
+      ? 0
+      : (opts.retries ?? (loadMode ? 0 : config.values.retries));
+  const policy = retryPolicy(
+    retries,
+    opts.backoff ? parseDuration(opts.backoff, '--backoff') : undefined,
+  );
   const payload = payloadOptionsFrom(opts);
   if (target.webhook) payload.webhook = { ...webhookRowInput(target.webhook), ...payload.webhook };
   else payload.webhook = { url: target.url.href, ...payload.webhook };
   // The body given with --data (byte for byte) or built once for --same-body.
-  const fixedBody = opts.data !== undefined ? await readBody(opts.data, '--data') : opts.sameBody ? sampleBody(event, payload) : undefined;
+  const fixedBody =
+    opts.data !== undefined
+      ? await readBody(opts.data, '--data')
+      : opts.sameBody
+        ? sampleBody(event, payload)
+        : undefined;
 
   const abort = new AbortController();
   let stoppedWith: number = ExitCode.interrupted;
@@ -78,43 +117,59 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
   try {
     if (opts.delay) {
       const wait = parseDuration(opts.delay, '--delay');
-      if (!opts.json) writeErr(c.dim(`waiting ${opts.delay} (Blue queues each event before the first attempt)`));
+      if (!opts.json)
+        writeErr(c.dim(`waiting ${opts.delay} (Blue queues each event before the first attempt)`));
       await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
     }
     // Retention runs once, beside the sending (a listener repeats it; a send is short).
-    const retention = history ? startRetention(history, config.values, (line) => writeErr(c.dim(line))) : undefined;
+    const retention = history
+      ? startRetention(history, config.values, (line) => writeErr(c.dim(line)))
+      : undefined;
     retention?.stop();
     let code: number;
     if (loadMode) {
-      const stats = await withProgress(opts, c, opts.count !== undefined ? opts.count * (1 + (opts.duplicates ?? 0)) : undefined, (progress) =>
-        sendLoad(
-          ctx,
-          {
-            event,
-            payload,
-            fixedBody,
-            count: opts.count,
-            durationMs,
-            concurrency: opts.concurrency ?? 1,
-            rate: opts.rate,
-            duplicates: opts.duplicates,
-            shuffle: opts.shuffle,
-            threads: opts.threads,
-            lines: Boolean(opts.json),
-            historySpec: historySpec(config.values),
-          },
-          (e) => {
-            if (e.type === 'lines') e.lines.forEach(writeStreamLine);
-            else if (e.type === 'progress') progress(e.sent, e.failed);
-          },
-        ),
+      const stats = await withProgress(
+        opts,
+        c,
+        opts.count !== undefined ? opts.count * (1 + (opts.duplicates ?? 0)) : undefined,
+        (progress) =>
+          sendLoad(
+            ctx,
+            {
+              event,
+              payload,
+              fixedBody,
+              count: opts.count,
+              durationMs,
+              concurrency: opts.concurrency ?? 1,
+              rate: opts.rate,
+              duplicates: opts.duplicates,
+              shuffle: opts.shuffle,
+              threads: opts.threads,
+              lines: Boolean(opts.json),
+              historySpec: historySpec(config.values),
+            },
+            (e) => {
+              if (e.type === 'lines') e.lines.forEach(writeStreamLine);
+              else if (e.type === 'progress') progress(e.sent, e.failed);
+            },
+          ),
       );
       code = renderLoad(stats, opts, c, Boolean(history && ctx.recordFailedOnly));
     } else if (opts.allEvents) {
       const result = await sendEveryEvent(ctx, payload, (e) => renderEveryEventLine(e, opts, c));
-      if (opts.json) writeJsonLine({ type: 'summary', sent: EVENTS.length, expected: result.expected });
-      else writeErr(`${result.expected}/${EVENTS.length} events answered as expected (${expect.text})`);
-      code = result.expected === EVENTS.length ? ExitCode.ok : result.unreachable === EVENTS.length ? ExitCode.network : ExitCode.checkFailed;
+      if (opts.json)
+        writeJsonLine({ type: 'summary', sent: EVENTS.length, expected: result.expected });
+      else
+        writeErr(
+          `${result.expected}/${EVENTS.length} events answered as expected (${expect.text})`,
+        );
+      code =
+        result.expected === EVENTS.length
+          ? ExitCode.ok
+          : result.unreachable === EVENTS.length
+            ? ExitCode.network
+            : ExitCode.checkFailed;
     } else {
       code = await sendSingle(ctx, opts, c, event, fixedBody, payload, opened.store);
     }
@@ -128,7 +183,8 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
   }
 }
 
-const exitFor = (outcome: DeliveryOutcome) => (outcome.expected ? ExitCode.ok : outcome.unreachable ? ExitCode.network : ExitCode.checkFailed);
+const exitFor = (outcome: DeliveryOutcome) =>
+  outcome.expected ? ExitCode.ok : outcome.unreachable ? ExitCode.network : ExitCode.checkFailed;
 
 /** One delivery (or a health check): the request line, attempts, the answer, Blue's verdict. */
 async function sendSingle(
@@ -146,15 +202,29 @@ async function sendSingle(
   const named = opts.edit || given ? eventNamedIn(body) : event;
   const request = requestFor(ctx, body, named);
   if (!opts.json) {
-    const sig = Object.entries(request.headers).find(([k]) => ctx.signer.scheme.headerNames.includes(k));
-    writeErr(`→ POST ${request.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${displayHeaderName(sig[0])}: ${sig[1].slice(0, 12)}…`) : ''}`);
+    const sig = Object.entries(request.headers).find(([k]) =>
+      ctx.signer.scheme.headerNames.includes(k),
+    );
+    writeErr(
+      `→ POST ${request.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${displayHeaderName(sig[0])}: ${sig[1].slice(0, 12)}…`) : ''}`,
+    );
   }
   const showAttempts = !opts.json && ctx.policy.attempts > 1;
-  const applyTo = opts.applyHealth && ctx.webhookId ? { store, webhookId: ctx.webhookId } : undefined;
-  const { outcome, verdict, applied } = await sendOne(ctx, request, { healthCheck, applyTo }, (e: SendEvent) => {
-    if (e.type === 'attempt' && showAttempts) writeErr(attemptLine(e.report, c));
-  });
-  const code = healthCheck ? (outcome.final.ok ? ExitCode.ok : exitFor({ ...outcome, expected: false })) : exitFor(outcome);
+  const applyTo =
+    opts.applyHealth && ctx.webhookId ? { store, webhookId: ctx.webhookId } : undefined;
+  const { outcome, verdict, applied } = await sendOne(
+    ctx,
+    request,
+    { healthCheck, applyTo },
+    (e: SendEvent) => {
+      if (e.type === 'attempt' && showAttempts) writeErr(attemptLine(e.report, c));
+    },
+  );
+  const code = healthCheck
+    ? outcome.final.ok
+      ? ExitCode.ok
+      : exitFor({ ...outcome, expected: false })
+    : exitFor(outcome);
   if (opts.json) {
     writeJson({
       id: outcome.record.id,
@@ -165,16 +235,25 @@ async function sendSingle(
       expectStatus: ctx.expect.text,
       attempts: outcome.record.attempts,
       response: outcome.record.response,
-      blue: verdict ? { enabled: verdict.enabled, status: verdict.status, message: verdict.message, applied } : null,
+      blue: verdict
+        ? { enabled: verdict.enabled, status: verdict.status, message: verdict.message, applied }
+        : null,
       recorded: Boolean(ctx.history),
     });
     return code;
   }
   if (outcome.unreachable) writeErr(responseText(outcome, c, false));
   else writeOut(responseText(outcome, c, Boolean(opts.full)));
-  if (verdict) writeErr(`${verdict.enabled ? c.green('✔') : c.red('✘')} ${verdict.message}${applied ? ' (recorded in the store)' : ''}`);
+  if (verdict)
+    writeErr(
+      `${verdict.enabled ? c.green('✔') : c.red('✘')} ${verdict.message}${applied ? ' (recorded in the store)' : ''}`,
+    );
   if (!healthCheck && outcome.final.status !== undefined) {
-    writeErr(outcome.expected ? `${c.green('✔')} ${outcome.final.status} matches --expect-status ${ctx.expect.text}` : `${c.red('✘')} ${outcome.final.status} does not match --expect-status ${ctx.expect.text}`);
+    writeErr(
+      outcome.expected
+        ? `${c.green('✔')} ${outcome.final.status} matches --expect-status ${ctx.expect.text}`
+        : `${c.red('✘')} ${outcome.final.status} does not match --expect-status ${ctx.expect.text}`,
+    );
   }
   if (ctx.history) writeErr(c.dim(`recorded as ${outcome.record.id}`));
   return code;
@@ -183,16 +262,39 @@ async function sendSingle(
 function renderEveryEventLine(e: SendEvent, opts: SendOptions, c: Colors): void {
   if (e.type !== 'delivery') return;
   const { outcome, request } = e;
-  if (opts.json) writeJsonLine({ type: 'delivery', id: outcome.record.id, event: request.event, status: outcome.final.status ?? null, ok: outcome.final.ok, expected: outcome.expected, attempts: outcome.attempts.length, error: outcome.final.error?.message ?? null });
-  else writeOut(`${outcome.expected ? c.green('✔') : c.red('✘')} ${String(request.event).padEnd(42)} ${outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c)}`);
+  if (opts.json)
+    writeJsonLine({
+      type: 'delivery',
+      id: outcome.record.id,
+      event: request.event,
+      status: outcome.final.status ?? null,
+      ok: outcome.final.ok,
+      expected: outcome.expected,
+      attempts: outcome.attempts.length,
+      error: outcome.final.error?.message ?? null,
+    });
+  else
+    writeOut(
+      `${outcome.expected ? c.green('✔') : c.red('✘')} ${String(request.event).padEnd(42)} ${outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c)}`,
+    );
 }
 
-function renderLoad(stats: LoadStats, opts: SendOptions, c: Colors, recordedFailedOnly: boolean): number {
+function renderLoad(
+  stats: LoadStats,
+  opts: SendOptions,
+  c: Colors,
+  recordedFailedOnly: boolean,
+): number {
   const summary = stats.summary();
   if (opts.json) writeJsonLine(summary);
   else {
     writeOut(summaryText(summary, c));
-    if (recordedFailedOnly) writeErr(c.dim(`recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`));
+    if (recordedFailedOnly)
+      writeErr(
+        c.dim(
+          `recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`,
+        ),
+      );
   }
   if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
   const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
@@ -203,8 +305,22 @@ function renderLoad(stats: LoadStats, opts: SendOptions, c: Colors, recordedFail
  * A progress line on a terminal while `run` goes, as load tools show it: sent (of the total), rate,
  * elapsed time, failures so far. `update` feeds it.
  */
-async function withProgress<T>(opts: SendOptions, c: Colors, total: number | undefined, run: (update: (sent: number, failed: number) => void) => Promise<T>): Promise<T> {
-  const spinner = canSpin(opts) ? (await import('ora')).default({ text: 'sending…', stream: process.stderr, color: wantColor(opts) ? 'cyan' : false, discardStdin: false }).start() : undefined;
+async function withProgress<T>(
+  opts: SendOptions,
+  c: Colors,
+  total: number | undefined,
+  run: (update: (sent: number, failed: number) => void) => Promise<T>,
+): Promise<T> {
+  const spinner = canSpin(opts)
+    ? (await import('ora'))
+        .default({
+          text: 'sending…',
+          stream: process.stderr,
+          color: wantColor(opts) ? 'cyan' : false,
+          discardStdin: false,
+        })
+        .start()
+    : undefined;
   const started = performance.now();
   try {
     return await run((sent, failed) => {
@@ -221,7 +337,10 @@ async function withProgress<T>(opts: SendOptions, c: Colors, total: number | und
  * What a send records: every delivery by default; in load mode only those that did not get the
  * expected answer (a load test measures the receiver; a million successes would add gigabytes).
  */
-function recordMode(flag: string | false | undefined, loadMode: boolean): 'all' | 'failed' | 'none' {
+function recordMode(
+  flag: string | false | undefined,
+  loadMode: boolean,
+): 'all' | 'failed' | 'none' {
   if (flag === false) return 'none';
   if (flag === undefined) return loadMode ? 'failed' : 'all';
   if (flag === 'all' || flag === 'failed' || flag === 'none') return flag;

@@ -1,8 +1,6 @@
-/** The definition of `bluehook sign`: flags, help, examples. The handler is ./sign.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith, schemeOption, secretFlags } from '../flags.js';
+import { intOption } from '../inputs.js';
 
 export function defineSign(program: Program) {
   return secretFlags(
@@ -13,7 +11,11 @@ export function defineSign(program: Program) {
   )
     .addOption(schemeOption())
     .option('--id <id>', 'standard-webhooks: message id (default random)')
-    .option('--timestamp <unix>', 'standard-webhooks: unix seconds (default now)', intOption('--timestamp'))
+    .option(
+      '--timestamp <unix>',
+      'standard-webhooks: unix seconds (default now)',
+      intOption('--timestamp'),
+    )
     .addHelpText(
       'after',
       examples(
@@ -22,5 +24,7 @@ export function defineSign(program: Program) {
         'bluehook sign --scheme standard-webhooks --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw body.json',
       ),
     )
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./sign.js')).run(a, cmd.optsWithGlobals())));
+    .action(async (a, _opts, cmd) =>
+      exitWith(await (await import('./sign.js')).run(a, cmd.optsWithGlobals())),
+    );
 }

@@ -13,7 +13,10 @@ export async function pull(opts: GlobalOptions): Promise<number> {
   const remote = await blue.list();
   const { added, updated } = await new LocalWebhookStore(config.values.storeDir).upsert(remote);
   if (opts.json) writeJson({ added, updated, webhooks: remote.map((w) => webhookJson(w)) });
-  else writeOut(`pulled ${remote.length} webhook${remote.length === 1 ? '' : 's'} from Blue: ${added} added, ${updated} updated (${remote.filter((w) => w.secret).length} with a known secret)`);
+  else
+    writeOut(
+      `pulled ${remote.length} webhook${remote.length === 1 ? '' : 's'} from Blue: ${added} added, ${updated} updated (${remote.filter((w) => w.secret).length} with a known secret)`,
+    );
   return ExitCode.ok;
 }
 
@@ -27,14 +30,27 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }): Promise<
     if (opts.json) return;
     const label = e.step.local.name ?? e.step.local.id;
     if (e.type === 'step') {
-      const mark = e.step.action === 'create' ? c.green('+ create') : e.step.action === 'update' ? c.yellow('~ update') : c.dim('= unchanged');
-      writeOut(`${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${e.step.changes.join('; ')}` : ''}`);
-    } else if (!opts.dryRun && e.result.action === 'create') writeErr(c.dim(`  created ${e.result.remote} in Blue (its secret is kept in the local secret file)`));
+      const mark =
+        e.step.action === 'create'
+          ? c.green('+ create')
+          : e.step.action === 'update'
+            ? c.yellow('~ update')
+            : c.dim('= unchanged');
+      writeOut(
+        `${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${e.step.changes.join('; ')}` : ''}`,
+      );
+    } else if (!opts.dryRun && e.result.action === 'create')
+      writeErr(
+        c.dim(`  created ${e.result.remote} in Blue (its secret is kept in the local secret file)`),
+      );
     else if (!e.result.ok) writeErr(c.red(`  ${label} stays disabled: ${e.result.detail}`));
   });
   const counts = { create: 0, update: 0, unchanged: 0 };
   for (const s of plan) counts[s.action]++;
   if (opts.json) writeJson({ dryRun: Boolean(opts.dryRun), counts, steps: results });
-  else writeErr(`${opts.dryRun ? 'plan' : 'done'}: ${counts.create} to create, ${counts.update} to update, ${counts.unchanged} unchanged${opts.dryRun ? ' (dry run: nothing changed)' : ''}`);
+  else
+    writeErr(
+      `${opts.dryRun ? 'plan' : 'done'}: ${counts.create} to create, ${counts.update} to update, ${counts.unchanged} unchanged${opts.dryRun ? ' (dry run: nothing changed)' : ''}`,
+    );
   return results.every((r) => r.ok) ? ExitCode.ok : ExitCode.checkFailed;
 }

@@ -1,8 +1,5 @@
-/** The definition of `bluehook enable / disable`: flags, help, examples. The handler is ./toggle.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { examples, exitWith } from '../flags.js';
 
 export function defineEnable(program: Program) {
   return program
@@ -10,7 +7,9 @@ export function defineEnable(program: Program) {
     .argument('<ref>', 'id, unique id/uid prefix, or name')
     .description('enable a webhook (status HEALTHY)')
     .addHelpText('after', examples('bluehook enable orders', 'bluehook enable clb4zn --json'))
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./toggle.js')).enable(a, cmd.optsWithGlobals())));
+    .action(async (a, _opts, cmd) =>
+      exitWith(await (await import('./toggle.js')).enable(a, cmd.optsWithGlobals())),
+    );
 }
 
 export function defineDisable(program: Program) {
@@ -19,5 +18,7 @@ export function defineDisable(program: Program) {
     .argument('<ref>', 'id, unique id/uid prefix, or name')
     .description('disable a webhook (status UNHEALTHY, as Blue does)')
     .addHelpText('after', examples('bluehook disable orders'))
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./toggle.js')).disable(a, cmd.optsWithGlobals())));
+    .action(async (a, _opts, cmd) =>
+      exitWith(await (await import('./toggle.js')).disable(a, cmd.optsWithGlobals())),
+    );
 }

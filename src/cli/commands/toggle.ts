@@ -8,9 +8,16 @@ export async function enable(ref: string, opts: GlobalOptions): Promise<number> 
   const { id } = await store.get(ref);
   const result = await store.enable(id);
   const c = colors(opts);
-  if (opts.json) writeJson({ ...webhookJson(result.webhook), healthCheck: { healthy: result.healthy, detail: result.detail ?? null } });
+  if (opts.json)
+    writeJson({
+      ...webhookJson(result.webhook),
+      healthCheck: { healthy: result.healthy, detail: result.detail ?? null },
+    });
   else if (result.healthy) writeOut(`${c.green('enabled')} ${id} (${result.webhook.status})`);
-  else writeErr(`${c.red('not enabled')}: the health check failed${result.detail ? ` (${result.detail})` : ''}; ${id} stays disabled and UNHEALTHY`);
+  else
+    writeErr(
+      `${c.red('not enabled')}: the health check failed${result.detail ? ` (${result.detail})` : ''}; ${id} stays disabled and UNHEALTHY`,
+    );
   return result.healthy ? 0 : 1;
 }
 

@@ -12,7 +12,10 @@ export async function run(ref: string, opts: GlobalOptions & WebhookFlags): Prom
   const { store } = await openStore(opts);
   const current = await store.get(ref);
   if (Object.keys(fields).length === 0) {
-    if (!canPrompt() || opts.json) throw usageError('nothing to update: pass --name, --url, --events/--event/--all-events or --project/--all-projects');
+    if (!canPrompt() || opts.json)
+      throw usageError(
+        'nothing to update: pass --name, --url, --events/--event/--all-events or --project/--all-projects',
+      );
     const { askWebhook } = await import('../prompts.js');
     fields = await askWebhook({}, { ...current });
   }

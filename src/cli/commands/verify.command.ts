@@ -1,7 +1,5 @@
-/** The definition of `bluehook verify`: flags, help, examples. The handler is ./verify.ts, loaded when it runs. */
-import { Option } from '@commander-js/extra-typings';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, payloadFlags, schemeOption, secretFlags, webhookFlags } from '../flags.js';
+import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../inputs.js';
 
 /** The flags, help and examples of `bluehook verify`. */
@@ -14,8 +12,17 @@ function verifyCommand(program: Program) {
   )
     .addOption(schemeOption())
     .option('--signature <sig>', "the signature header's value (X-Signature for blue)")
-    .option('-H, --header <header>', '"Name: value" request header, repeatable (for schemes with several headers)', collect)
-    .option('--tolerance <seconds>', 'standard-webhooks: allowed timestamp age', intOption('--tolerance'), 300)
+    .option(
+      '-H, --header <header>',
+      '"Name: value" request header, repeatable (for schemes with several headers)',
+      collect,
+    )
+    .option(
+      '--tolerance <seconds>',
+      'standard-webhooks: allowed timestamp age',
+      intOption('--tolerance'),
+      300,
+    )
     .addHelpText(
       'after',
       examples(
@@ -30,6 +37,7 @@ function verifyCommand(program: Program) {
 export type VerifyOptions = OptionsOf<ReturnType<typeof verifyCommand>>;
 
 export function defineVerify(program: Program) {
-  return verifyCommand(program)
-    .action(async (a, _opts, cmd) => exitWith(await (await import('./verify.js')).run(a, cmd.optsWithGlobals())));
+  return verifyCommand(program).action(async (a, _opts, cmd) =>
+    exitWith(await (await import('./verify.js')).run(a, cmd.optsWithGlobals())),
+  );
 }

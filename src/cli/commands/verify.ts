@@ -3,10 +3,9 @@ import { usageError } from '../../errors.js';
 import { diagnose } from '../../signing/diagnose.js';
 import { loadConfig } from '../../config/config.js';
 import { getScheme } from '../../signing/schemes.js';
-import { parseHeaders, readBody, readSecret, type SecretOptions } from '../inputs.js';
-import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { parseHeaders, readBody, readSecret } from '../inputs.js';
+import { writeErr, writeJson, writeOut } from '../output.js';
 import { colors } from '../colors.js';
-
 
 export async function run(file: string | undefined, opts: VerifyOptions): Promise<number> {
   // The scheme flag, else the config's (BLUEHOOK_SCHEME, a config file), as send and listen do.
@@ -23,7 +22,13 @@ export async function run(file: string | undefined, opts: VerifyOptions): Promis
   const body = await readBody(file);
   const result = diagnose(body, secret, headers, scheme.name, { toleranceSeconds: opts.tolerance });
   const c = colors(opts);
-  if (opts.json) writeJson({ valid: result.valid, scheme: scheme.name, cause: result.cause, message: result.message });
+  if (opts.json)
+    writeJson({
+      valid: result.valid,
+      scheme: scheme.name,
+      cause: result.cause,
+      message: result.message,
+    });
   else if (result.valid) writeOut(`${c.green('valid')}: ${result.message}`);
   else writeErr(`${c.red('invalid')}: ${result.message}`);
   return result.valid ? 0 : 1;

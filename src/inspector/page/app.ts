@@ -3,19 +3,87 @@
  * delivery's detail, and the actions (replay, edit and resend, compose, verify, copy as curl,
  * downloads, diff). Plain DOM, no framework: every value is set with textContent, never as HTML.
  */
-interface Summary { id: string; time: string; direction: 'in' | 'out'; event: string | null; webhookId: string | null; status: number | null; valid: boolean | null; url: string; replayOf: string | null; bytes: number; problem: string | null }
-interface Page { records: Summary[]; next: string | null }
-interface EventInfo { name: string; group: string; kind: string; entity: string; description: string }
-interface Meta { version: string; history: { engine: string; location: string }; scheme: string; events: EventInfo[]; webhooks: Array<{ id: string; name: string | null; url: string; enabled: boolean }> }
-interface Attempt { attempt: number; status?: number; durationMs: number; error?: string }
-interface Record_ { id: string; direction: 'in' | 'out'; time: string; event: string | null; webhookId?: string | null; url: string; method: string; headers: Record<string, string>; attempts?: Attempt[]; response?: { status?: number; error?: string; body?: string }; ok?: boolean; replayOf?: string; remoteAddress?: string; verdict?: { valid: boolean; cause: string; message: string }; answer?: { status: number } }
-interface Detail { record: Record_; body: { bytes: number; text: string | null; base64: string; json: unknown; jsonError: { line: number; column: number; message: string; offset: number } | null }; event: EventInfo | null; webhook: { id: string; name: string | null; url: string } | null }
-interface SendResult { record: Record_; ok: boolean; status: number | null; error: string | null }
+interface Summary {
+  id: string;
+  time: string;
+  direction: 'in' | 'out';
+  event: string | null;
+  webhookId: string | null;
+  status: number | null;
+  valid: boolean | null;
+  url: string;
+  replayOf: string | null;
+  bytes: number;
+  problem: string | null;
+}
+interface Page {
+  records: Summary[];
+  next: string | null;
+}
+interface EventInfo {
+  name: string;
+  group: string;
+  kind: string;
+  entity: string;
+  description: string;
+}
+interface Meta {
+  version: string;
+  history: { engine: string; location: string };
+  scheme: string;
+  events: EventInfo[];
+  webhooks: Array<{ id: string; name: string | null; url: string; enabled: boolean }>;
+}
+interface Attempt {
+  attempt: number;
+  status?: number;
+  durationMs: number;
+  error?: string;
+}
+interface Record_ {
+  id: string;
+  direction: 'in' | 'out';
+  time: string;
+  event: string | null;
+  webhookId?: string | null;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  attempts?: Attempt[];
+  response?: { status?: number; error?: string; body?: string };
+  ok?: boolean;
+  replayOf?: string;
+  remoteAddress?: string;
+  verdict?: { valid: boolean; cause: string; message: string };
+  answer?: { status: number };
+}
+interface Detail {
+  record: Record_;
+  body: {
+    bytes: number;
+    text: string | null;
+    base64: string;
+    json: unknown;
+    jsonError: { line: number; column: number; message: string; offset: number } | null;
+  };
+  event: EventInfo | null;
+  webhook: { id: string; name: string | null; url: string } | null;
+}
+interface SendResult {
+  record: Record_;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+}
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const token = (document.querySelector('meta[name="bluehook-token"]') as HTMLMetaElement).content;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string | null>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: Array<Node | string | null>
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') node.className = v;
@@ -26,23 +94,49 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', 'x-bluehook-token': token }, body: JSON.stringify(body) });
+  const res = await fetch(
+    path,
+    body === undefined
+      ? {}
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-bluehook-token': token },
+          body: JSON.stringify(body),
+        },
+  );
   const value = (await res.json()) as T & { error?: string };
   if (!res.ok) throw new Error(value.error ?? `${res.status}`);
   return value;
 }
 
-const state = { meta: null as Meta | null, older: null as string | null, selected: null as string | null, rows: new Map<string, HTMLTableRowElement>(), checked: new Set<string>(), stream: null as EventSource | null, pending: [] as Summary[], skipped: 0 };
+const state = {
+  meta: null as Meta | null,
+  older: null as string | null,
+  selected: null as string | null,
+  rows: new Map<string, HTMLTableRowElement>(),
+  checked: new Set<string>(),
+  stream: null as EventSource | null,
+  pending: [] as Summary[],
+  skipped: 0,
+};
 const MAX_ROWS = 1000;
 
 const filterQuery = () => {
   const q = new URLSearchParams();
-  for (const [k, v] of new FormData($<HTMLFormElement>('#filters'))) if (typeof v === 'string' && v.trim()) q.set(k, v.trim());
+  for (const [k, v] of new FormData($<HTMLFormElement>('#filters')))
+    if (typeof v === 'string' && v.trim()) q.set(k, v.trim());
   return q;
 };
 
 const fmtTime = (iso: string) => iso.replace('T', ' ').slice(5, 19);
-const verdictText = (s: Summary) => (s.direction === 'in' ? (s.valid ? 'valid' : `invalid: ${s.problem ?? '?'}`) : s.valid ? 'delivered' : s.problem ?? 'failed');
+const verdictText = (s: Summary) =>
+  s.direction === 'in'
+    ? s.valid
+      ? 'valid'
+      : `invalid: ${s.problem ?? '?'}`
+    : s.valid
+      ? 'delivered'
+      : (s.problem ?? 'failed');
 
 function toggleCompare(id: string, mark: HTMLElement): void {
   if (state.checked.has(id)) state.checked.delete(id);
@@ -54,16 +148,34 @@ function toggleCompare(id: string, mark: HTMLElement): void {
 
 function row(s: Summary, fresh = false): HTMLTableRowElement {
   // A plain mark, not a form control: rows are created by the hundred when deliveries pour in.
-  const mark = el('span', { class: 'mark', role: 'checkbox', 'aria-checked': String(state.checked.has(s.id)), 'aria-label': `compare ${s.id} (x)` }, state.checked.has(s.id) ? '◉' : '○');
+  const mark = el(
+    'span',
+    {
+      class: 'mark',
+      role: 'checkbox',
+      'aria-checked': String(state.checked.has(s.id)),
+      'aria-label': `compare ${s.id} (x)`,
+    },
+    state.checked.has(s.id) ? '◉' : '○',
+  );
   const tr = el(
     'tr',
-    { tabindex: '-1', 'data-id': s.id, 'aria-selected': String(state.selected === s.id), class: fresh ? 'new' : '' },
+    {
+      tabindex: '-1',
+      'data-id': s.id,
+      'aria-selected': String(state.selected === s.id),
+      class: fresh ? 'new' : '',
+    },
     el('td', {}, mark),
     el('td', { class: 'mono', title: s.time }, fmtTime(s.time)),
     el('td', {}, s.direction),
     el('td', { title: s.event ?? '' }, s.event ?? '(not JSON)'),
     el('td', { class: s.valid ? 'ok' : 'bad' }, verdictText(s)),
-    el('td', { class: s.status !== null && s.status < 300 ? 'ok' : 'bad' }, s.status === null ? '—' : String(s.status)),
+    el(
+      'td',
+      { class: s.status !== null && s.status < 300 ? 'ok' : 'bad' },
+      s.status === null ? '—' : String(s.status),
+    ),
     el('td', {}, `${s.bytes} B`),
   );
   state.rows.set(s.id, tr);
@@ -85,7 +197,11 @@ async function load(reset: boolean): Promise<void> {
   body.append(frag);
   state.older = page.next;
   $<HTMLButtonElement>('#older').hidden = !page.next;
-  $('#list-end').textContent = state.rows.size ? (page.next ? '' : 'the oldest recorded delivery') : 'no recorded deliveries match';
+  $('#list-end').textContent = state.rows.size
+    ? page.next
+      ? ''
+      : 'the oldest recorded delivery'
+    : 'no recorded deliveries match';
 }
 
 /** Live deliveries arrive in batches and are drawn once a frame, however fast they come. */
@@ -123,7 +239,8 @@ function drawPending(): void {
   }
   const body = $<HTMLTableSectionElement>('#rows');
   const frag = document.createDocumentFragment();
-  for (let i = batch.length - 1; i >= 0; i--) if (!state.rows.has(batch[i]!.id)) frag.append(row(batch[i]!, batch.length < 50));
+  for (let i = batch.length - 1; i >= 0; i--)
+    if (!state.rows.has(batch[i]!.id)) frag.append(row(batch[i]!, batch.length < 50));
   body.prepend(frag);
   // Bounded: the oldest rows on screen give way; "load older" pages them back from the history.
   while (state.rows.size > MAX_ROWS && body.lastElementChild) {
@@ -132,13 +249,18 @@ function drawPending(): void {
     last.remove();
     state.older = null;
   }
-  $('#list-end').textContent = state.older === null && state.rows.size >= MAX_ROWS ? `showing the newest ${MAX_ROWS}; narrow the filters to see older ones` : $('#list-end').textContent;
+  $('#list-end').textContent =
+    state.older === null && state.rows.size >= MAX_ROWS
+      ? `showing the newest ${MAX_ROWS}; narrow the filters to see older ones`
+      : $('#list-end').textContent;
 }
 
 function jsonTree(value: unknown, key?: string): Node {
   const label = key === undefined ? null : el('span', { class: 'key' }, `${key}: `);
   if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value as object);
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries(value as object);
     const open = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`;
     const details = el('details', {}, el('summary', {}, label, open));
     details.open = key === undefined || entries.length <= 12;
@@ -173,9 +295,21 @@ function renderDetail(d: Detail): void {
   const verdict = el(
     'div',
     { class: `verdict ${good ? '' : 'bad'}`, role: 'note' },
-    el('strong', { class: good ? 'ok' : 'bad' }, r.direction === 'in' ? (good ? 'Valid signature' : 'Invalid signature') : good ? 'Delivered' : 'Not delivered'),
+    el(
+      'strong',
+      { class: good ? 'ok' : 'bad' },
+      r.direction === 'in'
+        ? good
+          ? 'Valid signature'
+          : 'Invalid signature'
+        : good
+          ? 'Delivered'
+          : 'Not delivered',
+    ),
     ' — ',
-    r.direction === 'in' ? r.verdict?.message ?? '' : r.response?.error ?? `answered ${status ?? 'nothing'}`,
+    r.direction === 'in'
+      ? (r.verdict?.message ?? '')
+      : (r.response?.error ?? `answered ${status ?? 'nothing'}`),
   );
   const facts: Array<[string, string | Node]> = [
     ['id', r.id],
@@ -183,7 +317,11 @@ function renderDetail(d: Detail): void {
     ['request', `${r.method} ${r.url}`],
     [r.direction === 'in' ? 'answered' : 'answer', status === undefined ? '—' : String(status)],
   ];
-  if (d.event) facts.push(['event', `${d.event.name} — ${d.event.kind} of a ${d.event.entity}: ${d.event.description}`]);
+  if (d.event)
+    facts.push([
+      'event',
+      `${d.event.name} — ${d.event.kind} of a ${d.event.entity}: ${d.event.description}`,
+    ]);
   if (d.webhook) facts.push(['webhook', `${d.webhook.name ?? d.webhook.id} (${d.webhook.url})`]);
   if (r.remoteAddress) facts.push(['from', r.remoteAddress]);
   if (r.replayOf) facts.push(['replay of', r.replayOf]);
@@ -197,12 +335,47 @@ function renderDetail(d: Detail): void {
   button('Edit & resend', 'e', () => editDialog(d));
   button('Verify with a secret', 'v', () => verifyDialog(d));
   button('Copy as curl', '', () => void copyCurl(d));
-  for (const f of ['har', 'fixture', 'raw', 'json']) actions.append(el('a', { href: `/api/deliveries/${encodeURIComponent(r.id)}/export?format=${f}${r.direction === 'in' ? '&to=http://127.0.0.1/' : ''}`, download: '' }, `Download ${f}`));
+  for (const f of ['har', 'fixture', 'raw', 'json'])
+    actions.append(
+      el(
+        'a',
+        {
+          href: `/api/deliveries/${encodeURIComponent(r.id)}/export?format=${f}${r.direction === 'in' ? '&to=http://127.0.0.1/' : ''}`,
+          download: '',
+        },
+        `Download ${f}`,
+      ),
+    );
   const parts: Node[] = [el('h2', {}, r.event ?? '(not JSON)'), verdict, actions, kv(facts)];
   if (r.attempts?.length) {
-    const t = el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'status'), el('th', {}, 'time'), el('th', {}, 'error'))));
+    const t = el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, '#'),
+          el('th', {}, 'status'),
+          el('th', {}, 'time'),
+          el('th', {}, 'error'),
+        ),
+      ),
+    );
     const tb = el('tbody');
-    for (const a of r.attempts) tb.append(el('tr', {}, el('td', {}, String(a.attempt)), el('td', {}, a.status === undefined ? '—' : String(a.status)), el('td', {}, `${a.durationMs} ms`), el('td', {}, a.error ?? '')));
+    for (const a of r.attempts)
+      tb.append(
+        el(
+          'tr',
+          {},
+          el('td', {}, String(a.attempt)),
+          el('td', {}, a.status === undefined ? '—' : String(a.status)),
+          el('td', {}, `${a.durationMs} ms`),
+          el('td', {}, a.error ?? ''),
+        ),
+      );
     t.append(tb);
     parts.push(el('h3', {}, 'Attempts'), t);
   }
@@ -216,17 +389,48 @@ function bodyView(d: Detail): Node {
   const tabs = el('div', { class: 'tabs', role: 'tablist' });
   const panel = el('div', { role: 'tabpanel' });
   const views: Array<[string, () => Node]> = [];
-  if (d.body.json !== undefined) views.push(['Tree', () => el('div', { class: 'tree' }, jsonTree(d.body.json))]);
+  if (d.body.json !== undefined)
+    views.push(['Tree', () => el('div', { class: 'tree' }, jsonTree(d.body.json))]);
   if (d.body.text !== null) {
     views.push(['Raw', () => el('pre', { class: 'mono' }, d.body.text!)]);
     if (d.body.jsonError) {
       const e = d.body.jsonError;
       const line = d.body.text.split('\n')[e.line - 1] ?? '';
-      views.unshift(['Syntax error', () => el('div', {}, el('p', { class: 'json-error' }, `Not JSON: ${e.message} at line ${e.line}, column ${e.column}`), el('pre', { class: 'mono' }, line, '\n', ' '.repeat(Math.max(0, e.column - 1)), el('span', { class: 'caret' }, '^')))]);
+      views.unshift([
+        'Syntax error',
+        () =>
+          el(
+            'div',
+            {},
+            el(
+              'p',
+              { class: 'json-error' },
+              `Not JSON: ${e.message} at line ${e.line}, column ${e.column}`,
+            ),
+            el(
+              'pre',
+              { class: 'mono' },
+              line,
+              '\n',
+              ' '.repeat(Math.max(0, e.column - 1)),
+              el('span', { class: 'caret' }, '^'),
+            ),
+          ),
+      ]);
     }
   } else {
     const bytes = Uint8Array.from(atob(d.body.base64), (c) => c.charCodeAt(0));
-    views.push(['Hex', () => el('pre', { class: 'mono' }, [...bytes].map((b, i) => `${b.toString(16).padStart(2, '0')}${i % 16 === 15 ? '\n' : ' '}`).join(''))]);
+    views.push([
+      'Hex',
+      () =>
+        el(
+          'pre',
+          { class: 'mono' },
+          [...bytes]
+            .map((b, i) => `${b.toString(16).padStart(2, '0')}${i % 16 === 15 ? '\n' : ' '}`)
+            .join(''),
+        ),
+    ]);
     views.push(['Base64', () => el('pre', { class: 'mono' }, d.body.base64)]);
   }
   views.forEach(([name, render], i) => {
@@ -267,41 +471,100 @@ function dialog(title: string, fields: Node[], goLabel: string, go: () => Promis
 }
 
 const field = (label: string, input: HTMLElement) => el('label', {}, label, input);
-const outcome = (r: SendResult) => (r.ok ? `✔ answered ${r.status}; recorded as ${r.record.id}` : `✘ ${r.error ?? `answered ${r.status}`}; recorded as ${r.record.id}`);
+const outcome = (r: SendResult) =>
+  r.ok
+    ? `✔ answered ${r.status}; recorded as ${r.record.id}`
+    : `✘ ${r.error ?? `answered ${r.status}`}; recorded as ${r.record.id}`;
 
 function replayDialog(d: Detail): void {
-  const to = el('input', { name: 'to', type: 'url', placeholder: 'http://127.0.0.1:3000/webhooks/blue' });
+  const to = el('input', {
+    name: 'to',
+    type: 'url',
+    placeholder: 'http://127.0.0.1:3000/webhooks/blue',
+  });
   to.value = d.record.direction === 'out' ? d.record.url : '';
   const resign = el('input', { type: 'checkbox', name: 'resign' });
-  const secret = el('input', { type: 'password', name: 'secret', autocomplete: 'off', placeholder: "default: the webhook's stored secret" });
-  dialog(`Replay ${d.record.id}`, [field('Target URL', to), el('label', {}, resign, ' Sign again (instead of the recorded signature)'), field('Secret for signing again', secret)], 'Replay', async () =>
-    outcome(await api<SendResult>('/api/replay', { id: d.record.id, to: to.value || undefined, resign: resign.checked, secret: secret.value || undefined })),
+  const secret = el('input', {
+    type: 'password',
+    name: 'secret',
+    autocomplete: 'off',
+    placeholder: "default: the webhook's stored secret",
+  });
+  dialog(
+    `Replay ${d.record.id}`,
+    [
+      field('Target URL', to),
+      el('label', {}, resign, ' Sign again (instead of the recorded signature)'),
+      field('Secret for signing again', secret),
+    ],
+    'Replay',
+    async () =>
+      outcome(
+        await api<SendResult>('/api/replay', {
+          id: d.record.id,
+          to: to.value || undefined,
+          resign: resign.checked,
+          secret: secret.value || undefined,
+        }),
+      ),
   );
 }
 
 function targetFields(d?: Detail) {
   const webhook = el('select', { name: 'webhookId' }, el('option', { value: '' }, '— a URL —'));
-  for (const w of state.meta?.webhooks ?? []) webhook.append(el('option', { value: w.id }, `${w.name ?? w.id} → ${w.url}`));
+  for (const w of state.meta?.webhooks ?? [])
+    webhook.append(el('option', { value: w.id }, `${w.name ?? w.id} → ${w.url}`));
   if (d?.webhook) webhook.value = d.webhook.id;
   const url = el('input', { name: 'url', type: 'url', placeholder: "default: the webhook's URL" });
   if (d && d.record.direction === 'out') url.value = d.record.url;
-  const secret = el('input', { type: 'password', name: 'secret', autocomplete: 'off', placeholder: "default: the webhook's stored secret" });
-  return { webhook, url, secret, nodes: [field('Stored webhook', webhook), field('URL', url), field('Secret', secret)] };
+  const secret = el('input', {
+    type: 'password',
+    name: 'secret',
+    autocomplete: 'off',
+    placeholder: "default: the webhook's stored secret",
+  });
+  return {
+    webhook,
+    url,
+    secret,
+    nodes: [field('Stored webhook', webhook), field('URL', url), field('Secret', secret)],
+  };
 }
 
 function editDialog(d: Detail): void {
   const body = el('textarea', { name: 'body', spellcheck: 'false' });
-  body.value = d.body.json !== undefined ? JSON.stringify(d.body.json, null, 2) : d.body.text ?? '';
+  body.value =
+    d.body.json !== undefined ? JSON.stringify(d.body.json, null, 2) : (d.body.text ?? '');
   const t = targetFields(d);
-  dialog(`Edit and resend ${d.record.id}`, [field('Body (sent exactly as written, signed again)', body), ...t.nodes], 'Sign and send', async () =>
-    outcome(await api<SendResult>('/api/send', { body: body.value, webhookId: t.webhook.value || undefined, url: t.url.value || undefined, secret: t.secret.value || undefined, replayOf: d.record.id })),
+  dialog(
+    `Edit and resend ${d.record.id}`,
+    [field('Body (sent exactly as written, signed again)', body), ...t.nodes],
+    'Sign and send',
+    async () =>
+      outcome(
+        await api<SendResult>('/api/send', {
+          body: body.value,
+          webhookId: t.webhook.value || undefined,
+          url: t.url.value || undefined,
+          secret: t.secret.value || undefined,
+          replayOf: d.record.id,
+        }),
+      ),
   );
 }
 
 function verifyDialog(d: Detail): void {
-  const secret = el('input', { type: 'password', name: 'secret', autocomplete: 'off', placeholder: "default: the webhook's stored secret" });
+  const secret = el('input', {
+    type: 'password',
+    name: 'secret',
+    autocomplete: 'off',
+    placeholder: "default: the webhook's stored secret",
+  });
   dialog(`Verify ${d.record.id} again`, [field('Secret', secret)], 'Verify', async () => {
-    const v = await api<{ valid: boolean; message: string }>('/api/verify', { id: d.record.id, secret: secret.value || undefined });
+    const v = await api<{ valid: boolean; message: string }>('/api/verify', {
+      id: d.record.id,
+      secret: secret.value || undefined,
+    });
     return `${v.valid ? '✔' : '✘'} ${v.message}`;
   });
 }
@@ -310,17 +573,44 @@ function composeDialog(): void {
   const event = el('select', { name: 'event' });
   for (const e of state.meta?.events ?? []) event.append(el('option', { value: e.name }, e.name));
   const seed = el('input', { name: 'seed', placeholder: 'random' });
-  const set = el('textarea', { name: 'set', placeholder: 'currentValue.title=Ship it\ncurrentValue.done=true', spellcheck: 'false' });
+  const set = el('textarea', {
+    name: 'set',
+    placeholder: 'currentValue.title=Ship it\ncurrentValue.done=true',
+    spellcheck: 'false',
+  });
   set.style.minHeight = '4rem';
   const t = targetFields();
-  dialog('Compose a Blue event', [field('Event', event), field('Seed (same seed, same body)', seed), field('Field overrides, one path=value a line', set), ...t.nodes], 'Build, sign and send', async () =>
-    outcome(await api<SendResult>('/api/send', { event: event.value, seed: seed.value || undefined, set: set.value.split('\n'), webhookId: t.webhook.value || undefined, url: t.url.value || undefined, secret: t.secret.value || undefined })),
+  dialog(
+    'Compose a Blue event',
+    [
+      field('Event', event),
+      field('Seed (same seed, same body)', seed),
+      field('Field overrides, one path=value a line', set),
+      ...t.nodes,
+    ],
+    'Build, sign and send',
+    async () =>
+      outcome(
+        await api<SendResult>('/api/send', {
+          event: event.value,
+          seed: seed.value || undefined,
+          set: set.value.split('\n'),
+          webhookId: t.webhook.value || undefined,
+          url: t.url.value || undefined,
+          secret: t.secret.value || undefined,
+        }),
+      ),
   );
 }
 
 async function copyCurl(d: Detail): Promise<void> {
-  const to = d.record.direction === 'out' ? '' : `&to=${encodeURIComponent(prompt('Send the copy to which URL?', 'http://127.0.0.1:3000/') ?? '')}`;
-  const res = await fetch(`/api/deliveries/${encodeURIComponent(d.record.id)}/export?format=curl${to}`);
+  const to =
+    d.record.direction === 'out'
+      ? ''
+      : `&to=${encodeURIComponent(prompt('Send the copy to which URL?', 'http://127.0.0.1:3000/') ?? '')}`;
+  const res = await fetch(
+    `/api/deliveries/${encodeURIComponent(d.record.id)}/export?format=curl${to}`,
+  );
   const text = await res.text();
   if (!res.ok) return void alert(text);
   try {
@@ -334,7 +624,9 @@ async function copyCurl(d: Detail): Promise<void> {
 /** JSON-aware diff: paths added, removed or changed between two bodies. */
 function flatten(value: unknown, path = '', out = new Map<string, string>()): Map<string, string> {
   if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value as object).map(([k, v]) => [path ? `.${k}` : k, v] as const);
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [`[${i}]`, v] as const)
+      : Object.entries(value as object).map(([k, v]) => [path ? `.${k}` : k, v] as const);
     if (!entries.length) out.set(path || '(root)', Array.isArray(value) ? '[]' : '{}');
     for (const [k, v] of entries) flatten(v, `${path}${k}`, out);
   } else out.set(path || '(root)', JSON.stringify(value));
@@ -342,7 +634,9 @@ function flatten(value: unknown, path = '', out = new Map<string, string>()): Ma
 }
 
 async function diffDialog(): Promise<void> {
-  const [a, b] = await Promise.all([...state.checked].map((id) => api<Detail>(`/api/deliveries/${encodeURIComponent(id)}`)));
+  const [a, b] = await Promise.all(
+    [...state.checked].map((id) => api<Detail>(`/api/deliveries/${encodeURIComponent(id)}`)),
+  );
   const fa = flatten(a!.body.json ?? a!.body.text);
   const fb = flatten(b!.body.json ?? b!.body.text);
   const lines: Node[] = [];
@@ -354,8 +648,20 @@ async function diffDialog(): Promise<void> {
     else if (y === undefined) lines.push(el('div', { class: 'del' }, `- ${k}: ${x}`));
     else lines.push(el('div', { class: 'chg' }, `~ ${k}: ${x} → ${y}`));
   }
-  const header = el('p', { class: 'muted' }, `${a!.record.id} (${a!.record.event}) → ${b!.record.id} (${b!.record.event}): ${lines.length} difference${lines.length === 1 ? '' : 's'}`);
-  dialog('Diff', [header, el('pre', { class: 'diff mono' }, ...(lines.length ? lines : ['the bodies are the same']))], 'Close', async () => '');
+  const header = el(
+    'p',
+    { class: 'muted' },
+    `${a!.record.id} (${a!.record.event}) → ${b!.record.id} (${b!.record.event}): ${lines.length} difference${lines.length === 1 ? '' : 's'}`,
+  );
+  dialog(
+    'Diff',
+    [
+      header,
+      el('pre', { class: 'diff mono' }, ...(lines.length ? lines : ['the bodies are the same'])),
+    ],
+    'Close',
+    async () => '',
+  );
 }
 
 function move(step: number): void {
@@ -367,7 +673,8 @@ function move(step: number): void {
 
 async function main(): Promise<void> {
   state.meta = await api<Meta>('/api/meta');
-  $('#where').textContent = `${state.meta.history.engine}: ${state.meta.history.location} · bluehook ${state.meta.version}`;
+  $('#where').textContent =
+    `${state.meta.history.engine}: ${state.meta.history.location} · bluehook ${state.meta.version}`;
   const events = $<HTMLSelectElement>('select[name=event]');
   for (const e of state.meta.events) events.append(el('option', { value: e.name }, e.name));
   const hooks = $<HTMLSelectElement>('select[name=webhook]');
@@ -396,8 +703,12 @@ async function main(): Promise<void> {
   $('#compose-open').addEventListener('click', composeDialog);
   $('#diff-open').addEventListener('click', () => void diffDialog());
   document.addEventListener('keydown', (e) => {
-    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement;
-    if (typing || $<HTMLDialogElement>('#dialog').open || e.metaKey || e.ctrlKey || e.altKey) return;
+    const typing =
+      e.target instanceof HTMLInputElement ||
+      e.target instanceof HTMLTextAreaElement ||
+      e.target instanceof HTMLSelectElement;
+    if (typing || $<HTMLDialogElement>('#dialog').open || e.metaKey || e.ctrlKey || e.altKey)
+      return;
     if (e.key === 'j' || e.key === 'ArrowDown') move(1);
     else if (e.key === 'k' || e.key === 'ArrowUp') move(-1);
     else if (e.key === '/') $<HTMLInputElement>('input[name=search]').focus();
@@ -405,10 +716,13 @@ async function main(): Promise<void> {
     else if (e.key === 'x' && state.selected) {
       const mark = state.rows.get(state.selected)?.querySelector('.mark') as HTMLElement | null;
       if (mark) toggleCompare(state.selected, mark);
-    }
-    else if (state.selected && ['r', 'e', 'v'].includes(e.key)) {
-      const label = { r: 'Replay', e: 'Edit & resend', v: 'Verify with a secret' }[e.key as 'r' | 'e' | 'v'];
-      ([...document.querySelectorAll('#detail .actions button')] as HTMLButtonElement[]).find((b) => b.textContent === label)?.click();
+    } else if (state.selected && ['r', 'e', 'v'].includes(e.key)) {
+      const label = { r: 'Replay', e: 'Edit & resend', v: 'Verify with a secret' }[
+        e.key as 'r' | 'e' | 'v'
+      ];
+      ([...document.querySelectorAll('#detail .actions button')] as HTMLButtonElement[])
+        .find((b) => b.textContent === label)
+        ?.click();
     } else return;
     e.preventDefault();
   });
