@@ -4,7 +4,7 @@ import type { History } from '../history/history.js';
 import { historySpec } from '../history/open.js';
 import { KeptSecrets, LocalWebhookStore } from '../store/local-store.js';
 import type { WebhookStore } from '../store/types.js';
-import { writeErr } from './output.js';
+import type { Io } from './output.js';
 
 export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
   return loadConfig(opts);
@@ -39,9 +39,9 @@ export async function openStore(
 }
 
 /** The delivery history the config names; what opening it imported is said once on stderr. */
-export async function openHistoryFor(config: ResolvedConfig): Promise<History> {
+export async function openHistoryFor(config: ResolvedConfig, io: Io): Promise<History> {
   const { openHistory } = await import('../history/open.js');
   const { history, notices } = await openHistory(historySpec(config.values));
-  for (const line of notices) writeErr(`bluehook: ${line}`);
+  for (const line of notices) io.err(`bluehook: ${line}`);
   return history;
 }

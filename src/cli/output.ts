@@ -91,6 +91,45 @@ function reportDropped(): void {
 export const writeJsonLine = (value: unknown) => writeStreamLine(JSON.stringify(value));
 
 /**
+ * Where a command writes: handed to every handler, so a handler can run against the process's
+ * streams (the CLI) or captured ones (a test). Data goes to `out`, diagnostics to `err`.
+ */
+export interface Io {
+  /** A line of data on stdout. */
+  out(text: string): void;
+  /** A line of diagnostics on stderr. */
+  err(text: string): void;
+  /** A JSON document on stdout, indented. */
+  json(value: unknown): void;
+  /** One line of a stream (listen, load-mode send, follow): batched, bounded when unread. */
+  line(text: string): void;
+  /** One compact JSON line of a stream. */
+  jsonLine(value: unknown): void;
+  /** The streams themselves, for exact bytes (payload bodies, exports) and back-pressure. */
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
+}
+
+/** The process's own streams. */
+export const processIo: Io = {
+  out: writeOut,
+  err: writeErr,
+  json: writeJson,
+  line: writeStreamLine,
+  jsonLine: writeJsonLine,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  get isTTY() {
+    return {
+      stdin: Boolean(process.stdin.isTTY),
+      stdout: Boolean(process.stdout.isTTY),
+      stderr: Boolean(process.stderr.isTTY),
+    };
+  },
+};
+
+/**
  * Turns any failure into one stderr line and an exit code (from its category; see exit-codes.ts);
  * stacks only with BLUEHOOK_DEBUG. Under `--json` the line is JSON too:
  * {"error":{"message","hint","code","category","exitCode"}}.

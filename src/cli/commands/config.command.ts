@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -14,6 +15,6 @@ export function defineConfig(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./config.js')).run(cmd.optsWithGlobals())),
+      exitWith(await (await import('./config.js')).run(cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -2,15 +2,15 @@ import { CONFIG_KEYS } from '../../config/config.js';
 import { redactUrl } from '../../util/redact.js';
 import { colors } from '../colors.js';
 import { openConfig } from '../context.js';
-import { writeJson, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { table } from '../table.js';
 
-export async function run(opts: GlobalOptions): Promise<number> {
+export async function run(opts: GlobalOptions, io: Io): Promise<number> {
   const config = await openConfig(opts);
   // A history URL may hold a password: never printed.
   config.values.history = redactUrl(config.values.history);
   if (opts.json) {
-    writeJson({ file: config.file ?? null, values: config.values, sources: config.sources });
+    io.json({ file: config.file ?? null, values: config.values, sources: config.sources });
     return 0;
   }
   const c = colors(opts);
@@ -21,6 +21,6 @@ export async function run(opts: GlobalOptions): Promise<number> {
       config.values[k] === undefined ? c.dim('none') : String(config.values[k]),
       config.sources[k] === 'default' ? c.dim('default') : config.sources[k],
     ]);
-  writeOut(`${table(rows)}\n\nconfig file: ${config.file ?? c.dim('none found')}`);
+  io.out(`${table(rows)}\n\nconfig file: ${config.file ?? c.dim('none found')}`);
   return 0;
 }

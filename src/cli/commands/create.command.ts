@@ -1,5 +1,6 @@
 /** The definition of `bluehook create`: flags, help, examples. The handler is ./create.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, webhookFlags } from '../flags.js';
 
@@ -35,6 +36,6 @@ export type CreateOptions = OptionsOf<ReturnType<typeof createCommand>>;
 
 export function defineCreate(program: Program) {
   return createCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals())),
+    exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals(), processIo)),
   );
 }

@@ -4,11 +4,11 @@ import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { readSecret } from '../inputs.js';
-import { canPrompt, writeErr, writeJson, writeOut } from '../output.js';
+import { canPrompt, type Io } from '../output.js';
 import { webhookDetails } from '../render.js';
 import { webhookFieldsFrom } from '../webhook-flags.js';
 
-export async function run(opts: CreateOptions): Promise<number> {
+export async function run(opts: CreateOptions, io: Io): Promise<number> {
   let fields = webhookFieldsFrom(opts);
   if (fields.url !== undefined) validateUrl(fields.url);
   const secret = opts.generateSecret
@@ -26,7 +26,7 @@ export async function run(opts: CreateOptions): Promise<number> {
         true,
       ))
     ) {
-      writeErr('cancelled: nothing was created');
+      io.err('cancelled: nothing was created');
       return 1;
     }
   }
@@ -43,12 +43,12 @@ export async function run(opts: CreateOptions): Promise<number> {
     enabled: !opts.disabled,
   });
   if (opts.json) {
-    writeJson(webhook); // scripts need the secret: this is the one time it is printed
+    io.json(webhook); // scripts need the secret: this is the one time it is printed
     return 0;
   }
   const c = colors(opts);
-  writeOut(webhookDetails(webhook, c, true));
-  writeErr(
+  io.out(webhookDetails(webhook, c, true));
+  io.err(
     c.yellow(
       `Keep the secret now: later it is shown masked (\`bluehook show ${webhook.id} --reveal-secret\` shows it again).`,
     ),

@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -12,6 +13,6 @@ export function defineDelete(program: Program) {
       examples('bluehook delete orders          # asks to confirm', 'bluehook delete clb4zn --yes'),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./delete.js')).run(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./delete.js')).run(a, cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -1,5 +1,6 @@
 /** The definition of `bluehook deliveries`: flags, help, examples. The handler is ./deliveries.ts, loaded when it runs. */
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, untyped, type AnyArgs, type With } from '../flags.js';
 import { intOption } from '../inputs.js';
@@ -69,7 +70,7 @@ export function defineDeliveries(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).list(cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).list(cmd.optsWithGlobals(), processIo)),
     );
   deliveries
     .command('show')
@@ -80,7 +81,7 @@ export function defineDeliveries(program: Program) {
       examples('bluehook deliveries show d1a2b3', 'bluehook deliveries show d1a2b3 --json'),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).show(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).show(a, cmd.optsWithGlobals(), processIo)),
     );
   filterFlags(
     deliveries
@@ -110,7 +111,9 @@ export function defineDeliveries(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).exportRecords(a, cmd.optsWithGlobals())),
+      exitWith(
+        await (await import('./deliveries.js')).exportRecords(a, cmd.optsWithGlobals(), processIo),
+      ),
     );
   deliveries
     .command('import')
@@ -127,7 +130,9 @@ export function defineDeliveries(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).importFile(a, cmd.optsWithGlobals())),
+      exitWith(
+        await (await import('./deliveries.js')).importFile(a, cmd.optsWithGlobals(), processIo),
+      ),
     );
   deliveries
     .command('rm')
@@ -135,7 +140,7 @@ export function defineDeliveries(program: Program) {
     .description('remove recorded deliveries (only those: records arriving meanwhile are kept)')
     .addHelpText('after', examples('bluehook deliveries rm d1a2b3 d4e5f6'))
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).rm(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).rm(a, cmd.optsWithGlobals(), processIo)),
     );
   deliveries
     .command('clear')
@@ -147,7 +152,7 @@ export function defineDeliveries(program: Program) {
       examples('bluehook deliveries clear --before 7d --yes', 'bluehook deliveries clear'),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).clear(cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).clear(cmd.optsWithGlobals(), processIo)),
     );
   deliveries
     .command('prune')
@@ -162,7 +167,7 @@ export function defineDeliveries(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).prune(cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).prune(cmd.optsWithGlobals(), processIo)),
     );
   filterFlags(
     deliveries
@@ -177,6 +182,6 @@ export function defineDeliveries(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./deliveries.js')).count(cmd.optsWithGlobals())),
+      exitWith(await (await import('./deliveries.js')).count(cmd.optsWithGlobals(), processIo)),
     );
 }

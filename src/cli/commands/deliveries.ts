@@ -22,7 +22,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../version.js';
 import { parseDuration } from '../inputs.js';
 import { onStopSignal } from '../signals.js';
-import { canPrompt, writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { canPrompt, type GlobalOptions, type Io } from '../output.js';
 import { table } from '../table.js';
 
 interface FilterFlags extends GlobalOptions {
@@ -43,9 +43,9 @@ interface ListFlags extends FilterFlags {
   follow?: boolean;
 }
 
-async function openAll(opts: GlobalOptions) {
+async function openAll(opts: GlobalOptions, io: Io) {
   const opened = await openStore(opts);
-  return { ...opened, history: await openHistoryFor(opened.config) };
+  return { ...opened, history: await openHistoryFor(opened.config, io) };
 }
 
 /** The flags shared by list, export and clear, as a history filter. */
@@ -126,13 +126,13 @@ const listJson = (r: DeliverySummary) =>
   });
 
 /** Writes a page of lines, waiting when stdout's reader is slower than the history. */
-async function writePage(lines: string[]): Promise<void> {
+async function writePage(io: Io, lines: string[]): Promise<void> {
   if (!lines.length) return;
-  if (!process.stdout.write(`${lines.join('\n')}\n`)) await once(process.stdout, 'drain');
+  if (!io.stdout.write(`${lines.join('\n')}\n`)) await once(io.stdout, 'drain');
 }
 
-export async function list(opts: ListFlags): Promise<number> {
-  const { history, store } = await openAll(opts);
+export async function list(opts: ListFlags, io: Io): Promise<number> {
+  const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
   const render = (r: DeliverySummary) => (opts.json ? listJson(r) : line(r, c));
@@ -142,18 +142,18 @@ export async function list(opts: ListFlags): Promise<number> {
     // The newest N, shown oldest first like the rest of the list.
     const records = await newest(source, opts.limit);
     shown = records.length;
-    await writePage(records.map(render));
+    await writePage(io, records.map(render));
   } else if (!opts.follow) {
     let batch: string[] = [];
     for await (const r of iterate(source, 'oldest', 200)) {
       batch.push(render(r));
       shown++;
       if (batch.length >= 200) {
-        await writePage(batch);
+        await writePage(io, batch);
         batch = [];
       }
     }
-    await writePage(batch);
+    await writePage(io, batch);
   }
   if (opts.follow) {
     const abort = new AbortController();
@@ -164,23 +164,23 @@ export async function list(opts: ListFlags): Promise<number> {
     });
     // On stderr in every mode: a script can wait for this line to know that nothing landing from
     // now on will be missed.
-    writeErr(c.dim('following new deliveries; Ctrl-C to stop'));
+    io.err(c.dim('following new deliveries; Ctrl-C to stop'));
     for await (const r of history.follow(filter, { signal: abort.signal }))
-      await writePage([render(summarize(r))]);
+      await writePage(io, [render(summarize(r))]);
     await history.close();
     return code;
   }
-  if (!shown && !opts.json) writeErr('no recorded deliveries match');
+  if (!shown && !opts.json) io.err('no recorded deliveries match');
   await history.close();
   return ExitCode.ok;
 }
 
-export async function show(id: string, opts: GlobalOptions): Promise<number> {
-  const { history } = await openAll(opts);
+export async function show(id: string, opts: GlobalOptions, io: Io): Promise<number> {
+  const { history } = await openAll(opts, io);
   const r = await history.get(id);
   await history.close();
   if (opts.json) {
-    writeJson(r);
+    io.json(r);
     return 0;
   }
   const c = colors(opts);
@@ -218,23 +218,23 @@ export async function show(id: string, opts: GlobalOptions): Promise<number> {
     if (r.replayOf) rows.push(['replay of', lineSafe(r.replayOf)]);
   }
   if (r.webhookId) rows.push(['webhook', lineSafe(r.webhookId)]);
-  writeOut(table(rows.map(([k, v]) => [c.bold(k!), v!])));
-  writeOut(`\n${c.bold('headers')}`);
+  io.out(table(rows.map(([k, v]) => [c.bold(k!), v!])));
+  io.out(`\n${c.bold('headers')}`);
   for (const [k, v] of Object.entries(r.headers))
-    writeOut(`  ${lineSafe(k)}: ${lineSafe(String(v))}`);
-  writeOut(`\n${c.bold('body')}\n${blockSafe(pretty)}`);
+    io.out(`  ${lineSafe(k)}: ${lineSafe(String(v))}`);
+  io.out(`\n${c.bold('body')}\n${blockSafe(pretty)}`);
   return 0;
 }
 
 type ExportFlags = FilterFlags & { format: string; to?: string; out?: string };
 
-export async function exportRecords(ids: string[], opts: ExportFlags): Promise<number> {
-  if (opts.format === 'ndjson') return exportNdjson(ids, opts);
+export async function exportRecords(ids: string[], opts: ExportFlags, io: Io): Promise<number> {
+  if (opts.format === 'ndjson') return exportNdjson(ids, opts, io);
   if (ids.length !== 1)
     throw usageError(
       `--format ${opts.format} exports one delivery: give one id (--format ndjson exports many)`,
     );
-  const { history } = await openAll(opts);
+  const { history } = await openAll(opts, io);
   const r = await history.get(ids[0]!);
   await history.close();
   const { toCurl, toHar } = await import('../../store/export.js');
@@ -260,14 +260,14 @@ export async function exportRecords(ids: string[], opts: ExportFlags): Promise<n
   if (opts.out) {
     // 0600 whatever the umask, and a link at that path is replaced, never followed.
     writeFileAtomic(opts.out, text, 0o600);
-    writeErr(`wrote ${opts.format} of ${r.id} to ${opts.out}`);
-  } else process.stdout.write(text);
+    io.err(`wrote ${opts.format} of ${r.id} to ${opts.out}`);
+  } else io.stdout.write(text);
   return 0;
 }
 
 /** The portable form: every record (or those named, or those the filter selects), oldest first. */
-async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
-  const { history, store } = await openAll(opts);
+async function exportNdjson(ids: string[], opts: ExportFlags, io: Io): Promise<number> {
+  const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
   const { ndjsonLine } = await import('../../history/ndjson.js');
@@ -275,7 +275,7 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
   const tmp = opts.out
     ? join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`)
     : undefined;
-  const out = tmp ? createWriteStream(tmp, { mode: 0o600, flags: 'wx' }) : process.stdout;
+  const out = tmp ? createWriteStream(tmp, { mode: 0o600, flags: 'wx' }) : io.stdout;
   let count = 0;
   try {
     for await (const r of iterate((page) => history.query(filter, page), 'oldest')) {
@@ -296,23 +296,23 @@ async function exportNdjson(ids: string[], opts: ExportFlags): Promise<number> {
     throw e;
   }
   await history.close();
-  writeErr(
+  io.err(
     `exported ${count} deliver${count === 1 ? 'y' : 'ies'}${opts.out ? ` to ${opts.out}` : ''}`,
   );
   return 0;
 }
 
-export async function importFile(file: string, opts: GlobalOptions): Promise<number> {
+export async function importFile(file: string, opts: GlobalOptions, io: Io): Promise<number> {
   // A file the user named that is not there is bad input (exit 2), not a store fault.
   if (!existsSync(file)) throw usageError(`no file ${file} to import`);
-  const { history } = await openAll(opts);
+  const { history } = await openAll(opts, io);
   const { importNdjson } = await import('../../history/ndjson.js');
   const stats = await importNdjson(history, file);
   await history.close();
-  if (opts.json) writeJson({ file, ...stats, duplicates: stats.read - stats.added });
+  if (opts.json) io.json({ file, ...stats, duplicates: stats.read - stats.added });
   else {
     const dupes = stats.read - stats.added;
-    writeOut(
+    io.out(
       `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`,
     );
   }
@@ -321,18 +321,19 @@ export async function importFile(file: string, opts: GlobalOptions): Promise<num
 
 const removedText = (n: number) => `removed ${n} deliver${n === 1 ? 'y' : 'ies'}`;
 
-export async function rm(ids: string[], opts: GlobalOptions): Promise<number> {
-  const { history } = await openAll(opts);
+export async function rm(ids: string[], opts: GlobalOptions, io: Io): Promise<number> {
+  const { history } = await openAll(opts, io);
   const found = (await getAll(history, ids)).map((r) => r.id);
   const removed = await history.remove({ ids: found });
   await history.close();
-  if (opts.json) writeJson({ removed });
-  else writeOut(removedText(removed));
+  if (opts.json) io.json({ removed });
+  else io.out(removedText(removed));
   return 0;
 }
 
 export async function clear(
   opts: GlobalOptions & { before?: string; yes?: boolean },
+  io: Io,
 ): Promise<number> {
   const cutoff = opts.before ? Date.now() - parseDuration(opts.before, '--before') : undefined;
   const what = opts.before
@@ -343,23 +344,24 @@ export async function clear(
       throw usageError(`refusing to delete ${what} without confirmation: pass --yes`);
     const { confirm } = await import('../prompts.js');
     if (!(await confirm(`Delete ${what}?`))) {
-      writeErr('cancelled: nothing was deleted');
+      io.err('cancelled: nothing was deleted');
       return 0; // answering No is a choice, not a failure (as rm -i and gh)
     }
   }
-  const { history } = await openAll(opts);
+  const { history } = await openAll(opts, io);
   const removed = await history.remove(cutoff === undefined ? {} : { until: cutoff });
   await history.close();
-  if (opts.json) writeJson({ removed });
-  else writeOut(removedText(removed));
+  if (opts.json) io.json({ removed });
+  else io.out(removedText(removed));
   return 0;
 }
 
 /** Applies the retention policy now (the config's, or the flags'). */
 export async function prune(
   opts: GlobalOptions & { maxAge?: string; maxRecords?: number },
+  io: Io,
 ): Promise<number> {
-  const { history, config } = await openAll(opts);
+  const { history, config } = await openAll(opts, io);
   const policy = retentionOf(config.values) ?? {};
   if (opts.maxAge) policy.maxAgeMs = parseDuration(opts.maxAge, '--max-age');
   if (opts.maxRecords !== undefined) policy.maxRecords = opts.maxRecords;
@@ -371,19 +373,19 @@ export async function prune(
   const removed = await history.prune(policy);
   const left = await history.count();
   await history.close();
-  if (opts.json) writeJson({ removed, left });
-  else writeOut(`${removedText(removed)}; ${left} kept`);
+  if (opts.json) io.json({ removed, left });
+  else io.out(`${removedText(removed)}; ${left} kept`);
   return 0;
 }
 
 /** How many records match, and where the history lives. */
-export async function count(opts: FilterFlags): Promise<number> {
-  const { history, store } = await openAll(opts);
+export async function count(opts: FilterFlags, io: Io): Promise<number> {
+  const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const n = await history.count(filter);
   const where = history.location;
   await history.close();
-  if (opts.json) writeJson({ count: n, history: where, engine: history.engine });
-  else writeOut(`${n} deliver${n === 1 ? 'y' : 'ies'} in ${where}`);
+  if (opts.json) io.json({ count: n, history: where, engine: history.engine });
+  else io.out(`${n} deliver${n === 1 ? 'y' : 'ies'} in ${where}`);
   return 0;
 }

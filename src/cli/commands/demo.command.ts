@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -7,6 +8,6 @@ export function defineDemo(program: Program) {
     .description('a self-contained round trip on the embedded defaults (what `npm start` runs)')
     .addHelpText('after', examples('bluehook demo', 'npm start'))
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./demo.js')).run(cmd.optsWithGlobals())),
+      exitWith(await (await import('./demo.js')).run(cmd.optsWithGlobals(), processIo)),
     );
 }

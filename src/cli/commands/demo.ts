@@ -21,13 +21,13 @@ import { SqliteHistory } from '../../history/sqlite.js';
 import { closeDatabase } from '../../store/database.js';
 import { LocalWebhookStore, generateSecret } from '../../store/local-store.js';
 import { colors } from '../colors.js';
-import { maskSecret, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { maskSecret, type GlobalOptions, type Io } from '../output.js';
 
 /**
  * The round trip on the embedded defaults, in a temporary store: a webhook with a fresh secret,
  * a listener on a free port, one signed delivery of every event, a replay, and a forgery.
  */
-export async function run(opts: GlobalOptions): Promise<number> {
+export async function run(opts: GlobalOptions, io: Io): Promise<number> {
   const c = colors(opts);
   // Each step: a line for people, or an entry of one JSON document with --json.
   const steps: Array<{ step: string; ok: boolean; message: string }> = [];
@@ -35,7 +35,7 @@ export async function run(opts: GlobalOptions): Promise<number> {
     if (opts.json)
       steps.push({ step, ok: ok ?? true, message: message.replace(/\u001b\[[0-9;]*m/g, '') });
     else
-      writeOut(
+      io.out(
         `${c.bold(step)} ${ok === null ? '' : `${ok ? c.green('✔') : c.red('✘')} `}${message}`,
       );
   };
@@ -152,7 +152,7 @@ export async function run(opts: GlobalOptions): Promise<number> {
       `${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`,
     );
     if (opts.json)
-      writeJson({
+      io.json({
         ok,
         received: received.length,
         valid: received.filter((d) => d.verdict.valid).length,

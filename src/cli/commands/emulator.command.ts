@@ -1,5 +1,6 @@
 /** The definition of `bluehook emulator`: flags, help, examples. The handler is ./emulator.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 import { collect, intOption } from '../inputs.js';
@@ -45,7 +46,7 @@ export function defineEmulator(program: Program) {
         ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./emulator.js')).run(cmd.optsWithGlobals())),
+      exitWith(await (await import('./emulator.js')).run(cmd.optsWithGlobals(), processIo)),
     );
   emulator
     .command('trigger')
@@ -61,6 +62,6 @@ export function defineEmulator(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./emulator.js')).trigger(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./emulator.js')).trigger(a, cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -5,7 +5,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { colors } from '../colors.js';
 import { untilStopSignal } from '../signals.js';
 import { parseDuration } from '../inputs.js';
-import { writeErr, writeJson, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 
 interface EmulatorFlags extends GlobalOptions {
   port: number;
@@ -31,7 +31,7 @@ function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, stri
   return tokens;
 }
 
-export async function run(opts: EmulatorFlags): Promise<number> {
+export async function run(opts: EmulatorFlags, io: Io): Promise<number> {
   const tokens = parseTokens(opts.token);
   const config = await loadConfig({ ...opts, port: undefined });
   const dataDir = opts.ephemeral
@@ -53,13 +53,13 @@ export async function run(opts: EmulatorFlags): Promise<number> {
       attempts: 5,
       maxWebhooks: opts.maxWebhooks,
       onAttempt: (a) => {
-        if (opts.json) writeJsonLine({ type: 'attempt', ...a });
-        else writeErr(`${a.event} → ${a.webhookId} attempt ${a.attempt}: ${a.status ?? a.error}`);
+        if (opts.json) io.jsonLine({ type: 'attempt', ...a });
+        else io.err(`${a.event} → ${a.webhookId} attempt ${a.attempt}: ${a.status ?? a.error}`);
       },
       onDropped: (d) => {
-        if (opts.json) writeJsonLine({ type: 'dropped', ...d });
+        if (opts.json) io.jsonLine({ type: 'dropped', ...d });
         else
-          writeErr(
+          io.err(
             `${d.event} → ${d.webhookId} dropped before attempt ${d.attempt}: the webhook was deleted`,
           );
       },
@@ -70,20 +70,20 @@ export async function run(opts: EmulatorFlags): Promise<number> {
     throw error;
   }
   if (opts.json)
-    writeJsonLine({
+    io.jsonLine({
       type: 'ready',
       url: running.graphqlUrl,
       tokens: [...tokens.keys()],
       dataDir: dataDir ?? null,
     });
   else {
-    writeOut(`Blue emulator on ${running.graphqlUrl}`);
-    writeErr(
+    io.out(`Blue emulator on ${running.graphqlUrl}`);
+    io.err(
       c.dim(
         `tokens: ${[...tokens.keys()].join(', ')}; state: ${dataDir ?? 'in memory'}; private URLs ${opts.allowPrivateUrls ? 'allowed' : 'refused (as Blue)'}; delay ${opts.delay}`,
       ),
     );
-    writeErr(
+    io.err(
       c.dim(
         `use it: BLUE_TOKEN_ID=${[...tokens.keys()][0]} BLUE_TOKEN_SECRET=… BLUE_COMPANY_ID=acme bluehook --store blue --api-url ${running.graphqlUrl} list`,
       ),
@@ -97,6 +97,7 @@ export async function run(opts: EmulatorFlags): Promise<number> {
 export async function trigger(
   event: string,
   opts: GlobalOptions & { project?: string; set?: string[]; apiUrl?: string },
+  io: Io,
 ): Promise<number> {
   const config = await loadConfig(opts);
   if (config.sources.apiUrl === 'default')
@@ -109,9 +110,9 @@ export async function trigger(
     projectId: opts.project,
     set: opts.set,
   });
-  if (opts.json) writeJson(answer);
+  if (opts.json) io.json(answer);
   else
-    writeOut(
+    io.out(
       `queued ${answer.event} for ${answer.queued.length} webhook${answer.queued.length === 1 ? '' : 's'}${answer.queued.length ? `: ${answer.queued.join(', ')}` : ' (none matches: enabled, event and project filters)'}`,
     );
   return ExitCode.ok;

@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -18,6 +19,6 @@ export function defineEvents(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./events.js')).run(cmd.optsWithGlobals())),
+      exitWith(await (await import('./events.js')).run(cmd.optsWithGlobals(), processIo)),
     );
 }

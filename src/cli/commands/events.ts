@@ -1,10 +1,10 @@
 import { EVENTS } from '../../blue/catalogue.js';
 import { usageError } from '../../errors.js';
 import { colors } from '../colors.js';
-import { writeJson, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { table } from '../table.js';
 
-export function run(opts: GlobalOptions & { group?: string }): number {
+export function run(opts: GlobalOptions & { group?: string }, io: Io): number {
   const group = opts.group?.toLowerCase();
   const list = group ? EVENTS.filter((e) => e.group === group) : EVENTS;
   if (!list.length)
@@ -12,7 +12,7 @@ export function run(opts: GlobalOptions & { group?: string }): number {
       `no event group "${opts.group}"; groups: ${[...new Set(EVENTS.map((e) => e.group))].join(', ')}`,
     );
   if (opts.json) {
-    writeJson(
+    io.json(
       list.map(({ name, group, kind, entity, description, subscribable }) => ({
         name,
         group,
@@ -27,6 +27,6 @@ export function run(opts: GlobalOptions & { group?: string }): number {
   const c = colors(opts);
   const rows = [['EVENT', 'GROUP', 'KIND', 'ENTITY', 'DESCRIPTION'].map((h) => c.bold(h))];
   for (const e of list) rows.push([c.cyan(e.name), e.group, e.kind, e.entity, e.description]);
-  writeOut(table(rows));
+  io.out(table(rows));
   return 0;
 }

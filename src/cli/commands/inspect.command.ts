@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf } from '../flags.js';
 import { intOption } from '../inputs.js';
@@ -37,6 +38,6 @@ export type InspectOptions = OptionsOf<ReturnType<typeof inspectCommand>>;
 
 export function defineInspect(program: Program) {
   return inspectCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./inspect.js')).run(cmd.optsWithGlobals())),
+    exitWith(await (await import('./inspect.js')).run(cmd.optsWithGlobals(), processIo)),
   );
 }

@@ -8,7 +8,7 @@ import type { WebhookStore } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../version.js';
-import { writeErr, writeJsonLine, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { untilStopSignal } from '../signals.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 
@@ -20,6 +20,7 @@ export async function serveInspector(
   host: string,
   port: number,
   opts: GlobalOptions,
+  io: Io,
 ): Promise<RunningInspector> {
   const service = new InspectorService({
     history,
@@ -31,7 +32,7 @@ export async function serveInspector(
   try {
     const running = await startInspector(service, { host, port });
     if (!isLoopbackAddress(running.address))
-      writeErr(
+      io.err(
         colors(opts).yellow(
           `warning: the inspector on ${running.address} (--host ${host}) can be reached from other machines; it can send requests and shows every recorded delivery`,
         ),
@@ -67,14 +68,14 @@ export function openInBrowser(url: string): void {
   }
 }
 
-export async function run(opts: InspectOptions): Promise<number> {
+export async function run(opts: InspectOptions, io: Io): Promise<number> {
   const { store, config } = await openStore(opts);
-  const history = await openHistoryFor(config);
-  const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts);
-  if (opts.json) writeJsonLine({ type: 'ready', url: inspector.url, history: history.location });
+  const history = await openHistoryFor(config, io);
+  const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts, io);
+  if (opts.json) io.jsonLine({ type: 'ready', url: inspector.url, history: history.location });
   else {
-    writeOut(`inspector on ${inspector.url}`);
-    writeErr(colors(opts).dim(`showing ${history.location}; Ctrl-C to stop`));
+    io.out(`inspector on ${inspector.url}`);
+    io.err(colors(opts).dim(`showing ${history.location}; Ctrl-C to stop`));
   }
   if (opts.open) openInBrowser(inspector.url);
   const code = await untilStopSignal();

@@ -1,5 +1,6 @@
 /** The definition of `bluehook list`: flags, help, examples. The handler is ./list.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -19,6 +20,6 @@ export function defineList(program: Program) {
       ),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./list.js')).run(cmd.optsWithGlobals())),
+      exitWith(await (await import('./list.js')).run(cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -1,11 +1,12 @@
 import { resolveEvent } from '../../blue/catalogue.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
-import { writeJson, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { webhookJson, webhookTable } from '../render.js';
 
 export async function run(
   opts: GlobalOptions & { enabled?: boolean; disabled?: boolean; event?: string },
+  io: Io,
 ): Promise<number> {
   const event = opts.event ? resolveEvent(opts.event, { subscribableOnly: true }).name : undefined;
   const { store } = await openStore(opts);
@@ -13,7 +14,7 @@ export async function run(
     opts.enabled ? { enabled: true } : opts.disabled ? { enabled: false } : {},
   );
   if (event) list = list.filter((w) => w.events.length === 0 || w.events.includes(event));
-  if (opts.json) writeJson(list.map((w) => webhookJson(w)));
-  else writeOut(webhookTable(list, colors(opts)));
+  if (opts.json) io.json(list.map((w) => webhookJson(w)));
+  else io.out(webhookTable(list, colors(opts)));
   return 0;
 }

@@ -1,5 +1,6 @@
 /** The definition of `bluehook listen`: flags, help, examples. The handler is ./listen.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../inputs.js';
@@ -87,6 +88,6 @@ export type ListenOptions = OptionsOf<ReturnType<typeof listenCommand>>;
 
 export function defineListen(program: Program) {
   return listenCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./listen.js')).run(cmd.optsWithGlobals())),
+    exitWith(await (await import('./listen.js')).run(cmd.optsWithGlobals(), processIo)),
   );
 }

@@ -11,7 +11,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, writeStreamLine, streamIsJson } from '../output.js';
+import { streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 
@@ -22,7 +22,7 @@ function parseSize(text: string): number {
   return Number(m[1]) * (unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1);
 }
 
-export async function run(opts: ListenOptions): Promise<number> {
+export async function run(opts: ListenOptions, io: Io): Promise<number> {
   if (!opts.path.startsWith('/')) throw usageError(`--path must start with /, got "${opts.path}"`);
   const failRate = opts.failRate !== undefined ? Number(opts.failRate) : undefined;
   if (failRate !== undefined && !(failRate >= 0 && failRate <= 1))
@@ -42,7 +42,7 @@ export async function run(opts: ListenOptions): Promise<number> {
 
   streamIsJson(Boolean(opts.json));
   const c = colors(opts);
-  const history = opts.record === false ? undefined : await openHistoryFor(config);
+  const history = opts.record === false ? undefined : await openHistoryFor(config, io);
   let matched = 0;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
@@ -59,7 +59,7 @@ export async function run(opts: ListenOptions): Promise<number> {
       return;
     }
     if (opts.json) {
-      writeJsonLine({
+      io.jsonLine({
         type: 'delivery',
         id: d.record.id,
         time: d.record.time,
@@ -84,20 +84,20 @@ export async function run(opts: ListenOptions): Promise<number> {
         (d.verdict.valid ? c.green : c.red)(verdictPlain) +
         ' '.repeat(Math.max(1, 26 - verdictPlain.length));
       const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      writeStreamLine(
+      io.line(
         `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
       );
-      if (!d.verdict.valid) writeStreamLine(c.dim(`          why: ${d.verdict.message}`));
+      if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
       if (opts.verbose) {
         for (const [k, v] of Object.entries(d.record.headers))
-          writeStreamLine(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
+          io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
         let pretty = d.body.toString('utf8');
         try {
           pretty = JSON.stringify(JSON.parse(pretty), null, 2);
         } catch {
           // not JSON: shown as received
         }
-        writeStreamLine(blockSafe(pretty).replace(/^/gm, '    '));
+        io.line(blockSafe(pretty).replace(/^/gm, '    '));
       }
     }
     if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {
@@ -126,13 +126,12 @@ export async function run(opts: ListenOptions): Promise<number> {
       onDelivery,
       onUnrecorded: (error) => {
         if (opts.json)
-          writeJsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
-        else writeErr(c.red(`✘ answered 500: not recorded: ${error.message}`));
+          io.jsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
+        else io.err(c.red(`✘ answered 500: not recorded: ${error.message}`));
       },
       onRejected: (r) => {
-        if (opts.json) writeJsonLine({ type: 'rejected', ...r });
-        else
-          writeErr(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
+        if (opts.json) io.jsonLine({ type: 'rejected', ...r });
+        else io.err(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
       },
     });
   } catch (error) {
@@ -157,7 +156,7 @@ export async function run(opts: ListenOptions): Promise<number> {
   let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
   if (opts.inspect) {
     const { serveInspector } = await import('./inspect.js');
-    inspectorHistory ??= await openHistoryFor(config);
+    inspectorHistory ??= await openHistoryFor(config, io);
     inspector = await serveInspector(
       inspectorHistory,
       store,
@@ -165,24 +164,25 @@ export async function run(opts: ListenOptions): Promise<number> {
       '127.0.0.1',
       opts.inspectPort ?? 4040,
       opts,
+      io,
     );
   }
   if (!isLoopbackAddress(receiver.address))
-    writeErr(
+    io.err(
       c.yellow(
         `warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
       ),
     );
   if (opts.json)
-    writeJsonLine({
+    io.jsonLine({
       type: 'ready',
       url: receiver.url,
       ...(inspector ? { inspector: inspector.url } : {}),
     });
   else {
-    writeOut(`listening on ${receiver.url}`);
-    if (inspector) writeOut(`inspector on ${inspector.url}`);
-    writeErr(
+    io.out(`listening on ${receiver.url}`);
+    if (inspector) io.out(`inspector on ${inspector.url}`);
+    io.err(
       c.dim(
         `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
       ),
@@ -190,7 +190,7 @@ export async function run(opts: ListenOptions): Promise<number> {
   }
 
   const retention = history
-    ? startRetention(history, config.values, (line) => writeErr(c.dim(line)))
+    ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
     : undefined;
   const stopListening = onStopSignal(finish);
   const timer =
@@ -209,15 +209,14 @@ export async function run(opts: ListenOptions): Promise<number> {
   await history?.close();
   if (inspectorHistory !== history) await inspectorHistory?.close();
   const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
-  if (opts.json) writeJsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
-  else writeErr(c.dim(summary));
+  if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
+  else io.err(c.dim(summary));
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
-    if (opts.json)
-      writeJsonLine({ type: 'result', ok: false, expected: expect, received: matched });
-    writeErr(`bluehook: ${msg}`);
+    if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
+    io.err(`bluehook: ${msg}`);
   } else if (code === ExitCode.ok && opts.json)
-    writeJsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+    io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
   return code;
 }
 

@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, payloadFlags } from '../flags.js';
 
@@ -20,6 +21,6 @@ export function definePayload(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./payload.js')).run(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./payload.js')).run(a, cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -2,11 +2,12 @@ import { buildPayload, serializeBody } from '../../blue/payload.js';
 import { usageError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { payloadOptionsFrom, type PayloadFlags } from '../inputs.js';
-import { writeErr, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 
 export function run(
   event: string,
   opts: GlobalOptions & PayloadFlags & { pretty?: boolean; out?: string },
+  io: Io,
 ): number {
   const body = buildPayload(event, payloadOptionsFrom(opts));
   const text = opts.pretty ? `${JSON.stringify(body, null, 2)}\n` : serializeBody(body);
@@ -19,11 +20,11 @@ export function run(
         'check that its directory exists and is writable',
       );
     }
-    writeErr(`wrote ${body.event} body to ${opts.out} (${Buffer.byteLength(text)} bytes)`);
+    io.err(`wrote ${body.event} body to ${opts.out} (${Buffer.byteLength(text)} bytes)`);
   } else {
     // Compact output gets no trailing newline on a pipe: those are the exact bytes to sign.
-    process.stdout.write(
-      opts.pretty || process.stdout.isTTY ? (text.endsWith('\n') ? text : `${text}\n`) : text,
+    io.stdout.write(
+      opts.pretty || io.isTTY.stdout ? (text.endsWith('\n') ? text : `${text}\n`) : text,
     );
   }
   return 0;

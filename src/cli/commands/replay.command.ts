@@ -1,5 +1,6 @@
 /** The definition of `bluehook replay`: flags, help, examples. The handler is ./replay.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, SCHEMES, secretFlags } from '../flags.js';
 import { intOption } from '../inputs.js';
@@ -73,6 +74,6 @@ export type ReplayOptions = OptionsOf<ReturnType<typeof replayCommand>>;
 
 export function defineReplay(program: Program) {
   return replayCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./replay.js')).run(a, cmd.optsWithGlobals())),
+    exitWith(await (await import('./replay.js')).run(a, cmd.optsWithGlobals(), processIo)),
   );
 }

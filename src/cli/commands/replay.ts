@@ -15,10 +15,10 @@ import { colors } from '../colors.js';
 import { onStopSignal } from '../signals.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { parseDuration, readSecret } from '../inputs.js';
-import { writeErr, writeJsonLine, writeOut, streamIsJson } from '../output.js';
+import { streamIsJson, type Io } from '../output.js';
 import { statusText, summaryText } from '../render-delivery.js';
 
-export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
+export async function run(ids: string[], opts: ReplayOptions, io: Io): Promise<number> {
   if (!ids.length && opts.last === undefined && !opts.event)
     throw usageError('say what to replay: delivery ids, --last N, or --event E');
   if (ids.length && (opts.last !== undefined || opts.event))
@@ -28,7 +28,7 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   streamIsJson(Boolean(opts.json));
   const expect = parseExpectStatus(opts.expectStatus);
   const { store, config } = await openStore(opts);
-  const history = await openHistoryFor(config);
+  const history = await openHistoryFor(config, io);
   const since = opts.since ? Date.now() - parseDuration(opts.since, '--since') : undefined;
   const records = await selectForReplay(history, {
     ids,
@@ -68,7 +68,7 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
         ...encodeBody(req.body),
       } as DeliveryRecord;
       if (opts.json)
-        writeJsonLine({
+        io.jsonLine({
           type: 'request',
           replayOf: records[i]!.id,
           method: 'POST',
@@ -77,7 +77,7 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
           ...encodeBody(req.body),
           curl: toCurl(asRecord),
         });
-      else writeOut(toCurl(asRecord));
+      else io.out(toCurl(asRecord));
     });
     return ExitCode.ok;
   }
@@ -109,7 +109,7 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
     };
     result = await replayAll(ctx, records, requests, ({ outcome, request, replayOf }) => {
       if (opts.json) {
-        writeJsonLine({
+        io.jsonLine({
           type: 'delivery',
           id: outcome.record.id,
           replayOf,
@@ -125,7 +125,7 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
         const answer = outcome.final.error
           ? c.red(outcome.final.error.message)
           : statusText(outcome.final.status, c);
-        writeOut(
+        io.out(
           `${outcome.expected ? c.green('✔') : c.red('✘')} ${lineSafe(replayOf)} ${lineSafe(request.event ?? '-').padEnd(28)} → ${lineSafe(request.url.href)}  ${answer}`,
         );
       }
@@ -137,8 +137,8 @@ export async function run(ids: string[], opts: ReplayOptions): Promise<number> {
   }
   const { stats, unreachable } = result;
   const summary = stats.summary();
-  if (opts.json) writeJsonLine(summary);
-  else if (requests.length > 1) writeErr(summaryText(summary, c));
+  if (opts.json) io.jsonLine(summary);
+  else if (requests.length > 1) io.err(summaryText(summary, c));
   if (abort.signal.aborted) return stoppedWith;
   if (summary.expected === summary.sent) return ExitCode.ok;
   return unreachable === summary.sent ? ExitCode.network : ExitCode.checkFailed;

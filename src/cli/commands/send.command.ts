@@ -1,5 +1,6 @@
 /** The definition of `bluehook send`: flags, help, examples. The handler is ./send.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import {
   examples,
@@ -120,6 +121,6 @@ export type SendOptions = OptionsOf<ReturnType<typeof sendCommand>>;
 
 export function defineSend(program: Program) {
   return sendCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./send.js')).run(a, cmd.optsWithGlobals())),
+    exitWith(await (await import('./send.js')).run(a, cmd.optsWithGlobals(), processIo)),
   );
 }

@@ -25,23 +25,17 @@ import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { editBody } from '../editor.js';
 import { parseDuration, payloadOptionsFrom, readBody } from '../inputs.js';
-import {
-  canSpin,
-  wantColor,
-  displayHeaderName,
-  writeErr,
-  writeJson,
-  writeJsonLine,
-  writeOut,
-  writeStreamLine,
-  streamIsJson,
-} from '../output.js';
+import { canSpin, wantColor, displayHeaderName, streamIsJson, type Io } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget } from '../target.js';
 
 type Colors = ReturnType<typeof colors>;
 
-export async function run(eventArg: string | undefined, opts: SendOptions): Promise<number> {
+export async function run(
+  eventArg: string | undefined,
+  opts: SendOptions,
+  io: Io,
+): Promise<number> {
   const loadMode = opts.count !== undefined || opts.duration !== undefined;
   if (
     !loadMode &&
@@ -100,7 +94,7 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
     stoppedWith = code;
     abort.abort();
   });
-  const history = record === 'none' ? undefined : await openHistoryFor(config);
+  const history = record === 'none' ? undefined : await openHistoryFor(config, io);
   const ctx: SendContext = {
     url: target.url,
     webhookId: target.webhook?.id ?? null,
@@ -118,17 +112,18 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
     if (opts.delay) {
       const wait = parseDuration(opts.delay, '--delay');
       if (!opts.json)
-        writeErr(c.dim(`waiting ${opts.delay} (Blue queues each event before the first attempt)`));
+        io.err(c.dim(`waiting ${opts.delay} (Blue queues each event before the first attempt)`));
       await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
     }
     // Retention runs once, beside the sending (a listener repeats it; a send is short).
     const retention = history
-      ? startRetention(history, config.values, (line) => writeErr(c.dim(line)))
+      ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
       : undefined;
     retention?.stop();
     let code: number;
     if (loadMode) {
       const stats = await withProgress(
+        io,
         opts,
         c,
         opts.count !== undefined ? opts.count * (1 + (opts.duplicates ?? 0)) : undefined,
@@ -150,20 +145,20 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
               historySpec: historySpec(config.values),
             },
             (e) => {
-              if (e.type === 'lines') e.lines.forEach(writeStreamLine);
+              if (e.type === 'lines') e.lines.forEach(io.line);
               else if (e.type === 'progress') progress(e.sent, e.failed);
             },
           ),
       );
-      code = renderLoad(stats, opts, c, Boolean(history && ctx.recordFailedOnly));
+      code = renderLoad(io, stats, opts, c, Boolean(history && ctx.recordFailedOnly));
     } else if (opts.allEvents) {
-      const result = await sendEveryEvent(ctx, payload, (e) => renderEveryEventLine(e, opts, c));
+      const result = await sendEveryEvent(ctx, payload, (e) =>
+        renderEveryEventLine(io, e, opts, c),
+      );
       if (opts.json)
-        writeJsonLine({ type: 'summary', sent: EVENTS.length, expected: result.expected });
+        io.jsonLine({ type: 'summary', sent: EVENTS.length, expected: result.expected });
       else
-        writeErr(
-          `${result.expected}/${EVENTS.length} events answered as expected (${expect.text})`,
-        );
+        io.err(`${result.expected}/${EVENTS.length} events answered as expected (${expect.text})`);
       code =
         result.expected === EVENTS.length
           ? ExitCode.ok
@@ -171,7 +166,7 @@ export async function run(eventArg: string | undefined, opts: SendOptions): Prom
             ? ExitCode.network
             : ExitCode.checkFailed;
     } else {
-      code = await sendSingle(ctx, opts, c, event, fixedBody, payload, opened.store);
+      code = await sendSingle(io, ctx, opts, c, event, fixedBody, payload, opened.store);
     }
     await history?.drain();
     await retention?.done;
@@ -188,6 +183,7 @@ const exitFor = (outcome: DeliveryOutcome) =>
 
 /** One delivery (or a health check): the request line, attempts, the answer, Blue's verdict. */
 async function sendSingle(
+  io: Io,
   ctx: SendContext,
   opts: SendOptions,
   c: Colors,
@@ -205,7 +201,7 @@ async function sendSingle(
     const sig = Object.entries(request.headers).find(([k]) =>
       ctx.signer.scheme.headerNames.includes(k),
     );
-    writeErr(
+    io.err(
       `→ POST ${request.url.href}  ${named ?? '(raw body)'}  ${body.length} bytes${sig ? c.dim(`  ${displayHeaderName(sig[0])}: ${sig[1].slice(0, 12)}…`) : ''}`,
     );
   }
@@ -217,7 +213,7 @@ async function sendSingle(
     request,
     { healthCheck, applyTo },
     (e: SendEvent) => {
-      if (e.type === 'attempt' && showAttempts) writeErr(attemptLine(e.report, c));
+      if (e.type === 'attempt' && showAttempts) io.err(attemptLine(e.report, c));
     },
   );
   const code = healthCheck
@@ -226,7 +222,7 @@ async function sendSingle(
       : exitFor({ ...outcome, expected: false })
     : exitFor(outcome);
   if (opts.json) {
-    writeJson({
+    io.json({
       id: outcome.record.id,
       event: named,
       url: request.url.href,
@@ -242,28 +238,28 @@ async function sendSingle(
     });
     return code;
   }
-  if (outcome.unreachable) writeErr(responseText(outcome, c, false));
-  else writeOut(responseText(outcome, c, Boolean(opts.full)));
+  if (outcome.unreachable) io.err(responseText(outcome, c, false));
+  else io.out(responseText(outcome, c, Boolean(opts.full)));
   if (verdict)
-    writeErr(
+    io.err(
       `${verdict.enabled ? c.green('✔') : c.red('✘')} ${verdict.message}${applied ? ' (recorded in the store)' : ''}`,
     );
   if (!healthCheck && outcome.final.status !== undefined) {
-    writeErr(
+    io.err(
       outcome.expected
         ? `${c.green('✔')} ${outcome.final.status} matches --expect-status ${ctx.expect.text}`
         : `${c.red('✘')} ${outcome.final.status} does not match --expect-status ${ctx.expect.text}`,
     );
   }
-  if (ctx.history) writeErr(c.dim(`recorded as ${outcome.record.id}`));
+  if (ctx.history) io.err(c.dim(`recorded as ${outcome.record.id}`));
   return code;
 }
 
-function renderEveryEventLine(e: SendEvent, opts: SendOptions, c: Colors): void {
+function renderEveryEventLine(io: Io, e: SendEvent, opts: SendOptions, c: Colors): void {
   if (e.type !== 'delivery') return;
   const { outcome, request } = e;
   if (opts.json)
-    writeJsonLine({
+    io.jsonLine({
       type: 'delivery',
       id: outcome.record.id,
       event: request.event,
@@ -274,23 +270,24 @@ function renderEveryEventLine(e: SendEvent, opts: SendOptions, c: Colors): void 
       error: outcome.final.error?.message ?? null,
     });
   else
-    writeOut(
+    io.out(
       `${outcome.expected ? c.green('✔') : c.red('✘')} ${String(request.event).padEnd(42)} ${outcome.final.error ? c.red(outcome.final.error.message) : statusText(outcome.final.status, c)}`,
     );
 }
 
 function renderLoad(
+  io: Io,
   stats: LoadStats,
   opts: SendOptions,
   c: Colors,
   recordedFailedOnly: boolean,
 ): number {
   const summary = stats.summary();
-  if (opts.json) writeJsonLine(summary);
+  if (opts.json) io.jsonLine(summary);
   else {
-    writeOut(summaryText(summary, c));
+    io.out(summaryText(summary, c));
     if (recordedFailedOnly)
-      writeErr(
+      io.err(
         c.dim(
           `recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`,
         ),
@@ -306,6 +303,7 @@ function renderLoad(
  * elapsed time, failures so far. `update` feeds it.
  */
 async function withProgress<T>(
+  io: Io,
   opts: SendOptions,
   c: Colors,
   total: number | undefined,
@@ -315,7 +313,7 @@ async function withProgress<T>(
     ? (await import('ora'))
         .default({
           text: 'sending…',
-          stream: process.stderr,
+          stream: io.stderr,
           color: wantColor(opts) ? 'cyan' : false,
           discardStdin: false,
         })

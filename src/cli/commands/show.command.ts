@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -16,6 +17,6 @@ export function defineShow(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./show.js')).run(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./show.js')).run(a, cmd.optsWithGlobals(), processIo)),
     );
 }

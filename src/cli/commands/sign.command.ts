@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, schemeOption, secretFlags } from '../flags.js';
 import { intOption } from '../inputs.js';
@@ -25,6 +26,6 @@ export function defineSign(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./sign.js')).run(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./sign.js')).run(a, cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -12,7 +13,7 @@ export function definePull(program: Program) {
       examples('bluehook pull', 'bluehook pull --api-url http://127.0.0.1:4010/graphql --json'),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./sync.js')).pull(cmd.optsWithGlobals())),
+      exitWith(await (await import('./sync.js')).pull(cmd.optsWithGlobals(), processIo)),
     );
 }
 
@@ -26,6 +27,6 @@ export function definePush(program: Program) {
       examples('bluehook push --dry-run', 'bluehook push', 'bluehook push --dry-run --json'),
     )
     .action(async (_opts, cmd) =>
-      exitWith(await (await import('./sync.js')).push(cmd.optsWithGlobals())),
+      exitWith(await (await import('./sync.js')).push(cmd.optsWithGlobals(), processIo)),
     );
 }

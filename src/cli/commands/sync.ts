@@ -4,23 +4,23 @@ import { LocalWebhookStore } from '../../store/local-store.js';
 import { applyPlan, planPush } from '../../store/sync.js';
 import { colors } from '../colors.js';
 import { openBlueStore } from '../context.js';
-import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { webhookJson } from '../render.js';
 
-export async function pull(opts: GlobalOptions): Promise<number> {
+export async function pull(opts: GlobalOptions, io: Io): Promise<number> {
   const config = await loadConfig(opts);
   const blue = await openBlueStore(config);
   const remote = await blue.list();
   const { added, updated } = await new LocalWebhookStore(config.values.storeDir).upsert(remote);
-  if (opts.json) writeJson({ added, updated, webhooks: remote.map((w) => webhookJson(w)) });
+  if (opts.json) io.json({ added, updated, webhooks: remote.map((w) => webhookJson(w)) });
   else
-    writeOut(
+    io.out(
       `pulled ${remote.length} webhook${remote.length === 1 ? '' : 's'} from Blue: ${added} added, ${updated} updated (${remote.filter((w) => w.secret).length} with a known secret)`,
     );
   return ExitCode.ok;
 }
 
-export async function push(opts: GlobalOptions & { dryRun?: boolean }): Promise<number> {
+export async function push(opts: GlobalOptions & { dryRun?: boolean }, io: Io): Promise<number> {
   const config = await loadConfig(opts);
   const blue = await openBlueStore(config);
   const local = await new LocalWebhookStore(config.values.storeDir).list();
@@ -36,20 +36,20 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }): Promise<
           : e.step.action === 'update'
             ? c.yellow('~ update')
             : c.dim('= unchanged');
-      writeOut(
+      io.out(
         `${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${e.step.changes.join('; ')}` : ''}`,
       );
     } else if (!opts.dryRun && e.result.action === 'create')
-      writeErr(
+      io.err(
         c.dim(`  created ${e.result.remote} in Blue (its secret is kept in the local secret file)`),
       );
-    else if (!e.result.ok) writeErr(c.red(`  ${label} stays disabled: ${e.result.detail}`));
+    else if (!e.result.ok) io.err(c.red(`  ${label} stays disabled: ${e.result.detail}`));
   });
   const counts = { create: 0, update: 0, unchanged: 0 };
   for (const s of plan) counts[s.action]++;
-  if (opts.json) writeJson({ dryRun: Boolean(opts.dryRun), counts, steps: results });
+  if (opts.json) io.json({ dryRun: Boolean(opts.dryRun), counts, steps: results });
   else
-    writeErr(
+    io.err(
       `${opts.dryRun ? 'plan' : 'done'}: ${counts.create} to create, ${counts.update} to update, ${counts.unchanged} unchanged${opts.dryRun ? ' (dry run: nothing changed)' : ''}`,
     );
   return results.every((r) => r.ok) ? ExitCode.ok : ExitCode.checkFailed;

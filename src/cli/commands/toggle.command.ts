@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith } from '../flags.js';
 
@@ -8,7 +9,7 @@ export function defineEnable(program: Program) {
     .description('enable a webhook (status HEALTHY)')
     .addHelpText('after', examples('bluehook enable orders', 'bluehook enable clb4zn --json'))
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./toggle.js')).enable(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./toggle.js')).enable(a, cmd.optsWithGlobals(), processIo)),
     );
 }
 
@@ -19,6 +20,6 @@ export function defineDisable(program: Program) {
     .description('disable a webhook (status UNHEALTHY, as Blue does)')
     .addHelpText('after', examples('bluehook disable orders'))
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./toggle.js')).disable(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./toggle.js')).disable(a, cmd.optsWithGlobals(), processIo)),
     );
 }

@@ -1,31 +1,31 @@
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
-import { writeErr, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
 import { webhookJson } from '../render.js';
 
-export async function enable(ref: string, opts: GlobalOptions): Promise<number> {
+export async function enable(ref: string, opts: GlobalOptions, io: Io): Promise<number> {
   const { store } = await openStore(opts);
   const { id } = await store.get(ref);
   const result = await store.enable(id);
   const c = colors(opts);
   if (opts.json)
-    writeJson({
+    io.json({
       ...webhookJson(result.webhook),
       healthCheck: { healthy: result.healthy, detail: result.detail ?? null },
     });
-  else if (result.healthy) writeOut(`${c.green('enabled')} ${id} (${result.webhook.status})`);
+  else if (result.healthy) io.out(`${c.green('enabled')} ${id} (${result.webhook.status})`);
   else
-    writeErr(
+    io.err(
       `${c.red('not enabled')}: the health check failed${result.detail ? ` (${result.detail})` : ''}; ${id} stays disabled and UNHEALTHY`,
     );
   return result.healthy ? 0 : 1;
 }
 
-export async function disable(ref: string, opts: GlobalOptions): Promise<number> {
+export async function disable(ref: string, opts: GlobalOptions, io: Io): Promise<number> {
   const { store } = await openStore(opts);
   const { id } = await store.get(ref);
   const webhook = await store.disable(id);
-  if (opts.json) writeJson(webhookJson(webhook));
-  else writeOut(`${colors(opts).yellow('disabled')} ${id} (${webhook.status})`);
+  if (opts.json) io.json(webhookJson(webhook));
+  else io.out(`${colors(opts).yellow('disabled')} ${id} (${webhook.status})`);
   return 0;
 }

@@ -1,5 +1,6 @@
 /** The definition of `bluehook update`: flags, help, examples. The handler is ./update.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, webhookFlags } from '../flags.js';
 
@@ -20,6 +21,6 @@ export function defineUpdate(program: Program) {
       ),
     )
     .action(async (a, _opts, cmd) =>
-      exitWith(await (await import('./update.js')).run(a, cmd.optsWithGlobals())),
+      exitWith(await (await import('./update.js')).run(a, cmd.optsWithGlobals(), processIo)),
     );
 }

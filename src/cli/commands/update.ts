@@ -2,11 +2,15 @@ import { usageError } from '../../errors.js';
 import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
-import { canPrompt, writeJson, writeOut, type GlobalOptions } from '../output.js';
+import { canPrompt, type GlobalOptions, type Io } from '../output.js';
 import { webhookDetails, webhookJson } from '../render.js';
 import { webhookFieldsFrom, type WebhookFlags } from '../webhook-flags.js';
 
-export async function run(ref: string, opts: GlobalOptions & WebhookFlags): Promise<number> {
+export async function run(
+  ref: string,
+  opts: GlobalOptions & WebhookFlags,
+  io: Io,
+): Promise<number> {
   let fields = webhookFieldsFrom(opts);
   if (fields.url !== undefined) validateUrl(fields.url);
   const { store } = await openStore(opts);
@@ -20,7 +24,7 @@ export async function run(ref: string, opts: GlobalOptions & WebhookFlags): Prom
     fields = await askWebhook({}, { ...current });
   }
   const webhook = await store.update(current.id, fields);
-  if (opts.json) writeJson(webhookJson(webhook));
-  else writeOut(webhookDetails(webhook, colors(opts)));
+  if (opts.json) io.json(webhookJson(webhook));
+  else io.out(webhookDetails(webhook, colors(opts)));
   return 0;
 }

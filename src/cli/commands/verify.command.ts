@@ -1,3 +1,4 @@
+import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../inputs.js';
@@ -38,6 +39,6 @@ export type VerifyOptions = OptionsOf<ReturnType<typeof verifyCommand>>;
 
 export function defineVerify(program: Program) {
   return verifyCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./verify.js')).run(a, cmd.optsWithGlobals())),
+    exitWith(await (await import('./verify.js')).run(a, cmd.optsWithGlobals(), processIo)),
   );
 }

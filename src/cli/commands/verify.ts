@@ -4,10 +4,10 @@ import { diagnose } from '../../signing/diagnose.js';
 import { loadConfig } from '../../config/config.js';
 import { getScheme } from '../../signing/schemes.js';
 import { parseHeaders, readBody, readSecret } from '../inputs.js';
-import { writeErr, writeJson, writeOut } from '../output.js';
+import type { Io } from '../output.js';
 import { colors } from '../colors.js';
 
-export async function run(file: string | undefined, opts: VerifyOptions): Promise<number> {
+export async function run(file: string | undefined, opts: VerifyOptions, io: Io): Promise<number> {
   // The scheme flag, else the config's (BLUEHOOK_SCHEME, a config file), as send and listen do.
   const scheme = getScheme(opts.scheme ?? (await loadConfig(opts)).values.scheme);
   const secret = readSecret(opts)!;
@@ -23,13 +23,13 @@ export async function run(file: string | undefined, opts: VerifyOptions): Promis
   const result = diagnose(body, secret, headers, scheme.name, { toleranceSeconds: opts.tolerance });
   const c = colors(opts);
   if (opts.json)
-    writeJson({
+    io.json({
       valid: result.valid,
       scheme: scheme.name,
       cause: result.cause,
       message: result.message,
     });
-  else if (result.valid) writeOut(`${c.green('valid')}: ${result.message}`);
-  else writeErr(`${c.red('invalid')}: ${result.message}`);
+  else if (result.valid) io.out(`${c.green('valid')}: ${result.message}`);
+  else io.err(`${c.red('invalid')}: ${result.message}`);
   return result.valid ? 0 : 1;
 }
