@@ -13,6 +13,7 @@ import {
   deadPort,
   post,
   runCli,
+  startListen,
   startReady,
   startReceiver,
   tempDir,
@@ -539,6 +540,66 @@ test('pull copies Blue webhooks locally; push --dry-run prints a correct plan; p
     assert.deepEqual(remote.find((w: { name: string }) => w.name === 'changed').events, [
       'TODO_MOVED',
     ]);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("a webhook created locally and pushed becomes Blue's: listen --webhook verifies what Blue sends; pull links by name, never duplicates, newest first", async () => {
+  const em = await emulator('--allow-private-urls', '--delay', '200ms');
+  const dir = tempDir();
+  const env = {
+    BLUEHOOK_HOME: dir.path,
+    BLUE_TOKEN_ID: TOKEN.id,
+    BLUE_TOKEN_SECRET: TOKEN.secret,
+    BLUE_COMPANY_ID: 'acme',
+    BLUE_API_URL: em.api,
+  };
+  const local = (args: string[]) => runCli(args, { env });
+  const blue = cli(em.api, dir.path);
+  try {
+    // A free port for the listener the webhook will point at.
+    const port = await deadPort();
+    const url = `http://127.0.0.1:${port}/`;
+    const created = JSON.parse(
+      (await local(['create', '--name', 'a', '--url', url, '--all-events', '--json'])).stdout,
+    );
+    const pushed = await local(['push', '--json']);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const step = JSON.parse(pushed.stdout).steps[0];
+    assert.deepEqual([step.action, step.local, step.linked], ['create', created.id, true]);
+    const remote = JSON.parse((await blue(['show', 'a', '--reveal-secret', '--json'])).stdout);
+    const mine = JSON.parse((await local(['show', 'a', '--reveal-secret', '--json'])).stdout);
+    assert.equal(mine.id, remote.id, "the local webhook now has Blue's id");
+    assert.equal(mine.secret, remote.secret, 'and the secret Blue signs with');
+    assert.notEqual(mine.secret, created.secret);
+
+    // What Blue sends for it verifies with listen --webhook a.
+    const listener = await startListen(
+      ['--port', String(port), '--webhook', 'a', '--expect', '1', '--timeout', '20s'],
+      env,
+    );
+    await runCli(['emulator', 'trigger', 'TODO_CREATED', '--api-url', em.api]);
+    assert.equal(await listener.exited, 0, listener.stderr());
+    const [delivery] = listener.lines().filter((x) => x.type === 'delivery');
+    assert.equal(delivery!.valid, true);
+
+    // A webhook made in Blue by hand under a name the local store already has: pull links it.
+    await local(['create', '--name', 'b', '--url', 'http://127.0.0.1:1/b']);
+    await blue(['create', '--name', 'b', '--url', 'http://127.0.0.1:1/b']);
+    await blue(['create', '--name', 'c', '--url', 'http://127.0.0.1:1/c']);
+    const pulled = JSON.parse((await local(['pull', '--json'])).stdout);
+    assert.deepEqual([pulled.added, pulled.updated, pulled.linked], [1, 1, 1]);
+    const names = JSON.parse((await local(['list', '--json'])).stdout).map(
+      (w: { name: string }) => w.name,
+    );
+    assert.deepEqual(names, ['c', 'b', 'a'], 'one of each, newest first as in Blue');
+    assert.deepEqual(
+      JSON.parse((await blue(['list', '--json'])).stdout).map((w: { name: string }) => w.name),
+      names,
+    );
+    const again = JSON.parse((await local(['pull', '--json'])).stdout);
+    assert.deepEqual([again.added, again.updated, again.linked], [0, 3, 0]);
   } finally {
     dir.cleanup();
   }

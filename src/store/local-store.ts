@@ -169,29 +169,73 @@ export class LocalWebhookStore implements WebhookStore {
     return this.update(id, { enabled: false, status: 'UNHEALTHY' });
   }
 
-  /** Inserts or replaces webhooks by id, keeping their ids and timestamps (for `pull`). */
-  async upsert(webhooks: readonly Webhook[]): Promise<{ added: number; updated: number }> {
+  /**
+   * Copies Blue's webhooks in (for `pull`), keeping their ids and timestamps. A webhook already here
+   * under Blue's id is updated; one here under the same name but another id (created locally, then
+   * made in Blue by hand) becomes Blue's: it is linked, never duplicated. `webhooks` is newest
+   * first, as Blue lists them; they are stored so that the local list keeps that order.
+   */
+  async upsert(
+    webhooks: readonly Webhook[],
+  ): Promise<{ added: number; updated: number; linked: number }> {
     return this.write((db) => {
       let added = 0;
       let updated = 0;
-      for (const w of webhooks) {
+      let linked = 0;
+      for (const w of [...webhooks].reverse()) {
         const existing = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(w.id) as
           | { row: string }
           | undefined;
         const copy: Webhook = { ...w, createdById: w.createdById || this.userId(db) };
-        if (!existing) {
-          this.save(db, copy, true);
-          added++;
-        } else {
+        const sameName = !existing && w.name ? this.findByName(db, w.name) : undefined;
+        if (existing) {
           this.save(db, {
             ...copy,
             secret: copy.secret ?? (JSON.parse(existing.row) as Webhook).secret,
           });
           updated++;
+        } else if (sameName) {
+          this.replace(db, sameName.id, copy);
+          linked++;
+        } else {
+          this.save(db, copy, true);
+          added++;
         }
       }
-      return { added, updated };
+      return { added, updated, linked };
     });
+  }
+
+  /**
+   * Makes the local webhook `localId` the local copy of Blue's `remote` (after `push` created or
+   * matched it): Blue's id and, when known, the secret Blue signs with, in the same place in the
+   * list. A secret only this store knew is dropped: Blue never signs with it.
+   */
+  async adopt(localId: string, remote: Webhook): Promise<Webhook> {
+    return this.write((db) => {
+      const local = this.find(db, localId);
+      const linked: Webhook = { ...remote, createdById: remote.createdById || local.createdById };
+      this.replace(db, localId, linked);
+      return linked;
+    });
+  }
+
+  private findByName(db: Database, name: string): Webhook | undefined {
+    const row = db.prepare('SELECT row FROM webhooks WHERE name = ?').get(name) as
+      | { row: string }
+      | undefined;
+    return row ? (JSON.parse(row.row) as Webhook) : undefined;
+  }
+
+  /** Replaces a row in place (its position in the list is kept), under a new id. */
+  private replace(db: Database, oldId: string, w: Webhook): void {
+    if (oldId !== w.id) db.prepare('DELETE FROM webhooks WHERE id = ?').run(w.id);
+    db.prepare('UPDATE webhooks SET id = ?, name = ?, row = ? WHERE id = ?').run(
+      w.id,
+      w.name,
+      JSON.stringify(w),
+      oldId,
+    );
   }
 
   async delete(id: string): Promise<void> {

@@ -58,6 +58,13 @@ export interface StepResult {
   /** false when Blue refused to enable the webhook (its health check failed). */
   ok: boolean;
   detail?: string;
+  /** The local webhook now carries Blue's id (and its secret when known). */
+  linked?: boolean;
+}
+
+/** Where push records which Blue webhook a local one became (the local store). */
+export interface LinkTarget {
+  adopt(localId: string, remote: Webhook): Promise<unknown>;
 }
 
 export type PushEvent =
@@ -71,7 +78,7 @@ export type PushEvent =
 export async function applyPlan(
   plan: readonly PlanStep[],
   blue: WebhookStore,
-  options: { dryRun?: boolean },
+  options: { dryRun?: boolean; link?: LinkTarget },
   sink: (event: PushEvent) => void = () => undefined,
 ): Promise<StepResult[]> {
   const results: StepResult[] = [];
@@ -79,37 +86,52 @@ export async function applyPlan(
     sink({ type: 'step', step });
     let result: StepResult;
     if (options.dryRun || step.action === 'unchanged') {
+      // Same fields but another id (matched by name): link it, unless this is a dry run.
+      const link =
+        !options.dryRun && options.link && step.remote && step.local.id !== step.remote.id;
+      if (link) await options.link!.adopt(step.local.id, step.remote!);
       result = {
         action: step.action,
         local: step.local.id,
         remote: step.remote?.id ?? null,
         changes: step.changes,
         ok: true,
+        linked: Boolean(link),
       };
     } else if (step.action === 'create') {
       const { name, url, events, projectIds, enabled } = step.local;
       const created = await blue.create({ name, url, events, projectIds, enabled });
+      // From now on the local webhook is Blue's: its id, and the secret Blue signs with.
+      if (options.link) await options.link.adopt(step.local.id, created);
       result = {
         action: 'create',
         local: step.local.id,
         remote: created.id,
         changes: step.changes,
         ok: true,
+        linked: Boolean(options.link),
       };
     } else {
+      const remoteId = step.remote!.id;
       const { enabled, ...rest } = step.patch!;
-      if (Object.keys(rest).length) await blue.update(step.remote!.id, rest);
+      let current = step.remote!;
+      if (Object.keys(rest).length) current = await blue.update(remoteId, rest);
       let ok = true;
       let detail: string | undefined;
-      if (enabled === true) ({ healthy: ok, detail } = await blue.enable(step.remote!.id));
-      if (enabled === false) await blue.disable(step.remote!.id);
+      if (enabled === true)
+        ({ webhook: current, healthy: ok, detail } = await blue.enable(remoteId));
+      if (enabled === false) current = await blue.disable(remoteId);
+      // Matched by name: the local webhook takes Blue's id (its secret, when kept here).
+      const link = options.link && step.local.id !== remoteId;
+      if (link) await options.link!.adopt(step.local.id, current);
       result = {
         action: 'update',
         local: step.local.id,
-        remote: step.remote!.id,
+        remote: remoteId,
         changes: step.changes,
         ok,
         detail,
+        linked: Boolean(link),
       };
     }
     results.push(result);

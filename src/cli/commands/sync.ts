@@ -11,11 +11,13 @@ export async function pull(opts: GlobalOptions, io: Io): Promise<number> {
   const config = await loadConfig(opts);
   const blue = await openBlueStore(config);
   const remote = await blue.list();
-  const { added, updated } = await new LocalWebhookStore(config.values.storeDir).upsert(remote);
-  if (opts.json) io.json({ added, updated, webhooks: remote.map((w) => webhookJson(w)) });
+  const { added, updated, linked } = await new LocalWebhookStore(config.values.storeDir).upsert(
+    remote,
+  );
+  if (opts.json) io.json({ added, updated, linked, webhooks: remote.map((w) => webhookJson(w)) });
   else
     io.out(
-      `pulled ${remote.length} webhook${remote.length === 1 ? '' : 's'} from Blue: ${added} added, ${updated} updated (${remote.filter((w) => w.secret).length} with a known secret)`,
+      `pulled ${remote.length} webhook${remote.length === 1 ? '' : 's'} from Blue: ${added} added, ${updated} updated${linked ? `, ${linked} linked by name` : ''} (${remote.filter((w) => w.secret).length} with a known secret)`,
     );
   return ExitCode.ok;
 }
@@ -23,10 +25,11 @@ export async function pull(opts: GlobalOptions, io: Io): Promise<number> {
 export async function push(opts: GlobalOptions & { dryRun?: boolean }, io: Io): Promise<number> {
   const config = await loadConfig(opts);
   const blue = await openBlueStore(config);
-  const local = await new LocalWebhookStore(config.values.storeDir).list();
+  const localStore = new LocalWebhookStore(config.values.storeDir);
+  const local = await localStore.list();
   const plan = planPush([...local].reverse(), await blue.list());
   const c = colors(opts);
-  const results = await applyPlan(plan, blue, { dryRun: opts.dryRun }, (e) => {
+  const results = await applyPlan(plan, blue, { dryRun: opts.dryRun, link: localStore }, (e) => {
     if (opts.json) return;
     const label = e.step.local.name ?? e.step.local.id;
     if (e.type === 'step') {
@@ -41,9 +44,11 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }, io: Io): 
       );
     } else if (!opts.dryRun && e.result.action === 'create')
       io.err(
-        c.dim(`  created ${e.result.remote} in Blue (its secret is kept in the local secret file)`),
+        c.dim(`  created ${e.result.remote} in Blue; the local webhook now has its id and secret`),
       );
     else if (!e.result.ok) io.err(c.red(`  ${label} stays disabled: ${e.result.detail}`));
+    else if (!opts.dryRun && e.result.linked)
+      io.err(c.dim(`  linked to ${e.result.remote} in Blue (matched by name)`));
   });
   const counts = { create: 0, update: 0, unchanged: 0 };
   for (const s of plan) counts[s.action]++;
