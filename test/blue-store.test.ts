@@ -109,6 +109,13 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
   const dir = tempDir();
   try {
     const bh = cli(em.api, dir.path);
+    // Hints name commands that work: with --store blue, since that is where these webhooks live.
+    assert.match((await bh(['list'])).stdout, /create one with `bluehook --store blue create`/);
+    const made = await bh(['create', '--name', 'hinted', '--url', 'http://127.0.0.1:9/h']);
+    const hinted = /`(bluehook --store blue show (\S+) --reveal-secret)`/.exec(made.stderr);
+    assert.ok(hinted, made.stderr);
+    assert.equal((await bh(['show', hinted[2]!, '--reveal-secret'])).code, 0, 'the hint works');
+    await bh(['delete', hinted[2]!, '--yes']);
     const created = await bh([
       'create',
       '--name',
@@ -405,6 +412,16 @@ test('error codes: FORBIDDEN, WEBHOOK_NOT_FOUND, COMPANY_NOT_FOUND, BAD_USER_INP
       { success: true, operationId: null },
       'any authenticated user may disable',
     );
+    // The same through bluehook: another user's webhook, named by its id, is disabled (no lookup first).
+    await alice(['enable', hook.id]);
+    const byBob = await bob(['disable', hook.id, '--json']);
+    assert.equal(byBob.code, 0, byBob.stderr);
+    assert.deepEqual(
+      [JSON.parse(byBob.stdout).id, JSON.parse(byBob.stdout).enabled],
+      [hook.id, false],
+    );
+    const seenByAlice = JSON.parse((await alice(['show', hook.id, '--json'])).stdout);
+    assert.deepEqual([seenByAlice.enabled, seenByAlice.status], [false, 'UNHEALTHY']);
     const notFound = await alice(['show', 'cnotthere0000000000000000']);
     assert.equal(notFound.code, 2);
     assert.match(notFound.stderr, /no webhook matches/);

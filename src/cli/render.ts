@@ -15,8 +15,15 @@ const status = (w: Webhook, c: ChalkInstance) =>
 const enabled = (w: Webhook, c: ChalkInstance) =>
   w.enabled ? c.green('enabled') : c.yellow('disabled');
 
-export function webhookTable(list: readonly Webhook[], c: ChalkInstance): string {
-  if (!list.length) return 'no webhooks (create one with `bluehook create`)';
+/** The flag a hint must carry so that the command it suggests reads the same store. */
+export const storeFlag = (kind: 'local' | 'blue') => (kind === 'blue' ? ' --store blue' : '');
+
+export function webhookTable(
+  list: readonly Webhook[],
+  c: ChalkInstance,
+  kind: 'local' | 'blue' = 'local',
+): string {
+  if (!list.length) return `no webhooks (create one with \`bluehook${storeFlag(kind)} create\`)`;
   const rows = [['ID', 'NAME', 'STATE', 'STATUS', 'EVENTS', 'URL'].map((h) => c.bold(h))];
   for (const w of list) {
     const events = w.events.length

@@ -15,6 +15,7 @@ import {
 import { classifyError } from '../util/network-errors.js';
 import type { KeptSecrets } from './local-store.js';
 import {
+  isBlueId,
   resolveRef,
   validateUrl,
   type CreateWebhookInput,
@@ -135,14 +136,20 @@ export class BlueWebhookStore implements WebhookStore {
         return storeError(
           `Blue: ${e.message} (UNAUTHENTICATED)`,
           `check ${names.tokenId} and ${names.tokenSecret}`,
+          'blue-unauthenticated',
         );
       case 'FORBIDDEN':
         return storeError(
           `Blue: ${e.message} (FORBIDDEN)`,
-          'only the creator of a webhook may change or delete it',
+          'only the creator of a webhook may read, change or delete it (anyone may disable it by id)',
+          'blue-forbidden',
         );
       case 'COMPANY_NOT_FOUND':
-        return storeError(`Blue: ${e.message} (COMPANY_NOT_FOUND)`, `check ${names.companyId}`);
+        return storeError(
+          `Blue: ${e.message} (COMPANY_NOT_FOUND)`,
+          `check ${names.companyId}`,
+          'blue-company-not-found',
+        );
       case 'WEBHOOK_NOT_FOUND':
         return notFoundError(
           `Blue: ${e.message} (WEBHOOK_NOT_FOUND)`,
@@ -150,11 +157,12 @@ export class BlueWebhookStore implements WebhookStore {
           'webhook-not-found',
         );
       case 'BAD_USER_INPUT':
-        return usageError(`Blue: ${e.message} (BAD_USER_INPUT)`);
+        return usageError(`Blue: ${e.message} (BAD_USER_INPUT)`, undefined, 'blue-bad-user-input');
       case 'PLAN_LIMIT_REACHED':
         return storeError(
           `Blue: ${e.message} (PLAN_LIMIT_REACHED)`,
           'disable or delete a webhook, or upgrade the plan',
+          'blue-plan-limit-reached',
         );
       default:
         if (/private\/internal address/i.test(e.message)) {
@@ -209,7 +217,7 @@ export class BlueWebhookStore implements WebhookStore {
   }
 
   async get(ref: string): Promise<Webhook> {
-    if (/^c[a-z0-9]{24}$/.test(ref)) {
+    if (isBlueId(ref)) {
       try {
         const data = await this.call<{ webhook: RemoteWebhook }>(
           `query Webhook($id: String!) { webhook(id: $id) { ${FIELDS} } }`,
@@ -274,13 +282,36 @@ export class BlueWebhookStore implements WebhookStore {
     };
   }
 
+  /**
+   * Any authenticated user may disable a webhook (docs section 5), though only its creator can read
+   * it: another user's webhook is disabled by id, and what comes back is what is then known of it.
+   */
   async disable(id: string): Promise<Webhook> {
     await this.call(
       `mutation Disable($input: DisableWebhookInput!) { disableWebhook(input: $input) { success operationId } }`,
       { input: { webhookId: id } },
       { read: false },
     );
-    return this.get(id);
+    try {
+      return await this.get(id);
+    } catch (e) {
+      if (!isBluehookError(e) || e.code !== 'blue-forbidden') throw e;
+      const now = new Date().toISOString();
+      return this.toWebhook({
+        id,
+        uid: '',
+        name: null,
+        url: '',
+        secret: null,
+        status: 'UNHEALTHY',
+        enabled: false,
+        events: [],
+        projectIds: [],
+        metadata: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
   }
 
   async delete(id: string): Promise<void> {

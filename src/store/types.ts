@@ -101,3 +101,6 @@ export function validateUrl(url: string): string {
   if (!parsed.hostname) throw usageError(`invalid URL "${url}": no host`);
   return url;
 }
+
+/** A Blue webhook id (a cuid): such a ref may name a webhook of another user, which lists never show. */
+export const isBlueId = (ref: string): boolean => /^c[a-z0-9]{24}$/.test(ref);

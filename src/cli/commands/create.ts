@@ -5,7 +5,7 @@ import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { readSecret } from '../inputs.js';
 import { canPrompt, type Io } from '../output.js';
-import { webhookDetails } from '../render.js';
+import { storeFlag, webhookDetails } from '../render.js';
 import { webhookFieldsFrom } from '../webhook-flags.js';
 
 export async function run(opts: CreateOptions, io: Io): Promise<number> {
@@ -50,7 +50,7 @@ export async function run(opts: CreateOptions, io: Io): Promise<number> {
   io.out(webhookDetails(webhook, c, true));
   io.err(
     c.yellow(
-      `Keep the secret now: later it is shown masked (\`bluehook show ${webhook.id} --reveal-secret\` shows it again).`,
+      `Keep the secret now: later it is shown masked (\`bluehook${storeFlag(store.kind)} show ${webhook.id} --reveal-secret\` shows it again).`,
     ),
   );
   return 0;

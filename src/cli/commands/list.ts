@@ -15,6 +15,6 @@ export async function run(
   );
   if (event) list = list.filter((w) => w.events.length === 0 || w.events.includes(event));
   if (opts.json) io.json(list.map((w) => webhookJson(w)));
-  else io.out(webhookTable(list, colors(opts)));
+  else io.out(webhookTable(list, colors(opts), store.kind));
   return 0;
 }

@@ -1,3 +1,4 @@
+import { isBlueId } from '../../store/types.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import type { GlobalOptions, Io } from '../output.js';
@@ -23,7 +24,9 @@ export async function enable(ref: string, opts: GlobalOptions, io: Io): Promise<
 
 export async function disable(ref: string, opts: GlobalOptions, io: Io): Promise<number> {
   const { store } = await openStore(opts);
-  const { id } = await store.get(ref);
+  // In Blue anyone may disable a webhook by its id, even one they cannot read: no lookup first.
+  const byId = store.kind === 'blue' && isBlueId(ref);
+  const id = byId ? ref : (await store.get(ref)).id;
   const webhook = await store.disable(id);
   if (opts.json) io.json(webhookJson(webhook));
   else io.out(`${colors(opts).yellow('disabled')} ${id} (${webhook.status})`);
