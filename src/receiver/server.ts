@@ -38,6 +38,8 @@ export interface ReceiverOptions {
   /** Called when a delivery could not be recorded (it was answered 500, never 2xx). */
   onUnrecorded?: (error: Error) => void;
   headersTimeoutMs?: number;
+  /** Open connections at once (default MAX_CONNECTIONS); more are closed on arrival. */
+  maxConnections?: number;
   requestTimeoutMs?: number;
 }
 
@@ -67,10 +69,17 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  deadlineMs: number,
+): Promise<Buffer | 'too-large' | 'aborted' | 'too-slow'> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return resolve('too-large');
+    // node's own requestTimeout does not cut a request whose body trickles in after its headers.
+    const timer = setTimeout(() => resolve('too-slow'), deadlineMs);
+    req.once('close', () => clearTimeout(timer));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -105,6 +114,9 @@ function eventOf(body: Buffer): { json: boolean; event: string | null } {
   }
 }
 
+/** Blue delivers over a handful of connections; load tests rarely need more than a few hundred. */
+export const MAX_CONNECTIONS = 2048;
+
 export async function startCatchServer(options: ReceiverOptions): Promise<RunningReceiver> {
   const inFlight = new Set<Promise<void>>();
 
@@ -120,8 +132,20 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     if (path !== options.path) return reject(404, `not found: deliveries go to ${options.path}`);
     if (req.method !== 'POST')
       return reject(405, 'method not allowed: deliveries are POSTed', { allow: 'POST' });
-    const body = await readBody(req, options.maxBodyBytes);
+    const body = await readBody(
+      req,
+      options.maxBodyBytes,
+      (options.requestTimeoutMs ?? 30_000) - (performance.now() - started),
+    );
     if (body === 'aborted') return; // the client went away mid-body: nothing was delivered
+    if (body === 'too-slow') {
+      reject(408, 'request timeout: the body did not arrive in time', { connection: 'close' });
+      res.once('finish', () => req.socket.destroy());
+      return;
+    }
+    // The request is in: answering may take a while (--respond-delay, a slow --forward-to app),
+    // which the connection's inactivity cut-off must not cut.
+    req.socket.setTimeout(0);
     if (body === 'too-large') {
       reject(413, `payload too large: the limit is ${options.maxBodyBytes} bytes`, {
         connection: 'close',
@@ -190,7 +214,9 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     });
   };
 
-  const server = createServer((req, res) => {
+  // Cut-offs are checked every second (node's default is every 30 s, which let idle and slow
+  // connections live three times the configured limits).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const p = handle(req, res).catch((error: Error) => {
       // A write failure must never be acknowledged: answer 500 so the sender retries.
       if (!res.headersSent)
@@ -205,6 +231,12 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   server.headersTimeout = options.headersTimeoutMs ?? 10_000;
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.keepAliveTimeout = 5_000;
+  // A connection that never sends a request is closed after the headers' cut-off (node closes
+  // only connections with a request under way).
+  server.timeout = server.headersTimeout;
+  // A cap on open connections, far below the process's file descriptors, so that a client holding
+  // thousands of idle sockets cannot exhaust them; connections past it are closed at once.
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   // No cap on the number of headers (a signature after the 200th would be dropped); their total
   // size stays bounded by node's 16 KiB header limit.
   server.maxHeadersCount = 0;

@@ -46,8 +46,36 @@ export async function candidatesFrom(source: {
 
 export type Verifier = (body: Buffer, headers: HeaderMap) => Verdict;
 
-export function makeVerifier(candidates: readonly Candidate[], schemeName: string): Verifier {
+/**
+ * How much a receiver spends explaining invalid deliveries. A diagnosis tries many re-serialisations
+ * of the body per known secret; unbounded, unsigned traffic could starve valid deliveries (one 1 MiB
+ * unsigned request against 50 secrets once cost 4 s of CPU). Past the budget a request is still
+ * rejected, only less precisely explained.
+ */
+export interface DiagnosisBudget {
+  /** Time for one request's diagnosis; secrets left when it runs out are not tried. */
+  perRequestMs: number;
+  /** Time for all diagnoses within one second; past it, rejections are not diagnosed. */
+  perSecondMs: number;
+  /** Bodies larger than this are not re-serialised (see diagnose). */
+  maxReserialiseBytes: number;
+}
+
+export const DIAGNOSIS_BUDGET: DiagnosisBudget = {
+  perRequestMs: 20,
+  perSecondMs: 150,
+  maxReserialiseBytes: 256 * 1024,
+};
+
+export function makeVerifier(
+  candidates: readonly Candidate[],
+  schemeName: string,
+  budget: DiagnosisBudget = DIAGNOSIS_BUDGET,
+  clock: () => number = () => performance.now(),
+): Verifier {
   const scheme = getScheme(schemeName);
+  let windowStarted = -Infinity;
+  let spentInWindow = 0;
   return (body, headers) => {
     for (const c of candidates) {
       if (scheme.verify(body, c.secret, headers).valid) {
@@ -60,14 +88,36 @@ export function makeVerifier(candidates: readonly Candidate[], schemeName: strin
         };
       }
     }
+    const started = clock();
+    if (started - windowStarted >= 1000) {
+      windowStarted = started;
+      spentInWindow = 0;
+    }
+    if (spentInWindow >= budget.perSecondMs) {
+      return {
+        valid: false,
+        cause: 'not-diagnosed',
+        message: `invalid ${scheme.name} signature (not diagnosed: the receiver's diagnosis budget for this second is spent on other invalid requests)`,
+        webhookId: null,
+        label: null,
+      };
+    }
+    const deadline = started + Math.min(budget.perRequestMs, budget.perSecondMs - spentInWindow);
     // No secret matched: explain, preferring a specific cause over "wrong secret".
     let best: Verdict | undefined;
+    let tried = 0;
     for (const c of candidates) {
-      const d = diagnose(body, c.secret, headers, scheme.name);
+      if (tried > 0 && clock() >= deadline) break;
+      tried++;
+      const d = diagnose(body, c.secret, headers, scheme.name, {
+        maxReserialiseBytes: budget.maxReserialiseBytes,
+      });
       if (!best || (best.cause === 'wrong-secret' && d.cause !== 'wrong-secret'))
         best = { ...d, webhookId: c.webhookId ?? null, label: c.label ?? null };
       if (best.cause !== 'wrong-secret') break;
     }
+    spentInWindow += clock() - started;
+    const untried = candidates.length - tried;
     if (best && best.cause === 'wrong-secret') {
       return {
         ...best,
@@ -75,7 +125,7 @@ export function makeVerifier(candidates: readonly Candidate[], schemeName: strin
         label: null,
         message:
           candidates.length > 1
-            ? `the signature matches none of the ${candidates.length} known webhook secrets (wrong secret, or the body was changed)`
+            ? `the signature matches none of the ${candidates.length} known webhook secrets (wrong secret, or the body was changed)${untried ? `; ${untried} not diagnosed within the time budget` : ''}`
             : best.message,
       };
     }

@@ -24,7 +24,9 @@ export type DiagnosisCause =
   | 'secret-whitespace'
   | 'secret-whsec-prefix'
   | 'other-scheme'
-  | 'wrong-secret';
+  | 'wrong-secret'
+  /** Rejected without a diagnosis: the receiver's budget for diagnosing was spent (see receiver/verifier.ts). */
+  | 'not-diagnosed';
 
 export interface Diagnosis {
   valid: boolean;
@@ -252,12 +254,20 @@ function secretProblem(
 }
 
 /** Verifies, and when the signature does not match, explains the most likely reason. */
+export interface DiagnoseOptions extends VerifyOptions {
+  /**
+   * Bodies larger than this are not re-serialised to look for the form that was signed (each form
+   * costs a parse, a serialisation and an HMAC over the whole body). Default: no limit.
+   */
+  maxReserialiseBytes?: number;
+}
+
 export function diagnose(
   body: Buffer,
   secret: string,
   headers: HeaderMap,
   schemeName: string = 'blue',
-  options: VerifyOptions = {},
+  options: DiagnoseOptions = {},
 ): Diagnosis {
   const scheme = getScheme(schemeName);
   const result = scheme.verify(body, secret, headers, options);
@@ -300,7 +310,8 @@ export function diagnose(
   const secretIssue = secretProblem(secret, check, body, scheme);
   if (secretIssue) return secretIssue;
 
-  for (const variant of bodyVariants(body)) {
+  const tooLarge = body.length > (options.maxReserialiseBytes ?? Infinity);
+  for (const variant of tooLarge ? [] : bodyVariants(body)) {
     if (check(variant.bytes, secret)) {
       return {
         valid: false,
@@ -312,8 +323,9 @@ export function diagnose(
   return {
     valid: false,
     cause: 'wrong-secret',
-    message:
-      'the signature does not match: the secret is wrong, or the body was changed beyond re-serialisation',
+    message: tooLarge
+      ? `the signature does not match: the secret is wrong, or the body was changed (re-serialisations not tried on a body over ${options.maxReserialiseBytes} bytes)`
+      : 'the signature does not match: the secret is wrong, or the body was changed beyond re-serialisation',
   };
 }
 
