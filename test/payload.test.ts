@@ -227,3 +227,37 @@ test("the in-repo copies of the real capture, the signing vectors and Blue's web
     'docs/blue-webhooks.md',
   );
 });
+
+test('samples are plausible: a move changes list, a custom field update keeps the value of its type', () => {
+  const typeOf: Record<string, (v: unknown) => boolean> = {
+    NUMBER: (v) => typeof v === 'number',
+    CURRENCY: (v) => typeof v === 'number',
+    CHECKBOX: (v) => typeof v === 'boolean',
+    DATE: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+    SELECT_SINGLE: (v) => typeof v === 'string',
+    TEXT_SINGLE: (v) => typeof v === 'string',
+  };
+  const seenTypes = new Set<string>();
+  for (let seed = 0; seed < 200; seed++) {
+    const moved = buildPayload('TODO_MOVED', { seed }) as any;
+    const from = moved.previousValue.todoList;
+    const to = moved.currentValue.todoList;
+    assert.notEqual(to.id, from.id, `seed ${seed}`);
+    assert.notEqual(to.title, from.title, `seed ${seed}: another list title`);
+    assert.notEqual(to.position, from.position, `seed ${seed}: another position`);
+    assert.equal(moved.currentValue.todoListId, to.id);
+
+    const updated = buildPayload('TODO_CUSTOM_FIELD_UPDATED', { seed }) as any;
+    const before = updated.previousValue.todoCustomFields[0];
+    const after = updated.currentValue.todoCustomFields[0];
+    const type = after.customField.type as string;
+    seenTypes.add(type);
+    assert.ok(typeOf[type], `seed ${seed}: a known field type ${type}`);
+    assert.ok(
+      typeOf[type]!(before.value) && typeOf[type]!(after.value),
+      `seed ${seed}: ${type} holds ${JSON.stringify(before.value)} -> ${JSON.stringify(after.value)}`,
+    );
+    assert.notDeepEqual(after.value, before.value, `seed ${seed}: the value changed`);
+  }
+  assert.equal(seenTypes.size, Object.keys(typeOf).length, 'every field type was drawn');
+});

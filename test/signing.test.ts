@@ -189,3 +189,83 @@ test('diagnosis: another scheme, and a timestamp outside the tolerance with its 
   assert.equal(diagnose(body, secret, sw, 'standard-webhooks', { now: now - 3600 }).valid, true);
   assert.match(diagnose(body, secret, sw, 'blue').message, /standard-webhooks scheme/);
 });
+
+test('each diagnosis names the right cause for a signature made by independent code', () => {
+  const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 3 })));
+  const hex = (key: string | Buffer, data: Buffer | string) =>
+    createHmac('sha256', key).update(data).digest('hex');
+  const b64 = (key: string | Buffer, data: Buffer | string) =>
+    createHmac('sha256', key).update(data).digest('base64');
+  const swSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const swKey = Buffer.from(swSecret.slice(6), 'base64');
+  const now = Math.floor(Date.now() / 1000);
+  const swContent = (id: string, ts: string) => Buffer.concat([Buffer.from(`${id}.${ts}.`), body]);
+
+  // The signer's secret kept a trailing newline from its file; we hold the clean secret.
+  const newline = diagnose(body, 's3cret', { 'x-signature': hex('s3cret\n', body) });
+  assert.equal(newline.cause, 'secret-whsec-prefix');
+  assert.match(newline.message, /signer's secret ends with a newline/);
+
+  // v2,<a correct v1 signature>: named as the label, not blamed on the whsec_ prefix.
+  const v2 = diagnose(
+    body,
+    swSecret,
+    {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(now),
+      'webhook-signature': `v2,${b64(swKey, swContent('msg_1', String(now)))}`,
+    },
+    'standard-webhooks',
+  );
+  assert.equal(v2.cause, 'signature-format');
+  assert.match(v2.message, /labelled "v2," but is an HMAC-SHA256 \(v1\) signature/);
+
+  // A timestamp that is not unix seconds.
+  const badTs = diagnose(
+    body,
+    swSecret,
+    {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': 'yesterday',
+      'webhook-signature': `v1,${b64(swKey, swContent('msg_1', 'yesterday'))}`,
+    },
+    'standard-webhooks',
+  );
+  assert.equal(badTs.cause, 'timestamp-invalid');
+  assert.match(badTs.message, /not a unix time in seconds: "yesterday"/);
+
+  // The text after whsec_ used as the key without base64-decoding it.
+  const undecoded = diagnose(
+    body,
+    swSecret,
+    {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(now),
+      'webhook-signature': `v1,${b64(swSecret.slice(6), swContent('msg_1', String(now)))}`,
+    },
+    'standard-webhooks',
+  );
+  assert.equal(undecoded.cause, 'secret-whsec-prefix');
+  assert.match(undecoded.message, /text after "whsec_" as UTF-8, not base64-decoded/);
+
+  // Svix's own header names, signed by the standardwebhooks package: read and verified.
+  const signed = new Webhook(swSecret).sign('msg_svix', new Date(now * 1000), body.toString());
+  const svix = { 'svix-id': 'msg_svix', 'svix-timestamp': String(now), 'svix-signature': signed };
+  assert.equal(diagnose(body, swSecret, svix, 'standard-webhooks').valid, true);
+  assert.equal(getScheme('standard-webhooks').verify(body, swSecret, svix).valid, true);
+
+  // Secrets the official library refuses are refused here too, with the reason.
+  for (const bad of ['whsec_', 'whsec_not base64!', 'plain text']) {
+    assert.throws(
+      () => new Webhook(bad).sign('m', new Date(), '{}'),
+      Error,
+      `the official library refuses ${bad}`,
+    );
+    assert.throws(
+      () => getScheme('standard-webhooks').sign(body, bad),
+      /"whsec_" followed by base64/,
+      bad,
+    );
+    assert.equal(diagnose(body, bad, svix, 'standard-webhooks').cause, 'secret-invalid', bad);
+  }
+});

@@ -140,6 +140,38 @@ export class SampleWorld {
     return this.listCache;
   }
 
+  /** A list other than `from`: another title and another position. */
+  otherList(from: Row): Row {
+    const titles = LIST_TITLES.filter((t) => t !== from.title);
+    let list = this.newList(this.rnd.pick(titles));
+    while (list.position === from.position)
+      list = { ...list, position: this.rnd.int(1, 8) * 65535 };
+    return list;
+  }
+
+  /**
+   * A custom field's value, of its type: text, a number, an amount, a checkbox's boolean, a date,
+   * an option. Given the current value, a different one of the same type (an update).
+   */
+  fieldValue(type: string, current?: unknown): unknown {
+    switch (type) {
+      case 'NUMBER':
+        return typeof current === 'number' ? current + 1 : this.rnd.int(1, 20);
+      case 'CURRENCY':
+        return typeof current === 'number'
+          ? Math.round(current * 110) / 100
+          : this.rnd.int(10, 500) * 5;
+      case 'CHECKBOX':
+        return typeof current === 'boolean' ? !current : false;
+      case 'DATE':
+        return current === undefined ? this.futureDate() : this.futureDateAfter(String(current));
+      case 'SELECT_SINGLE':
+        return current === 'Low' ? 'High' : 'Low';
+      default:
+        return current === undefined ? 'Draft' : 'Final';
+    }
+  }
+
   newList(title?: string): Row {
     const t = this.stamps(30, 100);
     return {
@@ -309,6 +341,11 @@ export class SampleWorld {
   futureDate(): string {
     const day = Math.floor(this.rnd.now / 86_400_000) + this.rnd.int(1, 30);
     return iso(day * 86_400_000 + 12 * 3_600_000);
+  }
+
+  /** A date some days after `date` (a rescheduled date). */
+  futureDateAfter(date: string): string {
+    return iso(Date.parse(date) + this.rnd.int(1, 14) * 86_400_000);
   }
 }
 

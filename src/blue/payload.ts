@@ -58,7 +58,9 @@ const retitle: Change = (row) => {
 /** What each update event changes between previousValue and currentValue. */
 const CHANGES: Record<string, Change> = {
   TODO_MOVED: (row, w) => {
-    const list = w.newList('In progress');
+    // Into another list: another title and another position than the one it leaves.
+    const from = row.todoList as Row;
+    const list = w.otherList(from);
     row.todoListId = list.id;
     row.todoList = list;
   },
@@ -79,9 +81,9 @@ const CHANGES: Record<string, Change> = {
   TODO_TAG_REMOVED: (row) => {
     (row.todoTags as Row[]).pop();
   },
-  TODO_CUSTOM_FIELD_UPDATED: (row) => {
+  TODO_CUSTOM_FIELD_UPDATED: (row, w) => {
     const value = (row.todoCustomFields as Row[])[0]!;
-    value.value = `${String(value.value)} (edited)`;
+    value.value = w.fieldValue((value.customField as Row).type as string, value.value);
   },
   TODO_CHECKLIST_NAME_CHANGED: retitle,
   TODO_CHECKLIST_ITEM_NAME_CHANGED: retitle,
@@ -116,8 +118,9 @@ const BEFORE: Record<string, Change> = {
   TODO_ASSIGNEE_REMOVED: (row, w) => CHANGES.TODO_ASSIGNEE_ADDED!(row, w),
   TODO_TAG_REMOVED: (row, w) => CHANGES.TODO_TAG_ADDED!(row, w),
   TODO_CUSTOM_FIELD_UPDATED: (row, w) => {
+    const field = w.customField();
     (row.todoCustomFields as Row[]).push(
-      w.link(row.id, 'customField', w.customField(), { value: 'Draft' }),
+      w.link(row.id, 'customField', field, { value: w.fieldValue(field.type as string) }),
     );
   },
   TODO_CHECKLIST_ITEM_DUE_DATE_UPDATED: dueAdded,

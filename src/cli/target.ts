@@ -2,7 +2,7 @@
 import type { ResolvedConfig } from '../config/config.js';
 import type { Signer } from '../delivery/deliver.js';
 import { usageError } from '../errors.js';
-import { getScheme } from '../signing/schemes.js';
+import { getScheme, standardWebhooksKey } from '../signing/schemes.js';
 import type { Webhook, WebhookStore } from '../store/types.js';
 import { validateUrl } from '../store/types.js';
 import { packageVersion } from './version.js';
@@ -39,11 +39,14 @@ export async function resolveTarget(
         : 'a secret is required: pass --secret, --secret-file or set BLUEHOOK_SECRET',
     );
   }
+  const scheme = getScheme(flags.scheme ?? config.values.scheme);
+  // A secret the scheme cannot use is refused before anything is sent (or a worker thread signs).
+  if (scheme.name === 'standard-webhooks') standardWebhooksKey(secret);
   return {
     url: new URL(url),
     webhook,
     signer: {
-      scheme: getScheme(flags.scheme ?? config.values.scheme),
+      scheme,
       secret,
       extraHeaders: parseHeaders(flags.header),
       userAgent: flags.userAgent ?? `bluehook/${packageVersion()}`,

@@ -8,6 +8,7 @@ import {
   getScheme,
   hmacSha256,
   safeEqual,
+  standardWebhooksHeaders,
   standardWebhooksKey,
   type HeaderMap,
   type SignatureScheme,
@@ -24,6 +25,8 @@ export type DiagnosisCause =
   | 'secret-whitespace'
   | 'secret-whsec-prefix'
   | 'other-scheme'
+  | 'timestamp-invalid'
+  | 'secret-invalid'
   | 'wrong-secret'
   /** Rejected without a diagnosis: the receiver's budget for diagnosing was spent (see receiver/verifier.ts). */
   | 'not-diagnosed';
@@ -36,17 +39,26 @@ export interface Diagnosis {
 }
 
 type Key = string | Buffer;
+
+/** The Standard Webhooks key of a secret, or undefined when it is not one (any secret may be diagnosed). */
+function decodedKey(secret: string): Buffer | undefined {
+  try {
+    return standardWebhooksKey(secret);
+  } catch {
+    return undefined;
+  }
+}
 type Check = (body: Buffer, key: Key) => boolean;
 
 /** A raw-key HMAC check against the signature the request carries, for the given scheme. */
 function keyedCheck(scheme: SignatureScheme, headers: HeaderMap): Check {
   if (scheme.name === 'standard-webhooks') {
-    const prefix = `${headers['webhook-id']}.${headers['webhook-timestamp']}.`;
-    const given = (headers['webhook-signature'] ?? '')
-      .split(' ')
-      .map((s) => s.split(',', 2)[1] ?? '');
+    const sw = standardWebhooksHeaders(headers);
+    const prefix = `${sw.id}.${sw.timestamp}.`;
+    const given = (sw.signature ?? '').split(' ').map((s) => s.split(',', 2)[1] ?? '');
     return (body, key) => {
-      const raw = typeof key === 'string' ? standardWebhooksKey(key) : key;
+      const raw = typeof key === 'string' ? decodedKey(key) : key;
+      if (!raw) return false; // not a key at all: nothing it could have signed
       const expected = hmacSha256(raw, Buffer.concat([Buffer.from(prefix), body])).toString(
         'base64',
       );
@@ -164,14 +176,19 @@ function signatureFormatProblem(
 ): string | undefined {
   if (scheme.name === 'standard-webhooks') {
     const raw = standardWebhooksKey(secret);
-    const content = Buffer.concat([
-      Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`),
-      body,
-    ]);
+    const sw = standardWebhooksHeaders(headers);
+    const content = Buffer.concat([Buffer.from(`${sw.id}.${sw.timestamp}.`), body]);
     const digest = hmacSha256(raw, content);
-    for (const entry of (headers['webhook-signature'] ?? '').split(' ')) {
+    for (const entry of (sw.signature ?? '').split(' ')) {
       if (safeEqual(entry, digest.toString('base64')))
         return 'the signature lacks its "v1," version prefix';
+      const [version, labelled] = entry.split(',', 2);
+      if (
+        version !== 'v1' &&
+        labelled !== undefined &&
+        safeEqual(labelled, digest.toString('base64'))
+      )
+        return `the signature is labelled "${version}," but is an HMAC-SHA256 (v1) signature; only "v1," entries are verified`;
       const value = entry.includes(',') ? entry.split(',', 2)[1]! : entry;
       if (safeEqual(value.toLowerCase(), digest.toString('hex')))
         return 'the signature is hex; Standard Webhooks uses base64';
@@ -229,9 +246,10 @@ function secretProblem(
   const forms: Array<[Key, string]> = [];
   if (s.startsWith('whsec_')) {
     forms.push([s.slice(6), 'the signature was made with the secret without its "whsec_" prefix']);
-    if (scheme.name !== 'standard-webhooks') {
+    const decoded = decodedKey(s);
+    if (scheme.name !== 'standard-webhooks' && decoded) {
       forms.push([
-        standardWebhooksKey(s),
+        decoded,
         'the signature was made with the base64-decoded "whsec_" secret (Standard Webhooks style); Blue keys the HMAC with the secret string as UTF-8',
       ]);
     }
@@ -246,6 +264,18 @@ function secretProblem(
       Buffer.from(s, 'utf8'),
       'the signature was keyed with the secret string as UTF-8; Standard Webhooks keys are the base64-decoded part after "whsec_"',
     ]);
+    if (s.startsWith('whsec_'))
+      forms.push([
+        Buffer.from(s.slice(6), 'utf8'),
+        'the signature was keyed with the text after "whsec_" as UTF-8, not base64-decoded; Standard Webhooks keys are the decoded bytes',
+      ]);
+  } else {
+    // The signer read its secret from a file and kept the newline (we hold the clean one).
+    for (const ending of ['\n', '\r\n'])
+      forms.push([
+        s + ending,
+        `the signer's secret ends with a ${ending === '\n' ? 'newline' : 'CRLF'} (read from a file?): the signature matches this secret plus that ending`,
+      ]);
   }
   for (const [key, message] of forms) {
     if (check(body, key)) return { valid: false, cause: 'secret-whsec-prefix', message };
@@ -282,6 +312,23 @@ export function diagnose(
       valid: false,
       cause: 'timestamp-out-of-tolerance',
       message: `the signature matches but its timestamp is ${when}, beyond the ${tolerance} s tolerance (replayed, or a clock is off)`,
+    };
+  }
+
+  if (result.failure === 'invalid-secret') {
+    return {
+      valid: false,
+      cause: 'secret-invalid',
+      message:
+        'the secret is not a Standard Webhooks key: "whsec_" followed by base64 (it is empty, or not base64)',
+    };
+  }
+  if (result.failure === 'invalid-timestamp') {
+    const given = standardWebhooksHeaders(headers).timestamp ?? '';
+    return {
+      valid: false,
+      cause: 'timestamp-invalid',
+      message: `the webhook-timestamp header is not a unix time in seconds: ${JSON.stringify(given.slice(0, 40))}`,
     };
   }
 

@@ -30,7 +30,11 @@ export type VerifyFailure =
   | 'missing-signature'
   | 'missing-headers'
   | 'mismatch'
-  | 'timestamp-out-of-tolerance';
+  | 'timestamp-out-of-tolerance'
+  /** standard-webhooks: the timestamp header is not unix seconds. */
+  | 'invalid-timestamp'
+  /** standard-webhooks: the secret is not a key ("whsec_" + base64). */
+  | 'invalid-secret';
 export interface VerifyResult {
   valid: boolean;
   failure?: VerifyFailure;
@@ -94,9 +98,37 @@ export const githubScheme: SignatureScheme = {
   },
 };
 
-/** Standard Webhooks keys are `whsec_` + base64; a key without the prefix is taken as base64 too. */
+/**
+ * Standard Webhooks keys are `whsec_` + base64; a key without the prefix is taken as base64 too.
+ * Anything else is refused, as the official libraries refuse it: a bare `whsec_`, or text that is
+ * not base64 (Node would silently decode it into some other key).
+ */
 export function standardWebhooksKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+  const encoded = secret.startsWith('whsec_') ? secret.slice(6) : secret;
+  if (!encoded || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+    throw usageError(
+      `a Standard Webhooks secret is "whsec_" followed by base64${encoded ? '' : ' (this one is empty after the prefix)'}`,
+      'use the secret your provider gave, e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'invalid-secret',
+    );
+  }
+  return Buffer.from(encoded, 'base64');
+}
+
+/**
+ * The three Standard Webhooks headers; Svix (which the standard grew from) names them svix-id,
+ * svix-timestamp and svix-signature, signed the same way: either family is read.
+ */
+export function standardWebhooksHeaders(headers: HeaderMap): {
+  id?: string;
+  timestamp?: string;
+  signature?: string;
+} {
+  return {
+    id: headers['webhook-id'] ?? headers['svix-id'],
+    timestamp: headers['webhook-timestamp'] ?? headers['svix-timestamp'],
+    signature: headers['webhook-signature'] ?? headers['svix-signature'],
+  };
 }
 
 function standardSignature(key: Buffer, id: string, timestamp: string, body: Buffer): string {
@@ -118,12 +150,17 @@ export const standardWebhooksScheme: SignatureScheme = {
     };
   },
   verify(body, secret, headers, options = {}) {
-    const id = headers['webhook-id'];
-    const timestamp = headers['webhook-timestamp'];
-    const signatures = headers['webhook-signature'];
+    const { id, timestamp, signature: signatures } = standardWebhooksHeaders(headers);
     if (!signatures) return { valid: false, failure: 'missing-signature' };
     if (!id || !timestamp) return { valid: false, failure: 'missing-headers' };
-    const expected = standardSignature(standardWebhooksKey(secret), id, timestamp, toBuffer(body));
+    if (!/^\d+$/.test(timestamp.trim())) return { valid: false, failure: 'invalid-timestamp' };
+    let key: Buffer;
+    try {
+      key = standardWebhooksKey(secret);
+    } catch {
+      return { valid: false, failure: 'invalid-secret' };
+    }
+    const expected = standardSignature(key, id, timestamp, toBuffer(body));
     // Several space-separated "v1,<base64>" entries may be sent (key rotation); any one may match.
     let matched = false;
     for (const entry of signatures.split(' ')) {
