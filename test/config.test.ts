@@ -156,3 +156,31 @@ test('every config file name the README lists is found', async () => {
     dir.cleanup();
   }
 });
+
+test('a JSON or JavaScript config with a syntax error is one line naming the file, the line and the problem', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const json = join(dir.path, 'json');
+  mkdirSync(json);
+  writeFileSync(join(json, '.bluehookrc.json'), '{\n  "timeout": "5s",\n  "retries": 3,\n}\n');
+  const j = await runCli(['config'], { cwd: json, env: { BLUEHOOK_HOME: dir.path } });
+  assert.equal(j.code, 4);
+  assert.match(
+    j.stderr,
+    /^bluehook: config file .*\.bluehookrc\.json:4 cannot be read: Expected double-quoted property name in JSON at position \d+ \(fix the file/,
+  );
+  const mjs = join(dir.path, 'mjs');
+  mkdirSync(mjs);
+  writeFileSync(
+    join(mjs, 'bluehook.config.mjs'),
+    'export default {\n  timeout: "5s"\n  retries: 3,\n};\n',
+  );
+  const m = await runCli(['config'], { cwd: mjs, env: { BLUEHOOK_HOME: dir.path } });
+  assert.equal(m.code, 4);
+  assert.match(
+    m.stderr,
+    /^bluehook: config file .*bluehook\.config\.mjs:3 cannot be read: Unexpected identifier 'retries'/,
+  );
+  assert.doesNotMatch(m.stderr, /open an issue|stack trace/i);
+  assert.equal(m.stderr.trim().split('\n').length, 1, 'one line');
+});

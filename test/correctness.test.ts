@@ -112,3 +112,93 @@ test('listen: a signature after 200 other headers still counts; binding beyond l
   await rx.close();
   dir.cleanup();
 });
+
+test('send warns when Blue would not deliver to the webhook; payload flags are checked', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const env = { BLUEHOOK_HOME: dir.path };
+  const made = await runCli(
+    [
+      'create',
+      '--name',
+      'quiet',
+      '--url',
+      rx.url,
+      '--events',
+      'TODO_DELETED',
+      '--project',
+      'p1',
+      '--disabled',
+      '--json',
+    ],
+    { env },
+  );
+  assert.equal(made.code, 0, made.stderr);
+  const sent = await runCli(
+    ['send', 'TODO_CREATED', '--webhook', 'quiet', '--project', 'p2', '--no-retry'],
+    { env },
+  );
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(rx.received.length, 1, 'sent anyway: it is a test tool');
+  for (const reason of [
+    'webhook quiet is disabled',
+    'webhook quiet is not subscribed to TODO_CREATED',
+    'webhook quiet does not listen to project p2',
+  ]) {
+    assert.ok(
+      sent.stderr.includes(`warning: Blue would not deliver this: ${reason}`),
+      `${reason}\n${sent.stderr}`,
+    );
+  }
+  // A subscribed event in a listed project on an enabled webhook: no warning.
+  await runCli(['enable', 'quiet'], { env });
+  const quiet = await runCli(
+    ['send', 'TODO_DELETED', '--webhook', 'quiet', '--project', 'p1', '--no-retry'],
+    { env },
+  );
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.doesNotMatch(quiet.stderr, /warning/);
+
+  const badUrl = await runCli(['payload', 'TODO_CREATED', '--webhook-url', 'not a url']);
+  assert.equal(badUrl.code, 2);
+  assert.match(badUrl.stderr, /invalid URL "not a url"/);
+  const badProject = await runCli(['payload', 'TODO_CREATED', '--project', 'two words']);
+  assert.equal(badProject.code, 2);
+  assert.match(badProject.stderr, /--project must be a project id/);
+});
+
+test('a delivery sent with Expect: 100-continue (curl does it for bodies over 1 KB) is forwarded, and Connection-named and Proxy-* headers are not', async (t) => {
+  const { request } = await import('node:http');
+  const app = await startReceiver();
+  t.after(() => app.close());
+  const l = await startListen(['--secret', 's', '--no-record', '--forward-to', app.url]);
+  t.after(() => l.child.kill());
+  const body = JSON.stringify({ event: 'TODO_CREATED', pad: 'x'.repeat(5000) });
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(l.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature': hmac('s', body),
+        expect: '100-continue',
+        connection: 'keep-alive, x-secret-hop',
+        'x-secret-hop': 'hop',
+        'proxy-authorization': 'Basic c2VjcmV0',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    req.on('continue', () => req.end(body));
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+  });
+  assert.equal(status, 200, 'the app answered through the forward');
+  assert.equal(app.received.length, 1);
+  assert.equal(app.received[0]!.body.toString(), body, 'byte for byte');
+  for (const name of ['expect', 'x-secret-hop', 'proxy-authorization'])
+    assert.equal(app.received[0]!.headers[name], undefined, name);
+});

@@ -2,6 +2,7 @@ import { durationMs } from '../util/duration.js';
 /** Reading what users hand to commands: secrets, bodies, headers, repeatable flags. */
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import { validateUrl } from '../store/types.js';
 import type { PayloadOptions } from '../blue/payload.js';
 
 /** Commander collector for repeatable options (`--set a=1 --set b=2`). */
@@ -78,7 +79,12 @@ export interface PayloadFlags {
 
 export function payloadOptionsFrom(flags: PayloadFlags): PayloadOptions {
   const webhook: PayloadOptions['webhook'] = {};
-  if (flags.webhookUrl !== undefined) webhook.url = flags.webhookUrl;
+  if (flags.webhookUrl !== undefined) webhook.url = validateUrl(flags.webhookUrl);
+  if (flags.project !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.project)) {
+    throw usageError(
+      `--project must be a project id (letters, digits, - and _), got ${JSON.stringify(flags.project)}`,
+    );
+  }
   if (flags.webhookName !== undefined) webhook.name = flags.webhookName;
   return {
     seed: flags.seed,

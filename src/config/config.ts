@@ -148,6 +148,23 @@ function coerce(
   return { ok: true, value: n };
 }
 
+/** `node --check` on a JavaScript file: the line and the SyntaxError, or undefined if it parses. */
+function checkJavaScript(file: string): { line: number; reason: string } | undefined {
+  // node:child_process without the CLI bundle's stub (see cli/child-process-stub.ts).
+  const cp = process.getBuiltinModule?.('node:child_process') as
+    | typeof import('node:child_process')
+    | undefined;
+  if (!cp) return undefined;
+  const run = cp.spawnSync(process.execPath, ['--check', file], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (run.status === 0) return undefined;
+  const line = Number(/:(\d+)\r?\n/.exec(run.stderr ?? '')?.[1]) || 0;
+  const reason = /^SyntaxError: (.*)$/m.exec(run.stderr ?? '')?.[1];
+  return reason ? { line, reason } : undefined;
+}
+
 /** Turns a cosmiconfig/parser error into "file:line: message". */
 function syntaxError(error: unknown, file: string): Error {
   const e = error as {
@@ -173,13 +190,28 @@ function syntaxError(error: unknown, file: string): Error {
       'write it as bluehook.config.mjs or .json instead',
     );
   }
+  // A JavaScript config that does not parse: Node's loader (through cosmiconfig) may fail with an
+  // internal assertion instead of the SyntaxError; `node --check` names the line and the problem.
+  if (
+    /\.(m|c)?js$/.test(file) &&
+    (e.stack?.includes('ERR_INTERNAL_ASSERTION') || error instanceof SyntaxError)
+  ) {
+    const checked = checkJavaScript(file);
+    if (checked) {
+      return configError(
+        `config file ${file}:${checked.line} cannot be read: ${checked.reason}`,
+        'fix the file or pass --config another',
+      );
+    }
+  }
+  // The message's own words, without the code frame around them (JSON errors repeat it twice).
   const reason =
     e.reason ??
     (e.message ?? String(error))
       .split('\n')
       .map((s) => s.trim())
-      .filter(Boolean)
-      .pop() ??
+      .filter((l) => l && !/^(>?\s*\d+\s*\||\|)/.test(l) && !/^JSON Error in /.test(l))
+      .map((l) => l.replace(/ while parsing .*$/, ''))[0] ??
     'syntax error';
   return configError(
     `config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`,

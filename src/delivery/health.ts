@@ -1,4 +1,5 @@
 /** What Blue does with a webhook after a delivery outcome (docs/blue-webhooks.md, section 4). */
+import type { Webhook } from '../store/types.js';
 import type { DeliveryOutcome } from './deliver.js';
 import { BLUE_RETRY_POLICY } from './retry.js';
 
@@ -43,4 +44,23 @@ export function afterHealthCheck(outcome: DeliveryOutcome): HealthVerdict {
         status: 'UNHEALTHY',
         message: `health check ${outcome.final.status !== undefined ? `answered ${outcome.final.status}` : `failed (${outcome.final.error?.message})`}: Blue would leave this webhook disabled and UNHEALTHY`,
       };
+}
+
+/**
+ * Why Blue would not deliver `event` (in `projectId`) to this webhook: disabled, or events or
+ * projects listed without it (an empty list means all). Empty when Blue would deliver.
+ */
+export function deliveryBlockers(
+  webhook: Pick<Webhook, 'id' | 'name' | 'enabled' | 'events' | 'projectIds'>,
+  event: string | undefined,
+  projectId?: string,
+): string[] {
+  const name = webhook.name ?? webhook.id;
+  const reasons: string[] = [];
+  if (!webhook.enabled) reasons.push(`webhook ${name} is disabled`);
+  if (event && webhook.events.length && !webhook.events.includes(event))
+    reasons.push(`webhook ${name} is not subscribed to ${event}`);
+  if (projectId && webhook.projectIds.length && !webhook.projectIds.includes(projectId))
+    reasons.push(`webhook ${name} does not listen to project ${projectId}`);
+  return reasons;
 }

@@ -4,6 +4,7 @@
  * replaced on update, newest first with offset pagination, URL policy, plan cap, the health check
  * on enable, and deliveries with a queue delay, 7 s timeout, 5 attempts and UNHEALTHY at the end.
  */
+import { deliveryBlockers } from '../delivery/health.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -366,12 +367,8 @@ export class BlueEmulator {
    */
   trigger(event: string, options: { projectId?: string; set?: string[] } = {}): string[] {
     const projectId = options.projectId ?? new SampleRandom().cuid();
-    const targets = this.webhooks.filter(
-      (w) =>
-        w.enabled &&
-        (w.events.length === 0 || w.events.includes(event)) &&
-        (w.projectIds.length === 0 || w.projectIds.includes(projectId)),
-    );
+    // Blue's matching rule, the one `send` warns with.
+    const targets = this.webhooks.filter((w) => deliveryBlockers(w, event, projectId).length === 0);
     for (const w of targets) {
       const body = Buffer.from(
         JSON.stringify(buildPayload(event, { webhook: this.row(w), projectId, set: options.set })),

@@ -5,6 +5,7 @@ import { eventNamedIn, type PayloadOptions } from '../../blue/payload.js';
 import type { WebhookStore } from '../../store/types.js';
 import { sampleBody, webhookRowInput, type DeliveryOutcome } from '../../delivery/deliver.js';
 import { parseExpectStatus } from '../../delivery/expect.js';
+import { deliveryBlockers } from '../../delivery/health.js';
 import { HttpClient } from '../../delivery/http.js';
 import { retryPolicy } from '../../delivery/retry.js';
 import {
@@ -67,6 +68,16 @@ export async function run(
   const opened = await openStore(opts);
   const { config } = opened;
   const target = await resolveTarget(opts, config, async () => opened.store);
+  // bluehook sends what it is told to; it says when Blue itself would not (the health check is
+  // exactly what Blue sends to a disabled webhook being enabled).
+  if (target.webhook && !opts.healthCheck) {
+    for (const reason of deliveryBlockers(
+      target.webhook,
+      opts.allEvents ? undefined : event,
+      opts.project,
+    ))
+      io.err(`bluehook: warning: Blue would not deliver this: ${reason} (sending anyway)`);
+  }
   const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
   // Load mode sends each delivery once unless --retries is given: a load test measures the receiver.
   const retries =
