@@ -663,3 +663,76 @@ test('emulator state persists in --data-dir across restarts', async () => {
     dir.cleanup();
   }
 });
+
+test('emulator: the address is checked when connecting (a saved URL that now resolves to loopback gets nothing); GraphQL errors carry codes; take up to 500', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const start = (...extra: string[]) =>
+    startReady([
+      'emulator',
+      '--port',
+      '0',
+      '--data-dir',
+      join(dir.path, 'em'),
+      '--delay',
+      '100ms',
+      '--token',
+      `${TOKEN.id}:${TOKEN.secret}`,
+      ...extra,
+    ]);
+  // Saved while private URLs were allowed: stands for a name that resolved to a public address then.
+  const lax = await start('--allow-private-urls');
+  const port = new URL(rx.url).port;
+  const made = await gql(
+    lax.url,
+    `mutation { createWebhook(input: { name: "rebound", url: "http://localhost:${port}/" }) { id } }`,
+  );
+  assert.ok(made.data.createWebhook.id, JSON.stringify(made));
+  lax.child.kill('SIGTERM');
+  await lax.exited;
+
+  const strict = await start();
+  emulators.push(strict);
+  await runCli(['emulator', 'trigger', 'TODO_CREATED', '--api-url', strict.url]);
+  const attempt = () => strict.lines().find((l) => l.type === 'attempt');
+  for (let i = 0; i < 100 && !attempt(); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(
+    String(attempt()?.error),
+    /localhost resolves to a private\/internal address \((127\.0\.0\.1|::1)\); not connecting/,
+  );
+  assert.equal(rx.received.length, 0, 'nothing reached the loopback receiver');
+
+  // Names refused at creation: localhost with the root's dot, and addresses that embed a private one.
+  for (const url of [
+    'http://localhost./',
+    'http://[64:ff9b::a9fe:a9fe]/',
+    'http://[2002:7f00:1::]/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://224.0.0.1/',
+    'http://255.255.255.255/',
+  ]) {
+    const r = await gql(
+      strict.url,
+      `mutation($url: String!) { createWebhook(input: { url: $url }) { id } }`,
+      { url },
+    );
+    assert.match(r.errors?.[0]?.message ?? '', /private\/internal address/, url);
+  }
+  const unresolvable = await gql(
+    strict.url,
+    `mutation { createWebhook(input: { url: "http://no-such-host.invalid/" }) { id } }`,
+  );
+  assert.equal(unresolvable.errors![0]!.extensions.code, 'BAD_USER_INPUT');
+  assert.match(unresolvable.errors![0]!.message, /no-such-host\.invalid does not resolve/);
+
+  const invalid = await gql(strict.url, '{ webhooks { items { nosuchfield } } }');
+  assert.equal(invalid.errors![0]!.extensions.code, 'GRAPHQL_VALIDATION_FAILED');
+  const broken = await gql(strict.url, '{ webhooks { items { id }');
+  assert.equal(broken.errors![0]!.extensions.code, 'GRAPHQL_PARSE_FAILED');
+  const page = async (take: number) =>
+    gql(strict.url, `{ webhooks(take: ${take}) { items { id } } }`);
+  assert.equal((await page(500)).errors, undefined, "Blue's CLI asks for 500");
+  assert.equal((await page(501)).errors![0]!.extensions.code, 'BAD_USER_INPUT');
+});

@@ -41,6 +41,8 @@ export class HttpClient {
   constructor(
     private readonly connections = 8,
     private readonly connectTimeoutMs = 7_000,
+    /** How host names are resolved when connecting (the emulator refuses private addresses here). */
+    private readonly lookup?: typeof import('node:dns').lookup,
   ) {}
 
   private pool(origin: string): Pool {
@@ -50,7 +52,10 @@ export class HttpClient {
         connections: this.connections,
         pipelining: 1,
         keepAliveTimeout: 10_000,
-        connect: { timeout: this.connectTimeoutMs },
+        connect: {
+          timeout: this.connectTimeoutMs,
+          ...(this.lookup ? { lookup: this.lookup } : {}),
+        },
       });
       this.pools.set(origin, pool);
     }

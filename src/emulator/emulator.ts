@@ -19,7 +19,8 @@ import { storeError } from '../errors.js';
 import { blueScheme, safeEqual } from '../signing/schemes.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { BLUE_ERRORS, BLUE_WEBHOOK_SDL } from './schema.js';
-import { checkWebhookUrl } from './url-policy.js';
+import { isIP } from 'node:net';
+import { checkWebhookUrl, isPublicAddress, publicOnlyLookup } from './url-policy.js';
 
 export interface EmulatorOptions {
   /** Where state persists; undefined = in memory only. */
@@ -35,6 +36,8 @@ export interface EmulatorOptions {
   attemptTimeoutMs: number;
   /** Enabled webhooks allowed per organisation, checked at creation. */
   maxWebhooks: number;
+  /** The largest `take` a list accepts (Blue's cap is undocumented; Blue's own CLI asks for 500). */
+  maxTake?: number;
   /** Called for every delivery attempt the worker makes (for logs). */
   onAttempt?: (info: {
     webhookId: string;
@@ -43,12 +46,12 @@ export interface EmulatorOptions {
     status?: number;
     error?: string;
   }) => void;
-  /** A queued delivery was dropped before an attempt because its webhook was deleted meanwhile. */
+  /** A queued delivery or retry was dropped before an attempt: its webhook was deleted or disabled meanwhile. */
   onDropped?: (info: {
     webhookId: string;
     event: string;
     attempt: number;
-    reason: 'webhook-deleted';
+    reason: 'webhook-deleted' | 'webhook-disabled';
   }) => void;
 }
 
@@ -96,11 +99,13 @@ function header(
 export class BlueEmulator {
   private webhooks: StoredWebhook[] = [];
   private readonly schema: GraphQLSchema = buildSchema(BLUE_WEBHOOK_SDL);
-  private readonly client = new HttpClient(8);
+  private readonly client: HttpClient;
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
   constructor(private readonly options: EmulatorOptions) {
+    // Unless private URLs are allowed, every connection's address is checked as it is made.
+    this.client = new HttpClient(8, 7_000, options.allowPrivateUrls ? undefined : publicOnlyLookup);
     if (options.dataDir && existsSync(this.file!)) {
       let state: { webhooks?: unknown };
       try {
@@ -158,6 +163,16 @@ export class BlueEmulator {
       operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
       rootValue: this.resolvers(caller),
     });
+    // graphql-js leaves parse, validation and variable errors without a code; Apollo (and Blue)
+    // give them one, which clients branch on.
+    for (const error of result.errors ?? []) {
+      if (error.extensions.code !== undefined) continue;
+      (error.extensions as Record<string, unknown>).code = error.message.startsWith('Syntax Error')
+        ? 'GRAPHQL_PARSE_FAILED'
+        : error.message.startsWith('Variable ')
+          ? 'BAD_USER_INPUT'
+          : 'GRAPHQL_VALIDATION_FAILED';
+    }
     return result;
   }
 
@@ -189,6 +204,8 @@ export class BlueEmulator {
   private async checkUrl(url: string): Promise<void> {
     const verdict = await checkWebhookUrl(url, this.options.allowPrivateUrls);
     if (verdict === 'invalid') throw fail('BAD_USER_INPUT');
+    if (verdict === 'unresolvable')
+      throw fail('BAD_USER_INPUT', `Invalid URL: ${new URL(url).hostname} does not resolve.`);
     if (verdict === 'private') throw fail('PRIVATE_URL');
   }
 
@@ -209,8 +226,9 @@ export class BlueEmulator {
         take: number;
       }) => {
         const me = who();
-        if (skip < 0 || take < 1 || take > 100)
-          throw new GraphQLError('skip must be >= 0 and take between 1 and 100', {
+        const maxTake = this.options.maxTake ?? 500;
+        if (skip < 0 || take < 1 || take > maxTake)
+          throw new GraphQLError(`skip must be >= 0 and take between 1 and ${maxTake}`, {
             extensions: { code: 'BAD_USER_INPUT' },
           });
         const mine = this.webhooks
@@ -335,6 +353,18 @@ export class BlueEmulator {
   }
 
   private async post(w: StoredWebhook, event: string, body: Buffer) {
+    // An address literal is checked here (no lookup happens for it); a name, at connection time.
+    const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
+    if (!this.options.allowPrivateUrls && isIP(host) && !isPublicAddress(host)) {
+      return {
+        ok: false,
+        durationMs: 0,
+        error: {
+          kind: 'error' as const,
+          message: `${host} is a private/internal address; not connecting`,
+        },
+      };
+    }
     const req = signRequest(new URL(w.url), body, event, w.id, {
       scheme: blueScheme,
       secret: w.secret,
@@ -383,10 +413,13 @@ export class BlueEmulator {
   private async deliver(id: string, event: string, body: Buffer): Promise<void> {
     await sleep(this.options.delayMs);
     for (let attempt = 1; attempt <= this.options.attempts && !this.closed; attempt++) {
-      // Re-read before each POST: a deleted webhook's queued deliveries are dropped.
+      // Re-read before each POST: a deleted webhook's queued deliveries are dropped, and so are a
+      // disabled one's (Blue does not document this; a webhook disabled by one event's exhausted
+      // retries gets no more attempts for the others queued, which is what disabling means).
       const w = this.webhooks.find((x) => x.id === id);
-      if (!w) {
-        this.options.onDropped?.({ webhookId: id, event, attempt, reason: 'webhook-deleted' });
+      if (!w || !w.enabled) {
+        const reason = w ? 'webhook-disabled' : 'webhook-deleted';
+        this.options.onDropped?.({ webhookId: id, event, attempt, reason });
         return;
       }
       const result = await this.post(w, event, body);

@@ -1,40 +1,33 @@
 /**
- * Blue refuses webhook URLs that are not valid http(s) or that resolve to loopback, private,
- * link-local or cloud-metadata addresses. The emulator applies the same rule unless told not to.
+ * Blue refuses webhook URLs that are not valid http(s) or that resolve to anything but a public
+ * address (loopback, private, link-local, cloud metadata). The emulator applies the same rule unless
+ * told not to, and applies it twice: when a URL is saved, and at every connection (a name that
+ * resolved to a public address then may resolve to 127.0.0.1 now: DNS rebinding).
  */
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-] as const)
-  blocked.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['::1', 128],
-  ['::', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const)
-  blocked.addSubnet(net, prefix, 'ipv6');
-
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) return blocked.check(address, 'ipv6');
-  return false;
+/**
+ * Whether an address is a public unicast one. IPv4-mapped IPv6 is judged by its IPv4; every other
+ * special range is refused: private, loopback, link-local, carrier-grade NAT, multicast, broadcast,
+ * reserved, unspecified, and the IPv6 forms that embed an IPv4 (NAT64, 6to4, Teredo).
+ */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  return parsed.range() === 'unicast';
 }
 
-export type UrlVerdict = 'ok' | 'invalid' | 'private';
+export const isPrivateAddress = (address: string): boolean => !isPublicAddress(address);
+
+export type UrlVerdict = 'ok' | 'invalid' | 'private' | 'unresolvable';
+
+/** `localhost`, its subdomains, and the same with the root's trailing dot (`localhost.`). */
+const isLocalhostName = (host: string) => /(^|\.)localhost\.?$/i.test(host);
 
 export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promise<UrlVerdict> {
   let parsed: URL;
@@ -47,12 +40,42 @@ export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promi
     return 'invalid';
   if (allowPrivate) return 'ok';
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'private';
-  if (isIP(host)) return isPrivateAddress(host) ? 'private' : 'ok';
+  if (isLocalhostName(host)) return 'private';
+  if (isIP(host)) return isPublicAddress(host) ? 'ok' : 'private';
+  let addresses: LookupAddress[];
   try {
-    const addresses = await lookup(host, { all: true });
-    return addresses.some((a) => isPrivateAddress(a.address)) ? 'private' : 'ok';
+    addresses = await lookup(host, { all: true });
   } catch {
-    return 'invalid';
+    return 'unresolvable';
   }
+  return addresses.every((a) => isPublicAddress(a.address)) ? 'ok' : 'private';
 }
+
+/**
+ * A `lookup` for the delivery client's connections that refuses non-public addresses: the check at
+ * connection time, on the address actually connected to.
+ */
+export const publicOnlyLookup: typeof dnsLookup = ((
+  hostname: string,
+  options: object,
+  callback: (
+    error: NodeJS.ErrnoException | null,
+    address: string | LookupAddress[],
+    family?: number,
+  ) => void,
+) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '');
+    const list = addresses as LookupAddress[];
+    const refused = list.find((a) => !isPublicAddress(a.address));
+    if (refused) {
+      const e: NodeJS.ErrnoException = new Error(
+        `${hostname} resolves to a private/internal address (${refused.address}); not connecting`,
+      );
+      e.code = 'EPRIVATEADDRESS';
+      return callback(e, '');
+    }
+    if ((options as { all?: boolean }).all) return callback(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  });
+}) as unknown as typeof dnsLookup;

@@ -6,7 +6,7 @@ import { SUBSCRIBABLE_EVENTS } from '../../src/blue/catalogue.js';
 import { parseAssignment, parsePath } from '../../src/blue/set-path.js';
 import { intOption, parseDuration, parseHeader } from '../../src/cli/inputs.js';
 import { BLUE_WEBHOOK_SDL } from '../../src/emulator/schema.js';
-import { isPrivateAddress } from '../../src/emulator/url-policy.js';
+import { isPrivateAddress, isPublicAddress } from '../../src/emulator/url-policy.js';
 import { BluehookError, type ErrorCategory, usageError } from '../../src/errors.js';
 import { ExitCode, exitCodeFor } from '../../src/exit-codes.js';
 import { encodeBody, type DeliveryRecord } from '../../src/history/record.js';
@@ -195,4 +195,23 @@ test("the emulator's WebhookEvent enum is the catalogue's subscribable events, i
   const values = (schema.getType('WebhookEvent') as GraphQLEnumType).getValues().map((v) => v.name);
   assert.deepEqual(values, [...SUBSCRIBABLE_EVENTS]);
   assert.equal(values.length, 37);
+});
+
+test("Blue's address policy: only public unicast; IPv6 forms that embed a private IPv4 are private too", () => {
+  const rows: Array<[string, boolean]> = [
+    ['8.8.8.8', true],
+    ['::ffff:8.8.8.8', true],
+    ['2001:4860:4860::8888', true],
+    ['64:ff9b::a9fe:a9fe', false], // NAT64 of 169.254.169.254
+    ['2002:7f00:1::', false], // 6to4 of 127.0.0.1
+    ['::127.0.0.1', false],
+    ['::ffff:127.0.0.1', false],
+    ['224.0.0.1', false],
+    ['255.255.255.255', false],
+    ['240.0.0.1', false],
+    ['100.64.0.1', false],
+    ['0.0.0.0', false],
+    ['not an address', false],
+  ];
+  for (const [address, expected] of rows) assert.equal(isPublicAddress(address), expected, address);
 });

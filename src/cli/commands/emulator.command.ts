@@ -36,6 +36,12 @@ export function defineEmulator(program: Program) {
       intOption('--max-webhooks', 0),
       50,
     )
+    .option(
+      '--max-take <n>',
+      "largest page a webhook list returns (Blue's cap is undocumented; Blue's CLI asks for 500)",
+      intOption('--max-take', 1),
+      500,
+    )
     .addHelpText(
       'after',
       `\nEndpoints: POST /graphql (Blue's API, X-Bloo-* or blue-* auth headers), POST /emulator/trigger {"event","projectId","set"}, GET /emulator/webhooks.` +

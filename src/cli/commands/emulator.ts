@@ -18,6 +18,7 @@ interface EmulatorFlags extends GlobalOptions {
   backoff: string;
   attemptTimeout: string;
   maxWebhooks: number;
+  maxTake: number;
 }
 
 function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, string> {
@@ -52,6 +53,7 @@ export async function run(opts: EmulatorFlags, io: Io): Promise<number> {
       attemptTimeoutMs: parseDuration(opts.attemptTimeout, '--attempt-timeout'),
       attempts: 5,
       maxWebhooks: opts.maxWebhooks,
+      maxTake: opts.maxTake,
       onAttempt: (a) => {
         if (opts.json) io.jsonLine({ type: 'attempt', ...a });
         else io.err(`${a.event} → ${a.webhookId} attempt ${a.attempt}: ${a.status ?? a.error}`);
