@@ -417,7 +417,7 @@ export class BlueEmulator {
       // disabled one's (Blue does not document this; a webhook disabled by one event's exhausted
       // retries gets no more attempts for the others queued, which is what disabling means).
       const w = this.webhooks.find((x) => x.id === id);
-      if (!w || !w.enabled) {
+      if (!w?.enabled) {
         const reason = w ? 'webhook-disabled' : 'webhook-deleted';
         this.options.onDropped?.({ webhookId: id, event, attempt, reason });
         return;
