@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LocalWebhookStore } from '../src/store/local-store.js';
 import { resolveRef, type Webhook } from '../src/store/types.js';
 import { BluehookError } from '../src/errors.js';
-import { tempDir } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 test('local store: create with Blue defaults, newest first, update replaces lists, disable marks UNHEALTHY', async () => {
   const dir = tempDir();
@@ -159,4 +159,67 @@ test('historySync: normal by default, full when asked (every commit fsynced)', (
   } finally {
     dir.cleanup();
   }
+});
+
+test('a full disk: create is exit 4 "the disk is full", every earlier webhook intact, every exit-0 create stored', async (t) => {
+  // A real full file system: a 600 KiB tmpfs (mounting needs root, which CI has; skipped elsewhere).
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const mountPoint = mkdtempSync(join(tmpdir(), 'bluehook-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', mountPoint], {
+      stdio: 'ignore',
+    });
+  } catch {
+    rmSync(mountPoint, { recursive: true, force: true });
+    return t.skip('cannot mount a small tmpfs here (needs root)');
+  }
+  t.after(() => {
+    execFileSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+  const env = { BLUEHOOK_HOME: join(mountPoint, 'store') };
+  const stored: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await runCli(
+      ['create', '--name', `w${i}`, '--url', 'http://127.0.0.1:1/', '--json'],
+      { env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    stored.push(`w${i}`);
+  }
+  // Fill what is left, then keep creating: each attempt either stores its webhook (exit 0) or says
+  // the disk is full (exit 4); none may lose or corrupt what is there.
+  const filler = join(mountPoint, 'filler');
+  try {
+    writeFileSync(filler, Buffer.alloc(1024 * 1024));
+  } catch {
+    // ENOSPC: the file system is now full, which is the point
+  }
+  for (let i = 5; i < 10; i++) {
+    const r = await runCli(
+      ['create', '--name', `w${i}`, '--url', 'http://127.0.0.1:1/', '--json'],
+      { env },
+    );
+    if (r.code === 0) stored.push(`w${i}`);
+    else {
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(JSON.parse(r.stderr).error.message, /the disk is full/);
+    }
+  }
+  assert.ok(stored.length < 10, 'the disk did fill up');
+  rmSync(filler, { force: true });
+  const listed = JSON.parse((await runCli(['list', '--json'], { env })).stdout) as Array<{
+    name: string;
+  }>;
+  assert.deepEqual(
+    listed.map((w) => w.name).sort(),
+    [...stored].sort(),
+    'exactly the webhooks whose create exited 0',
+  );
+  const after = await runCli(['create', '--name', 'after', '--url', 'http://127.0.0.1:1/'], {
+    env,
+  });
+  assert.equal(after.code, 0, `space again: ${after.stderr}`);
 });

@@ -13,6 +13,7 @@ import {
   mkdirSync,
   openSync,
   readSync,
+  statfsSync,
   type Stats,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -109,7 +110,11 @@ export function databaseError(error: unknown, file: string): BluehookError {
   if (error instanceof BluehookError) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
-  if (code === 'SQLITE_FULL' || /ENOSPC/.test(message))
+  if (
+    code === 'SQLITE_FULL' ||
+    /ENOSPC/.test(message) ||
+    (code.startsWith('SQLITE_IOERR') && diskIsFull(file))
+  )
     return storeError(
       `cannot write ${file}: the disk is full`,
       'free some space; nothing already recorded was lost',
@@ -131,6 +136,19 @@ export function databaseError(error: unknown, file: string): BluehookError {
   if (code.startsWith('SQLITE_IOERR'))
     return storeError(`cannot read or write ${file}: ${message} (${code})`);
   return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+}
+
+/**
+ * Whether the file system holding `file` has (next to) no space left: SQLite reports a full disk
+ * met while growing its shared-memory file as an I/O error (SQLITE_IOERR_SHMSIZE), not SQLITE_FULL.
+ */
+function diskIsFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < 256 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
