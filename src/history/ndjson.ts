@@ -4,7 +4,6 @@
  * garbage lines and counts them; importing skips records whose id is already there.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { storeError } from '../errors.js';
 import { refuseLink } from '../store/legacy.js';
 import type { History } from './history.js';
@@ -19,10 +18,50 @@ export interface ImportStats {
   skipped: number;
 }
 
+/**
+ * The longest line read: far beyond any recorded delivery, far below the ~512 MiB where a line can
+ * no longer be a JavaScript string at all (readline would take the whole process down with it).
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** The lines of a stream; a line longer than `maxBytes` is dropped unread and reported as `null`. */
+export async function* linesOf(
+  input: AsyncIterable<Buffer>,
+  maxBytes: number,
+): AsyncGenerator<string | null> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let overlong = false;
+  for await (const chunk of input) {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (overlong || size + piece.length > maxBytes) yield null;
+      else yield Buffer.concat([...parts, piece]).toString('utf8');
+      parts = [];
+      size = 0;
+      overlong = false;
+    }
+    const rest = chunk.subarray(start);
+    if (overlong || size + rest.length > maxBytes) {
+      overlong = true; // keep skipping until the next newline
+      parts = [];
+      size = 0;
+    } else if (rest.length) {
+      parts.push(rest);
+      size += rest.length;
+    }
+  }
+  if (overlong) yield null;
+  else if (size) yield Buffer.concat(parts).toString('utf8');
+}
+
 /** Records of an NDJSON file, in order, in constant memory. */
 export async function* readNdjson(
   file: string,
   stats: ImportStats,
+  maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<DeliveryRecord> {
   const input = createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
@@ -36,7 +75,11 @@ export async function* readNdjson(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+  for await (const line of linesOf(input as AsyncIterable<Buffer>, maxLineBytes)) {
+    if (line === null) {
+      stats.skipped++; // longer than any record: not read into memory at all
+      continue;
+    }
     if (!line.trim()) continue;
     let value: unknown;
     try {
