@@ -105,7 +105,12 @@ export async function replayRequests(
   const requests: OutgoingRequest[] = [];
   for (const r of records) {
     const to = targets.to ?? (r.direction === 'out' ? r.url : undefined);
-    if (!to) throw usageError(`delivery ${r.id} was received, not sent: pass --to URL`);
+    if (!to)
+      throw usageError(
+        `delivery ${r.id} was received, not sent: say where to send it (a target URL)`,
+        undefined,
+        'replay-needs-target',
+      );
     let signer: Signer | undefined;
     if (targets.resign) {
       const webhookId = r.webhookId ?? r.verdict?.webhookId ?? undefined;

@@ -11,11 +11,10 @@ import {
   signRequest,
   webhookRowInput,
   type OutgoingRequest,
-  type Signer,
 } from '../delivery/deliver.js';
 import { parseExpectStatus } from '../delivery/expect.js';
 import { HttpClient } from '../delivery/http.js';
-import { replayRequest } from '../delivery/replay.js';
+import { replayRequests } from '../delivery/replay.js';
 import { BLUE_RETRY_POLICY } from '../delivery/retry.js';
 import { usageError } from '../errors.js';
 import type {
@@ -200,19 +199,22 @@ export class InspectorService {
 
   async replay(input: ReplayInput): Promise<SendResult> {
     const original = await this.o.history.get(input.id);
-    const to = input.to ?? (original.direction === 'out' ? original.url : undefined);
-    if (!to)
-      throw usageError(`delivery ${original.id} was received, not sent: say where to replay it`);
-    const target = new URL(validateUrl(to));
-    let signer: Signer | undefined;
-    if (input.resign) {
-      const secret = await this.secretFor(
-        input.secret,
-        original.webhookId ?? original.verdict?.webhookId,
-      );
-      signer = { scheme: getScheme(this.o.scheme), secret };
-    }
-    return this.sendAndRecord(replayRequest(original, target, signer), original.id);
+    if (input.to) validateUrl(input.to);
+    // The CLI's replay: re-signed in the scheme the recorded headers show, else the configured one.
+    const [request] = await replayRequests([original], {
+      to: input.to,
+      resign: input.resign
+        ? {
+            fallback: getScheme(this.o.scheme),
+            secret: await this.secretFor(
+              input.secret,
+              original.webhookId ?? original.verdict?.webhookId,
+            ),
+            secretOf: async () => null,
+          }
+        : undefined,
+    });
+    return this.sendAndRecord(request!, original.id);
   }
 
   async send(input: SendInput): Promise<SendResult> {

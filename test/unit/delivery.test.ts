@@ -231,7 +231,7 @@ test('replay: verbatim keeps the signature; --resign signs in the scheme the rec
 
   await assert.rejects(
     replayRequests([recorded(bodyHeaders, { direction: 'in', url: undefined })], {}),
-    /was received, not sent: pass --to/,
+    /was received, not sent: say where to send it/,
   );
   await assert.rejects(
     replayRequests([asBlue], { resign: { fallback: blue, secretOf: async () => null } }),
