@@ -6,15 +6,19 @@ declare module 'autocannon' {
     body: Buffer;
     headers: Record<string, string>;
     connections: number;
-    amount: number;
+    /** Requests in all; or `duration` seconds. */
+    amount?: number;
+    duration?: number;
   }
   interface Result {
-    requests: { total: number };
+    requests: { total: number; average: number };
+    latency: { p50: number; p99: number };
     duration: number;
     statusCodeStats: Record<string, { count: number }>;
   }
   interface Instance extends PromiseLike<Result> {
     on(event: 'response', listener: () => void): void;
+    stop(): void;
   }
   export default function autocannon(options: Options): Instance;
 }

@@ -101,7 +101,18 @@ test('diagnosing invalid requests stays within its budget: per request, per seco
   const clock = () => (now += 15);
   const verifier = makeVerifier(candidates, 'blue', DIAGNOSIS_BUDGET, clock);
   const body = Buffer.from('{"event":"TODO_CREATED"}');
-  const wrong = { 'x-signature': getScheme('blue').sign(body, 'nobody-has-this')['x-signature']! };
+  const signedWith = (secret: string) => ({
+    'x-signature': getScheme('blue').sign(body, secret)['x-signature']!,
+  });
+  const wrong = signedWith('nobody-has-this');
+  // The webhook that gets deliveries (the 50th secret, the most work to find the first time).
+  assert.deepEqual(
+    [
+      verifier(body, signedWith('secret-49')).valid,
+      verifier(body, signedWith('secret-49')).webhookId,
+    ],
+    [true, 'w49'],
+  );
   const first = verifier(body, wrong);
   assert.equal(first.valid, false);
   assert.match(
@@ -111,13 +122,16 @@ test('diagnosing invalid requests stays within its budget: per request, per seco
   // Keep sending within the same second: once the second's budget is spent, rejections are plain.
   const causes = Array.from({ length: 12 }, () => verifier(body, wrong).cause);
   assert.ok(causes.includes('not-diagnosed'), causes.join(','));
-  // A valid delivery is never held up by the budget.
-  const valid = verifier(body, {
-    'x-signature': getScheme('blue').sign(body, 'secret-49')['x-signature']!,
-  });
+  // Past the budget, a request is checked only against the recently matched secrets: the webhook
+  // that gets deliveries keeps getting them; one that never matched waits for the next second.
+  const valid = verifier(body, signedWith('secret-49'));
   assert.deepEqual([valid.valid, valid.webhookId], [true, 'w49']);
-  // In the next second, diagnoses resume.
+  const rare = verifier(body, signedWith('secret-10'));
+  assert.equal(rare.cause, 'not-diagnosed');
+  assert.match(rare.message, /checked only against the 4 most recently matched of 50 secrets/);
+  // In the next second, every secret is checked and diagnoses resume.
   now += 2000;
+  assert.deepEqual([verifier(body, signedWith('secret-10')).valid], [true]);
   assert.notEqual(verifier(body, wrong).cause, 'not-diagnosed');
 
   // A large body is not re-serialised: it is rejected as a wrong secret, saying why no more was tried.
