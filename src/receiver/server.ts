@@ -119,8 +119,13 @@ export const MAX_CONNECTIONS = 2048;
 
 /** The `event` a body names in its first 4 KiB (where Blue puts it first), without parsing the body. */
 function eventNear(body: Buffer): string | null {
-  const m = /"event"\s*:\s*"([A-Za-z0-9_]{1,100})"/.exec(body.subarray(0, 4096).toString('latin1'));
-  return m ? m[1]! : null;
+  const m = /"event"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(body.subarray(0, 4096).toString('utf8'));
+  if (!m) return null;
+  try {
+    return JSON.parse(m[1]!) as string; // the JSON string, unescaped as a full parse would
+  } catch {
+    return null;
+  }
 }
 
 export async function startCatchServer(options: ReceiverOptions): Promise<RunningReceiver> {
