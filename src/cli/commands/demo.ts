@@ -149,7 +149,7 @@ export async function run(opts: GlobalOptions, io: Io): Promise<number> {
     report(
       'summary',
       ok,
-      `${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: bluehook listen --port 4000 --secret s, then bluehook send --url http://127.0.0.1:4000/ --secret s`,
+      `${received.length} deliveries received, ${received.filter((d) => d.verdict.valid).length} valid, ${recorded} recorded; try it yourself: export BLUEHOOK_SECRET=s3cret, then bluehook listen --port 4000 and, in another terminal, bluehook send --url http://127.0.0.1:4000/`,
     );
     if (opts.json)
       io.json({
