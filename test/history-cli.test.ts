@@ -438,3 +438,31 @@ test('retention: deliveries prune, and a listener applying historyMaxAge / histo
     dir.cleanup();
   }
 });
+
+test('verdict filters say a direction: --invalid is what was received and rejected, --failed what was sent and not answered as expected', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = { BLUEHOOK_HOME: dir.path };
+  const listen = await startListen(['--secret', 's'], env);
+  t.after(() => listen.child.kill());
+  const body = '{"event":"TODO_CREATED"}';
+  assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
+  assert.equal((await post(listen.url, body, { 'x-signature': hmac('wrong', body) })).status, 401);
+  // A send answered 401 (the listener above rejects a wrong secret): failed, not "invalid".
+  const sent = await runCli(['send', '--url', listen.url, '--secret', 'wrong', '--no-retry'], {
+    env,
+  });
+  assert.equal(sent.code, 1, sent.stderr);
+  const pick = async (...flags: string[]) =>
+    lines((await runCli(['deliveries', 'list', '--json', ...flags], { env })).stdout).map(
+      (r) => `${r.direction}:${r.valid}`,
+    );
+  assert.deepEqual((await pick('--invalid')).sort(), ['in:false', 'in:false']);
+  assert.deepEqual(await pick('--valid'), ['in:true']);
+  assert.deepEqual(await pick('--failed'), ['out:false']);
+  assert.deepEqual(await pick('--delivered'), []);
+  const mixed = await runCli(['deliveries', 'list', '--failed', '--direction', 'in'], { env });
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /--failed is about sent deliveries: not with --direction in/);
+  assert.equal((await runCli(['deliveries', 'list', '--invalid', '--failed'], { env })).code, 2);
+});

@@ -8,7 +8,7 @@ import {
   type CommandUnknownOpts,
   type OptionValues,
 } from '@commander-js/extra-typings';
-import { collect } from './inputs.js';
+import { collect } from './parsers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a command's positional arguments can be of any shape
 export type AnyArgs = any[];

@@ -2,11 +2,10 @@ import { durationMs } from '../util/duration.js';
 /** Reading what users hand to commands: secrets, bodies, headers, repeatable flags. */
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+
+export { collect, intOption } from './parsers.js';
 import { validateUrl } from '../store/types.js';
 import type { PayloadOptions } from '../blue/payload.js';
-
-/** Commander collector for repeatable options (`--set a=1 --set b=2`). */
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export interface SecretOptions {
   secret?: string;
@@ -93,17 +92,6 @@ export function payloadOptionsFrom(flags: PayloadFlags): PayloadOptions {
     omitPrevious: flags.omitPrevious,
     projectId: flags.project,
     webhook,
-  };
-}
-
-/** Parses a whole number flag with a clear error naming the flag. */
-export function intOption(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-      throw usageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
   };
 }
 

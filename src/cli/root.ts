@@ -2,7 +2,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { EXIT_CODES_TEXT, ExitCode } from '../exit-codes.js';
 import { examples } from './flags.js';
-import { intOption } from './inputs.js';
+import { intOption } from './parsers.js';
 import { packageVersion } from './version.js';
 
 export function rootCommand(argv: readonly string[]) {

@@ -3,13 +3,15 @@ import { Option, type Command, type OptionValues } from '@commander-js/extra-typ
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, untyped, type AnyArgs, type With } from '../flags.js';
-import { intOption } from '../inputs.js';
+import { intOption } from '../parsers.js';
 
 type FilterFlagValues = {
   event?: string;
   webhook?: string;
   invalid?: true;
   valid?: true;
+  failed?: true;
+  delivered?: true;
   status?: string;
   since?: string;
   until?: string;
@@ -24,9 +26,24 @@ function filterFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
 ): With<C, FilterFlagValues> {
   untyped(cmd)
     .addOption(
-      new Option('--invalid', 'only invalid (in) or failed (out) deliveries').conflicts('valid'),
+      new Option('--invalid', 'only received deliveries whose signature was rejected').conflicts([
+        'valid',
+        'failed',
+        'delivered',
+      ]),
     )
-    .option('--valid', 'only valid (in) or delivered (out) deliveries')
+    .addOption(
+      new Option('--valid', 'only received deliveries that verified').conflicts([
+        'failed',
+        'delivered',
+      ]),
+    )
+    .addOption(
+      new Option('--failed', 'only sent deliveries not answered as expected').conflicts(
+        'delivered',
+      ),
+    )
+    .option('--delivered', 'only sent deliveries answered as expected')
     .option('--event <event>', 'only this event')
     .option('--webhook <ref>', 'only this webhook')
     .option('--status <code>', 'only answers with this status (404) or class (5xx)')

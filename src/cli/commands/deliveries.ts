@@ -30,6 +30,8 @@ interface FilterFlags extends GlobalOptions {
   webhook?: string;
   invalid?: boolean;
   valid?: boolean;
+  failed?: boolean;
+  delivered?: boolean;
   status?: string;
   since?: string;
   until?: string;
@@ -56,8 +58,23 @@ async function filterFrom(
   const f: DeliveryFilter = {};
   if (opts.event) f.event = resolveEvent(opts.event).name;
   if (opts.webhook) f.webhookId = await resolveWebhook(opts.webhook);
-  if (opts.invalid) f.valid = false;
-  if (opts.valid) f.valid = true;
+  // A verdict says a direction: invalid/valid are about what was received, failed/delivered about
+  // what was sent (a sent delivery answered 401 is failed, not "invalid").
+  const verdicts: Array<[boolean | undefined, 'in' | 'out', boolean, string]> = [
+    [opts.invalid, 'in', false, '--invalid'],
+    [opts.valid, 'in', true, '--valid'],
+    [opts.failed, 'out', false, '--failed'],
+    [opts.delivered, 'out', true, '--delivered'],
+  ];
+  for (const [given, direction, valid, flag] of verdicts) {
+    if (!given) continue;
+    if (opts.direction && opts.direction !== direction)
+      throw usageError(
+        `${flag} is about ${direction === 'in' ? 'received' : 'sent'} deliveries: not with --direction ${opts.direction}`,
+      );
+    f.direction = direction;
+    f.valid = valid;
+  }
   if (opts.status) {
     const s = opts.status.trim().toLowerCase();
     if (/^[1-5]xx$/.test(s)) f.statusClass = Number(s[0]);

@@ -1,7 +1,7 @@
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf } from '../flags.js';
-import { intOption } from '../inputs.js';
+import { intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook inspect`. */
 function inspectCommand(program: Program) {

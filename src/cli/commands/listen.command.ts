@@ -3,7 +3,7 @@ import { Option } from '@commander-js/extra-typings';
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook listen`. */
 function listenCommand(program: Program) {

@@ -3,7 +3,7 @@ import { Option } from '@commander-js/extra-typings';
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, SCHEMES, secretFlags } from '../flags.js';
-import { intOption } from '../inputs.js';
+import { intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook replay`. */
 function replayCommand(program: Program) {

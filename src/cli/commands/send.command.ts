@@ -10,7 +10,7 @@ import {
   schemeOption,
   secretFlags,
 } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook send`. */
 function sendCommand(program: Program) {

@@ -1,7 +1,7 @@
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, schemeOption, secretFlags } from '../flags.js';
-import { intOption } from '../inputs.js';
+import { intOption } from '../parsers.js';
 
 export function defineSign(program: Program) {
   return secretFlags(

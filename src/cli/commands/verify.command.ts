@@ -1,7 +1,7 @@
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
-import { collect, intOption } from '../inputs.js';
+import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook verify`. */
 function verifyCommand(program: Program) {
