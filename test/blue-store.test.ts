@@ -79,14 +79,18 @@ const FIELDS =
 const rawWebhook = async (api: string, id: string) =>
   gql(api, `query($id: String!) { webhook(id: $id) { ${FIELDS} } }`, { id });
 
+/** A store directory and Blue credentials for the emulator at `api`. */
+const blueEnv = (api: string, home: string, token = TOKEN) => ({
+  BLUEHOOK_HOME: home,
+  BLUE_TOKEN_ID: token.id,
+  BLUE_TOKEN_SECRET: token.secret,
+  BLUE_COMPANY_ID: 'acme',
+  BLUE_API_URL: api,
+});
+
+/** The CLI on Blue's store (the emulator at `api`). */
 function cli(api: string, home: string, token = TOKEN) {
-  const env = {
-    BLUEHOOK_HOME: home,
-    BLUE_TOKEN_ID: token.id,
-    BLUE_TOKEN_SECRET: token.secret,
-    BLUE_COMPANY_ID: 'acme',
-    BLUE_API_URL: api,
-  };
+  const env = blueEnv(api, home, token);
   return (args: string[]) => runCli(['--store', 'blue', ...args], { env });
 }
 
@@ -523,13 +527,7 @@ test('pull copies Blue webhooks locally; push --dry-run prints a correct plan; p
   const dir = tempDir();
   try {
     const blue = cli(em.api, dir.path);
-    const env = {
-      BLUEHOOK_HOME: dir.path,
-      BLUE_TOKEN_ID: TOKEN.id,
-      BLUE_TOKEN_SECRET: TOKEN.secret,
-      BLUE_COMPANY_ID: 'acme',
-      BLUE_API_URL: em.api,
-    };
+    const env = blueEnv(em.api, dir.path);
     const local = (args: string[]) => runCli(args, { env });
     await blue(['create', '--name', 'same', '--url', 'http://127.0.0.1:1/a']);
     await blue(['create', '--name', 'changed', '--url', 'http://127.0.0.1:1/b']);
@@ -576,13 +574,7 @@ test('pull copies Blue webhooks locally; push --dry-run prints a correct plan; p
 test("a webhook created locally and pushed becomes Blue's: listen --webhook verifies what Blue sends; pull links by name, never duplicates, newest first", async () => {
   const em = await emulator('--allow-private-urls', '--delay', '200ms');
   const dir = tempDir();
-  const env = {
-    BLUEHOOK_HOME: dir.path,
-    BLUE_TOKEN_ID: TOKEN.id,
-    BLUE_TOKEN_SECRET: TOKEN.secret,
-    BLUE_COMPANY_ID: 'acme',
-    BLUE_API_URL: em.api,
-  };
+  const env = blueEnv(em.api, dir.path);
   const local = (args: string[]) => runCli(args, { env });
   const blue = cli(em.api, dir.path);
   try {
