@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
+import { childProcess } from '../util/child-process.js';
 
 export async function editBody(body: Buffer, name = 'delivery.json'): Promise<Buffer> {
   const dir = mkdtempSync(join(tmpdir(), 'bluehook-edit-'));
@@ -10,10 +11,7 @@ export async function editBody(body: Buffer, name = 'delivery.json'): Promise<Bu
   try {
     writeFileSync(file, body, { mode: 0o600 });
     const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
-    // node:child_process without the CLI bundle's stub (commander's import of it is stubbed out).
-    const cp = process.getBuiltinModule?.('node:child_process') as
-      | typeof import('node:child_process')
-      | undefined;
+    const cp = childProcess();
     if (!cp) throw usageError('--edit needs Node.js 20.16 or later');
     // Through the shell, so that EDITOR may carry arguments ("code --wait").
     const code = await new Promise<number | null>((resolve, reject) => {

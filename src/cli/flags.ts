@@ -24,6 +24,8 @@ export function exitWith(code: unknown): void {
 /** The options a command's handler receives: its own and the global ones, as commander parsed them. */
 export type OptionsOf<C extends { optsWithGlobals(): unknown }> = ReturnType<C['optsWithGlobals']>;
 
+// The same names as signing/schemes.ts SCHEME_NAMES (a unit test ties them): importing that module
+// here would load node:crypto into every start-up, --help included.
 export const SCHEMES = ['blue', 'standard-webhooks', 'github'] as const;
 
 /** --scheme with its choices; `fallback` says what is used when it is not given. */

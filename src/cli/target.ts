@@ -2,7 +2,7 @@
 import type { ResolvedConfig } from '../config/config.js';
 import type { Signer } from '../delivery/deliver.js';
 import { usageError } from '../errors.js';
-import { getScheme, standardWebhooksKey } from '../signing/schemes.js';
+import { getScheme } from '../signing/schemes.js';
 import type { Webhook, WebhookStore } from '../store/types.js';
 import { validateUrl } from '../store/types.js';
 import { packageVersion } from './version.js';
@@ -41,7 +41,7 @@ export async function resolveTarget(
   }
   const scheme = getScheme(flags.scheme ?? config.values.scheme);
   // A secret the scheme cannot use is refused before anything is sent (or a worker thread signs).
-  if (scheme.name === 'standard-webhooks') standardWebhooksKey(secret);
+  scheme.checkSecret(secret);
   return {
     url: new URL(url),
     webhook,

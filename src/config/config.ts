@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
+import { childProcess } from '../util/child-process.js';
 import { durationMs } from '../util/duration.js';
 
 export interface ConfigValues {
@@ -150,10 +151,7 @@ function coerce(
 
 /** `node --check` on a JavaScript file: the line and the SyntaxError, or undefined if it parses. */
 function checkJavaScript(file: string): { line: number; reason: string } | undefined {
-  // node:child_process without the CLI bundle's stub (see cli/child-process-stub.ts).
-  const cp = process.getBuiltinModule?.('node:child_process') as
-    | typeof import('node:child_process')
-    | undefined;
+  const cp = childProcess();
   if (!cp) return undefined;
   const run = cp.spawnSync(process.execPath, ['--check', file], {
     encoding: 'utf8',

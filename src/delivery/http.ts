@@ -3,6 +3,7 @@
  * followed (Blue treats a 3xx as a failure). Errors are classified, never thrown.
  */
 import { Pool, type Dispatcher } from 'undici';
+import { flattenHeaders } from '../util/headers.js';
 import { classifyError, type FailureKind } from '../util/network-errors.js';
 
 export { classifyError, type FailureKind };
@@ -22,17 +23,6 @@ export interface AttemptResult {
 export interface PostOptions {
   timeoutMs: number;
   keepBodyBytes?: number;
-}
-
-/** undici's parsed response headers (lower-cased names; repeats as arrays) -> one string each. */
-function flatHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
 }
 
 export class HttpClient {
@@ -102,7 +92,7 @@ export class HttpClient {
           },
           onResponseStart(_controller, statusCode, headers) {
             status = statusCode;
-            responseHeaders = flatHeaders(headers);
+            responseHeaders = flattenHeaders(headers);
           },
           onResponseData(_controller, chunk) {
             // Read the whole answer (so the connection can be reused) but keep only its start.

@@ -3,6 +3,7 @@
  * history BEFORE answering (so nothing acknowledged can be lost), optionally forwards it to
  * a local app, and answers the way it was told to. It knows nothing about terminals.
  */
+import { flattenHeaders } from '../util/headers.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,17 +87,13 @@ function readBody(
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks, size)));
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(size > limit ? 'too-large' : Buffer.concat(chunks, size));
+    });
     // 'close' without 'end': the client went away mid-body (a settled promise ignores it).
     req.on('close', () => resolve('aborted'));
   });
-}
-
-function flatHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers))
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }
 
 function eventOf(body: Buffer): { json: boolean; event: string | null } {
@@ -163,7 +160,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       });
       return;
     }
-    const headers = flatHeaders(req);
+    const headers = flattenHeaders(req.headers);
     const verdict = options.verify(body, headers);
     // Parsing is for the 400 check of valid deliveries; a rejected body's event is only shown, and is
     // read from its first bytes (a flood of large invalid bodies must stay cheap).

@@ -2,6 +2,7 @@
  * Signature schemes behind one small interface. `blue` is what Blue sends: X-Signature =
  * lowercase hex HMAC-SHA256 of the exact body bytes, keyed by the secret as UTF-8, nothing else.
  */
+import { flattenHeaders } from '../util/headers.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { usageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
@@ -47,6 +48,8 @@ export interface SignatureScheme {
   /** The headers this scheme reads, lower case, for messages and `--header` parsing. */
   readonly headerNames: readonly string[];
   sign(body: Buffer | string, secret: string, options?: SignOptions): HeaderMap;
+  /** Throws a usage error for a secret this scheme cannot sign or verify with. */
+  checkSecret(secret: string): void;
   verify(
     body: Buffer | string,
     secret: string,
@@ -71,6 +74,7 @@ const toBuffer = (body: Buffer | string) =>
 export const blueScheme: SignatureScheme = {
   name: 'blue',
   headerNames: ['x-signature'],
+  checkSecret() {}, // any string keys the HMAC
   sign(body, secret) {
     return { 'x-signature': hmacSha256(secret, toBuffer(body)).toString('hex') };
   },
@@ -85,6 +89,7 @@ export const blueScheme: SignatureScheme = {
 export const githubScheme: SignatureScheme = {
   name: 'github',
   headerNames: ['x-hub-signature-256'],
+  checkSecret() {},
   sign(body, secret) {
     return {
       'x-hub-signature-256': `sha256=${hmacSha256(secret, toBuffer(body)).toString('hex')}`,
@@ -139,6 +144,9 @@ function standardSignature(key: Buffer, id: string, timestamp: string, body: Buf
 export const standardWebhooksScheme: SignatureScheme = {
   name: 'standard-webhooks',
   headerNames: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  checkSecret(secret) {
+    standardWebhooksKey(secret);
+  },
   sign(body, secret, options = {}) {
     const id = options.id ?? `msg_${randomBytes(12).toString('base64url')}`;
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
@@ -193,7 +201,6 @@ export function getScheme(name: string = 'blue'): SignatureScheme {
   );
 }
 
-/** Lower-cases header names; joins repeated headers as Node does. */
 /** Request headers in any of the usual forms: a plain record, Node's IncomingHttpHeaders, or a Fetch `Headers`. */
 export type AnyHeaders =
   | Record<string, string | string[] | undefined>
@@ -210,9 +217,5 @@ export function normaliseHeaders(headers: AnyHeaders): HeaderMap {
     );
     return out;
   }
-  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (v === undefined) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
+  return flattenHeaders(headers as Record<string, string | string[] | undefined>, true);
 }

@@ -215,3 +215,9 @@ test("Blue's address policy: only public unicast; IPv6 forms that embed a privat
   ];
   for (const [address, expected] of rows) assert.equal(isPublicAddress(address), expected, address);
 });
+
+test("--scheme's choices are the signing module's schemes (the definitions keep their own list to stay light at start-up)", async () => {
+  const { SCHEMES } = await import('../../src/cli/flags.js');
+  const { SCHEME_NAMES } = await import('../../src/signing/schemes.js');
+  assert.deepEqual([...SCHEMES].sort(), [...SCHEME_NAMES].sort());
+});

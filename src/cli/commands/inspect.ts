@@ -1,3 +1,4 @@
+import { childProcess } from '../../util/child-process.js';
 import type { InspectOptions } from './inspect.command.js';
 import { networkError } from '../../errors.js';
 import { InspectorService } from '../../inspector/service.js';
@@ -54,9 +55,7 @@ export async function serveInspector(
 
 /** Opens the page in the user's browser (best effort: the URL is printed either way). */
 export function openInBrowser(url: string): void {
-  const cp = process.getBuiltinModule?.('node:child_process') as
-    | typeof import('node:child_process')
-    | undefined;
+  const cp = childProcess();
   const command =
     process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {

@@ -2,7 +2,7 @@ import type { VerifyOptions } from './verify.command.js';
 import { usageError } from '../../errors.js';
 import { diagnose } from '../../signing/diagnose.js';
 import { loadConfig } from '../../config/config.js';
-import { getScheme, standardWebhooksKey } from '../../signing/schemes.js';
+import { getScheme } from '../../signing/schemes.js';
 import { parseHeaders, readBody, readSecret } from '../inputs.js';
 import type { Io } from '../output.js';
 import { colors } from '../colors.js';
@@ -11,7 +11,7 @@ export async function run(file: string | undefined, opts: VerifyOptions, io: Io)
   // The scheme flag, else the config's (BLUEHOOK_SCHEME, a config file), as send and listen do.
   const scheme = getScheme(opts.scheme ?? (await loadConfig(opts)).values.scheme);
   const secret = readSecret(opts)!;
-  if (scheme.name === 'standard-webhooks') standardWebhooksKey(secret); // a key, or a usage error
+  scheme.checkSecret(secret);
   const headers = parseHeaders(opts.header);
   if (opts.signature !== undefined) {
     // --signature fills the scheme's signature header (webhook-signature for standard-webhooks).
