@@ -269,3 +269,47 @@ test('each diagnosis names the right cause for a signature made by independent c
     assert.equal(diagnose(body, bad, svix, 'standard-webhooks').cause, 'secret-invalid', bad);
   }
 });
+
+test('diagnosis: \\u escapes written in the other case are named (the Octokit vector for octokit/webhooks.js#71)', () => {
+  // GitHub signs pretty-printed JSON with a final newline and upper-case \u escapes ("\u001B");
+  // a receiver that re-serialises with JSON.stringify writes them in lower case. The signature is
+  // the one octokit/webhooks-methods.js publishes for secret "development" (checked with Python's hmac).
+  const published = 'sha256=9dacf9003316b09be07df56d86a2d0d6872e42a1e6c72c3bad9ff915a7c5603e';
+  const value = { foo: 'Foo\n\u001b[34mbar: ♥♥♥♥♥♥♥♥\nthis-is-lost\u001b[0m\u001b[2K' };
+  const reserialised = `${JSON.stringify(value, null, 2)}\n`;
+  assert.match(reserialised, /\\u001b\[34m/, 'JSON.stringify writes lower case');
+  const asGitHubSent = reserialised.replaceAll('\\u001b', '\\u001B');
+  const headers = { 'x-hub-signature-256': published };
+
+  assert.equal(diagnose(Buffer.from(asGitHubSent), 'development', headers, 'github').valid, true);
+  const lower = diagnose(Buffer.from(reserialised), 'development', headers, 'github');
+  assert.equal(lower.cause, 'body-reserialised');
+  assert.match(
+    lower.message,
+    /\\u escapes in upper case \(\\u001B\), but this copy writes them in lower case/,
+  );
+  // Re-serialised compactly as well: still found, through the pretty form.
+  const compact = diagnose(Buffer.from(JSON.stringify(value)), 'development', headers, 'github');
+  assert.equal(compact.cause, 'body-reserialised');
+  assert.match(
+    compact.message,
+    /pretty-printed JSON \(2-space indent\) plus a trailing newline with its \\u escapes in upper case/,
+  );
+  // An escaped backslash before "u001b" is text, not an escape: its case is left as it is.
+  const literal = `${JSON.stringify({ foo: '\\u001b' }, null, 2)}\n`;
+  const literalSig = `sha256=${createHmac('sha256', 'development').update(literal).digest('hex')}`;
+  const wrong = diagnose(
+    Buffer.from(literal.replace('u001b', 'u001B')),
+    'development',
+    {
+      'x-hub-signature-256': literalSig,
+    },
+    'github',
+  );
+  assert.equal(wrong.cause, 'wrong-secret', 'an escaped backslash is not an escape to re-case');
+  // A published vector, unchanged: 87316067… for the literal text \u001b.
+  assert.equal(
+    literalSig,
+    'sha256=87316067e2011fae39998b18c46a14d83b3e7c3ffdd88fb2ee5afb7d11288e60',
+  );
+});

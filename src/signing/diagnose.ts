@@ -125,6 +125,17 @@ function blueOrder(parsed: unknown): unknown {
 const escapeNonAscii = (json: string) =>
   json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
+/**
+ * The JSON text with the hex digits of its \uXXXX escapes in one case. The regex consumes whole
+ * escape pairs, so an escaped backslash followed by "u0041" is left alone.
+ */
+const escapesInCase = (json: string, upper: boolean) =>
+  json.replace(/\\(u[0-9a-fA-F]{4}|[^u])/g, (pair) =>
+    pair[1] === 'u'
+      ? `\\u${upper ? pair.slice(2).toUpperCase() : pair.slice(2).toLowerCase()}`
+      : pair,
+  );
+
 /** The forms a signed body commonly takes on its way to being verified. */
 function bodyVariants(body: Buffer): BodyVariant[] {
   const text = body.toString('utf8');
@@ -132,9 +143,20 @@ function bodyVariants(body: Buffer): BodyVariant[] {
   const add = (label: string, s: string) => {
     if (s !== text) variants.push({ label, bytes: Buffer.from(s, 'utf8') });
   };
+  // Signers differ in the case of \u escapes: GitHub writes "\u001B", JSON.stringify "\u001b".
+  const addWithEscapeCases = (label: string, s: string) => {
+    add(label, s);
+    if (!/\\u[0-9a-fA-F]{4}/.test(s)) return;
+    add(`${label} with its \\u escapes in upper case (\\u001B)`, escapesInCase(s, true));
+    add(`${label} with its \\u escapes in lower case (\\u001b)`, escapesInCase(s, false));
+  };
   if (/\r?\n$/.test(text))
-    add('the body without the trailing newline this copy has', text.replace(/\r?\n$/, ''));
-  else add('the body with a trailing newline, which this copy lacks', `${text}\n`);
+    addWithEscapeCases(
+      'the body without the trailing newline this copy has',
+      text.replace(/\r?\n$/, ''),
+    );
+  else addWithEscapeCases('the body with a trailing newline, which this copy lacks', `${text}\n`);
+  addWithEscapeCases('the body', text);
 
   let parsed: unknown;
   try {
@@ -156,13 +178,15 @@ function bodyVariants(body: Buffer): BodyVariant[] {
     ['JSON with non-ASCII characters escaped as \\uXXXX', escapeNonAscii(compact)],
   ];
   for (const [label, form] of forms) {
-    add(`the body as ${label}`, form);
-    add(`the body as ${label} plus a trailing newline`, `${form}\n`);
+    addWithEscapeCases(`the body as ${label}`, form);
+    addWithEscapeCases(`the body as ${label} plus a trailing newline`, `${form}\n`);
   }
   return variants;
 }
 
-function describeBody(text: string): string {
+function describeBody(text: string, matched: string): string {
+  if (matched.includes('escapes in upper case')) return 'this copy writes them in lower case';
+  if (matched.includes('escapes in lower case')) return 'this copy writes them in upper case';
   if (/\n\s+"/.test(text)) return 'this copy is pretty-printed';
   if (/\\u[0-9a-fA-F]{4}/.test(text)) return 'this copy has \\u escapes';
   return 'this copy has different bytes';
@@ -363,7 +387,7 @@ export function diagnose(
       return {
         valid: false,
         cause: 'body-reserialised',
-        message: `the body was re-serialised: the signature matches ${variant.label}, but ${describeBody(body.toString('utf8'))}; verify the raw request bytes, never a re-serialised object`,
+        message: `the body was re-serialised: the signature matches ${variant.label}, but ${describeBody(body.toString('utf8'), variant.label)}; verify the raw request bytes, never a re-serialised object`,
       };
     }
   }
