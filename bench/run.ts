@@ -29,6 +29,8 @@ const N = {
   replay: SMOKE ? 200 : 10_000,
   memSmall: SMOKE ? 200 : 10_000,
   memLarge: SMOKE ? 400 : 300_000,
+  /** Deliveries of 20 KB bodies, with and without the young-generation cap. */
+  memBodies: SMOKE ? 300 : 100_000,
   listSmall: SMOKE ? 500 : 25_000,
   listLarge: SMOKE ? 1_000 : 100_000,
   /** Recorded deliveries the history queries run over. */
@@ -138,6 +140,7 @@ const signature = createHmac('sha256', 's').update(body).digest('hex');
 async function autocannon(
   url: string,
   amount: number,
+  payload: { body: Buffer; signature: string } = { body, signature },
 ): Promise<{ rps: number; codes: Record<string, number> }> {
   const { default: ac } = await import('autocannon');
   const started = performance.now();
@@ -146,8 +149,8 @@ async function autocannon(
   const instance = ac({
     url,
     method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json', 'x-signature': signature },
+    body: payload.body,
+    headers: { 'content-type': 'application/json', 'x-signature': payload.signature },
     connections: 50,
     amount,
   });
@@ -878,6 +881,32 @@ async function memory() {
     );
     rmSync(home, { recursive: true, force: true });
   }
+  // 20 KB bodies: V8's own young-generation limit (16 MiB semi-spaces, set explicitly, which turns
+  // bluehook's cap off) side by side with bluehook's cap (util/young-generation.ts).
+  const large = Buffer.from(
+    serializeBody(
+      buildPayload('TODO_CREATED', {
+        seed: 'bench',
+        set: [`currentValue.text=${'x'.repeat(20_000)}`],
+      }),
+    ),
+  );
+  const largePayload = {
+    body: large,
+    signature: createHmac('sha256', 's').update(large).digest('hex'),
+  };
+  const bodiesRss: number[] = [];
+  for (const nodeOptions of ['--max-semi-space-size=16', '']) {
+    const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    bodiesRss.push(
+      await peakRss(
+        ['listen', '--port', '0', '--secret', 's', '--json'],
+        { BLUEHOOK_HOME: home, NODE_OPTIONS: nodeOptions },
+        async (url) => void (await autocannon(url, N.memBodies, largePayload)),
+      ),
+    );
+    rmSync(home, { recursive: true, force: true });
+  }
   const listRss: number[] = [];
   for (const count of [N.listSmall, N.listLarge]) {
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
@@ -894,6 +923,15 @@ async function memory() {
     spread: '-',
     target: '< 100 MiB, flat as the count grows',
     met: listenRss[1]! < 100 * MiB && flat(listenRss[0]!, listenRss[1]!),
+  });
+  rows.push({
+    what: `peak memory of \`listen\` under ${N.memBodies} deliveries of ${fmt(large.length / 1000, 0)} KB bodies`,
+    measured: `${fmt(bodiesRss[1]! / MiB, 1)} MiB`,
+    reference: `${fmt(bodiesRss[0]! / MiB, 1)} MiB with V8's default young generation`,
+    ratio: bodiesRss[1]! / bodiesRss[0]!,
+    spread: '-',
+    target: '< 100 MiB, whatever the body size',
+    met: bodiesRss[1]! < 100 * MiB,
   });
   rows.push({
     what: `peak memory of \`deliveries list\` over ${N.listSmall} then ${N.listLarge} records`,

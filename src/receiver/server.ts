@@ -96,9 +96,9 @@ function readBody(
   });
 }
 
-function eventOf(body: Buffer): { json: boolean; event: string | null } {
+function eventOf(text: string): { json: boolean; event: string | null } {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    const parsed = JSON.parse(text) as unknown;
     const event =
       parsed &&
       typeof parsed === 'object' &&
@@ -162,11 +162,13 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     }
     const headers = flattenHeaders(req.headers);
     const verdict = options.verify(body, headers);
+    // The record's copy of the body doubles as the text to parse: one string per delivery, not two.
+    const encoded = encodeBody(body);
     // Parsing is for the 400 check of valid deliveries; a rejected body's event is only shown, and is
     // read from its first bytes (a flood of large invalid bodies must stay cheap).
     const { json, event } =
       verdict.valid || options.acceptInvalid
-        ? eventOf(body)
+        ? eventOf(encoded.bodyEncoding === 'utf8' ? encoded.body : body.toString('utf8'))
         : { json: true, event: eventNear(body) };
 
     let status: number;
@@ -180,7 +182,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       url: req.url ?? '/',
       method: 'POST',
       headers,
-      ...encodeBody(body),
+      ...encoded,
       remoteAddress: req.socket.remoteAddress,
       verdict: {
         valid: verdict.valid,

@@ -24,6 +24,7 @@ import { parseDuration } from '../inputs.js';
 import { onStopSignal } from '../signals.js';
 import { canPrompt, type GlobalOptions, type Io } from '../output.js';
 import { table } from '../table.js';
+import { capYoungGeneration } from '../../util/young-generation.js';
 
 interface FilterFlags extends GlobalOptions {
   event?: string;
@@ -149,6 +150,7 @@ async function writePage(io: Io, lines: string[]): Promise<void> {
 }
 
 export async function list(opts: ListFlags, io: Io): Promise<number> {
+  capYoungGeneration(); // pages of records stream through: see util/young-generation.ts
   const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
@@ -284,6 +286,7 @@ export async function exportRecords(ids: string[], opts: ExportFlags, io: Io): P
 
 /** The portable form: every record (or those named, or those the filter selects), oldest first. */
 async function exportNdjson(ids: string[], opts: ExportFlags, io: Io): Promise<number> {
+  capYoungGeneration();
   const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   if (ids.length) filter.ids = (await getAll(history, ids)).map((r) => r.id);
@@ -322,6 +325,7 @@ async function exportNdjson(ids: string[], opts: ExportFlags, io: Io): Promise<n
 export async function importFile(file: string, opts: GlobalOptions, io: Io): Promise<number> {
   // A file the user named that is not there is bad input (exit 2), not a store fault.
   if (!existsSync(file)) throw usageError(`no file ${file} to import`);
+  capYoungGeneration();
   const { history } = await openAll(opts, io);
   const { importNdjson } = await import('../../history/ndjson.js');
   const stats = await importNdjson(history, file);

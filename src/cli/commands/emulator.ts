@@ -6,6 +6,7 @@ import { colors } from '../colors.js';
 import { untilStopSignal } from '../signals.js';
 import { parseDuration } from '../inputs.js';
 import type { GlobalOptions, Io } from '../output.js';
+import { capYoungGeneration } from '../../util/young-generation.js';
 
 interface EmulatorFlags extends GlobalOptions {
   port: number;
@@ -33,6 +34,7 @@ function parseTokens(list: string[] = ['test-id:test-secret']): Map<string, stri
 }
 
 export async function run(opts: EmulatorFlags, io: Io): Promise<number> {
+  capYoungGeneration(); // a long-running server: see util/young-generation.ts
   const tokens = parseTokens(opts.token);
   const config = await loadConfig({ ...opts, port: undefined });
   const dataDir = opts.ephemeral

@@ -12,6 +12,7 @@ import { packageVersion } from '../version.js';
 import type { GlobalOptions, Io } from '../output.js';
 import { untilStopSignal } from '../signals.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
+import { capYoungGeneration } from '../../util/young-generation.js';
 
 /** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
 export async function serveInspector(
@@ -68,6 +69,7 @@ export function openInBrowser(url: string): void {
 }
 
 export async function run(opts: InspectOptions, io: Io): Promise<number> {
+  capYoungGeneration(); // a long-running server: see util/young-generation.ts
   const { store, config } = await openStore(opts);
   const history = await openHistoryFor(config, io);
   const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts, io);

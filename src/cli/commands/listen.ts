@@ -14,6 +14,7 @@ import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
+import { capYoungGeneration } from '../../util/young-generation.js';
 
 function parseSize(text: string): number {
   const m = /^(\d+)(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
@@ -32,6 +33,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   if (expectEvent && expect === undefined)
     throw usageError('--expect-event needs --expect N (or --once)');
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
+  capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
   const { store, config } = await openStore(opts);
   const candidates = await candidatesFrom({
