@@ -165,3 +165,123 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     dir.cleanup();
   }
 });
+
+test('the library alone: @bluehook/webhooks packs with no dependencies, installs offline, and works from import, require and TypeScript', {
+  timeout: 120_000,
+}, async () => {
+  const dir = tempDir();
+  try {
+    const library = join(ROOT, 'dist', 'webhooks');
+    const manifest = JSON.parse(readFileSync(join(library, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(manifest.name, '@bluehook/webhooks');
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies'])
+      assert.equal(manifest[field], undefined, `no ${field}`);
+    const { stdout } = await run(
+      'npm',
+      ['pack', '--ignore-scripts', '--json', '--pack-destination', dir.path],
+      { cwd: library },
+    );
+    const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
+    const files = info!.files.map((f) => f.path).sort();
+    assert.ok(files.includes('types/index.d.ts') && files.includes('index.cjs'), files.join(' '));
+    assert.ok(files.length < 20, `the library and its declarations only: ${files.join(' ')}`);
+
+    // A project that installs only the library: npm adds exactly one package.
+    const project = join(dir.path, 'receiver');
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'package.json'),
+      '{ "name": "receiver", "private": true, "type": "module" }\n',
+    );
+    await run(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', join(dir.path, info!.filename)],
+      { cwd: project, timeout: 60_000 },
+    );
+    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      Object.keys(lock.packages).filter((p) => p !== ''),
+      ['node_modules/@bluehook/webhooks'],
+      'nothing but the library is installed',
+    );
+
+    // The README's example, as ESM; a Fetch Headers object; a misspelt event is a BluehookError.
+    const esm = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { buildPayload, sign, verify, events, BluehookError } from '@bluehook/webhooks';
+         const body = JSON.stringify(buildPayload('TODO_CREATED', { seed: 1 }));
+         const headers = sign(body, 'my-secret');
+         let thrown = '';
+         try { buildPayload('TODO_CREATD'); } catch (e) { thrown = e instanceof BluehookError ? 'BluehookError' : String(e); }
+         console.log(JSON.stringify({
+           valid: verify(body, 'my-secret', headers).valid,
+           fetchHeaders: verify(Buffer.from(body), 'my-secret', new Headers(headers)).valid,
+           reserialised: verify(JSON.stringify(JSON.parse(body), null, 2), 'my-secret', headers).cause,
+           events: events.length,
+           thrown,
+         }));`,
+      ],
+      { cwd: project },
+    );
+    assert.deepEqual(JSON.parse(esm.stdout), {
+      valid: true,
+      fetchHeaders: true,
+      reserialised: 'body-reserialised',
+      events: 38,
+      thrown: 'BluehookError',
+    });
+    const cjs = await run(
+      process.execPath,
+      [
+        '-e',
+        "const { sign, verify } = require('@bluehook/webhooks'); process.stdout.write(String(verify('x', 's', sign('x', 's')).valid))",
+      ],
+      { cwd: project },
+    );
+    assert.equal(cjs.stdout, 'true');
+
+    // Its declarations type-check a consumer: event names are a union, so a misspelt one fails.
+    writeFileSync(
+      join(project, 'check.ts'),
+      `import { buildPayload, verify, type EventName } from '@bluehook/webhooks';
+       const name: EventName = 'TODO_CREATED';
+       const ok: boolean = verify(JSON.stringify(buildPayload(name)), 's', new Headers()).valid;
+       // @ts-expect-error not one of Blue's events
+       buildPayload('TODO_CREATD');
+       void ok;\n`,
+    );
+    await run(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--typeRoots',
+        join(ROOT, 'node_modules', '@types'),
+        '--types',
+        'node',
+        'check.ts',
+      ],
+      { cwd: project, timeout: 60_000 },
+    );
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -1,7 +1,8 @@
 // Bundles the CLI (npm run build): one ESM entry plus lazily loaded chunks per command, with
 // commander and chalk inlined so start-up reads a few files instead of dozens. Heavy dependencies
 // stay external and are still imported only by the commands that use them.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const stubChildProcess = {
@@ -65,3 +66,52 @@ await build({
   target: 'node20',
   logLevel: 'warning',
 });
+
+// The library alone, as its own package (@bluehook/webhooks): the API of `import 'bluehook'` with
+// no dependencies at all, for receivers that sign, verify and build samples in their tests without
+// installing the CLI (bluehook itself needs a database driver compiled at install).
+// `npm run pack:library` packs it.
+const libraryDir = 'dist/webhooks';
+rmSync(libraryDir, { recursive: true, force: true });
+await build({
+  entryPoints: ['dist/src/index.js'],
+  outfile: `${libraryDir}/index.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
+copyFileSync('dist/lib/index.cjs', `${libraryDir}/index.cjs`);
+// Type declarations: index.d.ts and every declaration it reaches through relative imports.
+const pending = ['index.d.ts'];
+const copied = new Set();
+while (pending.length > 0) {
+  const file = pending.pop();
+  if (copied.has(file)) continue;
+  copied.add(file);
+  const text = readFileSync(join('dist/src', file), 'utf8');
+  mkdirSync(dirname(join(libraryDir, 'types', file)), { recursive: true });
+  writeFileSync(join(libraryDir, 'types', file), text);
+  for (const [, spec] of text.matchAll(/(?:from |import\()'(\.{1,2}\/[^']+)\.js'/g))
+    pending.push(join(dirname(file), `${spec}.d.ts`));
+}
+const root = JSON.parse(readFileSync('package.json', 'utf8'));
+const manifest = {
+  name: '@bluehook/webhooks',
+  version: root.version,
+  description:
+    "Sign, verify and build sample deliveries of Blue's (blue.cc) webhooks, and say why a signature fails. No dependencies.",
+  type: 'module',
+  license: root.license,
+  engines: root.engines,
+  sideEffects: false,
+  types: './types/index.d.ts',
+  exports: {
+    '.': { types: './types/index.d.ts', import: './index.js', require: './index.cjs' },
+  },
+  keywords: ['blue', 'webhooks', 'hmac', 'signature', 'standard-webhooks'],
+};
+writeFileSync(`${libraryDir}/package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+copyFileSync('docs/library.md', `${libraryDir}/README.md`);
+copyFileSync('LICENSE', `${libraryDir}/LICENSE`);
