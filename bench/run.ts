@@ -972,7 +972,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^peak memory of `listen`/,
-    'cause: V8 growing its young generation and deferring old-space GC under allocation (it falls back at a major GC); would close: --max-semi-space-size via a launcher',
+    'cause: V8 growing its young generation (capped at 4 MiB semi-spaces by util/young-generation.ts) and deferring old-space GC under allocation; what remains grows with concurrency times body size',
   ],
   [
     /^inspector: live view/,
