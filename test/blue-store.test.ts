@@ -129,6 +129,7 @@ test('blue store lifecycle: secret only once (kept locally 0600), lists replaced
       '--events',
       'TODO_CREATED,TODO_DELETED',
       '--json',
+      '--reveal-secret',
     ]);
     assert.equal(created.code, 0, created.stderr);
     const hook = JSON.parse(created.stdout);
@@ -186,7 +187,7 @@ test('enable runs the health check: 2xx enables; otherwise the webhook stays dis
   try {
     const bh = cli(em.api, dir.path);
     const hook = JSON.parse(
-      (await bh(['create', '--name', 'h', '--url', rx.url, '--json'])).stdout,
+      (await bh(['create', '--name', 'h', '--url', rx.url, '--json', '--reveal-secret'])).stdout,
     );
     await bh(['disable', 'h']);
     const failed = await bh(['enable', 'h']);
@@ -220,7 +221,7 @@ test('send --webhook and listen --webhook work with a Blue-managed webhook throu
   try {
     const bh = cli(em.api, dir.path);
     const hook = JSON.parse(
-      (await bh(['create', '--name', 's', '--url', rx.url, '--json'])).stdout,
+      (await bh(['create', '--name', 's', '--url', rx.url, '--json', '--reveal-secret'])).stdout,
     );
     const sent = await bh(['send', '--webhook', 's', '--no-record']);
     assert.equal(sent.code, 0, sent.stderr);
@@ -582,7 +583,18 @@ test("a webhook created locally and pushed becomes Blue's: listen --webhook veri
     const port = await deadPort();
     const url = `http://127.0.0.1:${port}/`;
     const created = JSON.parse(
-      (await local(['create', '--name', 'a', '--url', url, '--all-events', '--json'])).stdout,
+      (
+        await local([
+          'create',
+          '--name',
+          'a',
+          '--url',
+          url,
+          '--all-events',
+          '--json',
+          '--reveal-secret',
+        ])
+      ).stdout,
     );
     const pushed = await local(['push', '--json']);
     assert.equal(pushed.code, 0, pushed.stderr);

@@ -142,7 +142,11 @@ test('a receiver failing forever: 5 attempts, then the UNHEALTHY verdict, applie
   const rx = await startReceiver((_r, _i, res) => res.writeHead(500).end('nope'));
   try {
     const hook = JSON.parse(
-      (await runCli(['create', '--name', 'w', '--url', rx.url, '--json'], { env })).stdout,
+      (
+        await runCli(['create', '--name', 'w', '--url', rx.url, '--json', '--reveal-secret'], {
+          env,
+        })
+      ).stdout,
     );
     const r = await runCli(['send', '--webhook', 'w', '--backoff', '5ms', '--apply-health'], {
       env,

@@ -22,12 +22,37 @@ test('scripted lifecycle: create, list, update events, disable, enable, delete, 
         '--events',
         'todo_created,TODO_DELETED',
         '--json',
+        '--reveal-secret',
       ],
       { env },
     );
     assert.equal(created.code, 0, created.stderr);
     const hook = json(created.stdout);
-    assert.match(hook.secret, /^whsec_/, 'create --json includes the secret');
+    assert.match(
+      hook.secret,
+      /^whsec_[A-Za-z0-9+/]{40,}={0,2}$/,
+      'create --reveal-secret prints it',
+    );
+    // Without --reveal-secret, create masks it like every other command; the store keeps it whole.
+    const masked = await runCli(
+      ['create', '--name', 'masked', '--url', 'https://example.com/m', '--all-events'],
+      { env },
+    );
+    assert.equal(masked.code, 0, masked.stderr);
+    assert.match(masked.stdout, /secret +whsec_\S{4}…\*{4}\S{2} +\(--reveal-secret to show\)/);
+    assert.match(masked.stderr, /The store keeps the secret: `bluehook listen --webhook \S+`/);
+    const maskedJson = json(
+      (
+        await runCli(['create', '--name', 'm2', '--url', 'https://example.com/m', '--json'], {
+          env,
+        })
+      ).stdout,
+    );
+    assert.match(maskedJson.secret, /^whsec_\S{4}…\*{4}\S{2}$/);
+    const kept = json((await runCli(['show', 'm2', '--json', '--reveal-secret'], { env })).stdout);
+    assert.match(kept.secret, /^whsec_[A-Za-z0-9+/]{40,}={0,2}$/, 'the full secret was stored');
+    await runCli(['delete', 'masked', '--yes'], { env });
+    await runCli(['delete', 'm2', '--yes'], { env });
     assert.deepEqual(hook.events, ['TODO_CREATED', 'TODO_DELETED']);
     assert.deepEqual([hook.enabled, hook.status], [true, 'HEALTHY']);
 

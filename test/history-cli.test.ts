@@ -240,10 +240,21 @@ test('60 concurrent creates, updates and deletes with the CPU loaded: every one 
     // Two updates of each of ten webhooks at once, by id (a rename must not hide it from the other).
     const runs = await Promise.all([
       ...Array.from({ length: 20 }, (_, i) =>
-        runCli(['create', '--name', `new${i}`, '--url', `https://example.com/${i}`, '--json'], {
-          env,
-          timeoutMs: 120_000,
-        }),
+        runCli(
+          [
+            'create',
+            '--name',
+            `new${i}`,
+            '--url',
+            `https://example.com/${i}`,
+            '--json',
+            '--reveal-secret',
+          ],
+          {
+            env,
+            timeoutMs: 120_000,
+          },
+        ),
       ),
       ...Array.from({ length: 10 }, (_, i) =>
         runCli(

@@ -633,9 +633,12 @@ test('secrets never leak: outputs, errors, the history and exports hold no full 
       outputs.push(r.stdout, r.stderr);
       return r;
     };
-    await cli(['create', '--name', 'w', '--url', rx.url, '--secret', SECRET], { env }); // shows it once, by design
+    await run(['create', '--name', 'w', '--url', rx.url, '--secret', SECRET]); // masked, as everywhere
+    await run(['create', '--name', 'g0', '--url', rx.url, '--json']);
+    // Printed in full only when asked for (and then not checked for leaks).
     const generated = JSON.parse(
-      (await cli(['create', '--name', 'g', '--url', rx.url, '--json'], { env })).stdout,
+      (await cli(['create', '--name', 'g', '--url', rx.url, '--json', '--reveal-secret'], { env }))
+        .stdout,
     ).secret as string;
     await run(['list']);
     await run(['list', '--json']);
@@ -661,9 +664,14 @@ test('secrets never leak: outputs, errors, the history and exports hold no full 
     await run(['deliveries', 'export', first, '--format', 'har']);
     await run(['payload', 'TODO_CREATED', '--set', `webhook.secret=x`]);
     kind('secret exposure checks', outputs.length);
+    const createdUnasked = JSON.parse(
+      (await cli(['show', 'g0', '--json', '--reveal-secret'], { env })).stdout,
+    ).secret as string;
+    assert.match(createdUnasked, /^whsec_/);
     for (const text of outputs) {
       assert.ok(!text.includes(SECRET), 'the known secret is never printed');
-      assert.ok(!text.includes(generated), 'a generated secret is never printed after creation');
+      assert.ok(!text.includes(createdUnasked), 'create --json without --reveal-secret masks it');
+      assert.ok(!text.includes(generated), 'a generated secret is never printed unasked');
     }
     for (const name of readdirSync(dir.path)) {
       const path = join(dir.path, name);

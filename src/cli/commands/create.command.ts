@@ -19,6 +19,10 @@ function createCommand(program: Program) {
         'secretFile',
       ]),
     )
+    .option(
+      '--reveal-secret',
+      'print the secret in full (default: masked; the store keeps it, `show --reveal-secret` prints it later)',
+    )
     .option('--disabled', 'create it disabled')
     .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText(
@@ -26,7 +30,7 @@ function createCommand(program: Program) {
       examples(
         'bluehook create                                  # on a terminal: asks name, URL, events, projects',
         'bluehook create --name orders --url https://example.com/hooks/blue --events TODO_CREATED,TODO_DELETED',
-        'bluehook create --url http://127.0.0.1:4000/ --all-events --json | jq -r .secret',
+        'bluehook create --url http://127.0.0.1:4000/ --all-events --json --reveal-secret | jq -r .secret',
       ),
     );
 }

@@ -5,7 +5,7 @@ import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { readSecret } from '../inputs.js';
 import { canPrompt, type Io } from '../output.js';
-import { storeFlag, webhookDetails } from '../render.js';
+import { storeFlag, webhookDetails, webhookJson } from '../render.js';
 import { webhookFieldsFrom } from '../webhook-flags.js';
 
 export async function run(opts: CreateOptions, io: Io): Promise<number> {
@@ -42,16 +42,20 @@ export async function run(opts: CreateOptions, io: Io): Promise<number> {
     secret,
     enabled: !opts.disabled,
   });
+  // Masked like everywhere else (the store keeps the secret); printed in full only when asked.
   if (opts.json) {
-    io.json(webhook); // scripts need the secret: this is the one time it is printed
+    io.json(webhookJson(webhook, opts.revealSecret));
     return 0;
   }
   const c = colors(opts);
-  io.out(webhookDetails(webhook, c, true));
-  io.err(
-    c.yellow(
-      `Keep the secret now: later it is shown masked (\`bluehook${storeFlag(store.kind)} show ${webhook.id} --reveal-secret\` shows it again).`,
-    ),
-  );
+  io.out(webhookDetails(webhook, c, opts.revealSecret));
+  if (webhook.secret && !opts.revealSecret) {
+    const flag = storeFlag(store.kind);
+    io.err(
+      c.dim(
+        `The store keeps the secret: \`bluehook${flag} listen --webhook ${webhook.id}\` and \`send --webhook\` use it without printing it; \`bluehook${flag} show ${webhook.id} --reveal-secret\` prints it.`,
+      ),
+    );
+  }
   return 0;
 }
