@@ -5,23 +5,21 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import { join } from 'node:path';
 import {
   deadPort,
+  hmac,
+  tempDir,
   post,
+  type ReadyProcess,
   runCli,
   startListen,
   startReady,
   startReceiver,
-  tempDir,
-  type ReadyProcess,
 } from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 const TOKEN = { id: 'alice-id', secret: 'alice-secret' };
 const OTHER = { id: 'bob-id', secret: 'bob-secret' };
 

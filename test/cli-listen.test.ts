@@ -1,20 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   historyRecords,
+  hmac,
+  tempDir,
   post,
   runCli,
   spawnCli,
   startListen,
   startReceiver,
-  tempDir,
 } from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 const sample = async (event = 'TODO_CREATED', seed = '1') =>
   (await runCli(['payload', event, '--seed', seed])).stdout;
 const log = (dir: string) => historyRecords(dir) as any[];

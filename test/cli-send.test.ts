@@ -1,26 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   deadPort,
   historyRecords,
+  hmac,
+  jsonLines,
+  tempDir,
   runCli,
   runInPty,
   startReceiver,
   storeBytes,
-  tempDir,
 } from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
-const lines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 const logRecords = (dir: string) => historyRecords(dir) as any[];
 
 test('one signed delivery: the receiver verifies X-Signature with its own HMAC; the log keeps the exact bytes', async () => {
@@ -256,7 +249,7 @@ test('--all-events sends one delivery of every event', async () => {
       env: { BLUEHOOK_HOME: dir.path },
     });
     assert.equal(r.code, 0, r.stderr);
-    const out = lines(r.stdout);
+    const out = jsonLines(r.stdout);
     assert.equal(rx.received.length, 38);
     assert.equal(new Set(rx.received.map((x) => JSON.parse(x.body.toString()).event)).size, 38);
     assert.deepEqual(out.at(-1), { type: 'summary', sent: 38, expected: 38 });
@@ -292,7 +285,7 @@ test('load: 10,000 deliveries at concurrency 50; the summary matches what the re
       { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 },
     );
     assert.equal(r.code, 1, 'some answers were 503');
-    const out = lines(r.stdout);
+    const out = jsonLines(r.stdout);
     const summary = out.at(-1);
     assert.equal(summary.type, 'summary');
     assert.equal(summary.sent, 10_000);
@@ -385,7 +378,7 @@ test('load with --threads 2: two sending threads, counts merged, every delivery 
       { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 120_000 },
     );
     assert.equal(r.code, 0, r.stderr);
-    const out = lines(r.stdout);
+    const out = jsonLines(r.stdout);
     const summary = out.at(-1);
     assert.deepEqual(
       [summary.type, summary.sent, summary.expected, summary.answered['2xx']],

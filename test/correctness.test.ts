@@ -1,15 +1,11 @@
 /** Defects found by trying bluehook against independent checks and odd inputs (issue: correct under every input). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { buildPayload, sign, verify } from '../src/index.js';
-import { runCli, spawnCli, startListen, startReceiver, tempDir } from './helpers.js';
-
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
+import { hmac, tempDir, runCli, spawnCli, startListen, startReceiver } from './helpers.js';
 
 test("verify takes a Fetch Headers, Node's IncomingHttpHeaders or a plain record alike", () => {
   const body = JSON.stringify(buildPayload('TODO_CREATED', { seed: 1 }));

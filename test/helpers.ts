@@ -1,6 +1,7 @@
 /** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
 import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import {
@@ -350,3 +351,15 @@ export function storeBytes(dir: string): string {
     .map((f) => readFileSync(join(dir, f)).toString('latin1'))
     .join('\n');
 }
+
+/** Blue's signature of a body: hex HMAC-SHA256, computed here apart from the code under test. */
+export const hmac = (secret: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(body).digest('hex');
+
+/** The JSON values of an NDJSON text (a `--json` stream), blank lines skipped. */
+export const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));

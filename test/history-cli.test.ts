@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
@@ -21,22 +20,15 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
   historyRecords,
+  hmac,
+  jsonLines,
+  tempDir,
   post,
   REFERENCE,
   runCli,
   startListen,
   storedWebhooks,
-  tempDir,
 } from './helpers.js';
-
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
-const lines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 
 test('an old store (webhooks.json, secrets.json, deliveries.ndjson with a torn line) is imported once, then set aside', async () => {
   const dir = tempDir();
@@ -63,7 +55,7 @@ test('an old store (webhooks.json, secrets.json, deliveries.ndjson with a torn l
       /imported 6 recorded deliveries from .*deliveries\.ndjson into .*bluehook\.db \(1 unreadable line skipped\); the file is kept as .*deliveries\.ndjson\.imported/,
     );
     assert.deepEqual(
-      lines(first.stdout).map((r) => r.id),
+      jsonLines(first.stdout).map((r) => r.id),
       oldRecords.map((r) => r.id),
     );
     for (const name of ['webhooks.json', 'secrets.json', 'deliveries.ndjson']) {
@@ -204,7 +196,7 @@ test('deliveries rm and clear during a live listen and send remove exactly what 
     assert.match(clear.stdout, /removed 200 deliveries/);
     const sent = await send;
     assert.equal(sent.code, 0, sent.stderr);
-    assert.equal(lines(sent.stdout).at(-1).expected, 3000, 'every delivery acknowledged');
+    assert.equal(jsonLines(sent.stdout).at(-1).expected, 3000, 'every delivery acknowledged');
     listen.child.kill('SIGINT');
     await listen.exited;
     const left = historyRecords(dir.path);
@@ -465,7 +457,7 @@ test('verdict filters say a direction: --invalid is what was received and reject
   });
   assert.equal(sent.code, 1, sent.stderr);
   const pick = async (...flags: string[]) =>
-    lines((await runCli(['deliveries', 'list', '--json', ...flags], { env })).stdout).map(
+    jsonLines((await runCli(['deliveries', 'list', '--json', ...flags], { env })).stdout).map(
       (r) => `${r.direction}:${r.valid}`,
     );
   assert.deepEqual((await pick('--invalid')).sort(), ['in:false', 'in:false']);

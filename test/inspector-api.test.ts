@@ -4,11 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { historyRecords, post, runCli, startReady, startReceiver, tempDir } from './helpers.js';
-
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
+import {
+  historyRecords,
+  hmac,
+  tempDir,
+  post,
+  runCli,
+  startReady,
+  startReceiver,
+} from './helpers.js';
 
 test('bluehook inspect: compose, edit and resend, verify and export through the API the page uses', async () => {
   const dir = tempDir();

@@ -6,17 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { historyRecords, post, ROOT, runCli, startListen, tempDir } from './helpers.js';
+import { historyRecords, hmac, tempDir, post, ROOT, runCli, startListen } from './helpers.js';
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRE = process.env.BLUEHOOK_REQUIRE_BROWSER === '1';
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 
 async function browser() {
   const { chromium } = await import('playwright-core');

@@ -5,26 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import {
   deadPort,
+  hmac,
+  jsonLines,
+  tempDir,
   post,
-  postgresDatabase,
   POSTGRES_URL,
+  postgresDatabase,
   runCli,
   spawnCli,
   startListen,
-  tempDir,
 } from './helpers.js';
-
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
-const lines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 
 test('two listeners on one PostgreSQL history, a third process follows and lists both; nothing lost', async (t) => {
   const db = await postgresDatabase();
@@ -66,14 +58,14 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     assert.equal(acked.length, 400);
     const listed = await runCli(['deliveries', 'list', '--json'], { env: envA });
     assert.equal(listed.code, 0, listed.stderr);
-    const rows = lines(listed.stdout);
+    const rows = jsonLines(listed.stdout);
     assert.equal(rows.length, 400, 'both listeners recorded every delivery into one history');
     assert.equal(
       rows.filter((r) => r.valid === false).length,
       Array.from({ length: 400 }, (_, i) => i).filter((i) => i % 3 === 0).length,
     );
     assert.equal(
-      lines(
+      jsonLines(
         (
           await runCli(['deliveries', 'list', '--json', '--event', 'TODO_MOVED', '--invalid'], {
             env: envA,
@@ -90,11 +82,11 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     assert.equal(JSON.parse(count.stdout).engine, 'postgres');
     // The follower saw every one of them land, each once.
     const deadline = Date.now() + 30_000;
-    while (lines(followed).length < 400 && Date.now() < deadline)
+    while (jsonLines(followed).length < 400 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
     follower.kill('SIGINT');
-    assert.equal(new Set(lines(followed).map((r) => r.id)).size, 400);
-    assert.equal(lines(followed).length, 400);
+    assert.equal(new Set(jsonLines(followed).map((r) => r.id)).size, 400);
+    assert.equal(jsonLines(followed).length, 400);
     one.child.kill('SIGINT');
     two.child.kill('SIGINT');
     assert.deepEqual([await one.exited, await two.exited], [130, 130]);
@@ -102,7 +94,7 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     const rm = await runCli(['deliveries', 'rm', rows[0].id, rows[1].id], { env: envA });
     assert.match(rm.stdout, /removed 2 deliveries/);
     assert.equal(
-      lines((await runCli(['deliveries', 'list', '--json'], { env: envA })).stdout).length,
+      jsonLines((await runCli(['deliveries', 'list', '--json'], { env: envA })).stdout).length,
       398,
     );
   } finally {

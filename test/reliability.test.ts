@@ -5,7 +5,6 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import {
   lstatSync,
@@ -19,18 +18,17 @@ import {
 import { join } from 'node:path';
 import { SampleRandom } from '../src/blue/random.js';
 import {
-  ROOT,
   historyRecords,
+  hmac,
+  tempDir,
   post,
+  ROOT,
   runCli,
   startListen,
   startReceiver,
   storedWebhooks,
-  tempDir,
 } from './helpers.js';
 
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 const figures = {
   fuzzedRequests: 0,
   validDeliveriesAcknowledged: 0,

@@ -7,7 +7,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import {
   lstatSync,
   mkdirSync,
@@ -21,14 +20,15 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  ROOT,
   historyRecords,
+  hmac,
+  tempDir,
   post,
+  ROOT,
   runCli,
   spawnCli,
   startListen,
   startReceiver,
-  tempDir,
 } from './helpers.js';
 
 const run = promisify(execFile);
@@ -45,8 +45,6 @@ function rawRequest(port: number, text: string): Promise<string> {
     setTimeout(() => socket.destroy(), 3000);
   });
 }
-const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 const attacks: Record<string, number> = {};
 const tried = (kind: string, n = 1) => (attacks[kind] = (attacks[kind] ?? 0) + n);
 after(() =>

@@ -150,7 +150,8 @@ async function writePage(io: Io, lines: string[]): Promise<void> {
 }
 
 export async function list(opts: ListFlags, io: Io): Promise<number> {
-  capYoungGeneration(); // pages of records stream through: see util/young-generation.ts
+  // A stream of pages or a follow runs long (see util/young-generation.ts); `--limit n` is one page.
+  if (opts.limit === undefined || opts.follow) capYoungGeneration();
   const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
