@@ -944,7 +944,7 @@ async function memory() {
   });
 }
 
-/** For a target not met: the cause the profiles showed, and what would close it (README: Performance). */
+/** For a target not met: the cause the profiles showed, and what would close it (docs/performance.md). */
 const FINDINGS: Array<[RegExp, string]> = [
   [
     /^`bluehook --help`/,
@@ -964,7 +964,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^`replay`/,
-    'cause: selecting and decoding the records, then sending; see the bench notes in the README',
+    'cause: selecting and decoding the records, then sending; see docs/performance.md',
   ],
   [
     /^`deliveries (show|list)/,
@@ -976,7 +976,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^inspector: live view/,
-    'cause: a table re-laid out for every batch of rows, on a host whose two cores also run the sender and the listener; see the README',
+    'cause: a table re-laid out for every batch of rows, on a host whose two cores also run the sender and the listener; see docs/performance.md',
   ],
   [
     /^peak memory of `deliveries list`/,
@@ -986,7 +986,7 @@ const FINDINGS: Array<[RegExp, string]> = [
 
 async function main() {
   const started = Date.now();
-  // `--only listen,history` runs some sections (for working on one figure; the README's table is a full run).
+  // `--only listen,history` runs some sections (for working on one figure; the tables in docs/performance.md are a full run).
   const only = process.argv
     .find((a) => a.startsWith('--only='))
     ?.slice(7)
@@ -1024,7 +1024,7 @@ async function main() {
     lines.push('', 'Targets not met:');
     for (const r of unmet)
       lines.push(
-        `- ${r.what}: ${r.measured} (${r.ratio === null ? '-' : `${fmt(r.ratio)}x`}). ${FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? 'see README: Performance'}`,
+        `- ${r.what}: ${r.measured} (${r.ratio === null ? '-' : `${fmt(r.ratio)}x`}). ${FINDINGS.find(([re]) => re.test(r.what))?.[1] ?? 'see docs/performance.md'}`,
       );
   }
   process.stdout.write(

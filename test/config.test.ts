@@ -58,7 +58,7 @@ test('config files are found the cosmiconfig way: package.json key, yaml rc, con
     mkdirSync(c);
     writeFileSync(join(c, 'bluehook.config.mjs'), 'export default { port: 5555 };\n');
     assert.equal((await loadConfig({}, {}, c)).values.port, 5555);
-    // The JSON and YAML forms of bluehook.config.* the README lists.
+    // The JSON and YAML forms of bluehook.config.* docs/configuration.md lists.
     for (const [name, text] of [
       ['bluehook.config.json', '{"port": 6001}'],
       ['bluehook.config.yaml', 'port: 6002\n'],
@@ -113,7 +113,7 @@ test('a broken config is exit 4 naming the file, the key or the line; data untou
   }
 });
 
-test('every config file name the README lists is found', async () => {
+test('every config file name docs/configuration.md lists is found', async () => {
   const dir = tempDir();
   try {
     const forms: Array<[string, (port: number) => string]> = [

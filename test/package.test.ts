@@ -213,7 +213,7 @@ test('the library alone: @bluehook/webhooks packs with no dependencies, installs
       'nothing but the library is installed',
     );
 
-    // The README's example, as ESM; a Fetch Headers object; a misspelt event is a BluehookError.
+    // docs/library.md's example (the package's README), as ESM; a Fetch Headers object; a misspelt event is a BluehookError.
     const esm = await run(
       process.execPath,
       [

@@ -220,9 +220,13 @@ test("the in-repo copies of the real capture, the signing vectors and Blue's web
       file,
     );
   }
-  // The Blue facts the code cites, vendored so the repository stands on its own.
+  // The Blue facts the code cites, vendored so the repository stands on its own; the one difference
+  // is where the real capture is (beside the page in shared/, under fixtures/ in the repository).
+  const vendored = readFileSync(join(ROOT, 'docs', 'blue-webhooks.md'), 'utf8');
+  const inRepository = '`fixtures/blue/todo-created.delivery.json` in the repository';
+  assert.ok(vendored.includes(inRepository));
   assert.equal(
-    readFileSync(join(ROOT, 'docs', 'blue-webhooks.md'), 'utf8'),
+    vendored.replace(inRepository, '`blue/todo-created.delivery.json` beside this page'),
     readFileSync(join(SHARED, 'blue-webhooks.md'), 'utf8'),
     'docs/blue-webhooks.md',
   );

@@ -1,7 +1,7 @@
 /**
  * Reliability and security: fuzzed and slow clients against listen, kill -9, concurrent
  * processes on one store and one log, flaky receivers for send and replay, bad files, secrets.
- * Every count is gathered into dist/reliability.json (the README's Reliability figures).
+ * Every count is gathered into dist/reliability.json (the figures in docs/reliability.md).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
  * Delivery content is data, never instructions. Each test is the attack: a crafted delivery sent
  * to a real catch server (no secret needed: rejected deliveries are recorded too), then exported,
  * listed, shown, replayed or forwarded, and what it tried checked not to have happened. Counts go
- * to dist/security.json (the README's reliability table).
+ * to dist/security.json (the figures in docs/security.md).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

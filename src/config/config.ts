@@ -272,7 +272,7 @@ async function readConfigFile(
 ): Promise<{ file?: string; data: Record<string, unknown> }> {
   if (!explicit && !mayHaveConfigFile(cwd)) return { data: {} };
   const { cosmiconfig, getDefaultSearchPlaces } = await import('cosmiconfig');
-  // cosmiconfig's defaults plus the JSON and YAML forms of bluehook.config.* the README documents.
+  // cosmiconfig's defaults plus the JSON and YAML forms of bluehook.config.* docs/configuration.md documents.
   const searchPlaces = [
     ...getDefaultSearchPlaces('bluehook'),
     'bluehook.config.json',
