@@ -962,10 +962,7 @@ const FINDINGS: Array<[RegExp, string]> = [
     /^`listen` answered/,
     'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)',
   ],
-  [
-    /^`replay`/,
-    'cause: selecting and decoding the records, then sending; see docs/performance.md',
-  ],
+  [/^`replay`/, 'cause: selecting and decoding the records, then sending; see docs/performance.md'],
   [
     /^`deliveries (show|list)/,
     'cause: start-up of the command (commander and the command modules ~30 ms, better-sqlite3 and the database ~10 ms) on top of a query of a few ms; would close: a V8 code cache for the bundle',
