@@ -194,9 +194,14 @@ test("the README's five-minute tour runs as written, in two terminals", async (t
     results.get('bluehook deliveries list --invalid')!.stdout,
     /invalid \(wrong-secret\)/,
   );
+  // sign prints the header the README shows under it.
+  const shown = /\| bluehook sign --secret s\n# (X-Signature: [0-9a-f]{64})\n/.exec(
+    read('README.md'),
+  );
+  assert.ok(shown, 'the README shows the signature');
   assert.equal(
     results.get('bluehook payload TODO_CREATED --seed 1 | bluehook sign --secret s')!.stdout.trim(),
-    'X-Signature: 06f811e8ba164340cf87df8906b26ee48a26e5f5dc5fe89b74ac5a3eb866c451',
+    shown[1],
   );
   // verify's words are the README's, quoted after the block.
   const said = /The last one exits 1 and says why: \*([^*]+)\*/.exec(read('README.md'))![1]!;
@@ -245,7 +250,7 @@ test("docs/ci.md's recipe and examples run as written", async (t) => {
   assert.equal(r.stderr.trim(), shown!.replace(/^# /, ''));
 });
 
-test("docs/send.md's payload examples run as written; the --project one fills the webhook and the entity", (t) => {
+test("docs/send.md's payload, sign and verify examples run as written; the --project one fills the webhook and the entity", (t) => {
   if (!hasJq) return t.skip('jq is not installed');
   const shell = userShell(t);
   for (const line of commands(
@@ -255,6 +260,15 @@ test("docs/send.md's payload examples run as written; the --project one fills th
     assert.equal(r.code, 0, `${line}\n${r.stderr}`);
     assert.ok(r.stdout.length > 0 || r.stderr.includes('wrote'), line);
   }
+  // Signing and verifying: the header shown, then exit 1 on the re-serialised copy.
+  const block = shellBlocks('docs/send.md', '## Signing and verifying: `sign`, `verify`')[0]!;
+  const [sign, save, verify] = commands(block);
+  assert.equal(shell.run(sign!).stdout.trim(), /\n# (X-Signature: [0-9a-f]{64})\n/.exec(block)![1]);
+  assert.equal(shell.run(save!).code, 0);
+  const verified = shell.run(verify!);
+  assert.equal(verified.code, 1);
+  assert.match(verified.stderr, /^invalid: the body was re-serialised: /);
+
   const body = JSON.parse(readFileSync(join(shell.cwd, 'c.json'), 'utf8'));
   assert.equal(body.webhook.url, 'https://example.com/hook');
   assert.deepEqual(body.webhook.metadata.projectIds, ['cproject0000000000000000p']);
