@@ -31,7 +31,7 @@ function checkCommand(program: Program) {
     .option('--skip <checks>', 'do not run these checks (comma-separated, repeatable)', collect)
     .option(
       '--burst <n>',
-      'deliveries in the burst check, 8 in flight at once as the emulator’s worker',
+      'deliveries in the burst check (default 32), 8 in flight at once as the emulator’s worker',
       intOption('--burst', 1, 10_000),
     )
     .addOption(new Option('--list', 'list the checks and what each proves, then exit'))
@@ -42,14 +42,16 @@ Each check passes, fails or warns; the table says what was sent, what came back 
 or a warning, what it means and how to fix it. Every request is recorded in the history, marked
 with the run's id (deliveries list --json shows "checkRun"), so a failure can be opened and replayed.
 
---json prints one JSON document when the run is over: { runId, url, summary, latencyMs, checks: [...] }.
+--json prints one JSON document when the run is over (not NDJSON):
+{ runId, url, summary, latencyMs, unreachable, exitCode, checks: [...] }. --list names the checks.
 
 A slow endpoint cannot hold a run for minutes: each request has the --timeout deadline, 8 are in
 flight at once, and after 3 requests in a row get no answer nothing more is sent (the checks left
 are skipped, saying why).
 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage, 3 the endpoint could not
-be reached at all (refused, DNS, TLS), 4 store or history error.` +
+be reached at all (refused, DNS, TLS), 4 store or history error.
+` +
         examples(
           'bluehook check http://127.0.0.1:3000/webhooks/blue --secret-file secret.txt',
           'bluehook check --webhook orders --junit check-results.xml',

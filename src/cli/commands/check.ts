@@ -21,6 +21,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { parseDuration } from '../inputs.js';
 import { canSpin, wantColor, type Io } from '../output.js';
 import { onStopSignal } from '../signals.js';
+import { startRetention } from '../retention.js';
 import { table } from '../table.js';
 import { resolveTarget } from '../target.js';
 
@@ -52,7 +53,11 @@ export async function run(url: string | undefined, opts: CheckOptions, io: Io): 
     async () => opened.store,
   );
   const subscribed = subscribedFlag ?? target.webhook?.events ?? [];
+  const c = colors(opts);
   const history = await openHistoryFor(opened.config, io);
+  // Retention runs once, beside the run, as send's does.
+  const retention = startRetention(history, opened.config.values, (line) => io.err(c.dim(line)));
+  retention.stop();
   const client = new HttpClient(BURST_CONNECTIONS, timeoutMs);
   const abort = new AbortController();
   let stoppedWith: number = ExitCode.interrupted;
@@ -60,7 +65,6 @@ export async function run(url: string | undefined, opts: CheckOptions, io: Io): 
     stoppedWith = code;
     abort.abort();
   });
-  const c = colors(opts);
   const spinner = canSpin(opts)
     ? (await import('ora'))
         .default({
@@ -119,6 +123,7 @@ export async function run(url: string | undefined, opts: CheckOptions, io: Io): 
       },
     );
     await history.drain();
+    await retention.done;
   } finally {
     spinner?.stop();
     stopListening();
