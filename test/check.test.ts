@@ -124,7 +124,12 @@ interface CheckJson {
     fix: string | null;
     cause: string | null;
     diagnosis: string | null;
-    requests: Array<{ recordId: string | null; status: number | null; sent: boolean }>;
+    requests: Array<{
+      recordId: string | null;
+      status: number | null;
+      sent: boolean;
+      asExpected: boolean | null;
+    }>;
   }>;
 }
 
@@ -397,8 +402,13 @@ test('a receiver that verifies JSON.stringify(JSON.parse(body)) fails the re-ser
   assert.match(failed.got, /401/);
   // Non-ASCII text survives JavaScript's round trip; escapes, "\/" and 1.0 do not.
   assert.deepEqual(
-    failed.requests.map((a) => a.status),
-    [200, 401, 401, 401],
+    failed.requests.map((a) => [a.status, a.asExpected]),
+    [
+      [200, true],
+      [401, false],
+      [401, false],
+      [401, false],
+    ],
   );
 });
 

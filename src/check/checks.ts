@@ -25,6 +25,8 @@ export interface Answer {
   error?: { kind: FailureKind; message: string };
   /** The history record of the request, when it was recorded. */
   recordId?: string;
+  /** Set once the check is judged: false for the answers that made it fail or warn. */
+  asExpected?: boolean;
 }
 
 export interface Verdict {
@@ -37,6 +39,8 @@ export interface Verdict {
   fix?: string;
   /** The diagnosis cause this result points at (signing/diagnose.ts), when there is one. */
   cause?: string;
+  /** Per answer, in order: whether it is one of those that made the check fail or warn. */
+  flagged?: boolean[];
 }
 
 export interface SuiteContext {
@@ -205,13 +209,29 @@ function notSent(answers: readonly Answer[]): Verdict | undefined {
   return { status: 'skipped', got: describeAnswers(answers), meaning: STOPPED };
 }
 
+/** The verdict with the answers that made it fail or warn marked (none when it passed). */
+function flag(answers: readonly Answer[], bad: (a: Answer) => boolean, verdict: Verdict): Verdict {
+  return verdict.status === 'fail' || verdict.status === 'warn'
+    ? { ...verdict, flagged: answers.map(bad) }
+    : verdict;
+}
+
 /** Every answer must be a 2xx (genuine deliveries). */
 function expectAccepted(
   answers: readonly Answer[],
   ctx: SuiteContext,
   refusal: { meaning: string; fix: string; cause?: string },
 ): Verdict {
-  const got = describeAnswers(answers, (a) => a.sent && !is2xx(a));
+  const bad = (a: Answer) => a.sent && !is2xx(a);
+  return flag(answers, bad, acceptedVerdict(answers, ctx, refusal, bad));
+}
+function acceptedVerdict(
+  answers: readonly Answer[],
+  ctx: SuiteContext,
+  refusal: { meaning: string; fix: string; cause?: string },
+  bad: (a: Answer) => boolean,
+): Verdict {
+  const got = describeAnswers(answers, bad);
   if (answers.some(timedOut))
     return { status: 'fail', got, meaning: SLOW_MEANING(ctx), fix: SLOW_FIX };
   if (answers.some((a) => a.sent && !is2xx(a))) {
@@ -238,7 +258,16 @@ function expectRefused(
   ctx: SuiteContext,
   accepted: { status: 'fail' | 'warn'; meaning: string; fix: string },
 ): Verdict {
-  const got = describeAnswers(answers, (a) => a.sent && !is4xx(a));
+  const bad = (a: Answer) => a.sent && !is4xx(a);
+  return flag(answers, bad, refusedVerdict(answers, ctx, accepted, bad));
+}
+function refusedVerdict(
+  answers: readonly Answer[],
+  ctx: SuiteContext,
+  accepted: { status: 'fail' | 'warn'; meaning: string; fix: string },
+  bad: (a: Answer) => boolean,
+): Verdict {
+  const got = describeAnswers(answers, bad);
   if (answers.some(is2xx)) return { ...accepted, got };
   if (answers.some(is5xx))
     return {
@@ -267,7 +296,18 @@ function expectNo5xx(
   on2xx: Omit<Verdict, 'got'> | undefined,
   on5xx: { meaning: string; fix: string },
 ): Verdict {
-  const got = describeAnswers(answers, (a) => a.sent && (is5xx(a) || unanswered(a)));
+  const broke = (a: Answer) => a.sent && (is5xx(a) || unanswered(a));
+  if (on2xx && !answers.some(broke) && answers.some(is2xx))
+    return flag(answers, is2xx, { ...on2xx, got: describeAnswers(answers, is2xx) });
+  return flag(answers, broke, no5xxVerdict(answers, ctx, on5xx, broke));
+}
+function no5xxVerdict(
+  answers: readonly Answer[],
+  ctx: SuiteContext,
+  on5xx: { meaning: string; fix: string },
+  broke: (a: Answer) => boolean,
+): Verdict {
+  const got = describeAnswers(answers, broke);
   if (answers.some(is5xx)) return { status: 'fail', got, ...on5xx };
   if (answers.some(timedOut))
     return { status: 'fail', got, meaning: SLOW_MEANING(ctx), fix: SLOW_FIX };
@@ -278,14 +318,13 @@ function expectNo5xx(
       meaning: 'the connection failed before an answer came: the endpoint crashed or closed it',
       fix: 'answer every request, with a 4xx when it is not a delivery you accept',
     };
-  if (on2xx && answers.some(is2xx)) return { ...on2xx, got };
   return notSent(answers) ?? { status: 'pass', got };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The suite
 
-/** A 64-hex signature of `body` under the real secret, to be mangled by a forgery. */
+/** A forged request: it must be refused with a 4xx; a 2xx fails the check. */
 const forgery = (
   id: string,
   title: string,
@@ -583,24 +622,22 @@ export const CHECKS: readonly CheckDefinition[] = [
       sent: 'TODO_DELETED, then TODO_NAME_CHANGED for the same record id',
       sequences: [outOfOrder(ctx)],
     }),
-    evaluate: (answers, ctx) =>
-      expectNo5xx(
-        answers,
-        ctx,
-        answers.every((a) => !a.sent || is2xx(a))
-          ? undefined
-          : {
-              status: 'warn',
-              meaning:
-                'refused an event for a record it no longer has: Blue counts a 4xx as a failure and retries it',
-              fix: 'answer 2xx to an update of a record that is gone, and ignore it',
-            },
-        {
-          meaning:
-            'crashed on an update of a record it had deleted: Blue retries it five times, then disables the webhook',
-          fix: 'treat an update of an unknown record as a no-op (or an upsert) and answer 2xx',
-        },
-      ),
+    evaluate(answers, ctx) {
+      const verdict = expectNo5xx(answers, ctx, undefined, {
+        meaning:
+          'crashed on an update of a record it had deleted: Blue retries it five times, then disables the webhook',
+        fix: 'treat an update of an unknown record as a no-op (or an upsert) and answer 2xx',
+      });
+      const refused = (a: Answer) => a.sent && !is2xx(a);
+      if (verdict.status !== 'pass' || !answers.some(refused)) return verdict;
+      return flag(answers, refused, {
+        status: 'warn',
+        got: describeAnswers(answers, refused),
+        meaning:
+          'refused an event for a record it no longer has: Blue counts a 4xx as a failure and retries it',
+        fix: 'answer 2xx to an update of a record that is gone, and ignore it',
+      });
+    },
   },
   {
     id: 'large-body',
@@ -763,6 +800,7 @@ export const CHECKS: readonly CheckDefinition[] = [
       );
       if (late.length)
         return {
+          flagged: answers.map(timedOut),
           status: 'fail',
           got: `${late.length} of ${sent.length} requests unanswered after ${ms(ctx.timeoutMs)}`,
           meaning: SLOW_MEANING(ctx),

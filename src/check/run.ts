@@ -92,6 +92,9 @@ export interface CheckRunOptions {
 
 export type Sink<E> = (event: E) => void;
 
+/** Why a check the caller did not select is reported as skipped. */
+export const NOT_SELECTED = 'not selected for this run';
+
 export const newRunId = () => `run-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
 /** Timeout first (its request probes the endpoint), the rest in the suite's order, the burst last. */
@@ -138,7 +141,7 @@ export async function runChecks(
   const planned: Planned[] = [];
   for (const check of CHECKS) {
     if (!options.selected.has(check.id)) {
-      results.set(check.id, skippedResult(check, 'not selected for this run'));
+      results.set(check.id, skippedResult(check, NOT_SELECTED));
       continue;
     }
     const missing = (check.needs ?? []).filter((e) => !suite.events.includes(e));
@@ -172,7 +175,10 @@ export async function runChecks(
   const all = (): Answer[] => planned.flatMap((p) => p.answers);
 
   const finish = (p: Planned) => {
-    const verdict = p.check.evaluate(p.answers, suite, all());
+    const { flagged, ...verdict } = p.check.evaluate(p.answers, suite, all());
+    p.answers.forEach((a, i) => {
+      if (a.sent) a.asExpected = !flagged?.[i];
+    });
     p.result = {
       id: p.check.id,
       title: p.check.title,

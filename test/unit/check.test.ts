@@ -217,6 +217,14 @@ test('judging answers: each kind of check against each kind of answer', () => {
     if (status === 'fail' || status === 'warn') assert.ok(verdict.fix, `${id} says how to fix it`);
   }
   assert.equal(byId('reserialisation').evaluate([answer(401)], ctx, []).cause, 'body-reserialised');
+  // The answers that made a check fail or warn are marked (the table lists their records).
+  const flaggedBy = (id: string, answers: Answer[]) =>
+    byId(id).evaluate(answers, ctx, answers).flagged;
+  assert.deepEqual(flaggedBy('order', [answer(200), answer(404)]), [false, true]);
+  assert.deepEqual(flaggedBy('genuine', [answer(500), answer(200), timedOut]), [true, false, true]);
+  assert.deepEqual(flaggedBy('method-not-post', [answer(200)]), [true]);
+  assert.deepEqual(flaggedBy('forgery-empty-signature', [answer(200)]), [true]);
+  assert.equal(flaggedBy('genuine', [answer(200)]), undefined);
 
   // The timeout check looks at every answer of the run.
   const timeout = byId('timeout');

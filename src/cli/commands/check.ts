@@ -8,7 +8,7 @@ import {
   selectChecks,
 } from '../../check/checks.js';
 import { junitXml } from '../../check/junit.js';
-import { runChecks, type CheckResult, type CheckRunResult } from '../../check/run.js';
+import { NOT_SELECTED, runChecks, type CheckResult, type CheckRunResult } from '../../check/run.js';
 import { createTransport } from '../../check/transport.js';
 import { webhookRowInput } from '../../delivery/deliver.js';
 import { HttpClient } from '../../delivery/http.js';
@@ -190,6 +190,7 @@ export function jsonDocument(result: CheckRunResult, junit: string | null, exitC
         status: a.status ?? null,
         durationMs: a.durationMs ?? null,
         error: a.error?.message ?? null,
+        asExpected: a.asExpected ?? null,
       })),
     })),
   };
@@ -206,7 +207,9 @@ function renderTable(io: Io, result: CheckRunResult, c: Colors): void {
   // What comes back is the receiver's: escaped before it reaches the terminal.
   const rows = [
     ['RESULT', 'CHECK', 'SENT', 'GOT'].map((h) => c.bold(h)),
-    ...result.results.map((r) => [MARK[r.status](c), r.id, lineSafe(r.sent), lineSafe(r.got)]),
+    ...result.results
+      .filter((r) => r.meaning !== NOT_SELECTED)
+      .map((r) => [MARK[r.status](c), r.id, lineSafe(r.sent), lineSafe(r.got)]),
   ];
   io.out(table(rows));
   const explained = result.results.filter((r) => r.status === 'fail' || r.status === 'warn');
@@ -232,13 +235,10 @@ function renderTable(io: Io, result: CheckRunResult, c: Colors): void {
 }
 
 function details(r: CheckResult, c: Colors): string {
-  // The requests that stand out: those whose answer differs from the most common one (all when one).
+  // The requests that made it fail or warn (all of them when none stands out: a duplicate's two).
   const sent = r.requests.filter((a) => a.recordId);
-  const key = (a: (typeof sent)[number]) => String(a.status ?? a.error?.kind);
-  const tally = new Map<string, number>();
-  for (const a of sent) tally.set(key(a), (tally.get(key(a)) ?? 0) + 1);
-  const common = [...tally].sort((x, y) => y[1] - x[1])[0]?.[0];
-  const odd = tally.size > 1 ? sent.filter((a) => key(a) !== common) : sent;
+  const flagged = sent.filter((a) => a.asExpected === false);
+  const odd = flagged.length ? flagged : sent;
   const records = odd.slice(0, 5).map((a) => `${a.recordId} (${lineSafe(a.label)})`);
   const line = (label: string, text: string) => `  ${`${label}:`.padEnd(11)}${text}`;
   return [
