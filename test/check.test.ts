@@ -424,8 +424,9 @@ test('a receiver slower than the deadline fails the timeout check, naming Blueâ€
   assert.match(timeout.meaning!, /7 s/);
   assert.match(timeout.got, /unanswered after 300 ms/);
   assert.equal(doc.unreachable, null, 'a slow endpoint is not an unreachable one');
-  // The probe, then 8 in flight: after 3 unanswered in a row nothing more was sent.
-  assert.ok(doc.sentRequests <= 1 + 8, `sent ${doc.sentRequests}`);
+  // After 3 unanswered in a row nothing more was sent.
+  // At most: the probe, 8 in flight, and one more for each of the 2 timeouts before the third.
+  assert.ok(doc.sentRequests <= 1 + 8 + 2, `sent ${doc.sentRequests}`);
   assert.equal(receiver.received.length, doc.sentRequests);
   const skipped = doc.checks.filter((c) => c.status === 'skipped');
   assert.ok(skipped.length > 0);

@@ -407,7 +407,8 @@ test('the run: the timeout check probes first, the burst goes last, sequences st
 test('the run stops sending after 3 unanswered in a row, and stops at once when the first cannot connect', async () => {
   const slow = memoryTransport(() => ({ kind: 'timeout' }));
   const stopped = await run(slow.transport);
-  assert.ok(slow.calls.length <= 1 + 8, `sent ${slow.calls.length}`);
+  // At most: the probe, 8 in flight, and one more for each of the 2 timeouts before the third.
+  assert.ok(slow.calls.length <= 1 + 8 + 2, `sent ${slow.calls.length}`);
   assert.ok(stopped.events.some((e) => e.type === 'stopped-sending'));
   assert.equal(stopped.result.unreachable, null);
   assert.equal(stopped.result.results.find((r) => r.id === 'timeout')!.status, 'fail');
