@@ -5,6 +5,8 @@
  * JUnit file is parsed and compared with the table and --json; the history holds every request.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,7 +20,7 @@ import { runChecks, type CheckEvent } from '../src/check/run.js';
 import { createTransport } from '../src/check/transport.js';
 import { HttpClient } from '../src/delivery/http.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
-import { deadPort, hmac, jsonLines, runCli, tempDir } from './helpers.js';
+import { BIN, ROOT, deadPort, hmac, jsonLines, runCli, tempDir } from './helpers.js';
 
 const SECRET = 'whsec_check-suite-secret-0123456789';
 
@@ -275,6 +277,7 @@ test('a correct receiver passes every check (exit 0); table, --json and JUnit ag
   assert.equal(genuine.requests.length, genuineEvents([]).length);
   assert.equal(genuine.requests.length, 38);
   assert.equal(receiver.received.length, doc.sentRequests);
+  assert.equal(doc.sentRequests, 94);
   assert.ok(receiver.received.some((r) => r.method === 'PUT'));
   assert.ok(
     receiver.received.some(
@@ -316,6 +319,13 @@ test('a correct receiver passes every check (exit 0); table, --json and JUnit ag
     { method: record.method, checkRun: record.checkRun, status: record.response.status },
     { method: 'PUT', checkRun: { id: doc.runId, check: 'method-not-post' }, status: 405 },
   );
+  // Two X-Signature headers are recorded as a receiver on Node sees them: joined by ", ".
+  const twiceId = doc.checks.find((c) => c.id === 'signature-duplicated-header')!.requests[0]!
+    .recordId!;
+  const twice = JSON.parse(
+    (await runCli(['--store-dir', dir, 'deliveries', 'show', twiceId, '--json'])).stdout,
+  ) as { headers: Record<string, string> };
+  assert.match(twice.headers['x-signature']!, /^0{64}, [0-9a-f]{64}$/);
   const before = receiver.received.length;
   const genuineId = genuine.requests[0]!.recordId!;
   const replayed = await runCli(['--store-dir', dir, 'replay', genuineId, '--json']);
@@ -361,6 +371,8 @@ test('the table says what --json and the JUnit file say, with the means/fix line
     /✘ fail forgery-wrong-secret: .*\n(.*\n)*? {2}means: +accepted a forged delivery/,
   );
   assert.match(r.stdout, / {2}fix: +verify X-Signature/);
+  assert.match(r.stdout, /· genuine deliveries answered in p50 [\d.]+ ms, p99 [\d.]+ ms\n/);
+  assert.match(r.stderr, /requests recorded as check run run-/);
   assert.equal(statSync(junitFile).isFile(), true);
   assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET));
 });
@@ -498,6 +510,20 @@ test('usage errors exit 2 with one line', async (t) => {
       /--burst must be a whole number/,
     ],
   ];
+  // Under --json, the error is one JSON line on stderr.
+  const asJson = await runCli(['--store-dir', dir, 'check', '--secret-file', secretFile, '--json']);
+  assert.equal(asJson.code, 2);
+  assert.equal(JSON.parse(asJson.stderr).error.exitCode, 2);
+  // A store that cannot be opened: 4.
+  const notADir = await runCli([
+    '--store-dir',
+    secretFile,
+    'check',
+    'http://127.0.0.1:9/h',
+    '--secret',
+    's',
+  ]);
+  assert.equal(notADir.code, 4, notADir.stderr);
   for (const [args, message] of cases) {
     const r = await runCli(['--store-dir', dir, ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -576,6 +602,25 @@ test('--only and --skip choose checks; --webhook brings its URL, secret and even
   assert.equal(order.status, 'skipped');
   assert.match(order.meaning!, /not subscribed to TODO_NAME_CHANGED/);
   assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+
+  // A config naming another scheme changes nothing: the suite signs as Blue does.
+  const config = join(dir, 'bluehook.config.json');
+  writeFileSync(config, JSON.stringify({ scheme: 'github' }));
+  const blueAnyway = await runCli([
+    '--store-dir',
+    dir,
+    '--config',
+    config,
+    'check',
+    receiver.url,
+    '--secret-file',
+    join(dir, 'secret.txt'),
+    '--only',
+    'genuine,forgery-wrong-secret',
+  ]);
+  assert.equal(blueAnyway.code, 0, blueAnyway.stdout + blueAnyway.stderr);
+  assert.ok(receiver.received.at(-1)!.headers['x-signature']);
+  assert.equal(receiver.received.at(-1)!.headers['x-hub-signature-256'], undefined);
 });
 
 test('the burst keeps 8 deliveries in flight at once, as the emulator’s worker', async (t) => {
@@ -647,4 +692,97 @@ test('the use case runs in process and reports typed events', async (t) => {
   assert.equal(result.counts.fail, 0);
   assert.equal(result.sentRequests, 2 + 1 + 4 + 4);
   assert.equal(await history.count(), result.sentRequests);
+});
+
+test('the CI example in docs/check.md: its two run steps start an app and check it', async (t) => {
+  const dir = setUp(t);
+  const md = readFileSync(join(ROOT, 'docs', 'check.md'), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(md)![1]!;
+  const env = Object.fromEntries(
+    [...yaml.matchAll(/^\s+(BLUE_WEBHOOK_SECRET|BLUEHOOK_SECRET): (\S+)/gm)].map((m) => [
+      m[1]!,
+      m[2]!,
+    ]),
+  );
+  assert.equal(env.BLUE_WEBHOOK_SECRET, env.BLUEHOOK_SECRET);
+  // Each step's `run:` text, a block (`run: |`) or one line, by the step's name.
+  const lines = yaml.split('\n');
+  const runOf = (name: string): string => {
+    const at = lines.findIndex((l) => l.trim() === `- name: ${name}`);
+    const runLine = lines.slice(at).find((l) => /^\s+run: /.test(l))!;
+    const indent = runLine.indexOf('run:');
+    const value = runLine.slice(indent + 5);
+    if (value !== '|') return value;
+    const start = lines.indexOf(runLine) + 1;
+    const block: string[] = [];
+    for (const l of lines.slice(start)) {
+      if (l.trim() && l.search(/\S/) <= indent) break;
+      block.push(l.trim());
+    }
+    return block.join('\n');
+  };
+  const start = runOf('Start the app');
+  const checkStep = runOf('Check the webhook endpoint');
+  assert.match(start, /^npm start &\n/);
+  assert.equal(
+    checkStep,
+    'npx bluehook check http://127.0.0.1:3000/webhooks/blue --junit bluehook-check.xml',
+  );
+
+  // The app: a receiver that verifies as it should, on the port and secret the workflow gives it.
+  writeFileSync(
+    join(dir, 'app.mjs'),
+    `import { createServer } from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+const secret = process.env.BLUE_WEBHOOK_SECRET;
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST') return res.writeHead(405).end();
+    const body = Buffer.concat(chunks);
+    const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
+    const given = Buffer.from(String(req.headers['x-signature'] ?? ''));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return res.writeHead(401).end();
+    try { if (typeof JSON.parse(body.toString()) !== 'object') throw new Error(); } catch { return res.writeHead(400).end(); }
+    res.writeHead(200).end();
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`,
+  );
+  const port = String(await deadPort());
+  const script = [
+    start.replace('npm start', 'node app.mjs').replaceAll('3000', port),
+    checkStep.replace('npx bluehook', `node ${BIN}`).replaceAll('3000', port),
+    'code=$?',
+    'kill $!',
+    'exit $code',
+  ].join('\n');
+  const child = spawn('bash', ['-c', script], {
+    cwd: dir,
+    detached: true,
+    env: {
+      ...process.env,
+      ...env,
+      PORT: port,
+      BLUEHOOK_HOME: join(dir, 'store'),
+      NO_COLOR: '1',
+      CI: 'true',
+    },
+  });
+  t.after(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const [code] = (await once(child, 'close')) as [number];
+  assert.equal(code, 0, out);
+  const junit = readJunit(join(dir, 'bluehook-check.xml'));
+  assert.deepEqual([junit.tests, junit.failures, junit.skipped], [21, 0, 0]);
+  assert.match(out, /21 checks: 20 passed, 0 failed, 1 warned, 0 skipped/);
 });
