@@ -509,9 +509,10 @@ export const CHECKS: readonly CheckDefinition[] = [
     'Refuses a valid signature of another body',
     'a signature Blue made for one delivery must not carry another: the HMAC has to be computed over this request’s bytes',
     (ctx, body) => {
-      const other = Buffer.from(
-        serializeBody({ ...JSON.parse(body.toString()), event: 'TODO_DELETED' }),
-      );
+      // The same delivery under another event name: another body, whatever the event was.
+      const parsed = JSON.parse(body.toString()) as { event: string };
+      const otherEvent = parsed.event === 'TODO_DELETED' ? 'TODO_CREATED' : 'TODO_DELETED';
+      const other = Buffer.from(serializeBody({ ...parsed, event: otherEvent }));
       return {
         label: 'signature of another body',
         event: null,

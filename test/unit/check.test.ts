@@ -114,6 +114,11 @@ test('genuine requests are signed as Blue signs them; forgeries are not', () => 
   const other = one('forgery-other-body');
   assert.match(String(signatureOf(other)), /^[0-9a-f]{64}$/);
   assert.notEqual(signatureOf(other), hex(other.body));
+  // Another body whatever the event: a webhook subscribed to TODO_DELETED alone gets a TODO_CREATED's signature.
+  const onlyDeleted = { ...ctx, events: genuineEvents(['TODO_DELETED']) };
+  const deletedForgery = byId('forgery-other-body').build(onlyDeleted).sequences[0]![0]!;
+  assert.equal(JSON.parse(deletedForgery.body.toString()).event, 'TODO_DELETED');
+  assert.notEqual(signatureOf(deletedForgery), hex(deletedForgery.body));
   // One byte differs from a body the signature is right for.
   const changed = one('forgery-body-changed');
   const original = requestsOf('forgery-no-signature')[0]!.body;
