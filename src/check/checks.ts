@@ -6,6 +6,7 @@
  */
 import { EVENTS, HEALTH_CHECK } from '../blue/catalogue.js';
 import { buildPayload, serializeBody, type PayloadOptions } from '../blue/payload.js';
+import { BLUE_WORKER_CONNECTIONS } from '../delivery/retry.js';
 import { usageError } from '../errors.js';
 import { diagnose } from '../signing/diagnose.js';
 import { blueScheme } from '../signing/schemes.js';
@@ -88,7 +89,7 @@ export const LARGE_TEXT_BYTES = 256 * 1024;
  * pool of 8 connections per receiver, so at most 8 deliveries are in flight at once; the burst
  * keeps all 8 busy for 4 rounds. Blue does not document its worker's concurrency.
  */
-export const BURST_CONNECTIONS = 8;
+export const BURST_CONNECTIONS = BLUE_WORKER_CONNECTIONS;
 export const DEFAULT_BURST = 32;
 /** Blue's per-attempt timeout (docs/blue-webhooks.md, section 4). */
 export const BLUE_TIMEOUT_MS = 7_000;
@@ -162,6 +163,7 @@ function diagnosed(ctx: SuiteContext, request: CheckRequest): string {
 
 const is2xx = (a: Answer) => a.status !== undefined && a.status >= 200 && a.status < 300;
 const is4xx = (a: Answer) => a.status !== undefined && a.status >= 400 && a.status < 500;
+const is3xx = (a: Answer) => a.status !== undefined && a.status >= 300 && a.status < 400;
 const is5xx = (a: Answer) => a.status !== undefined && a.status >= 500;
 const timedOut = (a: Answer) => a.sent && a.status === undefined && a.error?.kind === 'timeout';
 const unanswered = (a: Answer) => a.sent && a.status === undefined;
@@ -241,6 +243,14 @@ function acceptedVerdict(
         got,
         meaning: 'the connection failed before an answer came (Blue counts it as a failed attempt)',
         fix: 'keep the endpoint up and answer every delivery',
+      };
+    if (answers.some(is3xx))
+      return {
+        status: 'fail',
+        got,
+        meaning:
+          'answered with a redirect: Blue does not follow redirects, so a 3xx is a failed attempt (retried, and after 5 the webhook is disabled)',
+        fix: 'give Blue the final URL (https, the exact path with or without its trailing slash) so the endpoint answers 2xx directly',
       };
     return { status: 'fail', got, ...refusal };
   }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { EVENTS, HEALTH_CHECK } from '../../src/blue/catalogue.js';
 import {
+  BURST_CONNECTIONS,
   CHECKS,
   CHECK_IDS,
   LARGE_TEXT_BYTES,
@@ -24,6 +25,7 @@ import { junitXml, xmlEscape } from '../../src/check/junit.js';
 import { runChecks, type CheckEvent, type CheckRunResult } from '../../src/check/run.js';
 import type { CheckRequest, CheckTransport } from '../../src/check/transport.js';
 import type { DeliveryOutcome } from '../../src/delivery/deliver.js';
+import { BLUE_WORKER_CONNECTIONS } from '../../src/delivery/retry.js';
 import { BluehookError } from '../../src/errors.js';
 
 const SECRET = 'unit-secret';
@@ -73,6 +75,13 @@ test('genuine events: every event and the health check, or the subscribed ones a
   assert.equal(baseEvent(genuineEvents([])), 'TODO_CREATED');
   assert.equal(baseEvent(['COMMENT_CREATED', HEALTH_CHECK]), 'COMMENT_CREATED');
   assert.equal(baseEvent([HEALTH_CHECK]), 'TODO_CREATED');
+});
+
+test('the burst has as many in flight as the emulator’s worker has connections', () => {
+  assert.equal(BURST_CONNECTIONS, BLUE_WORKER_CONNECTIONS);
+  assert.equal(BURST_CONNECTIONS, 8);
+  assert.equal(requestsOf('burst').length, ctx.burst);
+  assert.match(byId('burst').build(ctx).sent, /8 in flight at once/);
 });
 
 test('percentiles: nearest rank', () => {
@@ -197,6 +206,7 @@ test('judging answers: each kind of check against each kind of answer', () => {
     ['genuine', [answer(200), answer(500)], 'fail', /refused genuine deliveries/],
     ['genuine', [answer(200), timedOut], 'fail', /Blue waits 7 s/],
     ['genuine', [answer(200), reset], 'fail', /connection failed/],
+    ['genuine', [answer(200), answer(308)], 'fail', /Blue does not follow redirects/],
     ['genuine', [answer(200), notSent], 'skipped'],
     ['genuine', [answer(500), notSent], 'fail'],
     ['reserialisation', [answer(200), answer(401)], 'fail', /re-serialised body/],
