@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -944,6 +946,67 @@ async function memory() {
   });
 }
 
+/**
+ * `check`: a whole run against a local receiver (which accepts everything, so forgeries fail: exit
+ * 1), beside `send --all-events` to it; and a run against an endpoint that never answers, beside
+ * its deadline: the early stop (3 unanswered in a row) is what keeps it near three deadlines, where
+ * 94 requests 8 at a time would take about 12.
+ */
+async function checkRuns() {
+  const rx = await startBareReceiver();
+  const mine: number[] = [];
+  const ref: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+      const all = await bluehook(['send', '--url', rx.url, '--secret', 's', '--all-events'], {
+        BLUEHOOK_HOME: home,
+      });
+      const checked = await bluehook(['check', rx.url, '--secret', 's'], { BLUEHOOK_HOME: home });
+      if (all.code !== 0 || checked.code !== 1) throw new Error('check round failed');
+      ref.push(all.ms);
+      mine.push(checked.ms);
+      rmSync(home, { recursive: true, force: true });
+    }
+  } finally {
+    await stop(rx.child);
+  }
+  record(
+    '`check` of a local receiver (94 requests), whole command',
+    '<= 2x `send --all-events` (38 deliveries, one at a time)',
+    mine,
+    ref,
+    { higherIsBetter: false, limit: 2, unit: 'ms' },
+  );
+
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+  const deadlineMs = SMOKE ? 200 : 1000;
+  const slow: number[] = [];
+  try {
+    for (let i = 0; i < LOAD_ROUNDS; i++) {
+      const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+      const r = await bluehook(['check', url, '--secret', 's', '--timeout', `${deadlineMs}ms`], {
+        BLUEHOOK_HOME: home,
+      });
+      if (r.code !== 1) throw new Error('check of a silent endpoint did not fail');
+      slow.push(r.ms);
+      rmSync(home, { recursive: true, force: true });
+    }
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
+  record(
+    `\`check\` of an endpoint that never answers (--timeout ${deadlineMs}ms), whole command`,
+    '<= 4x the deadline: the first request, 8 in flight, one more sent as the first of them timed out (without the early stop: ~12x)',
+    slow,
+    slow.map(() => deadlineMs),
+    { higherIsBetter: false, limit: 4, unit: 'ms' },
+  );
+}
+
 /** For a target not met: the cause the profiles showed, and what would close it (docs/performance.md). */
 const FINDINGS: Array<[RegExp, string]> = [
   [
@@ -996,6 +1059,7 @@ async function main() {
     ['hostile', validUnderInvalidFlood],
     ['postgres', listenIntoPostgres],
     ['replay', replayVsSend],
+    ['check', checkRuns],
     ['history', historyQueries],
     ['inspector', inspectorLive],
     ['memory', memory],

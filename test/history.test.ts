@@ -111,6 +111,8 @@ function contract(
                   webhookId: 'w1',
                   event: 'TODO_DELETED',
                   replayOf: i === 5 ? made[0]!.id : undefined,
+                  // Marked as sent by a check run (delivered and failed ones): summaries carry it.
+                  checkRun: i % 15 === 0 ? { id: 'run-1', check: 'genuine' } : undefined,
                 }
               : {
                   event: i % 2 ? 'TODO_CREATED' : 'COMMENT_CREATED',
@@ -146,6 +148,7 @@ function contract(
         );
       };
       await expectCount({}, () => true);
+      assert.ok(made.some((r) => r.checkRun && r.ok) && made.some((r) => r.checkRun && !r.ok));
       await expectCount({ direction: 'out' }, (r) => r.direction === 'out');
       await expectCount({ event: 'COMMENT_CREATED' }, (r) => r.event === 'COMMENT_CREATED');
       await expectCount({ webhookId: 'w1' }, (r) => r.webhookId === 'w1');

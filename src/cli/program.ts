@@ -5,6 +5,7 @@
  */
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode } from '../exit-codes.js';
+import { defineCheck } from './commands/check.command.js';
 import { defineCompletion } from './commands/completion.command.js';
 import { defineConfig } from './commands/config.command.js';
 import { defineCreate } from './commands/create.command.js';
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   listen: defineListen,
   deliveries: defineDeliveries,
   replay: defineReplay,
+  check: defineCheck,
   pull: definePull,
   push: definePush,
   emulator: defineEmulator,

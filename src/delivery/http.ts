@@ -23,6 +23,8 @@ export interface AttemptResult {
 export interface PostOptions {
   timeoutMs: number;
   keepBodyBytes?: number;
+  /** Another method than POST (the check suite asks what a receiver does with one). */
+  method?: string;
 }
 
 export class HttpClient {
@@ -59,7 +61,8 @@ export class HttpClient {
   post(
     url: URL,
     body: Buffer,
-    headers: Record<string, string>,
+    /** A list value sends the header once per item (the check suite duplicates X-Signature). */
+    headers: Record<string, string | string[]>,
     options: PostOptions,
   ): Promise<AttemptResult> {
     const started = performance.now();
@@ -79,7 +82,7 @@ export class HttpClient {
       this.pool(url.origin).dispatch(
         {
           path: url.pathname + url.search,
-          method: 'POST',
+          method: options.method ?? 'POST',
           headers,
           body,
           // undici's own timers bound each phase; a per-request AbortSignal costs more than the send.

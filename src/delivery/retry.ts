@@ -26,6 +26,12 @@ export const BLUE_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 300_000,
 };
 
+/**
+ * How many deliveries the worker has in flight to one receiver: the emulator's keep-alive pool per
+ * origin (Blue does not document its own). The check suite's burst uses the same number.
+ */
+export const BLUE_WORKER_CONNECTIONS = 8;
+
 /** Retry-After in ms from delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;

@@ -14,7 +14,7 @@ import { buildPayload } from '../blue/payload.js';
 import { SampleRandom } from '../blue/random.js';
 import { signRequest } from '../delivery/deliver.js';
 import { HttpClient } from '../delivery/http.js';
-import { backoffFor, BLUE_RETRY_POLICY } from '../delivery/retry.js';
+import { backoffFor, BLUE_RETRY_POLICY, BLUE_WORKER_CONNECTIONS } from '../delivery/retry.js';
 import { storeError } from '../errors.js';
 import { blueScheme, safeEqual } from '../signing/schemes.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -105,7 +105,11 @@ export class BlueEmulator {
 
   constructor(private readonly options: EmulatorOptions) {
     // Unless private URLs are allowed, every connection's address is checked as it is made.
-    this.client = new HttpClient(8, 7_000, options.allowPrivateUrls ? undefined : publicOnlyLookup);
+    this.client = new HttpClient(
+      BLUE_WORKER_CONNECTIONS,
+      7_000,
+      options.allowPrivateUrls ? undefined : publicOnlyLookup,
+    );
     if (options.dataDir && existsSync(this.file!)) {
       let state: { webhooks?: unknown };
       try {

@@ -53,6 +53,8 @@ export interface DeliverySummary {
   valid: boolean | null;
   url: string;
   replayOf: string | null;
+  /** Sent by a check run: its id and the check (see record.ts). */
+  checkRun: { id: string; check: string } | null;
   /** The body's size in bytes. */
   bytes: number;
   /** Why it is not valid (in) or not delivered (out), in a word or two. */
@@ -164,6 +166,7 @@ export function summarize(r: DeliveryRecord): DeliverySummary {
     valid,
     url: r.url,
     replayOf: r.replayOf ?? null,
+    checkRun: r.checkRun ?? null,
     bytes:
       r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
     problem: valid

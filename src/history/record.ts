@@ -31,6 +31,8 @@ export interface DeliveryRecord {
   response?: { status?: number; headers?: Record<string, string>; body?: string; error?: string };
   ok?: boolean;
   replayOf?: string;
+  /** Sent by `bluehook check`: the run (one id per run) and the check the request belongs to. */
+  checkRun?: { id: string; check: string };
   // Incoming deliveries.
   remoteAddress?: string;
   verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };

@@ -101,8 +101,12 @@ export function summaryFromRow(
   row: Omit<DeliveryRow, 'headers' | 'body' | 'method'> & { bytes: number | string },
 ): DeliverySummary {
   const valid = row.valid === null ? null : Boolean(Number(row.valid));
-  // Only a failed delivery's detail is read (for its problem): a list of 100k valid ones parses none.
-  const detail = valid ? {} : (JSON.parse(row.detail) as Partial<DeliveryRecord>);
+  // Only a failed delivery's detail is read (for its problem), or a check run's (for its mark): a
+  // list of 100k valid ones parses none.
+  const detail =
+    valid && !row.detail.includes('"checkRun":{')
+      ? {}
+      : (JSON.parse(row.detail) as Partial<DeliveryRecord>);
   return {
     id: row.id,
     time: new Date(Number(row.time_ms)).toISOString(),
@@ -113,6 +117,7 @@ export function summaryFromRow(
     valid,
     url: row.url,
     replayOf: row.replay_of,
+    checkRun: detail.checkRun ?? null,
     bytes: Number(row.bytes),
     problem: valid
       ? null

@@ -141,6 +141,7 @@ const listJson = (r: DeliverySummary) =>
     valid: r.valid,
     url: r.url,
     replayOf: r.replayOf,
+    checkRun: r.checkRun,
   });
 
 /** Writes a page of lines, waiting when stdout's reader is slower than the history. */
