@@ -194,7 +194,7 @@ export const SHAPES = {
       title: str(),
       html: nullable(str()),
       text: nullable(str()),
-      position: scalar('string', 'decimal', 'a decimal number written as a string ("32767.5")'),
+      position: scalar('string', 'decimal', 'as in "32767.5"'),
       archived: bool(),
       done: bool(),
       startedAt: nullable(time()),
