@@ -22,6 +22,8 @@ export interface DeliveryFilter {
   ids?: readonly string[];
   /** A prefix of the id, or a part of the event name (case-insensitive). */
   search?: string;
+  /** Only received deliveries that differ from their event's schema: any way, or with a warning. */
+  drift?: 'any' | 'warning';
 }
 
 export type Order = 'newest' | 'oldest';
@@ -55,6 +57,8 @@ export interface DeliverySummary {
   replayOf: string | null;
   /** The body's size in bytes. */
   bytes: number;
+  /** How it differs from its event's schema: warning (a key missing or retyped), info (new keys only). */
+  drift: 'warning' | 'info' | null;
   /** Why it is not valid (in) or not delivered (out), in a word or two. */
   problem: string | null;
 }
@@ -164,6 +168,7 @@ export function summarize(r: DeliveryRecord): DeliverySummary {
     valid,
     url: r.url,
     replayOf: r.replayOf ?? null,
+    drift: r.drift?.level ?? null,
     bytes:
       r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
     problem: valid
