@@ -118,7 +118,10 @@ test('parseDelivery verifies the raw bytes, parses and types; each failure is a 
     return 'no error';
   };
   const signed = (text: string) => ({ signature: sig('s', text), secret: 's' });
-  assert.equal(code(() => parseDelivery(body, { secret: 's' })), 'check:missing-signature');
+  assert.equal(
+    code(() => parseDelivery(body, { secret: 's' })),
+    'check:missing-signature',
+  );
   assert.equal(
     code(() => parseDelivery(body, { signature: sig('other', body), secret: 's' })),
     'check:invalid-signature',
@@ -128,11 +131,26 @@ test('parseDelivery verifies the raw bytes, parses and types; each failure is a 
     code(() => parseDelivery(reserialised, { signature: sig('s', body), secret: 's' })),
     'check:invalid-signature',
   );
-  assert.equal(code(() => parseDelivery('{nope', signed('{nope'))), 'usage:not-json');
-  assert.equal(code(() => parseDelivery('[1]', signed('[1]'))), 'usage:not-a-delivery');
+  assert.equal(
+    code(() => parseDelivery('{nope', signed('{nope'))),
+    'usage:not-json',
+  );
+  assert.equal(
+    code(() => parseDelivery('[1]', signed('[1]'))),
+    'usage:not-a-delivery',
+  );
   const noWebhook = '{"event":"TODO_CREATED"}';
-  assert.equal(code(() => parseDelivery(noWebhook, signed(noWebhook))), 'usage:not-a-delivery');
+  assert.equal(
+    code(() => parseDelivery(noWebhook, signed(noWebhook))),
+    'usage:not-a-delivery',
+  );
   const unknown = '{"event":"TODO_ARCHIVED","webhook":{}}';
-  assert.equal(code(() => parseDelivery(unknown, signed(unknown))), 'usage:unknown-event');
-  assert.equal(code(() => parseDelivery(body, { secret: '' })), 'usage:missing-secret');
+  assert.equal(
+    code(() => parseDelivery(unknown, signed(unknown))),
+    'usage:unknown-event',
+  );
+  assert.equal(
+    code(() => parseDelivery(body, { secret: '' })),
+    'usage:missing-secret',
+  );
 });
