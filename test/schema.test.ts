@@ -419,6 +419,40 @@ test('drift through the built CLI (SQLite, migrated from the schema before the d
     const after = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
     assert.equal(after.pragma('user_version', { simple: true }), 2, 'migrated');
     after.close();
+
+    // deliveries import compares what was recorded without a report (an older bluehook's export).
+    const file = join(dir.path, 'all.ndjson');
+    assert.equal(
+      (await runCli(['deliveries', 'export', '--format', 'ndjson', '-o', file], { env })).code,
+      0,
+    );
+    const unchecked = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { drift: _, ...r } = JSON.parse(l);
+        return JSON.stringify(r);
+      });
+    writeFileSync(file, `${unchecked.join('\n')}\n`);
+    const other = tempDir();
+    try {
+      const imported = await runCli(['deliveries', 'import', file], {
+        env: { BLUEHOOK_HOME: other.path },
+      });
+      assert.match(
+        imported.stdout,
+        /imported 4 deliveries .*; 2 differ from the schema \(deliveries list --drift\)/,
+      );
+      const listed = await runCli(['deliveries', 'list', '--drift', '--json'], {
+        env: { BLUEHOOK_HOME: other.path },
+      });
+      assert.deepEqual(
+        jsonLines(listed.stdout).map((r) => r.drift),
+        ['warning', 'info'],
+      );
+    } finally {
+      other.cleanup();
+    }
   } finally {
     dir.cleanup();
   }

@@ -361,7 +361,7 @@ export async function importFile(file: string, opts: GlobalOptions, io: Io): Pro
   else {
     const dupes = stats.read - stats.added;
     io.out(
-      `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`,
+      `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}${stats.drift ? `; ${stats.drift} differ from the schema (deliveries list --drift)` : ''}`,
     );
   }
   return 0;
