@@ -19,6 +19,7 @@ import { defineList } from './commands/list.command.js';
 import { defineListen } from './commands/listen.command.js';
 import { definePayload } from './commands/payload.command.js';
 import { defineReplay } from './commands/replay.command.js';
+import { defineSchema } from './commands/schema.command.js';
 import { defineSend } from './commands/send.command.js';
 import { defineShow } from './commands/show.command.js';
 import { defineSign } from './commands/sign.command.js';
@@ -54,6 +55,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   demo: defineDemo,
   completion: defineCompletion,
   inspect: defineInspect,
+  schema: defineSchema,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).

@@ -22,6 +22,8 @@ export interface DeliveryFilter {
   ids?: readonly string[];
   /** A prefix of the id, or a part of the event name (case-insensitive). */
   search?: string;
+  /** Only received deliveries that differ from their event's schema: any way, or with a warning. */
+  drift?: 'any' | 'warning';
 }
 
 export type Order = 'newest' | 'oldest';
@@ -57,6 +59,8 @@ export interface DeliverySummary {
   checkRun: { id: string; check: string } | null;
   /** The body's size in bytes. */
   bytes: number;
+  /** How it differs from its event's schema: warning (a key missing or retyped), info (new keys only). */
+  drift: 'warning' | 'info' | null;
   /** Why it is not valid (in) or not delivered (out), in a word or two. */
   problem: string | null;
 }
@@ -167,6 +171,7 @@ export function summarize(r: DeliveryRecord): DeliverySummary {
     url: r.url,
     replayOf: r.replayOf ?? null,
     checkRun: r.checkRun ?? null,
+    drift: r.drift?.level ?? null,
     bytes:
       r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
     problem: valid

@@ -4,6 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import type { Drift } from '../schema/drift.js';
 
 export interface AttemptRecord {
   attempt: number;
@@ -37,6 +38,8 @@ export interface DeliveryRecord {
   remoteAddress?: string;
   verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
   answer?: { status: number };
+  /** How a valid received delivery differs from its event's schema (absent: it does not, or was not checked). */
+  drift?: Drift;
 }
 
 // Unique across processes (a random tag per process) and within one (a counter): no syscall per id.

@@ -83,6 +83,8 @@ function parseFilter(q: URLSearchParams): DeliveryFilter {
   }
   if (q.get('replayOf')) f.replayOf = q.get('replayOf')!;
   if (q.get('search')?.trim()) f.search = q.get('search')!.trim();
+  const drift = q.get('drift');
+  if (drift === 'any' || drift === 'warning') f.drift = drift;
   return f;
 }
 
