@@ -237,6 +237,17 @@ test('stream: live deliveries, resume by acknowledged cursor and by Last-Event-I
     [1, 2, 3, 4],
   );
   b.close();
+  // An ack past the last seq cannot skip what has not arrived yet.
+  assert.equal((await ack(999, 'desk')).status, 204);
+  assert.equal((await post(url, '{"n":5}')).status, 200);
+  const b2 = await openStream(`${url}?subscriber=desk`, auth);
+  await b2.next((e) => e.event === 'live');
+  assert.equal(JSON.parse(b2.events[0]!.data).resumeAfter, 4);
+  assert.deepEqual(
+    deliveriesOf(b2).map((d) => d.body),
+    ['{"n":5}'],
+  );
+  b2.close();
   const badName = await openStream(`${url}?subscriber=${'x'.repeat(65)}`, auth);
   assert.equal(badName.status, 400);
 });
@@ -455,6 +466,14 @@ test('two relays on one PostgreSQL: a subscriber on each gets every delivery onc
     assert.deepEqual(new Set(got.map((d) => d.id)), new Set(ids));
     s.close();
   }
+  // The cursor is shared too: acknowledged on one relay, resumed on the other.
+  const acked = await post(`${one.url}${ch.path}/ack?subscriber=a`, `{"seq":${N + 50}}`, auth);
+  assert.equal(acked.status, 204);
+  const a2 = await openStream(`${two.url}${ch.path}?subscriber=a`, auth);
+  await a2.next((e) => e.event === 'live');
+  assert.equal(JSON.parse(a2.events[0]!.data).resumeAfter, N, 'clamped to the last seq');
+  assert.equal(deliveriesOf(a2).length, 0);
+  a2.close();
 });
 
 test('rate limits: 429 with Retry-After past the per-address rate', async (t) => {

@@ -316,7 +316,8 @@ export class PostgresRelayStore implements RelayStore {
 
   async ack(channelId: string, name: string, seq: number) {
     await this.q(
-      `INSERT INTO bluehook_relay_subscribers (channel_id, name, acked) VALUES ($1, $2, $3)
+      `INSERT INTO bluehook_relay_subscribers (channel_id, name, acked)
+       VALUES ($1, $2, least($3::bigint, coalesce((SELECT last_seq FROM bluehook_relay_channels WHERE id = $1), 0)))
        ON CONFLICT (channel_id, name) DO UPDATE SET acked = greatest(bluehook_relay_subscribers.acked, excluded.acked)`,
       [channelId, name, seq],
     );
