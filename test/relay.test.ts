@@ -19,6 +19,7 @@ import {
   postSigned,
   startRelay,
   untilDeliveries,
+  untilLine,
 } from './relay-helpers.js';
 
 const NO_LIMITS = ['--rate-per-address', '0', '--rate-per-channel', '0'];
@@ -281,9 +282,8 @@ test('tokens: missing, wrong, unknown channel and rotated all get the same 401; 
   const fresh = await openStream(url, { authorization: `Bearer ${token}` });
   assert.equal(fresh.status, 200);
   fresh.close();
-  const lines = relay.lines();
-  assert.ok(lines.some((l) => l.type === 'auth-failed'));
-  const printed = JSON.stringify(lines) + relay.stderr();
+  await untilLine(relay, (l) => l.type === 'auth-failed');
+  const printed = JSON.stringify(relay.lines()) + relay.stderr();
   assert.ok(!printed.includes(ch.token) && !printed.includes(token));
 });
 
@@ -322,7 +322,7 @@ test('retention: what it removes unread is reported once in hello.dropped; SIGTE
   await again.next((e) => e.event === 'live');
   assert.equal(JSON.parse(again.events[0]!.data).dropped, 0, 'reported once');
   again.close();
-  assert.ok(second.lines().some((l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3));
+  await untilLine(second, (l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3);
 });
 
 test('kill -9 of the relay during a burst: every delivery it answered 2xx is streamed after a restart', async (t) => {
@@ -496,7 +496,7 @@ test('rate limits: 429 with Retry-After past the per-address rate', async (t) =>
   assert.equal(answers.filter((a) => a.status === 200).length, 4, 'the burst (2 × 2/s) passes');
   assert.equal(limited.length, 6);
   for (const a of limited) assert.match(a.retryAfter ?? '', /^[1-9]\d*$/);
-  assert.ok(relay.lines().some((l) => l.type === 'rate-limited' && l.scope === 'address'));
+  await untilLine(relay, (l) => l.type === 'rate-limited' && l.scope === 'address');
 });
 
 function httpsOrHttp(
@@ -514,3 +514,47 @@ function httpsOrHttp(
   req.end('{"event":"TODO_CREATED"}');
   return req;
 }
+
+test('--trust-proxy: limits and logs use the address the proxy added to X-Forwarded-For; stream caps answer 429', async (t) => {
+  const { env } = home(t);
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay(
+    [
+      '--trust-proxy',
+      '--rate-per-address',
+      '1',
+      '--rate-per-channel',
+      '0',
+      '--max-streams-per-channel',
+      '1',
+    ],
+    env,
+  );
+  t.after(() => relay.child.kill('SIGKILL'));
+  const url = `${relay.url}${ch.path}`;
+  const from = (chain: string) => post(url, '{"n":1}', { 'x-forwarded-for': chain });
+  // Burst of 2 per address: the third from 203.0.113.7 is limited, whatever the client wrote first.
+  const a = [
+    await from('198.51.100.1, 203.0.113.7'),
+    await from('198.51.100.2, 203.0.113.7'),
+    await from('203.0.113.7'),
+  ].map((r) => r.status);
+  assert.deepEqual(a, [200, 200, 429]);
+  assert.equal((await from('203.0.113.8')).status, 200, 'another address has its own budget');
+  await untilLine(relay, (l) => l.type === 'delivery' && l.address === '203.0.113.8');
+  const lines = relay.lines();
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'delivery').map((l) => l.address),
+    ['203.0.113.7', '203.0.113.7', '203.0.113.8'],
+  );
+  assert.ok(lines.some((l) => l.type === 'rate-limited' && l.address === '203.0.113.7'));
+
+  const auth = { authorization: `Bearer ${ch.token}`, 'x-forwarded-for': '192.0.2.50' };
+  const first = await openStream(url, auth);
+  t.after(() => first.close());
+  assert.equal(first.status, 200);
+  const second = await openStream(url, { ...auth, 'x-forwarded-for': '192.0.2.51' });
+  await second.ended;
+  assert.equal(second.status, 429);
+  assert.match(String(second.headers['retry-after']), /^\d+$/);
+});
