@@ -287,43 +287,61 @@ test('tokens: missing, wrong, unknown channel and rotated all get the same 401; 
   assert.ok(!printed.includes(ch.token) && !printed.includes(token));
 });
 
-test('retention: what it removes unread is reported once in hello.dropped; SIGTERM exits 143', async (t) => {
-  const { env } = home(t);
-  const ch = await createChannel(['laptop'], env);
-  const auth = { authorization: `Bearer ${ch.token}` };
-  const first = await startRelay(NO_LIMITS, env);
-  t.after(() => first.child.kill('SIGKILL'));
-  const url = `${first.url}${ch.path}`;
-  // The subscriber is known (connected once, acknowledged nothing), then away.
-  const s = await openStream(url, auth);
-  await s.next((e) => e.event === 'live');
-  s.close();
-  for (let i = 1; i <= 5; i++) assert.equal((await post(url, `{"n":${i}}`)).status, 200);
-  first.child.kill('SIGTERM');
-  assert.equal(await first.exited, 143);
+for (const engine of ['sqlite', 'postgres'] as const)
+  test(`retention (${engine}): what it removes unread is reported once in hello.dropped; what all acknowledged is removed; SIGTERM exits 143`, async (t) => {
+    const { env: base } = home(t);
+    let env: Record<string, string> = base;
+    if (engine === 'postgres') {
+      const db = await postgresDatabase();
+      if (db.skip !== undefined) return t.skip(db.skip);
+      t.after(() => db.drop());
+      env = { ...base, BLUEHOOK_HISTORY_URL: db.url };
+    }
+    const ch = await createChannel(['laptop'], env);
+    const auth = { authorization: `Bearer ${ch.token}` };
+    const first = await startRelay(NO_LIMITS, env);
+    t.after(() => first.child.kill('SIGKILL'));
+    const url = `${first.url}${ch.path}`;
+    // The subscriber is known (connected once, acknowledged nothing), then away.
+    const s = await openStream(url, auth);
+    await s.next((e) => e.event === 'live');
+    s.close();
+    for (let i = 1; i <= 5; i++) assert.equal((await post(url, `{"n":${i}}`)).status, 200);
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 143);
 
-  // At most 2 a channel: the 3 oldest go, unread.
-  const second = await startRelay([...NO_LIMITS, '--history-max-records', '2'], env);
-  t.after(() => second.child.kill('SIGKILL'));
-  const back = await openStream(`${second.url}${ch.path}`, auth);
-  await back.next((e) => e.event === 'live');
-  assert.deepEqual(JSON.parse(back.events[0]!.data), {
-    channel: 'laptop',
-    subscriber: 'default',
-    resumeAfter: 0,
-    dropped: 3,
+    // At most 2 a channel: the 3 oldest go, unread.
+    const second = await startRelay([...NO_LIMITS, '--history-max-records', '2'], env);
+    t.after(() => second.child.kill('SIGKILL'));
+    const back = await openStream(`${second.url}${ch.path}`, auth);
+    await back.next((e) => e.event === 'live');
+    assert.deepEqual(JSON.parse(back.events[0]!.data), {
+      channel: 'laptop',
+      subscriber: 'default',
+      resumeAfter: 0,
+      dropped: 3,
+    });
+    assert.deepEqual(
+      deliveriesOf(back).map((d) => d.body),
+      ['{"n":4}', '{"n":5}'],
+    );
+    back.close();
+    const again = await openStream(`${second.url}${ch.path}`, auth);
+    await again.next((e) => e.event === 'live');
+    assert.equal(JSON.parse(again.events[0]!.data).dropped, 0, 'reported once');
+    again.close();
+    await untilLine(second, (l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3);
+
+    // Acknowledged by every subscriber that ever connected: removed at the next retention run.
+    assert.equal((await post(`${second.url}${ch.path}/ack`, '{"seq":5}', auth)).status, 204);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 143);
+    const third = await startRelay(NO_LIMITS, env);
+    t.after(() => third.child.kill('SIGKILL'));
+    await untilLine(third, (l) => l.type === 'pruned' && l.removed === 2 && l.unread === 0);
+    const listed = await runCli(['relay', 'channel', 'list', '--json'], { env });
+    assert.equal((JSON.parse(listed.stdout) as Array<{ kept: number }>)[0]!.kept, 0);
   });
-  assert.deepEqual(
-    deliveriesOf(back).map((d) => d.body),
-    ['{"n":4}', '{"n":5}'],
-  );
-  back.close();
-  const again = await openStream(`${second.url}${ch.path}`, auth);
-  await again.next((e) => e.event === 'live');
-  assert.equal(JSON.parse(again.events[0]!.data).dropped, 0, 'reported once');
-  again.close();
-  await untilLine(second, (l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3);
-});
 
 test('kill -9 of the relay during a burst: every delivery it answered 2xx is streamed after a restart', async (t) => {
   const { env } = home(t);

@@ -571,7 +571,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
       (e: Error) => emit({ type: 'error', message: `retention could not run: ${e.message}` }),
     );
   };
+  // The first run completes before the relay listens: a subscriber's first hello counts it.
   prune();
+  await pruning;
   const pruneTimer = setInterval(prune, options.pruneEveryMs ?? 60_000);
   pruneTimer.unref();
 
