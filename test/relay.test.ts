@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Sqlite from 'better-sqlite3';
@@ -414,6 +415,16 @@ test('TLS with a certificate made by openssl: receive and stream over https', as
   const relay = await startRelay([...NO_LIMITS, '--tls-cert', cert, '--tls-key', key], env);
   t.after(() => relay.child.kill('SIGKILL'));
   assert.match(relay.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  // A connection that never starts its handshake is cut (checked at the end of this test).
+  const silent = connect(Number(new URL(relay.url).port), '127.0.0.1');
+  silent.on('error', () => undefined);
+  const silentCut = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 25_000);
+    silent.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
   const url = `${relay.url}${ch.path}`;
   const body = '{"event":"TODO_CREATED"}';
   const status = await new Promise<number>((resolve, reject) => {
@@ -438,6 +449,7 @@ test('TLS with a certificate made by openssl: receive and stream over https', as
   s.close();
   // Plain HTTP to the TLS port gets no answer a client could take for a delivery's.
   await assert.rejects(post(url, body));
+  assert.equal(await silentCut, true, 'a connection without a handshake is cut');
 });
 
 test('two relays on one PostgreSQL: a subscriber on each gets every delivery once, in order', async (t) => {

@@ -550,6 +550,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
   server.keepAliveTimeout = 5_000;
   server.timeout = limits.headersTimeoutMs;
   server.maxHeadersCount = 0;
+  // With TLS the rule applies to connections past their handshake; those still in it are cut
+  // after the headers' cut-off, and at most twice the cap of them are accepted.
+  if (options.tls) server.maxConnections = limits.maxConnections * 2;
   const connections = guardConnections(
     server,
     {
