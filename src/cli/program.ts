@@ -18,6 +18,7 @@ import { defineInspect } from './commands/inspect.command.js';
 import { defineList } from './commands/list.command.js';
 import { defineListen } from './commands/listen.command.js';
 import { definePayload } from './commands/payload.command.js';
+import { defineRelay } from './commands/relay.command.js';
 import { defineReplay } from './commands/replay.command.js';
 import { defineSchema } from './commands/schema.command.js';
 import { defineSend } from './commands/send.command.js';
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   completion: defineCompletion,
   inspect: defineInspect,
   schema: defineSchema,
+  relay: defineRelay,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).
