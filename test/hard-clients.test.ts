@@ -2,6 +2,7 @@
  * Hostile clients, limits, words on the terminal (issue 25, items 8–14): each a thing a user or a
  * hostile local program did, run against the built CLI as a user would.
  */
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { post, type ReadyProcess, runCli, startReady, tempDir } from './helpers.js';
@@ -71,3 +72,86 @@ async function stop(p: ReadyProcess): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await p.exited;
 }
+
+/** A raw GET of the live stream on its own socket; resolves with the status once the head arrives. */
+function openStream(
+  port: number,
+  query: string,
+): Promise<{ status: number; socket: import('node:net').Socket }> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET /api/stream${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
+    );
+    let head = '';
+    const onData = (d: Buffer) => {
+      head += d.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (m) {
+        socket.off('data', onData);
+        socket.on('data', () => {}); // keep reading, as a browser does
+        resolvePromise({ status: Number(m[1]), socket });
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
+
+interface StreamCounts {
+  open: number;
+  following: number;
+  timer: boolean;
+  max: number;
+  maxPerPage: number;
+}
+const streamCounts = async (base: string) =>
+  ((await (await fetch(`${base}api/meta`)).json()) as { streams: StreamCounts }).streams;
+
+test('the live stream is capped per page token and in all; a closed stream frees what it held', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const inspect = await startReady(['inspect', '--port', '0'], { BLUEHOOK_HOME: dir.path });
+  t.after(() => stop(inspect));
+  const port = Number(new URL(inspect.url).port);
+  const { token } = await pageToken(inspect.url);
+  const sockets: import('node:net').Socket[] = [];
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
+  const many = async (n: number, query: string) => {
+    const opened = await Promise.all(Array.from({ length: n }, () => openStream(port, query)));
+    sockets.push(...opened.map((o) => o.socket));
+    return opened.map((o) => o.status);
+  };
+
+  const limits = await streamCounts(inspect.url);
+  assert.deepEqual(
+    { max: limits.max, maxPerPage: limits.maxPerPage, open: limits.open },
+    { max: 48, maxPerPage: 32, open: 0 },
+  );
+  const page = `?token=${token}`;
+  assert.deepEqual(await many(32, page), Array(32).fill(200), "the page's 32 streams");
+  assert.deepEqual(await many(3, page), [429, 429, 429], "past the page's cap");
+  assert.deepEqual(await many(16, ''), Array(16).fill(200), 'streams without the token');
+  assert.deepEqual(await many(2, ''), [503, 503], 'past the cap in all');
+  assert.deepEqual(await many(1, '?token=forged'), [403], 'a wrong token');
+  const full = await streamCounts(inspect.url);
+  assert.equal(full.open, 48);
+  assert.equal(full.following, 48);
+  assert.equal(full.timer, true);
+
+  // Every client goes away: the server's count of streams, history followers and its timer drop to
+  // nothing (each fetch of the meta is the event that lets the closes be seen).
+  for (const s of sockets.splice(0)) s.destroy();
+  let freed = await streamCounts(inspect.url);
+  for (let i = 0; i < 500 && (freed.open || freed.following || freed.timer); i++)
+    freed = await streamCounts(inspect.url);
+  assert.deepEqual(
+    { open: freed.open, following: freed.following, timer: freed.timer },
+    { open: 0, following: 0, timer: false },
+  );
+  // And new streams are accepted again, up to the same cap.
+  assert.deepEqual(await many(32, page), Array(32).fill(200));
+  assert.deepEqual(await many(1, page), [429]);
+  assert.equal(inspect.child.exitCode, null, 'the inspector is still running');
+});
