@@ -155,3 +155,89 @@ test('the live stream is capped per page token and in all; a closed stream frees
   assert.deepEqual(await many(1, page), [429]);
   assert.equal(inspect.child.exitCode, null, 'the inspector is still running');
 });
+
+const EVIL_NAME = 'net\u001b[41mEVIL\u001b]0;owned\u0007';
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+test("names and errors from Blue's API reach the terminal escaped, from the API and after a pull", async (t) => {
+  const token = { id: 'alice-id', secret: 'alice-secret' };
+  const em = await startReady([
+    'emulator',
+    '--port',
+    '0',
+    '--ephemeral',
+    '--allow-private-urls',
+    '--token',
+    `${token.id}:${token.secret}`,
+  ]);
+  t.after(() => stop(em));
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const blueEnv = (api: string) => ({
+    BLUEHOOK_HOME: dir.path,
+    BLUE_TOKEN_ID: token.id,
+    BLUE_TOKEN_SECRET: token.secret,
+    BLUE_COMPANY_ID: 'acme',
+    BLUE_API_URL: api,
+  });
+  // Someone else's program named the webhook, through Blue's API.
+  const made = await post(
+    em.url,
+    JSON.stringify({
+      query: 'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }',
+      variables: { input: { name: EVIL_NAME, url: 'http://127.0.0.1:9/hook' } },
+    }),
+    {
+      'X-Bloo-Token-ID': token.id,
+      'X-Bloo-Token-Secret': token.secret,
+      'X-Bloo-Company-ID': 'acme',
+    },
+  );
+  const id = JSON.parse(made.text).data.createWebhook.id as string;
+  const blue = (args: string[]) => runCli(['--store', 'blue', ...args], { env: blueEnv(em.url) });
+  const local = (args: string[]) => runCli(args, { env: { BLUEHOOK_HOME: dir.path } });
+  const shown = [
+    ['--store blue list', await blue(['list'])],
+    ['--store blue show', await blue(['show', id])],
+    ['--store blue disable', await blue(['disable', id])],
+    ['pull', await runCli(['pull'], { env: blueEnv(em.url) })],
+    ['list after pull', await local(['list'])],
+    ['show after pull', await local(['show', id])],
+  ] as const;
+  for (const [what, r] of shown) {
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    assert.doesNotMatch(
+      r.stdout + r.stderr,
+      RAW_CONTROL,
+      `${what} printed a raw control character`,
+    );
+  }
+  for (const [what, r] of shown.filter(([w]) => /list|show/.test(w)))
+    assert.ok(r.stdout.includes('net\\x1b[41mEVIL\\x1b]0;owned\\x07'), `${what}: ${r.stdout}`);
+  // --json is data: the name exactly as Blue holds it.
+  const json = await blue(['show', id, '--json']);
+  assert.equal(JSON.parse(json.stdout).name, EVIL_NAME);
+
+  // A GraphQL error message is Blue's words too.
+  const { createServer } = await import('node:http');
+  const fake = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        errors: [
+          {
+            message: 'boom \u001b]0;owned\u0007\u001b[2J',
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          },
+        ],
+      }),
+    ),
+  );
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  t.after(() => fake.close());
+  const failed = await runCli(['--store', 'blue', 'list'], {
+    env: blueEnv(`http://127.0.0.1:${(fake.address() as import('node:net').AddressInfo).port}/`),
+  });
+  assert.notEqual(failed.code, 0);
+  assert.match(failed.stderr, /boom \\x1b\]0;owned\\x07\\x1b\[2J/);
+  assert.doesNotMatch(failed.stderr, RAW_CONTROL);
+});
