@@ -2,7 +2,7 @@
  * Hostile clients, limits, words on the terminal (issue 25, items 8–14): each a thing a user or a
  * hostile local program did, run against the built CLI as a user would.
  */
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { post, type ReadyProcess, runCli, startReady, tempDir } from './helpers.js';
@@ -240,4 +240,37 @@ test("names and errors from Blue's API reach the terminal escaped, from the API 
   assert.notEqual(failed.code, 0);
   assert.match(failed.stderr, /boom \\x1b\]0;owned\\x07\\x1b\[2J/);
   assert.doesNotMatch(failed.stderr, RAW_CONTROL);
+});
+
+test('listen --inspect stops with exit 3 when the inspector cannot have its port, as inspect does', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { env: { BLUEHOOK_HOME: dir.path } };
+  const busy = createNetServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.after(() => busy.close());
+  const taken = String((busy.address() as import('node:net').AddressInfo).port);
+  const r = await runCli(
+    ['listen', '--port', '0', '--secret', 'k', '--inspect', '--inspect-port', taken],
+    { ...env, timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`inspector's port ${taken} on 127\\.0\\.0\\.1 is in use`));
+  assert.match(r.stderr, /--inspect-port/);
+  assert.doesNotMatch(r.stdout, /listening on/);
+
+  // The same port for both: the listener takes it, so the inspector cannot.
+  const free = createNetServer();
+  await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+  const port = String((free.address() as import('node:net').AddressInfo).port);
+  await new Promise<void>((r) => free.close(() => r()));
+  const same = await runCli(
+    ['listen', '--port', port, '--secret', 'k', '--inspect', '--inspect-port', port],
+    { ...env, timeoutMs: 20_000 },
+  );
+  assert.equal(same.code, 3, same.stdout + same.stderr);
+  assert.match(same.stderr, new RegExp(`port ${port} is the listener's own`));
+  // And `inspect` on a busy port, the behaviour this matches.
+  const inspect = await runCli(['inspect', '--port', taken], { ...env, timeoutMs: 20_000 });
+  assert.equal(inspect.code, 3, inspect.stderr);
 });

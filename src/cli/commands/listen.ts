@@ -1,5 +1,5 @@
 import type { ListenOptions } from './listen.command.js';
-import { networkError, usageError } from '../../errors.js';
+import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
@@ -157,17 +157,38 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   let inspectorHistory = history;
   let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
   if (opts.inspect) {
-    const { serveInspector } = await import('./inspect.js');
-    inspectorHistory ??= await openHistoryFor(config, io);
-    inspector = await serveInspector(
-      inspectorHistory,
-      store,
-      config,
-      '127.0.0.1',
-      opts.inspectPort ?? 4040,
-      opts,
-      io,
-    );
+    const inspectPort = opts.inspectPort ?? 4040;
+    try {
+      // The same port twice would be "in use" by the listener itself: said as such.
+      if (inspectPort !== 0 && inspectPort === Number(new URL(receiver.url).port))
+        throw networkError(
+          `port ${inspectPort} is the listener's own: the inspector needs another`,
+          'pick another with --inspect-port, or --inspect-port 0 for a free one',
+        );
+      const { serveInspector } = await import('./inspect.js');
+      inspectorHistory ??= await openHistoryFor(config, io);
+      inspector = await serveInspector(
+        inspectorHistory,
+        store,
+        config,
+        '127.0.0.1',
+        inspectPort,
+        opts,
+        io,
+      );
+    } catch (error) {
+      // Asked for an inspector and none could start: stop, like `inspect`, rather than catch
+      // deliveries with no inspector (the listener's socket would keep this process running).
+      await receiver.close();
+      await history?.close();
+      if (inspectorHistory !== history) await inspectorHistory?.close();
+      if (isBluehookError(error) && /is in use$/.test(error.message))
+        throw networkError(
+          `the inspector's ${error.message}`,
+          'pick another with --inspect-port, or --inspect-port 0 for a free one',
+        );
+      throw error;
+    }
   }
   if (!isLoopbackAddress(receiver.address))
     io.err(
