@@ -5,7 +5,15 @@
 import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { post, type ReadyProcess, runCli, startReady, tempDir } from './helpers.js';
+import {
+  post,
+  type ReadyProcess,
+  runCli,
+  runInPty,
+  startReady,
+  startReceiver,
+  tempDir,
+} from './helpers.js';
 
 test('--set: an array index past the limit is one line and exit 2, in the CLI and in the inspector compose', async (t) => {
   // A cap on the child's heap: without the bound, [200000000] grew to 2.3 GB before V8 died.
@@ -273,4 +281,45 @@ test('listen --inspect stops with exit 3 when the inspector cannot have its port
   // And `inspect` on a busy port, the behaviour this matches.
   const inspect = await runCli(['inspect', '--port', taken], { ...env, timeoutMs: 20_000 });
   assert.equal(inspect.code, 3, inspect.stderr);
+});
+
+test('Ctrl-C during a load-mode send on a terminal prints the summary of what was sent, then exits 130', async (t) => {
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const session = await runInPty(
+    [
+      'send',
+      'TODO_CREATED',
+      '--url',
+      rx.url,
+      '--secret',
+      'k',
+      '--duration',
+      '60s',
+      '--concurrency',
+      '2',
+      '--record',
+      'none',
+    ],
+    [{ when: /sent [1-9]\d* ·/, keys: ['\x03'] }],
+  );
+  assert.equal(session.pending, 0, `no progress was shown: ${session.screen}`);
+  assert.equal(session.code, 130, session.screen);
+  assert.match(session.screen, /summary\r?\n\s+sent\s+[1-9]\d* in /, session.screen);
+  assert.match(session.screen, /expected\s+/);
+});
+
+test("listen's Ctrl-C summary on a terminal starts on a line of its own, not after the echoed ^C", async () => {
+  const dir = tempDir();
+  try {
+    const session = await runInPty(
+      ['listen', '--port', '0', '--secret', 'k', '--no-record'],
+      [{ when: /Ctrl-C to stop/, keys: ['\x03'] }],
+      { BLUEHOOK_HOME: dir.path },
+    );
+    assert.equal(session.code, 130, session.screen);
+    assert.match(session.screen, /\^C\r?\n0 deliveries received/, JSON.stringify(session.screen));
+  } finally {
+    dir.cleanup();
+  }
 });

@@ -233,7 +233,8 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   if (inspectorHistory !== history) await inspectorHistory?.close();
   const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
   if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
-  else io.err(c.dim(summary));
+  // A terminal echoed ^C where the cursor was: the summary starts on a line of its own.
+  else io.err(`${code === ExitCode.interrupted && io.isTTY.stderr ? '\n' : ''}${c.dim(summary)}`);
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
