@@ -5,7 +5,11 @@
 import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  hmac,
+  KEY,
   post,
   type ReadyProcess,
   runCli,
@@ -319,6 +323,100 @@ test("listen's Ctrl-C summary on a terminal starts on a line of its own, not aft
     );
     assert.equal(session.code, 130, session.screen);
     assert.match(session.screen, /\^C\r?\n0 deliveries received/, JSON.stringify(session.screen));
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('flags that would be ignored or contradict each other are refused (exit 2, one line) before anything is sent', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { env: { BLUEHOOK_HOME: dir.path } };
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const body = join(dir.path, 'body.json');
+  writeFileSync(body, '{"event":"TODO_CREATED"}');
+  const cases: Array<[string, string[], RegExp]> = [
+    [
+      'send --data with --set',
+      ['send', '--url', rx.url, '--secret', 'k', '--data', body, '--set', 'currentValue.title=x'],
+      /--data .*cannot be used with .*--set/,
+    ],
+    [
+      'send --data with --seed',
+      ['send', '--url', rx.url, '--secret', 'k', '--data', body, '--seed', '3'],
+      /--data .*cannot be used with .*--seed/,
+    ],
+    [
+      '--no-retry with --retries',
+      ['send', '--url', rx.url, '--secret', 'k', '--no-retry', '--retries', '3'],
+      /--no-retry.*cannot be used with .*--retries/,
+    ],
+    [
+      'send --timeout 0',
+      ['send', '--url', rx.url, '--secret', 'k', '--timeout', '0'],
+      /--timeout must be longer than nothing/,
+    ],
+    [
+      "create --events ''",
+      ['create', '--name', 'all', '--url', rx.url, '--events', ''],
+      /--events "" names no event.*--all-events/,
+    ],
+    [
+      'listen --webhook that does not exist, with --secret',
+      ['listen', '--port', '0', '--webhook', 'doesnotexist', '--secret', 'k'],
+      /no webhook matches "doesnotexist"/,
+    ],
+  ];
+  for (const [what, args, message] of cases) {
+    const r = await runCli(args, { ...env, timeoutMs: 15_000 });
+    assert.equal(r.code, 2, `${what}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, what);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${what}: ${r.stderr}`);
+  }
+  assert.equal(rx.received.length, 0, 'nothing was sent');
+  assert.equal((await runCli(['list', '--json'], env)).stdout.trim(), '[]', 'nothing was created');
+  // The same webhook named with a secret of the caller's does start, and says which it verifies for.
+  const made = await runCli(
+    ['create', '--name', 'real', '--url', rx.url, '--events', 'TODO_CREATED', '--json'],
+    env,
+  );
+  assert.equal(made.code, 0, made.stderr);
+  const listen = await startReady(['listen', '--port', '0', '--webhook', 'real', '--secret', 'k'], {
+    BLUEHOOK_HOME: dir.path,
+  });
+  t.after(() => stop(listen));
+  const signed = '{"event":"TODO_CREATED"}';
+  const answer = await post(listen.url, signed, { 'x-signature': hmac('k', signed) });
+  assert.equal(answer.status, 200);
+});
+
+test('interactive create: ticking "All events" and specific events is refused until one is chosen', async () => {
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  try {
+    const up = '\x1b[A';
+    const session = await runInPty(
+      ['create'],
+      [
+        { when: /Name/, keys: ['both', KEY.enter] },
+        { when: /URL to deliver to/, keys: ['http://127.0.0.1:9/x', KEY.enter] },
+        // All events, then TODO_CREATED as well: two answers.
+        {
+          when: /TODO_CUSTOM_FIELD_UPDATED/,
+          keys: [KEY.space, KEY.down, KEY.space, KEY.enter],
+        },
+        // Refused, said on screen; unticking "All" leaves the specific event.
+        { when: /not both/, keys: [up, KEY.space, KEY.enter] },
+        { when: /Project ids/, keys: [KEY.enter] },
+        { when: /Create webhook "both"/, keys: ['y', KEY.enter] },
+      ],
+      env,
+    );
+    assert.equal(session.pending, 0, session.screen.slice(-800));
+    assert.equal(session.code, 0, session.screen.slice(-500));
+    const [hook] = JSON.parse((await runCli(['list', '--json'], { env })).stdout);
+    assert.deepEqual(hook.events, ['TODO_CREATED']);
   } finally {
     dir.cleanup();
   }

@@ -78,7 +78,10 @@ export async function run(
     ))
       io.err(`bluehook: warning: Blue would not deliver this: ${reason} (sending anyway)`);
   }
-  const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
+  const timeoutMs =
+    opts.timeout !== undefined ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
+  if (timeoutMs <= 0)
+    throw usageError(`--timeout must be longer than nothing, got "${opts.timeout}"`);
   // Load mode sends each delivery once unless --retries is given: a load test measures the receiver.
   const retries =
     opts.retry === false || opts.healthCheck
