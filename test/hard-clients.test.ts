@@ -5,13 +5,17 @@
 import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, statSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import {
+  BIN,
   hmac,
   KEY,
   post,
   type ReadyProcess,
+  REFERENCE,
   runCli,
   runInPty,
   startReady,
@@ -226,6 +230,12 @@ test("names and errors from Blue's API reach the terminal escaped, from the API 
   }
   for (const [what, r] of shown.filter(([w]) => /list|show/.test(w)))
     assert.ok(r.stdout.includes('net\\x1b[41mEVIL\\x1b]0;owned\\x07'), `${what}: ${r.stdout}`);
+  // A hint names the store the user chose with --store.
+  const missing = await blue(['show', 'nope']);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /run `bluehook --store blue list` to see ids and names/);
+  const missingById = await blue(['show', 'cmissing0000000000000000a']);
+  assert.match(missingById.stderr, /`bluehook --store blue list`/);
   // --json is data: the name exactly as Blue holds it.
   const json = await blue(['show', id, '--json']);
   assert.equal(JSON.parse(json.stdout).name, EVIL_NAME);
@@ -420,4 +430,113 @@ test('interactive create: ticking "All events" and specific events is refused un
   } finally {
     dir.cleanup();
   }
+});
+
+test('smaller words: verify names a signer newline, old-store imports are reported, load and list --disabled say what happened, payload -o is 0600', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { env: { BLUEHOOK_HOME: dir.path } };
+
+  // verify --json: the signer's secret kept its file's newline; its own cause, not the whsec_ one.
+  const body = '{"event":"TODO_CREATED"}';
+  const verified = await runCli(
+    ['verify', '--secret', 's3cret', '--signature', hmac('s3cret\n', body), '--json'],
+    { ...env, input: body },
+  );
+  assert.equal(verified.code, 1, verified.stderr);
+  const verdict = JSON.parse(verified.stdout);
+  assert.equal(verdict.cause, 'signer-secret-newline');
+  assert.match(verdict.message, /signer's secret ends with a newline/);
+
+  // An old store's webhooks.json is imported by the first command that opens the store, and said.
+  cpSync(join(REFERENCE, 'legacy-store', 'webhooks.json'), join(dir.path, 'webhooks.json'));
+  const listed = await runCli(['list', '--json'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(
+    listed.stderr,
+    /^bluehook: imported 2 webhooks from .*webhooks\.json into the database; the file is kept as .*webhooks\.json\.imported\n$/,
+  );
+  assert.equal(JSON.parse(listed.stdout).length, 2);
+  assert.doesNotMatch((await runCli(['list'], env)).stderr, /imported/, 'said once');
+
+  // list --disabled with none disabled: says so, rather than "no webhooks (create one…)".
+  const none = await runCli(['list', '--disabled'], env);
+  assert.equal(none.code, 0);
+  assert.equal(none.stdout.trim(), 'no disabled webhooks');
+  const noneFor = await runCli(['list', '--enabled', '--event', 'TAG_CREATED'], env);
+  assert.match(noneFor.stdout, /^no enabled webhooks for TAG_CREATED|^ID/);
+
+  // A load run whose every delivery was answered: "recorded nothing", not "recorded the 0".
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const load = await runCli(['send', '--url', rx.url, '--secret', 'k', '--count', '3'], env);
+  assert.equal(load.code, 0, load.stderr);
+  assert.match(load.stderr, /recorded nothing: every delivery was answered as expected/);
+  assert.doesNotMatch(load.stderr, /recorded the 0/);
+  rx.received.length = 0;
+
+  // payload -o: 0600, like an export.
+  const out = join(dir.path, 'body.json');
+  const written = await runCli(['payload', 'TODO_CREATED', '--seed', '1', '-o', out], env);
+  assert.equal(written.code, 0, written.stderr);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+});
+
+test('deliveries list fits the terminal: rows as wide as its columns, whole with --wide or piped', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  const rx = await startReceiver();
+  t.after(() => rx.close());
+  const long = `${rx.url}a/rather/long/path/that/a/receiver/might/really/have?with=a-query-string`;
+  for (const event of ['TODO_CHECKLIST_ITEM_DONE_STATUS_UPDATED', 'TAG_CREATED'])
+    assert.equal((await runCli(['send', event, '--url', long, '--secret', 'k'], { env })).code, 0);
+  const rows = (screen: string) =>
+    screen
+      .replace(/\u001b\[[0-9;?]*[a-zA-Z]/g, '')
+      .split(/\r?\n/)
+      .filter((l) => /^d[0-9a-z]{10,}/.test(l));
+  for (const columns of [80, 100, 120, 160]) {
+    const session = await runInPty(['deliveries', 'list'], [], env, columns);
+    assert.equal(session.code, 0, session.screen);
+    const shown = rows(session.screen);
+    assert.equal(shown.length, 2, session.screen);
+    for (const row of shown)
+      assert.ok(row.length < columns, `${columns} columns: ${row.length} cells: ${row}`);
+    if (columns >= 120) assert.match(shown.join('\n'), /TAG_CREATED/);
+  }
+  const wide = rows((await runInPty(['deliveries', 'list', '--wide'], [], env, 100)).screen);
+  assert.ok(
+    wide.every((row) => row.endsWith('with=a-query-string')),
+    wide.join('\n'),
+  );
+  assert.match(wide[0]!, /TODO_CHECKLIST_ITEM_DONE_STATUS_UPDATED/);
+  const piped = await runCli(['deliveries', 'list'], { env });
+  assert.ok(
+    piped.stdout
+      .trim()
+      .split('\n')
+      .every((row) => row.endsWith('with=a-query-string')),
+  );
+});
+
+test('bash completion quotes a webhook name with a space', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { ...process.env, BLUEHOOK_HOME: dir.path, NO_COLOR: '1' };
+  await runCli(['create', '--name', 'my hook', '--url', 'http://127.0.0.1:9/'], { env });
+  await runCli(['create', '--name', "o'clock", '--url', 'http://127.0.0.1:9/'], { env });
+  const script = [
+    `bluehook() { '${process.execPath}' '${BIN}' "$@"; }`,
+    'eval "$(bluehook completion bash)"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
+    'comp() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _bluehook; printf "%s\\n" "${COMPREPLY[@]}"; echo ===; }',
+    // As typed: `show my<Tab>`, `show my\ h<Tab>`, `show o<Tab>`.
+    `comp bluehook show my`,
+    `comp bluehook show 'my\\ h'`,
+    `comp bluehook show o`,
+  ].join('\n');
+  const { stdout } = await promisify(execFile)('bash', ['-c', script], { env });
+  const answers = stdout.split('===\n').map((block) => block.split('\n').filter(Boolean));
+  assert.deepEqual(answers.slice(0, 3), [['my\\ hook'], ['my\\ hook'], ["o\\'clock"]]);
 });

@@ -203,8 +203,11 @@ test('each diagnosis names the right cause for a signature made by independent c
 
   // The signer's secret kept a trailing newline from its file; we hold the clean secret.
   const newline = diagnose(body, 's3cret', { 'x-signature': hex('s3cret\n', body) });
-  assert.equal(newline.cause, 'secret-whsec-prefix');
+  assert.equal(newline.cause, 'signer-secret-newline', 'not blamed on the whsec_ prefix');
   assert.match(newline.message, /signer's secret ends with a newline/);
+  const crlf = diagnose(body, 's3cret', { 'x-signature': hex('s3cret\r\n', body) });
+  assert.equal(crlf.cause, 'signer-secret-newline');
+  assert.match(crlf.message, /signer's secret ends with a CRLF/);
 
   // v2,<a correct v1 signature>: named as the label, not blamed on the whsec_ prefix.
   const v2 = diagnose(

@@ -24,6 +24,8 @@ export type DiagnosisCause =
   | 'signature-format'
   | 'secret-whitespace'
   | 'secret-whsec-prefix'
+  /** The signer's secret kept a trailing newline (or CRLF), as read from a file. */
+  | 'signer-secret-newline'
   | 'other-scheme'
   | 'timestamp-invalid'
   | 'secret-invalid'
@@ -267,7 +269,7 @@ function secretProblem(
     };
   }
   const s = trimmed;
-  const forms: Array<[Key, string]> = [];
+  const forms: Array<[Key, string, DiagnosisCause?]> = [];
   if (s.startsWith('whsec_')) {
     forms.push([s.slice(6), 'the signature was made with the secret without its "whsec_" prefix']);
     const decoded = decodedKey(s);
@@ -299,10 +301,11 @@ function secretProblem(
       forms.push([
         s + ending,
         `the signer's secret ends with a ${ending === '\n' ? 'newline' : 'CRLF'} (read from a file?): the signature matches this secret plus that ending`,
+        'signer-secret-newline',
       ]);
   }
-  for (const [key, message] of forms) {
-    if (check(body, key)) return { valid: false, cause: 'secret-whsec-prefix', message };
+  for (const [key, message, cause = 'secret-whsec-prefix'] of forms) {
+    if (check(body, key)) return { valid: false, cause, message };
   }
   return undefined;
 }

@@ -300,12 +300,14 @@ function renderLoad(
   if (opts.json) io.jsonLine(summary);
   else {
     io.out(summaryText(summary, c));
-    if (recordedFailedOnly)
-      io.err(
-        c.dim(
-          `recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`,
-        ),
-      );
+    if (recordedFailedOnly) {
+      const failed = summary.sent - summary.expected;
+      const what =
+        failed === 0
+          ? 'recorded nothing: every delivery was answered as expected'
+          : `recorded the ${failed === 1 ? 'delivery' : `${failed} deliveries`} not answered as expected`;
+      io.err(c.dim(`${what} (--record all keeps every one)`));
+    }
   }
   if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
   const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);
