@@ -5,7 +5,7 @@
 import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, statSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -539,4 +539,32 @@ test('bash completion quotes a webhook name with a space', async (t) => {
   const { stdout } = await promisify(execFile)('bash', ['-c', script], { env });
   const answers = stdout.split('===\n').map((block) => block.split('\n').filter(Boolean));
   assert.deepEqual(answers.slice(0, 3), [['my\\ hook'], ['my\\ hook'], ["o\\'clock"]]);
+});
+
+test("verify: Blue's body with its keys sorted at every level (by Python) is named as that, both ways", async () => {
+  const blueBody = (await runCli(['payload', 'TODO_CREATED', '--seed', '5'])).stdout;
+  const sorted = execFileSync(
+    'python3',
+    [
+      '-c',
+      'import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",",":"), ensure_ascii=False))',
+    ],
+    { input: blueBody, encoding: 'utf8' },
+  );
+  assert.notEqual(sorted, blueBody);
+  const verify = async (held: string, signedBytes: string) => {
+    const r = await runCli(
+      ['verify', '--secret', 'k', '--signature', hmac('k', signedBytes), '--json'],
+      { input: held },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    return JSON.parse(r.stdout) as { cause: string; message: string };
+  };
+  const held = await verify(sorted, blueBody);
+  assert.equal(held.cause, 'body-reserialised', held.message);
+  assert.match(held.message, /keys sorted at every level/);
+  assert.doesNotMatch(held.message, /secret is wrong/);
+  const other = await verify(blueBody, sorted);
+  assert.equal(other.cause, 'body-reserialised', other.message);
+  assert.match(other.message, /sorted/);
 });
