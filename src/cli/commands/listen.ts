@@ -182,10 +182,11 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       await receiver.close();
       await history?.close();
       if (inspectorHistory !== history) await inspectorHistory?.close();
-      if (isBluehookError(error) && /is in use$/.test(error.message))
+      if (isBluehookError(error) && error.code === 'port-in-use')
         throw networkError(
           `the inspector's ${error.message}`,
           'pick another with --inspect-port, or --inspect-port 0 for a free one',
+          'port-in-use',
         );
       throw error;
     }
