@@ -230,6 +230,20 @@ test("names and errors from Blue's API reach the terminal escaped, from the API 
   }
   for (const [what, r] of shown.filter(([w]) => /list|show/.test(w)))
     assert.ok(r.stdout.includes('net\\x1b[41mEVIL\\x1b]0;owned\\x07'), `${what}: ${r.stdout}`);
+  // send's warning that Blue would not deliver to this (now disabled) webhook names it, escaped.
+  const warned = await blue([
+    'send',
+    '--webhook',
+    id,
+    '--secret',
+    'k',
+    '--url',
+    'http://127.0.0.1:9/',
+    '--no-retry',
+    '--no-record',
+  ]);
+  assert.match(warned.stderr, /warning: Blue would not deliver this: webhook net\\x1b\[41mEVIL/);
+  assert.doesNotMatch(warned.stdout + warned.stderr, RAW_CONTROL);
   // A hint names the store the user chose with --store.
   const missing = await blue(['show', 'nope']);
   assert.equal(missing.code, 2, missing.stderr);
