@@ -153,7 +153,7 @@ export class BlueWebhookStore implements WebhookStore {
       case 'WEBHOOK_NOT_FOUND':
         return notFoundError(
           `Blue: ${e.message} (WEBHOOK_NOT_FOUND)`,
-          'run `bluehook list --store blue`',
+          'run `bluehook list` to see ids and names',
           'webhook-not-found',
         );
       case 'BAD_USER_INPUT':

@@ -47,6 +47,7 @@ export async function serveInspector(
       throw networkError(
         `port ${port} on ${host} is in use`,
         'pick another with --port, or --port 0 for a free one',
+        'port-in-use',
       );
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
       throw networkError(`cannot listen on ${host}:${port} (${code})`);

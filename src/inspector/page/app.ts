@@ -244,14 +244,20 @@ async function load(reset: boolean): Promise<void> {
 function connect(): void {
   state.stream?.close();
   const live = $('#live');
-  const es = new EventSource(`/api/stream?${filterQuery()}`);
+  const query = filterQuery();
+  query.set('token', token);
+  const es = new EventSource(`/api/stream?${query}`);
   state.stream = es;
   es.addEventListener('open', () => {
     live.textContent = 'live';
     live.className = 'live on';
   });
   es.addEventListener('error', () => {
-    live.textContent = 'reconnecting…';
+    // Closed for good: the server refused the stream (too many open), so no reconnection follows.
+    live.textContent =
+      es.readyState === EventSource.CLOSED
+        ? 'not live: too many live views open (close a tab, then reload)'
+        : 'reconnecting…';
     live.className = 'live off';
   });
   es.addEventListener('deliveries', (e) => {
