@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { childProcess } from '../util/child-process.js';
 import { durationMs } from '../util/duration.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface ConfigValues {
   storeDir: string;
@@ -122,6 +123,10 @@ function defaults(): ConfigValues {
 }
 
 /** Checks one value; returns it normalised or a description of what was expected. */
+/** A rejected value as an error may quote it: a history URL without its password. */
+const shown = (key: keyof ConfigValues, raw: unknown) =>
+  key === 'history' && typeof raw === 'string' ? redactUrl(raw) : raw;
+
 function coerce(
   key: keyof ConfigValues,
   raw: unknown,
@@ -333,7 +338,7 @@ export async function loadConfig(
     const r = coerce(k, raw, false);
     if (!r.ok)
       throw configError(
-        `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`,
+        `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(shown(k, raw))}`,
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
@@ -345,7 +350,9 @@ export async function loadConfig(
     if (raw === undefined || raw === '') continue;
     const r = coerce(k, raw, true);
     if (!r.ok)
-      throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+      throw configError(
+        `environment variable ${name} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
+      );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'env';
@@ -359,7 +366,7 @@ export async function loadConfig(
     const r = coerce(k, raw, true);
     if (!r.ok)
       throw usageError(
-        `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`,
+        `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;

@@ -1,0 +1,132 @@
+/**
+ * Hardening of the data and its secrets (issue 25, items 1–6): a history URL's password in every
+ * form and every place it could be shown, another program's SQLite file, a corrupt database, a
+ * hung PostgreSQL, hostile import files, and directories where the store expects files. The built
+ * CLI against real files and the real PostgreSQL server.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { postgresDatabase, runCli, spawnCli, startReady, tempDir } from './helpers.js';
+
+const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Resolves with everything the stream said once `pattern` appears in it. */
+function waitForText(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  pattern: RegExp,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${text}`)), 30_000);
+    child[stream]!.on('data', (d) => {
+      text += d;
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+    child.on('close', () => reject(new Error(`exited before ${pattern}: ${text}`)));
+  });
+}
+
+test('a history URL password in any form is shown nowhere: config, count, listen, inspect, /api/meta, the page, errors', {
+  timeout: 120_000,
+}, async (t) => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return t.skip(db.skip);
+  const dir = tempDir();
+  t.after(async () => {
+    dir.cleanup();
+    await db.drop();
+  });
+  const env = { BLUEHOOK_HOME: dir.path };
+  const SECRET = 'Pw0rdLeaks9';
+  // The server trusts local logins, so every form connects: the password is carried, not checked.
+  const base = new URL(db.url);
+  const forms = [
+    `${db.url}?password=${SECRET}`,
+    `${db.url}?sslmode=disable&password=${SECRET}`,
+    `${db.url}?pass%77ord=${SECRET}`,
+    `postgres://${base.username}:${SECRET}@${base.host}${base.pathname}`,
+    `postgres://${base.username}:${SECRET}@${base.host}${base.pathname}?sslpassword=${SECRET}2`,
+  ];
+  const clean = (where: string, text: string) =>
+    assert.doesNotMatch(text, new RegExp(SECRET), `${where} shows the password`);
+
+  for (const url of forms) {
+    const config = await runCli(['config', '--history', url], { env });
+    assert.equal(config.code, 0, config.stderr);
+    clean(`config (${url})`, config.stdout + config.stderr);
+    assert.match(config.stdout, /\*\*\*/);
+    const configJson = await runCli(['config', '--history', url, '--json'], { env });
+    clean(`config --json (${url})`, configJson.stdout + configJson.stderr);
+    const count = await runCli(['deliveries', 'count', '--history', url], { env });
+    assert.equal(count.code, 0, count.stderr);
+    assert.match(count.stdout, /0 deliveries in postgres:\/\//);
+    clean(`deliveries count (${url})`, count.stdout + count.stderr);
+  }
+
+  const url = forms[1]!;
+  // A rejected value is quoted without its password too.
+  const bad = await runCli(['deliveries', 'count', '--history', `mysql://u:${SECRET}@h/db`], {
+    env,
+  });
+  assert.equal(bad.code, 2);
+  clean('a rejected --history', bad.stdout + bad.stderr);
+  const badEnv = await runCli(['deliveries', 'count'], {
+    env: { ...env, BLUEHOOK_HISTORY_URL: `pg://h/db?password=${SECRET}` },
+  });
+  assert.equal(badEnv.code, 4);
+  clean('a rejected BLUEHOOK_HISTORY_URL', badEnv.stdout + badEnv.stderr);
+
+  // The login refused (a role the server does not know): the error names the URL, masked.
+  for (const refused of [
+    `postgres://nosuchrole@${base.host}${base.pathname}?password=${SECRET}`,
+    `postgres://nosuchrole:${SECRET}@${base.host}${base.pathname}?sslmode=disable&password=${SECRET}`,
+  ]) {
+    const r = await runCli(['deliveries', 'count', '--history', refused], { env });
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /refused the login/);
+    clean('the authentication error', r.stdout + r.stderr);
+  }
+
+  // listen's "recording to" line.
+  const listen = spawnCli(['listen', '--port', '0', '--secret', 's', '--history', url], { env });
+  const said = await waitForText(listen, 'stderr', /recording to .*Ctrl-C/);
+  clean('listen', said);
+  assert.match(said, /password=\*\*\*/);
+  listen.kill('SIGTERM');
+
+  // inspect --json's ready line, /api/meta, the page, and its header as Chromium renders it.
+  const inspect = await startReady(['inspect', '--port', '0', '--history', url], env);
+  t.after(() => inspect.child.kill('SIGKILL'));
+  clean('inspect --json', JSON.stringify(inspect.lines()));
+  const html = await (await fetch(inspect.url)).text();
+  clean('the page', html);
+  const meta = await (await fetch(`${inspect.url}api/meta`)).text();
+  clean('/api/meta', meta);
+  assert.match(meta, /password=\*\*\*/);
+  if (existsSync(CHROMIUM)) {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(inspect.url);
+    await page
+      .getByText(/postgres: postgres:\/\//)
+      .first()
+      .waitFor();
+    const shown = (await page.textContent('body')) ?? '';
+    clean('the page header', shown);
+    assert.match(shown, /postgres: postgres:\/\/.*password=\*\*\*/);
+  }
+  inspect.child.kill('SIGTERM');
+  await inspect.exited;
+  clean('inspect stderr', inspect.stderr());
+});
