@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { postgresDatabase, runCli, spawnCli, startReady, tempDir } from './helpers.js';
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
@@ -129,4 +132,63 @@ test('a history URL password in any form is shown nowhere: config, count, listen
   inspect.child.kill('SIGTERM');
   await inspect.exited;
   clean('inspect stderr', inspect.stderr());
+});
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+test("another program's SQLite file in rollback-journal mode: exit 4, not one byte changed", async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const file = join(dir.path, 'bluehook.db');
+  const other = new Sqlite(file);
+  other.pragma('journal_mode = DELETE');
+  other.exec(
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')",
+  );
+  other.close();
+  const before = sha256(file);
+  for (const args of [
+    ['list'],
+    ['deliveries', 'list'],
+    ['create', '--name', 'x', '--url', 'http://127.0.0.1:9/'],
+  ]) {
+    const r = await runCli(args, { env: { BLUEHOOK_HOME: dir.path } });
+    assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /another program.*left untouched/);
+    assert.equal(sha256(file), before, `${args.join(' ')} changed the file`);
+  }
+  // Nor did it leave WAL files beside it.
+  assert.deepEqual(readdirSync(dir.path), ['bluehook.db']);
+});
+
+test('a directory where the store expects a file: exit 4 naming it, never an internal error', async (t) => {
+  for (const entry of [
+    'deliveries.ndjson',
+    'webhooks.json',
+    'secrets.json',
+    'bluehook.db',
+    'bluehook.db-wal',
+    'bluehook.db-shm',
+  ]) {
+    const dir = tempDir();
+    t.after(dir.cleanup);
+    mkdirSync(join(dir.path, entry));
+    // The old delivery log matters only to the history: `list` (webhooks) does not read it.
+    const commands =
+      entry === 'deliveries.ndjson' ? [['deliveries', 'list']] : [['deliveries', 'list'], ['list']];
+    for (const args of commands) {
+      const r = await runCli(args, { env: { BLUEHOOK_HOME: dir.path } });
+      assert.equal(r.code, 4, `${entry}, ${args.join(' ')}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(`${join(dir.path, entry)} is a directory`), r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  }
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  mkdirSync(join(dir.path, 'cfg.json'));
+  const r = await runCli(['--config', join(dir.path, 'cfg.json'), 'list'], {
+    env: { BLUEHOOK_HOME: dir.path },
+  });
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, /cfg\.json is a directory/);
 });

@@ -291,8 +291,9 @@ async function readConfigFile(
     result = file ? await explorer.load(file) : await explorer.search(cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (file && (code === 'ENOENT' || code === 'EISDIR'))
-      throw configError(`config file ${file} does not exist`);
+    if (file && code === 'ENOENT') throw configError(`config file ${file} does not exist`);
+    if (file && code === 'EISDIR')
+      throw configError(`config file ${file} is a directory, not a file`);
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
   if (!result || result.isEmpty || result.config == null)

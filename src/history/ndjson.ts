@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { storeError } from '../errors.js';
-import { refuseLink } from '../store/legacy.js';
+import { refuseNonFile } from '../store/legacy.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 
@@ -135,7 +135,7 @@ export async function importLegacyLog(
   setAside: (file: string) => string | undefined,
 ): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
-  refuseLink(file);
+  refuseNonFile(file);
   const stats = await importNdjson(history, file);
   const aside = setAside(file);
   if (!aside) return undefined;

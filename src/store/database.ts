@@ -155,6 +155,15 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** Refuses a path that is a symlink, or a file that is not SQLite at all, before SQLite opens it. */
 function checkFile(file: string): void {
+  // SQLite's own side files must be files too, or it reports a misleading I/O or read-only error.
+  for (const side of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    const s = lstatSync(side, { throwIfNoEntry: false });
+    if (s && !s.isFile())
+      throw storeError(
+        `${side} is ${s.isDirectory() ? 'a directory' : 'not a regular file'}, where SQLite keeps a file of bluehook's database; it was left untouched`,
+        `move it away (mv '${side}' '${side}.moved')`,
+      );
+  }
   let stat: Stats;
   try {
     stat = lstatSync(file);
@@ -166,7 +175,11 @@ function checkFile(file: string): void {
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file',
     );
-  if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
+  if (!stat.isFile())
+    throw storeError(
+      `${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, where bluehook keeps its database; it was left untouched`,
+      `move it away (mv '${file}' '${file}.moved')`,
+    );
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
   const fd = openSync(file, 'r');
@@ -211,6 +224,7 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   }
   ensureStoreDir(dir);
   checkFile(file);
+  checkOwner(file);
   try {
     // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
     const fd = openSync(
@@ -245,29 +259,54 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   return db;
 }
 
+/** The schema version of a database that is bluehook's (or empty); throws for any other. */
+function ownedVersion(db: Database, file: string): number {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+      n: number;
+    }
+  ).n;
+  if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
+    throw storeError(
+      `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
+      'choose another store directory (--store-dir)',
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw storeError(
+      `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
+      'upgrade bluehook (npm install -g bluehook@latest)',
+    );
+  }
+  return version;
+}
+
+/**
+ * Checks an existing file's owner on a read-only connection before any writing one opens it:
+ * `journal_mode = WAL` alone rewrites header bytes of a rollback-journal database.
+ */
+function checkOwner(file: string): void {
+  if (!(lstatSync(file, { throwIfNoEntry: false })?.size ?? 0)) return;
+  let db: Database | undefined;
+  try {
+    db = new Sqlite(file, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: BUSY_TIMEOUT_MS,
+      nativeBinding: addonPath(),
+    });
+    ownedVersion(db, file);
+  } catch (e) {
+    throw databaseError(e, file);
+  } finally {
+    db?.close();
+  }
+}
+
 function migrate(db: Database, file: string): void {
-  const check = () => {
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (
-      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
-        n: number;
-      }
-    ).n;
-    if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
-      throw storeError(
-        `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
-        'choose another store directory (--store-dir)',
-      );
-    }
-    if (version > SCHEMA_VERSION) {
-      throw storeError(
-        `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
-        'upgrade bluehook (npm install -g bluehook@latest)',
-      );
-    }
-    return version;
-  };
+  const check = () => ownedVersion(db, file);
   if (check() === SCHEMA_VERSION) return;
   // IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the other.
   db.transaction(() => {
