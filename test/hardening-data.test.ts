@@ -8,10 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { postgresDatabase, runCli, spawnCli, startReady, tempDir } from './helpers.js';
+import { jsonLines, postgresDatabase, runCli, spawnCli, startReady, tempDir } from './helpers.js';
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -191,4 +191,99 @@ test('a directory where the store expects a file: exit 4 naming it, never an int
   });
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /cfg\.json is a directory/);
+});
+
+test('deliveries import: each bad record named by its line and skipped, the valid ones of the batch kept, never an internal error', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  const received = (id: string) => ({
+    id,
+    direction: 'in',
+    time: '2026-01-02T03:04:05.000Z',
+    event: 'TODO_CREATED',
+    webhookId: null,
+    url: '/hooks',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-signature': 'ab' },
+    body: '{"event":"TODO_CREATED"}',
+    bodyEncoding: 'utf8',
+    remoteAddress: '127.0.0.1',
+    verdict: { valid: true, cause: 'ok', message: 'valid', webhookId: null },
+    answer: { status: 200 },
+  });
+  const sent = (id: string) => ({
+    id,
+    direction: 'out',
+    time: '2026-01-02T03:04:06.000Z',
+    event: 'TODO_MOVED',
+    webhookId: 'w1',
+    url: 'http://127.0.0.1:9/',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'),
+    bodyEncoding: 'base64',
+    attempts: [{ attempt: 1, status: 200, durationMs: 3 }],
+    response: { status: 200, headers: {}, body: 'ok' },
+    ok: true,
+  });
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const lines = [
+    // 1: a valid record behind a byte-order mark
+    `\uFEFF${JSON.stringify(received('dgood1'))}`,
+    JSON.stringify({ ...sent('dbad2'), attempts: { attempt: 1, durationMs: 3 } }),
+    JSON.stringify({ ...received('dbad3'), event: { name: 'TODO_CREATED' } }),
+    JSON.stringify({ ...received('dbad4'), webhookId: ['w1'] }),
+    JSON.stringify(sent('dgood5')),
+    JSON.stringify(received('dbad6')).replace('"answer"', `"nest":${deep(100_000)},"answer"`),
+    JSON.stringify(received('dbad7')).replace(
+      '"x-signature":"ab"',
+      `"x-signature":${deep(100_000)}`,
+    ),
+    JSON.stringify({ ...received('dbad8'), bodyEncoding: 'base64', body: 'not base64!' }),
+    JSON.stringify({ ...received('dbad9'), bodyEncoding: 'latin1' }),
+    JSON.stringify({ ...sent('dbad10'), attempts: [{ attempt: '1', durationMs: 3 }] }),
+    JSON.stringify({ ...received('dbad11'), time: 'yesterday' }),
+    '{"id":"dtorn12","direction":"in"',
+    JSON.stringify(received('dgood13')),
+  ];
+  const file = join(dir.path, 'hostile.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const r = await runCli(['deliveries', 'import', file], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /imported 3 deliveries .*10 unreadable lines skipped/);
+  for (const [line, reason] of [
+    [2, /attempts must be an array/],
+    [3, /event must be a string/],
+    [4, /webhookId must be a string/],
+    [6, /nest nests deeper than 32 levels/],
+    [7, /headers must be an object of strings/],
+    [8, /body is marked base64 but is not base64/],
+    [9, /bodyEncoding must be "utf8" or "base64"/],
+    [10, /attempts must be an array/],
+    [11, /time must be an ISO time/],
+    [12, /not JSON/],
+  ] as const)
+    assert.match(r.stderr, new RegExp(`line ${line} skipped: ${reason.source}`), r.stderr);
+  const json = await runCli(['deliveries', 'import', file, '--json'], { env });
+  assert.equal(json.code, 0, json.stderr);
+  const stats = JSON.parse(json.stdout);
+  assert.deepEqual([stats.read, stats.added, stats.skipped, stats.problems.length], [3, 0, 10, 10]);
+  // What was imported reads back whole: show, every export format, list.
+  for (const id of ['dgood1', 'dgood5', 'dgood13']) {
+    const show = await runCli(['deliveries', 'show', id], { env });
+    assert.equal(show.code, 0, show.stderr);
+    for (const format of ['json', 'har', 'curl']) {
+      const to = id === 'dgood5' ? [] : ['--to', 'http://127.0.0.1:9/'];
+      const ex = await runCli(['deliveries', 'export', id, '--format', format, ...to], { env });
+      assert.equal(ex.code, 0, `${id} ${format}: ${ex.stderr}`);
+    }
+  }
+  const list = await runCli(['deliveries', 'list', '--json'], { env });
+  assert.deepEqual(
+    jsonLines(list.stdout)
+      .map((d: { id: string }) => d.id)
+      .sort(),
+    ['dgood1', 'dgood13', 'dgood5'],
+  );
 });
