@@ -8,10 +8,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { jsonLines, postgresDatabase, runCli, spawnCli, startReady, tempDir } from './helpers.js';
+import {
+  hmac,
+  jsonLines,
+  post,
+  postgresDatabase,
+  runCli,
+  spawnCli,
+  startReady,
+  tempDir,
+} from './helpers.js';
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -286,4 +306,178 @@ test('deliveries import: each bad record named by its line and skipped, the vali
       .sort(),
     ['dgood1', 'dgood13', 'dgood5'],
   );
+});
+
+/** A store of `n` recorded deliveries (2 KB bodies, so they span many pages) and one webhook. */
+async function storeWithDeliveries(dir: string, n: number): Promise<void> {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++)
+    lines.push(
+      JSON.stringify({
+        id: `d${String(i).padStart(6, '0')}`,
+        direction: 'in',
+        time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+        event: i % 2 ? 'TODO_CREATED' : 'TODO_MOVED',
+        url: '/',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n: i, pad: 'x'.repeat(2000) }),
+        bodyEncoding: 'utf8',
+        verdict: { valid: true, cause: 'ok', message: 'valid' },
+        answer: { status: 200 },
+      }),
+    );
+  const file = join(dir, 'seed.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const env = { BLUEHOOK_HOME: dir };
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  const created = await runCli(['create', '--name', 'kept', '--url', 'http://127.0.0.1:9/'], {
+    env,
+  });
+  assert.equal(created.code, 0, created.stderr);
+}
+
+/** Overwrites 4 KiB in the middle of `file` with bytes of a seeded xorshift (the same every run). */
+function corruptMiddle(file: string, seed = 12345): void {
+  let x = seed;
+  const bytes = Buffer.alloc(4096);
+  for (let i = 0; i < bytes.length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    bytes[i] = x & 255;
+  }
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r+');
+  // Not page-aligned: the damage straddles two pages.
+  writeSync(fd, bytes, 0, bytes.length, Math.floor(size / 2 / 4096) * 4096 + 1000);
+  closeSync(fd);
+}
+
+test('a database corrupted in the middle: reads say "is corrupt" (exit 4), listen never acknowledges into it, the file is never written', {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  await storeWithDeliveries(dir.path, 3000);
+  const file = join(dir.path, 'bluehook.db');
+  corruptMiddle(file);
+  const before = sha256(file);
+
+  const exported = await runCli(['deliveries', 'export', '--format', 'ndjson'], { env });
+  assert.equal(exported.code, 4, exported.stderr);
+  assert.match(exported.stderr, /database .*bluehook\.db is corrupt \(.*\).*bluehook doctor/);
+  assert.ok(exported.stdout.split('\n').length < 3000, 'the export did not meet the damage');
+
+  // listen checks the whole file before acknowledging anything: deliveries posted as soon as it
+  // is ready get a 5xx or no answer, never a 2xx; then it stops with exit 4.
+  const listen = spawnCli(['listen', '--port', '0', '--secret', 's', '--json'], { env });
+  let err = '';
+  listen.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => listen.on('close', (code) => r(code)));
+  const ready = await waitForText(listen, 'stdout', /"type":"ready"/);
+  const url = /"url":"([^"]+)"/.exec(ready)![1]!;
+  const statuses: Array<number | string> = [];
+  let stop = false;
+  void exited.then(() => (stop = true));
+  while (!stop) {
+    const body = JSON.stringify({ event: 'TODO_CREATED', n: statuses.length });
+    statuses.push(
+      await post(url, body, { 'x-signature': hmac('s', body) }).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      ),
+    );
+  }
+  assert.equal(await exited, 4, err);
+  assert.match(err, /"code":"database-corrupt"/);
+  assert.ok(
+    statuses.every((s) => typeof s !== 'number' || s >= 500),
+    `acknowledged into a corrupt database: ${statuses.join(', ')}`,
+  );
+  assert.equal(sha256(file), before, 'listen wrote into the corrupt database');
+
+  // A header SQLite cannot use (page size 3): SQLITE_NOTADB, named the same way.
+  const notadb = tempDir();
+  t.after(notadb.cleanup);
+  await storeWithDeliveries(notadb.path, 10);
+  const header = join(notadb.path, 'bluehook.db');
+  const fd = openSync(header, 'r+');
+  writeSync(fd, Buffer.from([0, 3]), 0, 2, 16);
+  closeSync(fd);
+  const notadbHash = sha256(header);
+  for (const args of [['list'], ['deliveries', 'list'], ['doctor']]) {
+    const r = await runCli(args, { env: { BLUEHOOK_HOME: notadb.path } });
+    assert.equal(r.code, args[0] === 'doctor' ? 1 : 4, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /is corrupt/);
+  }
+  assert.equal(sha256(header), notadbHash);
+});
+
+test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt one; --recover-to copies what is readable and leaves the old file alone', {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  const none = await runCli(['doctor'], { env });
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /nothing to check/);
+  await storeWithDeliveries(dir.path, 3000);
+  const healthy = await runCli(['doctor'], { env });
+  assert.equal(healthy.code, 0, healthy.stderr);
+  assert.match(healthy.stdout, /bluehook\.db: ok/);
+  assert.equal((await runCli(['doctor', '--full'], { env })).code, 0);
+
+  const file = join(dir.path, 'bluehook.db');
+  corruptMiddle(file);
+  const before = sha256(file);
+  const sick = await runCli(['doctor'], { env });
+  assert.equal(sick.code, 1, sick.stderr);
+  assert.match(sick.stdout, /bluehook\.db is corrupt: SQLite's quick_check found \d+ problem/);
+  assert.match(sick.stderr, /--recover-to/);
+  const alias = await runCli(['deliveries', 'check', '--json'], { env });
+  assert.equal(alias.code, 1, alias.stderr);
+  const report = JSON.parse(alias.stdout);
+  assert.equal(report.ok, false);
+  assert.ok(report.problems.length > 0);
+
+  const copy = join(dir.path, 'recovered.db');
+  const recovered = await runCli(['doctor', '--recover-to', copy, '--json'], { env });
+  assert.equal(recovered.code, 0, recovered.stderr);
+  const tables = Object.fromEntries(
+    (
+      JSON.parse(recovered.stdout).recovery.tables as Array<{
+        table: string;
+        copied: number;
+        listed: number;
+      }>
+    ).map((x) => [x.table, x]),
+  );
+  assert.equal(tables.webhooks!.copied, 1);
+  // 4 KiB of damage costs the rows of the pages it hit, not the rest.
+  const deliveries = tables.deliveries!;
+  assert.ok(deliveries.copied >= 2900 && deliveries.copied < 3000, JSON.stringify(deliveries));
+  assert.equal(deliveries.listed, 3000);
+  assert.equal(sha256(file), before, 'the old database was written');
+  // Refuses to overwrite a file.
+  const again = await runCli(['doctor', '--recover-to', copy], { env });
+  assert.equal(again.code, 2);
+
+  // The copy is a healthy bluehook store: the rows it kept are whole.
+  const fresh = tempDir();
+  t.after(fresh.cleanup);
+  renameSync(copy, join(fresh.path, 'bluehook.db'));
+  const freshEnv = { BLUEHOOK_HOME: fresh.path };
+  assert.equal((await runCli(['doctor'], { env: freshEnv })).code, 0);
+  const list = await runCli(['list', '--json'], { env: freshEnv });
+  assert.equal(JSON.parse(list.stdout)[0].name, 'kept');
+  const count = await runCli(['deliveries', 'count', '--json'], { env: freshEnv });
+  assert.equal(count.code, 0, count.stderr);
+  assert.match(count.stdout, new RegExp(String(deliveries.copied)));
+  const shown = await runCli(['deliveries', 'show', 'd000000', '--json'], { env: freshEnv });
+  assert.equal(JSON.parse(shown.stdout).body, JSON.stringify({ n: 0, pad: 'x'.repeat(2000) }));
 });

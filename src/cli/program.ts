@@ -13,6 +13,7 @@ import { defineDeliveries } from './commands/deliveries.command.js';
 import { defineDemo } from './commands/demo.command.js';
 import { defineEmulator } from './commands/emulator.command.js';
 import { defineEvents } from './commands/events.command.js';
+import { defineDoctor } from './commands/doctor.command.js';
 import { defineInspect } from './commands/inspect.command.js';
 import { defineList } from './commands/list.command.js';
 import { defineListen } from './commands/listen.command.js';
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   demo: defineDemo,
   completion: defineCompletion,
   inspect: defineInspect,
+  doctor: defineDoctor,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).

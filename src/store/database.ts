@@ -124,11 +124,10 @@ export function databaseError(error: unknown, file: string): BluehookError {
       `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
       'try again',
     );
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
-    return storeError(
-      `${file} is corrupt or not a database (${message}); it was left untouched`,
-      `move it away to start afresh (mv '${file}' '${file}.broken')`,
-    );
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    markCorrupt(file, message);
+    return corruptError(file, message);
+  }
   if (code.startsWith('SQLITE_READONLY'))
     return storeError(`${file} is read-only`, 'check its permissions');
   if (code.startsWith('SQLITE_CANTOPEN'))
@@ -136,6 +135,26 @@ export function databaseError(error: unknown, file: string): BluehookError {
   if (code.startsWith('SQLITE_IOERR'))
     return storeError(`cannot read or write ${file}: ${message} (${code})`);
   return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+}
+
+/** Databases a statement found corrupt in this process (file → what SQLite said). */
+const corrupt = new Map<string, string>();
+
+export function markCorrupt(file: string, reason: string): void {
+  if (!corrupt.has(file)) corrupt.set(file, reason);
+}
+
+export function corruptError(file: string, reason: string): BluehookError {
+  return new BluehookError(`database ${file} is corrupt (${reason})`, 'store', {
+    code: 'database-corrupt',
+    hint: 'nothing more is written to it; `bluehook doctor` checks it and copies what is readable into a new database',
+  });
+}
+
+/** Refuses to write into a database found corrupt: a write could land on a page in use. */
+export function assertNotCorrupt(file: string): void {
+  const reason = corrupt.get(file);
+  if (reason !== undefined) throw corruptError(file, reason);
 }
 
 /**
@@ -315,6 +334,52 @@ function migrate(db: Database, file: string): void {
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** A new, empty bluehook database at `file` (which must not exist), mode 0600, migrated. */
+export function createDatabaseAt(file: string): Database {
+  try {
+    closeSync(
+      openSync(
+        file,
+        constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+        0o600,
+      ),
+    );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw storeError(
+      code === 'EEXIST'
+        ? `${file} already exists; it was left untouched`
+        : `cannot create ${file}: ${code}`,
+      code === 'EEXIST' ? 'name a new file' : undefined,
+    );
+  }
+  let db: Database | undefined;
+  try {
+    db = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: addonPath() });
+    db.pragma('page_size = 8192');
+    db.pragma('journal_mode = WAL');
+    migrate(db, file);
+    return db;
+  } catch (e) {
+    db?.close();
+    throw databaseError(e, file);
+  }
+}
+
+/** An existing database opened read-only: nothing this connection does changes the file. */
+export function openReadOnly(file: string): Database {
+  try {
+    return new Sqlite(file, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: BUSY_TIMEOUT_MS,
+      nativeBinding: addonPath(),
+    });
+  } catch (e) {
+    throw databaseError(e, file);
+  }
 }
 
 export function closeDatabase(dir: string): void {
