@@ -20,6 +20,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
@@ -29,6 +30,7 @@ import {
   postgresDatabase,
   runCli,
   spawnCli,
+  startListen,
   startReady,
   tempDir,
 } from './helpers.js';
@@ -480,4 +482,155 @@ test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt 
   assert.match(count.stdout, new RegExp(String(deliveries.copied)));
   const shown = await runCli(['deliveries', 'show', 'd000000', '--json'], { env: freshEnv });
   assert.equal(JSON.parse(shown.stdout).body, JSON.stringify({ n: 0, pad: 'x'.repeat(2000) }));
+});
+
+/**
+ * A TCP proxy in front of PostgreSQL that can freeze: while frozen it reads nothing from either
+ * side, as a server stopped with SIGSTOP would (the bytes wait in the kernel's buffers).
+ */
+async function freezingProxy(target: URL) {
+  const sockets: Array<import('node:net').Socket> = [];
+  let frozen = false;
+  const server = createNetServer((downstream) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [downstream, upstream]) {
+      sockets.push(s);
+      s.on('error', () => undefined);
+      if (frozen) s.pause();
+    }
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+    downstream.on('close', () => upstream.destroy());
+    upstream.on('close', () => downstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(target);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    freeze: () => {
+      frozen = true;
+      for (const s of sockets) s.pause();
+    },
+    thaw: () => {
+      frozen = false;
+      for (const s of sockets) s.resume();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+test('a hung PostgreSQL (frozen connection, or a table lock): the delivery is answered 500 at the commit deadline, never recorded late', {
+  timeout: 120_000,
+}, async (t) => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return t.skip(db.skip);
+  const dir = tempDir();
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  const proxy = await freezingProxy(new URL(db.url));
+  t.after(async () => {
+    proxy.close();
+    await admin.end().catch(() => undefined);
+    dir.cleanup();
+    await db.drop();
+  });
+  const env = { BLUEHOOK_HOME: dir.path };
+  const listen = await startListen(
+    ['--secret', 's', '--history', proxy.url, '--commit-timeout', '1s'],
+    env,
+  );
+  t.after(() => listen.child.kill('SIGKILL'));
+  const deliver = (n: number) => {
+    const body = JSON.stringify({ event: 'TODO_CREATED', n });
+    return post(listen.url, body, { 'x-signature': hmac('s', body) });
+  };
+  const recorded = async () =>
+    (
+      await admin.query(
+        "SELECT detail::jsonb->'answer'->>'status' AS answered, convert_from(body, 'UTF8') AS body FROM bluehook_deliveries ORDER BY seq",
+      )
+    ).rows as Array<{ answered: string; body: string }>;
+  assert.equal((await deliver(1)).status, 200);
+
+  // Frozen: no answer from the server at all.
+  proxy.freeze();
+  const frozen = await deliver(2);
+  assert.equal(frozen.status, 500);
+  assert.match(frozen.text, /not recorded/);
+  proxy.thaw();
+  // The abandoned transaction's connection was closed before its COMMIT: it rolled back.
+  assert.equal((await deliver(3)).status, 200);
+
+  // A lock held by another session: the server cancels the insert at the deadline.
+  await admin.query('BEGIN');
+  await admin.query('LOCK TABLE bluehook_deliveries IN ACCESS EXCLUSIVE MODE');
+  const locked = await deliver(4);
+  assert.equal(locked.status, 500);
+  await admin.query('ROLLBACK');
+  assert.equal((await deliver(5)).status, 200);
+
+  const rows = await recorded();
+  assert.deepEqual(
+    rows.map((r) => JSON.parse(r.body).n),
+    [1, 3, 5],
+    'a delivery answered 500 was recorded',
+  );
+  assert.ok(rows.every((r) => r.answered === '200'));
+  const errors = listen
+    .lines()
+    .filter((l) => l.type === 'error')
+    .map((l) => String(l.message));
+  assert.equal(errors.length, 2, errors.join('\n'));
+  assert.match(errors[0]!, /did not commit within 1 s/);
+  assert.match(
+    errors[1]!,
+    /did not commit within 1 s|cancelled the statement: it ran past the statement timeout/,
+  );
+  for (const e of errors) assert.doesNotMatch(e, /cannot reach/);
+});
+
+test('PostgreSQL errors say what happened: a statement timeout is not "cannot reach"; sslmode=require against a server without SSL is one line', {
+  timeout: 60_000,
+}, async (t) => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return t.skip(db.skip);
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  t.after(async () => {
+    await admin.end().catch(() => undefined);
+    dir.cleanup();
+    await db.drop();
+  });
+  assert.equal((await runCli(['deliveries', 'count', '--history', db.url], { env })).code, 0);
+  await admin.query('BEGIN');
+  await admin.query('LOCK TABLE bluehook_deliveries IN ACCESS EXCLUSIVE MODE');
+  // The server's own statement timeout (libpq's options parameter), 200 ms.
+  const slow = await runCli(
+    ['deliveries', 'count', '--history', `${db.url}?options=-c%20statement_timeout%3D200`],
+    { env },
+  );
+  await admin.query('ROLLBACK');
+  assert.equal(slow.code, 4, slow.stderr);
+  assert.match(slow.stderr, /cancelled the statement: it ran past the statement timeout/);
+  assert.doesNotMatch(slow.stderr, /cannot reach/);
+
+  const ssl = await runCli(['deliveries', 'count', '--history', `${db.url}?sslmode=require`], {
+    env,
+  });
+  const sslProbe = ssl.stderr.trim().split('\n');
+  // This server does not speak SSL (the test server): one line naming that, no Node warning.
+  if (/does not accept SSL/.test(ssl.stderr)) {
+    assert.equal(ssl.code, 4);
+    assert.equal(sslProbe.length, 1, ssl.stderr);
+  } else {
+    assert.doesNotMatch(ssl.stderr, /SECURITY WARNING/);
+  }
 });

@@ -29,6 +29,11 @@ export interface ConfigValues {
   history: string;
   /** SQLite commit durability: "normal" survives kill -9, "full" also a power cut. */
   historySync: 'normal' | 'full';
+  /**
+   * PostgreSQL history: how long (ms) a delivery's commit may take before `listen` answers 503
+   * instead (below Blue's 7 s timeout, so Blue sees a failure and retries rather than a timeout).
+   */
+  commitTimeout: number;
   /** Retention: records older than this (ms) or beyond this many are removed by writers. */
   historyMaxAge?: number;
   historyMaxRecords?: number;
@@ -80,6 +85,11 @@ const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: s
     env: 'BLUEHOOK_HISTORY_SYNC',
     describe: '"normal" or "full"',
   },
+  commitTimeout: {
+    kind: 'ms',
+    env: 'BLUEHOOK_COMMIT_TIMEOUT',
+    describe: 'milliseconds (a number) or a duration such as "5s"',
+  },
   historyMaxAge: {
     kind: 'duration',
     env: 'BLUEHOOK_HISTORY_MAX_AGE',
@@ -119,6 +129,7 @@ function defaults(): ConfigValues {
     companyIdEnv: 'BLUE_COMPANY_ID',
     history: 'sqlite',
     historySync: 'normal',
+    commitTimeout: 5000,
   };
 }
 
