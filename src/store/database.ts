@@ -147,7 +147,7 @@ export function markCorrupt(file: string, reason: string): void {
 export function corruptError(file: string, reason: string): BluehookError {
   return new BluehookError(`database ${file} is corrupt (${reason})`, 'store', {
     code: 'database-corrupt',
-    hint: 'nothing more is written to it; `bluehook doctor` checks it and copies what is readable into a new database',
+    hint: `nothing more is written to it: \`bluehook doctor\` checks it and copies what is readable into a new database; or move it away to start afresh (mv '${file}' '${file}.broken')`,
   });
 }
 
@@ -244,6 +244,8 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   ensureStoreDir(dir);
   checkFile(file);
   checkOwner(file);
+  // A new connection: whatever was found of an earlier file at this path no longer applies.
+  corrupt.delete(file);
   try {
     // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
     const fd = openSync(
