@@ -491,6 +491,7 @@ test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt 
 async function freezingProxy(target: URL) {
   const sockets: Array<import('node:net').Socket> = [];
   let frozen = false;
+  let holdAfterCommit = false;
   const server = createNetServer((downstream) => {
     const upstream = connect(Number(target.port || 5432), target.hostname);
     for (const s of [downstream, upstream]) {
@@ -498,7 +499,15 @@ async function freezingProxy(target: URL) {
       s.on('error', () => undefined);
       if (frozen) s.pause();
     }
-    downstream.pipe(upstream);
+    downstream.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      // The server gets the COMMIT and commits; its answer is what stalls.
+      if (holdAfterCommit && chunk.includes('COMMIT\0')) {
+        holdAfterCommit = false;
+        frozen = true;
+        upstream.pause();
+      }
+    });
     upstream.pipe(downstream);
     downstream.on('close', () => upstream.destroy());
     upstream.on('close', () => downstream.destroy());
@@ -511,6 +520,10 @@ async function freezingProxy(target: URL) {
     freeze: () => {
       frozen = true;
       for (const s of sockets) s.pause();
+    },
+    /** Lets the next COMMIT through to the server, then freezes before its answer comes back. */
+    freezeAfterNextCommit: () => {
+      holdAfterCommit = true;
     },
     thaw: () => {
       frozen = false;
@@ -552,9 +565,9 @@ test('a hung PostgreSQL (frozen connection, or a table lock): the delivery is an
   const recorded = async () =>
     (
       await admin.query(
-        "SELECT detail::jsonb->'answer'->>'status' AS answered, convert_from(body, 'UTF8') AS body FROM bluehook_deliveries ORDER BY seq",
+        "SELECT detail::jsonb->'answer'->>'status' AS answered, detail::jsonb->>'lateCommit' AS late, convert_from(body, 'UTF8') AS body FROM bluehook_deliveries ORDER BY seq",
       )
-    ).rows as Array<{ answered: string; body: string }>;
+    ).rows as Array<{ answered: string; late: string | null; body: string }>;
   assert.equal((await deliver(1)).status, 200);
 
   // Frozen: no answer from the server at all.
@@ -574,24 +587,48 @@ test('a hung PostgreSQL (frozen connection, or a table lock): the delivery is an
   await admin.query('ROLLBACK');
   assert.equal((await deliver(5)).status, 200);
 
+  // The server commits, but its answer does not come back in time: answered 500; the record that
+  // landed is marked lateCommit (answered 500) once the server answers again.
+  proxy.freezeAfterNextCommit();
+  assert.equal((await deliver(6)).status, 500);
+  proxy.thaw();
+  assert.equal((await deliver(7)).status, 200);
+
   const rows = await recorded();
   assert.deepEqual(
-    rows.map((r) => JSON.parse(r.body).n),
-    [1, 3, 5],
-    'a delivery answered 500 was recorded',
+    rows.map((r) => [JSON.parse(r.body).n, r.answered, r.late]),
+    [
+      [1, '200', null],
+      [3, '200', null],
+      [5, '200', null],
+      [6, '500', 'true'],
+      [7, '200', null],
+    ],
+    'a delivery answered 500 was recorded as a success',
   );
-  assert.ok(rows.every((r) => r.answered === '200'));
   const errors = listen
     .lines()
     .filter((l) => l.type === 'error')
     .map((l) => String(l.message));
-  assert.equal(errors.length, 2, errors.join('\n'));
+  assert.equal(errors.length, 3, errors.join('\n'));
+  assert.match(errors[2]!, /the commit was sent and may still land/);
   assert.match(errors[0]!, /did not commit within 1 s/);
   assert.match(
     errors[1]!,
     /did not commit within 1 s|cancelled the statement: it ran past the statement timeout/,
   );
   for (const e of errors) assert.doesNotMatch(e, /cannot reach/);
+  // The list shows it answered 500, and deliveries show marks it.
+  const list = await runCli(['deliveries', 'list', '--json', '--history', db.url], { env });
+  const answered500 = jsonLines(list.stdout).filter((d: { status: number }) => d.status === 500);
+  assert.equal(answered500.length, 1, list.stdout);
+  const shown = await runCli(
+    ['deliveries', 'show', answered500[0].id, '--json', '--history', db.url],
+    {
+      env,
+    },
+  );
+  assert.equal(JSON.parse(shown.stdout).lateCommit, true, shown.stdout);
 });
 
 test('PostgreSQL errors say what happened: a statement timeout is not "cannot reach"; sslmode=require against a server without SSL is one line', {
