@@ -86,15 +86,20 @@ export class SqliteHistory implements History {
    * so a delivery is never acknowledged into a database found corrupt. Resolves with the error to
    * report, or undefined (healthy, or the check could not run).
    */
-  async checkInBackground(): Promise<BluehookError | undefined> {
-    const { checkIntegrityInBackground } = await import('../store/integrity.js');
-    const verdict = checkIntegrityInBackground(this.location).then((report) => {
-      if (!report || report.ok) return undefined;
-      const problem = report.problems[0] ?? 'integrity check failed';
-      markCorrupt(this.location, problem);
-      return corruptError(this.location, problem);
-    });
-    this.checked = verdict.then(() => undefined);
+  checkInBackground(): Promise<BluehookError | undefined> {
+    // `checked` is set before this returns: an append arriving in the meantime waits too.
+    const verdict = import('../store/integrity.js')
+      .then(({ checkIntegrityInBackground }) => checkIntegrityInBackground(this.location))
+      .then((report) => {
+        if (!report || report.ok) return undefined;
+        const problem = report.problems[0] ?? 'integrity check failed';
+        markCorrupt(this.location, problem);
+        return corruptError(this.location, problem);
+      });
+    this.checked = verdict.then(
+      () => undefined,
+      () => undefined,
+    );
     return verdict;
   }
 
