@@ -462,9 +462,11 @@ test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt 
   assert.equal(tables.webhooks!.copied, 1);
   // 4 KiB of damage costs the rows of the pages it hit, not the rest.
   const deliveries = tables.deliveries!;
+  t.diagnostic(`recovered ${deliveries.copied} of ${deliveries.listed} deliveries`);
   assert.ok(deliveries.copied >= 2900 && deliveries.copied < 3000, JSON.stringify(deliveries));
   assert.equal(deliveries.listed, 3000);
   assert.equal(sha256(file), before, 'the old database was written');
+  assert.equal(statSync(copy).mode & 0o777, 0o600, 'the copy holds secrets: 0600');
   // Refuses to overwrite a file.
   const again = await runCli(['doctor', '--recover-to', copy], { env });
   assert.equal(again.code, 2);
