@@ -101,6 +101,13 @@ test('a history URL password in any form is shown nowhere: config, count, listen
   });
   assert.equal(bad.code, 2);
   clean('a rejected --history', bad.stdout + bad.stderr);
+  // libpq's key=value form is refused (only URLs are taken), and quoted without its password.
+  const keyValue = await runCli(
+    ['deliveries', 'count', '--history', `host=h password='${SECRET} x' dbname=d`],
+    { env },
+  );
+  assert.equal(keyValue.code, 2);
+  clean('a rejected key=value string', keyValue.stdout + keyValue.stderr);
   const badEnv = await runCli(['deliveries', 'count'], {
     env: { ...env, BLUEHOOK_HISTORY_URL: `pg://h/db?password=${SECRET}` },
   });
@@ -672,4 +679,42 @@ test('PostgreSQL errors say what happened: a statement timeout is not "cannot re
   } else {
     assert.doesNotMatch(ssl.stderr, /SECURITY WARNING/);
   }
+});
+
+test('deliveries import into PostgreSQL: a record PostgreSQL could not store (a NUL in a column) is named and skipped, not the batch', async (t) => {
+  const db = await postgresDatabase();
+  if (db.skip !== undefined) return t.skip(db.skip);
+  const dir = tempDir();
+  t.after(async () => {
+    dir.cleanup();
+    await db.drop();
+  });
+  const record = (id: string, event: string) => ({
+    id,
+    direction: 'in',
+    time: '2026-01-02T03:04:05.000Z',
+    event,
+    url: '/',
+    method: 'POST',
+    headers: {},
+    body: '{}',
+    bodyEncoding: 'utf8',
+  });
+  const file = join(dir.path, 'nul.ndjson');
+  writeFileSync(
+    file,
+    [
+      record('dpg1', 'TODO_CREATED'),
+      record('dpg2', 'TODO\u0000CREATED'),
+      record('dpg3', 'TODO_MOVED'),
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
+  const r = await runCli(['deliveries', 'import', file, '--history', db.url], {
+    env: { BLUEHOOK_HOME: dir.path },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /imported 2 deliveries/);
+  assert.match(r.stderr, /line 2 skipped: event must be a string or null without NUL characters/);
 });

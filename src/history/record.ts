@@ -66,6 +66,8 @@ export const MAX_UNKNOWN_DEPTH = 32;
 
 type Check = (v: unknown) => boolean;
 const isString: Check = (v) => typeof v === 'string';
+// A column of its own in the history: PostgreSQL's text holds no NUL character.
+const isText: Check = (v) => typeof v === 'string' && !v.includes('\0');
 const isInt: Check = (v) => Number.isInteger(v);
 const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isBoolean: Check = (v) => typeof v === 'boolean';
@@ -117,8 +119,8 @@ const nested =
 
 const FIELDS = {
   id: {
-    check: (v: unknown) => isString(v) && (v as string).length > 0,
-    what: 'a non-empty string',
+    check: (v: unknown) => isText(v) && (v as string).length > 0,
+    what: 'a non-empty string without NUL characters',
     required: true,
   },
   direction: {
@@ -131,10 +133,10 @@ const FIELDS = {
     what: 'an ISO time',
     required: true,
   },
-  event: { check: isString, what: 'a string or null' },
-  webhookId: { check: isString, what: 'a string or null' },
-  url: { check: isString, what: 'a string', required: true },
-  method: { check: isString, what: 'a string', required: true },
+  event: { check: isText, what: 'a string or null without NUL characters' },
+  webhookId: { check: isText, what: 'a string or null without NUL characters' },
+  url: { check: isText, what: 'a string without NUL characters', required: true },
+  method: { check: isText, what: 'a string without NUL characters', required: true },
   headers: { check: isStringMap, what: 'an object of strings', required: true },
   body: { check: isString, what: 'a string', required: true },
   bodyEncoding: {
@@ -150,7 +152,7 @@ const FIELDS = {
     what: 'an object ({status?, headers?, body?, error?})',
   },
   ok: { check: isBoolean, what: 'true or false' },
-  replayOf: { check: isString, what: 'a string' },
+  replayOf: { check: isText, what: 'a string without NUL characters' },
   remoteAddress: { check: isString, what: 'a string' },
   verdict: {
     check: nested(VERDICT, 'verdict'),

@@ -19,7 +19,10 @@ export function redactUrl(url: string): string {
     // Not a URL the WHATWG parser takes: mask by pattern what a driver could still read.
     return url
       .replace(/\/\/([^:/@]*):[^@]*@/, `//$1:${masked}@`)
-      .replace(/([?&;\s]|^)([^=&;\s]*pass[^=&;\s]*)=[^&;\s]*/gi, `$1$2=${masked}`);
+      .replace(
+        /([?&;\s]|^)([^=&;\s]*(?:pass|secret|token)[^=&;\s]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^&;\s]*)/gi,
+        `$1$2=${masked}`,
+      );
   }
 }
 
