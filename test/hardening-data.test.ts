@@ -103,7 +103,7 @@ test('a history URL password in any form is shown nowhere: config, count, listen
   clean('a rejected --history', bad.stdout + bad.stderr);
   // libpq's key=value form is refused (only URLs are taken), and quoted without its password.
   const keyValue = await runCli(
-    ['deliveries', 'count', '--history', `host=h password='${SECRET} x' dbname=d`],
+    ['deliveries', 'count', '--history', `host=h password='x ${SECRET}' dbname=d`],
     { env },
   );
   assert.equal(keyValue.code, 2);
