@@ -118,6 +118,7 @@ test('an old store (webhooks.json, secrets.json, deliveries.ndjson with a torn l
         added: 6,
         skipped: 0,
         duplicates: 0,
+        problems: [],
       });
       const again = await runCli(['deliveries', 'import', out], {
         env: { BLUEHOOK_HOME: other.path },
