@@ -440,6 +440,9 @@ test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt 
   assert.equal(healthy.code, 0, healthy.stderr);
   assert.match(healthy.stdout, /bluehook\.db: ok/);
   assert.equal((await runCli(['doctor', '--full'], { env })).code, 0);
+  // The SQLite store only: a PostgreSQL history (here one nobody answers at) is not contacted.
+  const withPostgres = await runCli(['doctor', '--history', 'postgres://u@127.0.0.1:1/x'], { env });
+  assert.equal(withPostgres.code, 0, withPostgres.stderr);
 
   const file = join(dir.path, 'bluehook.db');
   corruptMiddle(file);
