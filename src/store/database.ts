@@ -310,19 +310,13 @@ function ownedVersion(db: Database, file: string): number {
  */
 function checkOwner(file: string): void {
   if (!(lstatSync(file, { throwIfNoEntry: false })?.size ?? 0)) return;
-  let db: Database | undefined;
+  const db = openReadOnly(file);
   try {
-    db = new Sqlite(file, {
-      readonly: true,
-      fileMustExist: true,
-      timeout: BUSY_TIMEOUT_MS,
-      nativeBinding: addonPath(),
-    });
     ownedVersion(db, file);
   } catch (e) {
     throw databaseError(e, file);
   } finally {
-    db?.close();
+    db.close();
   }
 }
 
