@@ -83,14 +83,18 @@ export function postgresError(error: unknown, where: string): BluehookError {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
   // The server was reached and cancelled the statement: say so, not "cannot reach".
-  if (code === '57014')
+  if (code === '57014') {
+    const timedOut = /statement timeout/i.test(e.message ?? '');
     return storeError(
-      `PostgreSQL at ${where} cancelled the statement: ${/statement timeout/i.test(e.message ?? '') ? 'it ran past the statement timeout (a lock held by another session, or a slow server)' : (e.message ?? 'cancelled')}`,
+      `PostgreSQL at ${where} cancelled the statement: ${timedOut ? 'it ran past the statement timeout (a lock held by another session, or a slow server)' : (e.message ?? 'cancelled')}`,
       undefined,
-      'postgres-statement-timeout',
+      timedOut ? 'postgres-statement-timeout' : 'postgres-cancelled',
     );
+  }
   if (code === '55P03')
-    return storeError(`PostgreSQL at ${where}: a lock held by another session was not released in time`);
+    return storeError(
+      `PostgreSQL at ${where}: a lock held by another session was not released in time`,
+    );
   if (/does not support SSL/i.test(e.message ?? ''))
     return storeError(
       `PostgreSQL at ${where} does not accept SSL connections, and the URL asks for them (sslmode)`,
