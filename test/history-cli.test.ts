@@ -119,6 +119,7 @@ test('an old store (webhooks.json, secrets.json, deliveries.ndjson with a torn l
         skipped: 0,
         drift: 0,
         duplicates: 0,
+        problems: [],
       });
       const again = await runCli(['deliveries', 'import', out], {
         env: { BLUEHOOK_HOME: other.path },

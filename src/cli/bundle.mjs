@@ -19,8 +19,12 @@ const stubChildProcess = {
 rmSync('dist/cli', { recursive: true, force: true });
 
 await build({
-  // The load worker is its own entry: worker threads start from a file (see parallel-load.ts).
-  entryPoints: { main: 'dist/src/cli/main.js', 'load-worker': 'dist/src/delivery/load-worker.js' },
+  // The workers are entries of their own: worker threads start from a file (see parallel-load.ts).
+  entryPoints: {
+    main: 'dist/src/cli/main.js',
+    'load-worker': 'dist/src/delivery/load-worker.js',
+    'integrity-worker': 'dist/src/store/integrity-worker.js',
+  },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

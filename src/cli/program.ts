@@ -14,6 +14,7 @@ import { defineDeliveries } from './commands/deliveries.command.js';
 import { defineDemo } from './commands/demo.command.js';
 import { defineEmulator } from './commands/emulator.command.js';
 import { defineEvents } from './commands/events.command.js';
+import { defineDoctor } from './commands/doctor.command.js';
 import { defineInspect } from './commands/inspect.command.js';
 import { defineList } from './commands/list.command.js';
 import { defineListen } from './commands/listen.command.js';
@@ -59,6 +60,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   inspect: defineInspect,
   schema: defineSchema,
   relay: defineRelay,
+  doctor: defineDoctor,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).

@@ -31,6 +31,10 @@ export function rootCommand(argv: readonly string[]) {
         'the delivery history: sqlite (the store directory, default) or a postgres:// URL (or BLUEHOOK_HISTORY_URL)',
       )
       .option(
+        '--commit-timeout <duration>',
+        'PostgreSQL history: answer a delivery 503 when its commit takes longer (default 5s; or BLUEHOOK_COMMIT_TIMEOUT)',
+      )
+      .option(
         '--history-max-age <duration>',
         'retention: writers remove records older than this (30d)',
       )

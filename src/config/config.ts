@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { childProcess } from '../util/child-process.js';
 import { durationMs } from '../util/duration.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface ConfigValues {
   storeDir: string;
@@ -28,6 +29,11 @@ export interface ConfigValues {
   history: string;
   /** SQLite commit durability: "normal" survives kill -9, "full" also a power cut. */
   historySync: 'normal' | 'full';
+  /**
+   * PostgreSQL history: how long (ms) a delivery's commit may take before `listen` answers 503
+   * instead (below Blue's 7 s timeout, so Blue sees a failure and retries rather than a timeout).
+   */
+  commitTimeout: number;
   /** Retention: records older than this (ms) or beyond this many are removed by writers. */
   historyMaxAge?: number;
   historyMaxRecords?: number;
@@ -79,6 +85,11 @@ const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: s
     env: 'BLUEHOOK_HISTORY_SYNC',
     describe: '"normal" or "full"',
   },
+  commitTimeout: {
+    kind: 'ms',
+    env: 'BLUEHOOK_COMMIT_TIMEOUT',
+    describe: 'milliseconds (a number) or a duration such as "5s"',
+  },
   historyMaxAge: {
     kind: 'duration',
     env: 'BLUEHOOK_HISTORY_MAX_AGE',
@@ -118,10 +129,15 @@ function defaults(): ConfigValues {
     companyIdEnv: 'BLUE_COMPANY_ID',
     history: 'sqlite',
     historySync: 'normal',
+    commitTimeout: 5000,
   };
 }
 
 /** Checks one value; returns it normalised or a description of what was expected. */
+/** A rejected value as an error may quote it: a history URL without its password. */
+const shown = (key: keyof ConfigValues, raw: unknown) =>
+  key === 'history' && typeof raw === 'string' ? redactUrl(raw) : raw;
+
 function coerce(
   key: keyof ConfigValues,
   raw: unknown,
@@ -286,8 +302,9 @@ async function readConfigFile(
     result = file ? await explorer.load(file) : await explorer.search(cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (file && (code === 'ENOENT' || code === 'EISDIR'))
-      throw configError(`config file ${file} does not exist`);
+    if (file && code === 'ENOENT') throw configError(`config file ${file} does not exist`);
+    if (file && code === 'EISDIR')
+      throw configError(`config file ${file} is a directory, not a file`);
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
   if (!result || result.isEmpty || result.config == null)
@@ -333,7 +350,7 @@ export async function loadConfig(
     const r = coerce(k, raw, false);
     if (!r.ok)
       throw configError(
-        `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`,
+        `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(shown(k, raw))}`,
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
@@ -345,7 +362,9 @@ export async function loadConfig(
     if (raw === undefined || raw === '') continue;
     const r = coerce(k, raw, true);
     if (!r.ok)
-      throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+      throw configError(
+        `environment variable ${name} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
+      );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'env';
@@ -359,7 +378,7 @@ export async function loadConfig(
     const r = coerce(k, raw, true);
     if (!r.ok)
       throw usageError(
-        `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`,
+        `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;

@@ -2,6 +2,7 @@
  * The delivery history: one interface, two engines (SQLite embedded, PostgreSQL shared). Every
  * command and the inspector go through it; nothing outside src/history knows which engine runs.
  */
+import type { BluehookError } from '../errors.js';
 import { isGood, statusOf, type DeliveryRecord } from './record.js';
 
 export interface DeliveryFilter {
@@ -75,6 +76,11 @@ export interface Retention {
 export interface History {
   readonly engine: 'sqlite' | 'postgres';
   /** Where it lives, safe to print (a PostgreSQL URL without its password). */
+  /**
+   * Checks the whole store in the background where the engine can (SQLite); appends wait for the
+   * verdict. Resolves with the error to report when the store is corrupt, or undefined.
+   */
+  checkInBackground?(): Promise<BluehookError | undefined>;
   readonly location: string;
   /**
    * Queues a record; resolves once the transaction holding it (with every record queued in the

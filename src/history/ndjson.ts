@@ -5,20 +5,22 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { storeError } from '../errors.js';
-import { refuseLink } from '../store/legacy.js';
+import { refuseNonFile } from '../store/legacy.js';
 import type { History } from './history.js';
-import { isRecord, type DeliveryRecord } from './record.js';
 import { deliveryDrift } from '../schema/drift.js';
+import { parseRecord, type DeliveryRecord } from './record.js';
 
 export interface ImportStats {
   /** Lines that held a record. */
   read: number;
   /** Of those, records that were not already in the history. */
   added: number;
-  /** Lines that were torn, not JSON, or not a record. */
+  /** Lines that were torn, not JSON, or not a well-typed record. */
   skipped: number;
   /** Valid received deliveries that differ from their event's schema. */
   drift?: number;
+  /** The first skipped lines (1-based) and why each was skipped. */
+  problems: Array<{ line: number; reason: string }>;
 }
 
 /**
@@ -42,6 +44,9 @@ function withDrift(record: DeliveryRecord): DeliveryRecord {
   const drift = deliveryDrift(parsed);
   return drift ? { ...record, drift } : record;
 }
+
+/** How many skipped lines are named one by one; the rest are counted. */
+export const MAX_PROBLEMS = 100;
 
 /**
  * The longest line read: far beyond any recorded delivery, far below the ~512 MiB where a line can
@@ -100,11 +105,19 @@ export async function* readNdjson(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  for await (const line of linesOf(input as AsyncIterable<Buffer>, maxLineBytes)) {
+  let number = 0;
+  const skip = (reason: string) => {
+    stats.skipped++;
+    if (stats.problems.length < MAX_PROBLEMS) stats.problems.push({ line: number, reason });
+  };
+  for await (let line of linesOf(input as AsyncIterable<Buffer>, maxLineBytes)) {
+    number++;
     if (line === null) {
-      stats.skipped++; // longer than any record: not read into memory at all
+      skip(`longer than ${maxLineBytes} bytes`); // not read into memory at all
       continue;
     }
+    // A byte-order mark (editors on Windows write one) is not part of the first record.
+    if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (!line.trim()) continue;
     let value: unknown;
     try {
@@ -117,24 +130,26 @@ export async function* readNdjson(
       } catch {
         value = undefined;
       }
-      stats.skipped++; // the torn fragment
-      if (!isRecord(value)) continue;
+      skip('not JSON (a torn or garbled line)'); // the torn fragment
+      const parsed = value === undefined ? undefined : parseRecord(value);
+      if (!parsed?.record) continue;
       stats.read++;
-      yield value;
+      yield parsed.record;
       continue;
     }
-    if (!isRecord(value)) {
-      stats.skipped++;
+    const parsed = parseRecord(value);
+    if (!parsed.record) {
+      skip(parsed.problem);
       continue;
     }
     stats.read++;
-    yield value;
+    yield parsed.record;
   }
 }
 
 /** Imports an NDJSON file into the history in transactions of 1,000 records. */
 export async function importNdjson(history: History, file: string): Promise<ImportStats> {
-  const stats: ImportStats = { read: 0, added: 0, skipped: 0, drift: 0 };
+  const stats: ImportStats = { read: 0, added: 0, skipped: 0, drift: 0, problems: [] };
   let batch: DeliveryRecord[] = [];
   for await (const read of readNdjson(file, stats)) {
     const record = withDrift(read);
@@ -162,7 +177,7 @@ export async function importLegacyLog(
   setAside: (file: string) => string | undefined,
 ): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
-  refuseLink(file);
+  refuseNonFile(file);
   const stats = await importNdjson(history, file);
   const aside = setAside(file);
   if (!aside) return undefined;

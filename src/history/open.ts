@@ -14,15 +14,16 @@ export const LEGACY_LOG = 'deliveries.ndjson';
 /** Plain data, so that a worker thread can open the same history. */
 export type HistorySpec =
   | { engine: 'sqlite'; storeDir: string; sync: SyncMode }
-  | { engine: 'postgres'; url: string };
+  | { engine: 'postgres'; url: string; commitTimeoutMs?: number };
 
 export const isPostgresUrl = (text: string) => /^postgres(ql)?:\/\//i.test(text);
 
 export function historySpec(
-  values: Pick<ConfigValues, 'history' | 'storeDir' | 'historySync'>,
+  values: Pick<ConfigValues, 'history' | 'storeDir' | 'historySync'> &
+    Partial<Pick<ConfigValues, 'commitTimeout'>>,
 ): HistorySpec {
   return isPostgresUrl(values.history)
-    ? { engine: 'postgres', url: values.history }
+    ? { engine: 'postgres', url: values.history, commitTimeoutMs: values.commitTimeout }
     : { engine: 'sqlite', storeDir: values.storeDir, sync: values.historySync };
 }
 
@@ -43,7 +44,10 @@ export interface OpenedHistory {
 export async function openHistory(spec: HistorySpec): Promise<OpenedHistory> {
   if (spec.engine === 'postgres') {
     const { PostgresHistory } = await import('./postgres.js');
-    return { history: await PostgresHistory.open(spec.url), notices: [] };
+    return {
+      history: await PostgresHistory.open(spec.url, { commitTimeoutMs: spec.commitTimeoutMs }),
+      notices: [],
+    };
   }
   const history = new SqliteHistory(spec.storeDir, spec.sync);
   // The reader of the old log loads only when there is one.

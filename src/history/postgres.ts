@@ -85,6 +85,24 @@ export function postgresError(error: unknown, where: string): BluehookError {
     );
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
+  // The server was reached and cancelled the statement: say so, not "cannot reach".
+  if (code === '57014') {
+    const timedOut = /statement timeout/i.test(e.message ?? '');
+    return storeError(
+      `PostgreSQL at ${where} cancelled the statement: ${timedOut ? 'it ran past the statement timeout (a lock held by another session, or a slow server)' : (e.message ?? 'cancelled')}`,
+      undefined,
+      timedOut ? 'postgres-statement-timeout' : 'postgres-cancelled',
+    );
+  }
+  if (code === '55P03')
+    return storeError(
+      `PostgreSQL at ${where}: a lock held by another session was not released in time`,
+    );
+  if (/does not support SSL/i.test(e.message ?? ''))
+    return storeError(
+      `PostgreSQL at ${where} does not accept SSL connections, and the URL asks for them (sslmode)`,
+      'enable SSL on the server, or use sslmode=disable on a trusted network',
+    );
   if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? ''))
     return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
   if (code === '28P01' || code === '28000')
@@ -105,6 +123,25 @@ export function postgresError(error: unknown, where: string): BluehookError {
 
 const binder = () => sqlBinder((n) => `$${n}`);
 
+/** Below Blue's 7 s per-attempt timeout, so Blue sees a failure (and retries), not a timeout. */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 5000;
+
+let sslWarningQuieted = false;
+/**
+ * node-postgres 8 warns in nine lines that `sslmode=require` is verified like `verify-full`; the
+ * behaviour (the stricter one) is documented instead, and errors stay one line.
+ */
+function quietSslModeWarning(): void {
+  if (sslWarningQuieted) return;
+  sslWarningQuieted = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning?.message;
+    if (/^SECURITY WARNING: The SSL modes/.test(text ?? '')) return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 // 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
 
@@ -120,15 +157,23 @@ export class PostgresHistory implements History {
   readonly location: string;
   private readonly appends = new TurnBatch<unknown[]>((rows) => this.insertRows(rows));
 
+  /** Ids whose COMMIT was sent but not confirmed before the deadline: marked if they landed. */
+  private uncertain: string[] = [];
+
   private constructor(
     private readonly pool: Pool,
     url: string,
+    private readonly commitTimeoutMs: number,
   ) {
     this.location = redactUrl(url);
   }
 
   /** Connects, creates or migrates the schema (safe when several processes start at once). */
-  static async open(url: string): Promise<PostgresHistory> {
+  static async open(
+    url: string,
+    options: { commitTimeoutMs?: number } = {},
+  ): Promise<PostgresHistory> {
+    quietSslModeWarning();
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({
       connectionString: url,
@@ -137,7 +182,11 @@ export class PostgresHistory implements History {
       idleTimeoutMillis: 10_000,
       allowExitOnIdle: true,
     });
-    const history = new PostgresHistory(pool, url);
+    const history = new PostgresHistory(
+      pool,
+      url,
+      options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS,
+    );
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     let client: PoolClient | undefined;
@@ -200,11 +249,81 @@ export class PostgresHistory implements History {
     return this.appends.add(toRow(record, bytes));
   }
 
-  /** One statement per 4,000 rows; each statement is a transaction of its own. */
+  /**
+   * One transaction for the turn's rows (a statement per 4,000), under a deadline: a hung server
+   * or a lock held elsewhere fails the appends (the receiver answers 500, Blue retries) instead of
+   * holding them past Blue's 7 s timeout. The server cancels a statement that outlives it
+   * (statement_timeout), and the connection of a transaction that missed it is closed before its
+   * COMMIT is sent, so the server rolls it back. Only a server that stalls while committing can
+   * still land it late: those ids are marked `lateCommit` once the server answers again.
+   */
   private async insertRows(rows: unknown[][]): Promise<void> {
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      const part = rows.slice(i, i + ROWS_PER_INSERT);
-      await this.run(insertSql(part.length, false), part.flat());
+    const deadline = this.commitTimeoutMs;
+    let client: PoolClient | undefined;
+    let expired = false;
+    let commitSent = false;
+    let timer: NodeJS.Timeout | undefined;
+    const work = (async () => {
+      const c = await this.pool.connect();
+      if (expired) {
+        c.release(true); // connected after the deadline: nothing was sent on it
+        return;
+      }
+      client = c;
+      await c.query(`BEGIN; SET LOCAL statement_timeout = ${Math.max(1, deadline)}`);
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const part = rows.slice(i, i + ROWS_PER_INSERT);
+        await c.query(insertSql(part.length, false), part.flat());
+      }
+      if (expired) return;
+      commitSent = true;
+      await c.query('COMMIT');
+    })();
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        reject(
+          storeError(
+            `PostgreSQL at ${this.location} did not commit within ${deadline / 1000} s${commitSent ? '; the commit was sent and may still land (then it is marked lateCommit)' : '; the transaction was abandoned and rolls back'}`,
+            undefined,
+            'postgres-commit-timeout',
+          ),
+        );
+      }, deadline);
+    });
+    try {
+      await Promise.race([work, late]);
+      client?.release();
+    } catch (e) {
+      // The connection of a failed or abandoned transaction is closed, never reused mid-transaction.
+      client?.release(true);
+      if (expired && commitSent) this.uncertain.push(...rows.map((r) => String(r[0])));
+      void work.catch(() => undefined);
+      throw e instanceof BluehookError ? e : postgresError(e, this.location);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.uncertain.length) await this.markLateCommits();
+  }
+
+  /**
+   * Marks the records whose commit landed after the deadline: they were answered 500, so the
+   * sender retries and the retry is recorded too; the mark tells the two apart.
+   */
+  private async markLateCommits(): Promise<void> {
+    const ids = this.uncertain;
+    try {
+      await this.pool.query(
+        // A received delivery landed this way was answered 500: its record says so.
+        `UPDATE ${TABLE} SET
+           status = CASE WHEN direction = 'in' THEN 500 ELSE status END,
+           detail = (CASE WHEN direction = 'in' THEN jsonb_set(detail::jsonb, '{answer}', '{"status":500}') ELSE detail::jsonb END || '{"lateCommit":true}')::text
+         WHERE id = ANY($1::text[])`,
+        [ids],
+      );
+      this.uncertain = this.uncertain.filter((id) => !ids.includes(id));
+    } catch {
+      // still unreachable: tried again after the next commit
     }
   }
 

@@ -6,7 +6,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TurnBatch } from './batch.js';
 import type { Database, SyncMode } from '../store/database.js';
-import { databaseError } from '../store/database.js';
+import { assertNotCorrupt, corruptError, databaseError, markCorrupt } from '../store/database.js';
+import type { BluehookError } from '../errors.js';
 import { localDatabase } from '../store/local-database.js';
 import {
   sleepUnlessAborted,
@@ -55,6 +56,7 @@ export class SqliteHistory implements History {
     // Synchronous on purpose: the commit costs microseconds; the thread pool would add a round trip.
     this.appends = new TurnBatch((rows) => {
       try {
+        assertNotCorrupt(this.location);
         insertAll(rows);
       } catch (e) {
         throw this.fail(e);
@@ -72,7 +74,33 @@ export class SqliteHistory implements History {
   }
 
   append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
-    return this.appends.add(toRow(record, bytes));
+    const row = toRow(record, bytes);
+    return this.checked ? this.checked.then(() => this.appends.add(row)) : this.appends.add(row);
+  }
+
+  /** Settles when the integrity check started by `checkInBackground` has given its verdict. */
+  private checked?: Promise<void>;
+
+  /**
+   * SQLite's quick check of the whole database in a worker thread; appends wait for its verdict,
+   * so a delivery is never acknowledged into a database found corrupt. Resolves with the error to
+   * report, or undefined (healthy, or the check could not run).
+   */
+  checkInBackground(): Promise<BluehookError | undefined> {
+    // `checked` is set before this returns: an append arriving in the meantime waits too.
+    const verdict = import('../store/integrity.js')
+      .then(({ checkIntegrityInBackground }) => checkIntegrityInBackground(this.location))
+      .then((report) => {
+        if (!report || report.ok) return undefined;
+        const problem = report.problems[0] ?? 'integrity check failed';
+        markCorrupt(this.location, problem);
+        return corruptError(this.location, problem);
+      });
+    this.checked = verdict.then(
+      () => undefined,
+      () => undefined,
+    );
+    return verdict;
   }
 
   async drain(): Promise<void> {
@@ -81,6 +109,7 @@ export class SqliteHistory implements History {
 
   async importRecords(records: readonly DeliveryRecord[]): Promise<number> {
     try {
+      assertNotCorrupt(this.location);
       return this.insertOrSkip(records.map((r) => toRow(r)));
     } catch (e) {
       throw this.fail(e);
@@ -151,9 +180,13 @@ export class SqliteHistory implements History {
   }
 
   private maxSeq(): number {
-    return (
-      this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM deliveries').get() as { m: number }
-    ).m;
+    try {
+      return (
+        this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM deliveries').get() as { m: number }
+      ).m;
+    } catch (e) {
+      throw this.fail(e);
+    }
   }
 
   async *follow(
@@ -180,6 +213,7 @@ export class SqliteHistory implements History {
   private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
     let removed = 0;
     try {
+      assertNotCorrupt(this.location);
       const stmt = this.db.prepare(
         `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE ${condition} LIMIT ${DELETE_BATCH})`,
       );
@@ -206,9 +240,9 @@ export class SqliteHistory implements History {
     if (retention.maxAgeMs !== undefined)
       removed += await this.deleteInBatches('time_ms < ?', [Date.now() - retention.maxAgeMs]);
     if (retention.maxRecords !== undefined) {
-      const edge = this.db
-        .prepare('SELECT seq FROM deliveries ORDER BY seq DESC LIMIT 1 OFFSET ?')
-        .get(retention.maxRecords) as { seq: number } | undefined;
+      const edge = this.rows('SELECT seq FROM deliveries ORDER BY seq DESC LIMIT 1 OFFSET ?', [
+        retention.maxRecords,
+      ])[0];
       if (edge) removed += await this.deleteInBatches('seq <= ?', [edge.seq]);
     }
     return removed;

@@ -127,11 +127,10 @@ export function databaseError(error: unknown, file: string): BluehookError {
       `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
       'try again',
     );
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
-    return storeError(
-      `${file} is corrupt or not a database (${message}); it was left untouched`,
-      `move it away to start afresh (mv '${file}' '${file}.broken')`,
-    );
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    markCorrupt(file, message);
+    return corruptError(file, message);
+  }
   if (code.startsWith('SQLITE_READONLY'))
     return storeError(`${file} is read-only`, 'check its permissions');
   if (code.startsWith('SQLITE_CANTOPEN'))
@@ -139,6 +138,26 @@ export function databaseError(error: unknown, file: string): BluehookError {
   if (code.startsWith('SQLITE_IOERR'))
     return storeError(`cannot read or write ${file}: ${message} (${code})`);
   return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+}
+
+/** Databases a statement found corrupt in this process (file → what SQLite said). */
+const corrupt = new Map<string, string>();
+
+export function markCorrupt(file: string, reason: string): void {
+  if (!corrupt.has(file)) corrupt.set(file, reason);
+}
+
+export function corruptError(file: string, reason: string): BluehookError {
+  return new BluehookError(`database ${file} is corrupt (${reason})`, 'store', {
+    code: 'database-corrupt',
+    hint: `nothing more is written to it: \`bluehook doctor\` checks it and copies what is readable into a new database; or move it away to start afresh (mv '${file}' '${file}.broken')`,
+  });
+}
+
+/** Refuses to write into a database found corrupt: a write could land on a page in use. */
+export function assertNotCorrupt(file: string): void {
+  const reason = corrupt.get(file);
+  if (reason !== undefined) throw corruptError(file, reason);
 }
 
 /**
@@ -158,6 +177,15 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** Refuses a path that is a symlink, or a file that is not SQLite at all, before SQLite opens it. */
 function checkFile(file: string): void {
+  // SQLite's own side files must be files too, or it reports a misleading I/O or read-only error.
+  for (const side of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    const s = lstatSync(side, { throwIfNoEntry: false });
+    if (s && !s.isFile())
+      throw storeError(
+        `${side} is ${s.isDirectory() ? 'a directory' : 'not a regular file'}, where SQLite keeps a file of bluehook's database; it was left untouched`,
+        `move it away (mv '${side}' '${side}.moved')`,
+      );
+  }
   let stat: Stats;
   try {
     stat = lstatSync(file);
@@ -169,7 +197,11 @@ function checkFile(file: string): void {
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file',
     );
-  if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
+  if (!stat.isFile())
+    throw storeError(
+      `${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, where bluehook keeps its database; it was left untouched`,
+      `move it away (mv '${file}' '${file}.moved')`,
+    );
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
   const fd = openSync(file, 'r');
@@ -214,6 +246,9 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   }
   ensureStoreDir(dir);
   checkFile(file);
+  checkOwner(file);
+  // A new connection: whatever was found of an earlier file at this path no longer applies.
+  corrupt.delete(file);
   try {
     // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
     const fd = openSync(
@@ -248,29 +283,48 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   return db;
 }
 
+/** The schema version of a database that is bluehook's (or empty); throws for any other. */
+function ownedVersion(db: Database, file: string): number {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+      n: number;
+    }
+  ).n;
+  if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
+    throw storeError(
+      `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
+      'choose another store directory (--store-dir)',
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw storeError(
+      `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
+      'upgrade bluehook (npm install -g bluehook@latest)',
+    );
+  }
+  return version;
+}
+
+/**
+ * Checks an existing file's owner on a read-only connection before any writing one opens it:
+ * `journal_mode = WAL` alone rewrites header bytes of a rollback-journal database.
+ */
+function checkOwner(file: string): void {
+  if (!(lstatSync(file, { throwIfNoEntry: false })?.size ?? 0)) return;
+  const db = openReadOnly(file);
+  try {
+    ownedVersion(db, file);
+  } catch (e) {
+    throw databaseError(e, file);
+  } finally {
+    db.close();
+  }
+}
+
 function migrate(db: Database, file: string): void {
-  const check = () => {
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (
-      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
-        n: number;
-      }
-    ).n;
-    if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
-      throw storeError(
-        `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
-        'choose another store directory (--store-dir)',
-      );
-    }
-    if (version > SCHEMA_VERSION) {
-      throw storeError(
-        `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
-        'upgrade bluehook (npm install -g bluehook@latest)',
-      );
-    }
-    return version;
-  };
+  const check = () => ownedVersion(db, file);
   if (check() === SCHEMA_VERSION) return;
   // IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the other.
   db.transaction(() => {
@@ -279,6 +333,52 @@ function migrate(db: Database, file: string): void {
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** A new, empty bluehook database at `file` (which must not exist), mode 0600, migrated. */
+export function createDatabaseAt(file: string): Database {
+  try {
+    closeSync(
+      openSync(
+        file,
+        constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+        0o600,
+      ),
+    );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw storeError(
+      code === 'EEXIST'
+        ? `${file} already exists; it was left untouched`
+        : `cannot create ${file}: ${code}`,
+      code === 'EEXIST' ? 'name a new file' : undefined,
+    );
+  }
+  let db: Database | undefined;
+  try {
+    db = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: addonPath() });
+    db.pragma('page_size = 8192');
+    db.pragma('journal_mode = WAL');
+    migrate(db, file);
+    return db;
+  } catch (e) {
+    db?.close();
+    throw databaseError(e, file);
+  }
+}
+
+/** An existing database opened read-only: nothing this connection does changes the file. */
+export function openReadOnly(file: string): Database {
+  try {
+    return new Sqlite(file, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: BUSY_TIMEOUT_MS,
+      nativeBinding: addonPath(),
+    });
+  } catch (e) {
+    throw databaseError(e, file);
+  }
 }
 
 export function closeDatabase(dir: string): void {

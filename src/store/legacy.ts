@@ -22,18 +22,28 @@ export function setAside(file: string): string | undefined {
   }
 }
 
-/** An old file that is a link is never read through (nor renamed over what it points to). */
-export function refuseLink(file: string): void {
-  if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+/**
+ * An old file must be a regular file: a link is never read through (nor renamed over what it
+ * points to), and a directory or a pipe where the file would be is named rather than read.
+ */
+export function refuseNonFile(file: string): void {
+  const stat = lstatSync(file, { throwIfNoEntry: false });
+  if (stat?.isSymbolicLink()) {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file, or move it away',
     );
   }
+  if (stat && !stat.isFile()) {
+    throw storeError(
+      `${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, where bluehook looks for a file of its earlier layout; it was left untouched`,
+      `move it away (mv '${file}' '${file}.moved')`,
+    );
+  }
 }
 
 function readJson(file: string): unknown {
-  refuseLink(file);
+  refuseNonFile(file);
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {

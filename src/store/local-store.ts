@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SampleRandom } from '../blue/random.js';
 import { usageError } from '../errors.js';
-import { databaseError, getMeta, setMeta, type Database } from './database.js';
+import { assertNotCorrupt, databaseError, getMeta, setMeta, type Database } from './database.js';
 import { localDatabase } from './local-database.js';
 import {
   resolveRef,
@@ -44,6 +44,7 @@ export class LocalWebhookStore implements WebhookStore {
   private write<T>(fn: (db: Database) => T): T {
     const db = this.db;
     try {
+      assertNotCorrupt(db.name);
       return db.transaction(() => fn(db)).immediate();
     } catch (e) {
       if (
@@ -269,6 +270,7 @@ export class KeptSecrets {
   async set(id: string, secret: string | undefined): Promise<void> {
     const db = localDatabase(this.dir);
     try {
+      assertNotCorrupt(db.name);
       if (secret === undefined) db.prepare('DELETE FROM kept_secrets WHERE webhook_id = ?').run(id);
       else
         db.prepare(

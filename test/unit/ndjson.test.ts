@@ -64,8 +64,17 @@ test('an import skips lines it cannot use and counts them; the records around th
       '',
     ].join('\r\n'),
   );
-  const stats: ImportStats = { read: 0, added: 0, skipped: 0 };
+  const stats: ImportStats = { read: 0, added: 0, skipped: 0, problems: [] };
   const ids = (await collect(readNdjson(file, stats, 1024))).map((r) => r.id);
   assert.deepEqual(ids, ['d1', 'd2']);
-  assert.deepEqual(stats, { read: 2, added: 0, skipped: 3 });
+  assert.deepEqual(stats, {
+    read: 2,
+    added: 0,
+    skipped: 3,
+    problems: [
+      { line: 2, reason: 'longer than 1024 bytes' },
+      { line: 3, reason: 'not JSON (a torn or garbled line)' },
+      { line: 5, reason: 'direction is missing' },
+    ],
+  });
 });

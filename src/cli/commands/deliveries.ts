@@ -423,6 +423,10 @@ export async function importFile(file: string, opts: GlobalOptions, io: Io): Pro
   await history.close();
   if (opts.json) io.json({ file, ...stats, duplicates: stats.read - stats.added });
   else {
+    // Each skipped line by number (what is wrong may quote the file: escaped), the rest counted.
+    for (const p of stats.problems.slice(0, 10))
+      io.err(`line ${p.line} skipped: ${lineSafe(p.reason)}`);
+    if (stats.skipped > 10) io.err(`… and ${stats.skipped - 10} more lines skipped`);
     const dupes = stats.read - stats.added;
     io.out(
       `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}${stats.drift ? `; ${stats.drift} differ from the schema (deliveries list --drift)` : ''}`,

@@ -11,7 +11,7 @@ import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
-import { streamIsJson, type Io } from '../output.js';
+import { reportError, streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 import { capYoungGeneration } from '../../util/young-generation.js';
@@ -48,6 +48,13 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   let matched = 0;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
+  // The whole database is checked once in the background; deliveries wait for its verdict, and a
+  // database found corrupt stops the listener (exit 4) before any of them is acknowledged.
+  void history?.checkInBackground?.().then((corrupt) => {
+    if (!corrupt) return;
+    reportError(corrupt, Boolean(opts.json));
+    finish(ExitCode.store);
+  });
 
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
   const tally = { received: 0, valid: 0, invalid: 0, hidden: 0, drift: 0 };
