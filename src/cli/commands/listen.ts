@@ -3,7 +3,13 @@ import { networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
-import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
+import type { ReceivedDelivery } from '../../receiver/pipeline.js';
+import {
+  startListenSession,
+  type ListenEvent,
+  type ListenOutcome,
+  type ListenSession,
+} from '../../listen/session.js';
 import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { colors } from '../colors.js';
@@ -45,112 +51,45 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   streamIsJson(Boolean(opts.json));
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config, io);
-  let matched = 0;
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((r) => (finish = r));
-
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
-  const tally = { received: 0, valid: 0, invalid: 0, hidden: 0 };
-  const onDelivery = (d: ReceivedDelivery) => {
-    tally.received++;
-    if (d.verdict.valid) tally.valid++;
-    else tally.invalid++;
-    // --events filters what is shown (and counted by --expect); everything is still answered and recorded.
-    if (only && !(d.event && only.has(d.event))) {
-      tally.hidden++;
-      return;
-    }
-    if (opts.json) {
-      io.jsonLine({
-        type: 'delivery',
-        id: d.record.id,
-        time: d.record.time,
-        event: d.event,
-        valid: d.verdict.valid,
-        cause: d.verdict.cause,
-        message: d.verdict.message,
-        webhookId: d.verdict.webhookId ?? null,
-        bytes: d.bytes,
-        status: d.status,
-        durationMs: Math.round(d.durationMs * 100) / 100,
-        forwarded: d.forwarded ?? null,
-      });
-    } else {
-      const time = d.record.time.slice(11, 19);
-      // The event name and everything under --verbose came from the sender: controls escaped.
-      // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
-      const verdictPlain = d.verdict.valid
-        ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`
-        : `✘ invalid (${d.verdict.cause})`;
-      const verdict =
-        (d.verdict.valid ? c.green : c.red)(verdictPlain) +
-        ' '.repeat(Math.max(1, 26 - verdictPlain.length));
-      const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      io.line(
-        `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
-      );
-      if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
-      if (opts.verbose) {
-        for (const [k, v] of Object.entries(d.record.headers))
-          io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
-        let pretty = d.body.toString('utf8');
-        try {
-          pretty = JSON.stringify(JSON.parse(pretty), null, 2);
-        } catch {
-          // not JSON: shown as received
-        }
-        io.line(blockSafe(pretty).replace(/^/gm, '    '));
-      }
-    }
-    if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {
-      matched++;
-      if (matched >= expect) finish(ExitCode.ok);
-    }
-  };
+  const render = renderer(opts, io, c);
 
-  let receiver: Awaited<ReturnType<typeof startCatchServer>>;
+  let session: ListenSession;
   try {
-    receiver = await startCatchServer({
-      host: opts.host,
-      port: config.values.port,
-      path: opts.path,
-      maxBodyBytes: parseSize(opts.maxBody),
-      verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
-      acceptInvalid: opts.acceptInvalid,
-      explainRejections: opts.explainRejections,
-      respondStatus: opts.respondStatus,
-      respondDelayMs: opts.respondDelay
-        ? parseDuration(opts.respondDelay, '--respond-delay')
-        : undefined,
-      failRate,
-      forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
-      history,
-      onDelivery,
-      onUnrecorded: (error) => {
-        if (opts.json)
-          io.jsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
-        else io.err(c.red(`✘ answered 500: not recorded: ${error.message}`));
+    session = await startListenSession(
+      {
+        pipeline: {
+          verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
+          acceptInvalid: opts.acceptInvalid,
+          respondStatus: opts.respondStatus,
+          respondDelayMs: opts.respondDelay
+            ? parseDuration(opts.respondDelay, '--respond-delay')
+            : undefined,
+          failRate,
+          forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
+          history,
+        },
+        only,
+        expect:
+          expect !== undefined
+            ? {
+                count: expect,
+                event: expectEvent,
+                timeoutMs: parseDuration(opts.timeout ?? '30s', '--timeout'),
+              }
+            : undefined,
+        local: {
+          host: opts.host,
+          port: config.values.port,
+          path: opts.path,
+          maxBodyBytes: parseSize(opts.maxBody),
+          explainRejections: opts.explainRejections,
+        },
       },
-      onRejected: (r) => {
-        if (opts.json) io.jsonLine({ type: 'rejected', ...r });
-        else io.err(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
-      },
-    });
+      render,
+    );
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw networkError(
-        `port ${config.values.port} on ${opts.host} is in use`,
-        'pick another with --port, or --port 0 for a free one',
-      );
-    if (code === 'EACCES')
-      throw networkError(
-        `not allowed to listen on port ${config.values.port}`,
-        'use a port above 1023',
-      );
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-      throw networkError(`cannot listen on host ${opts.host}`);
-    throw error;
+    throw listenError(error, config.values.port, opts.host);
   }
 
   // The inspector reads the history even when this listener records nothing.
@@ -169,20 +108,21 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       io,
     );
   }
-  if (!isLoopbackAddress(receiver.address))
+  const local = session.local;
+  if (local && !isLoopbackAddress(local.address))
     io.err(
       c.yellow(
-        `warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
+        `warning: listening on ${local.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
       ),
     );
   if (opts.json)
     io.jsonLine({
       type: 'ready',
-      url: receiver.url,
+      url: local?.url ?? null,
       ...(inspector ? { inspector: inspector.url } : {}),
     });
   else {
-    io.out(`listening on ${receiver.url}`);
+    if (local) io.out(`listening on ${local.url}`);
     if (inspector) io.out(`inspector on ${inspector.url}`);
     io.err(
       c.dim(
@@ -194,32 +134,132 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   const retention = history
     ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
     : undefined;
-  const stopListening = onStopSignal(finish);
-  const timer =
-    expect !== undefined
-      ? setTimeout(
-          () => finish(ExitCode.checkFailed),
-          parseDuration(opts.timeout ?? '30s', '--timeout'),
-        )
-      : undefined;
-  const code = await finished;
-  if (timer) clearTimeout(timer);
+  let signalled: number | undefined;
+  const stopListening = onStopSignal((code) => {
+    signalled = code;
+    session.stop();
+  });
+  let outcome: ListenOutcome | undefined;
+  let failure: unknown;
+  try {
+    outcome = await session.finished;
+  } catch (error) {
+    failure = error;
+  }
   stopListening();
   retention?.stop();
-  await receiver.close();
+  await session.close();
   await inspector?.close();
   await history?.close();
   if (inspectorHistory !== history) await inspectorHistory?.close();
+  const { tally, matched } = session;
   const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
-  if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
+  const { duplicates: _duplicates, ...counts } = tally;
+  if (opts.json) io.jsonLine({ type: 'summary', ...counts, history: history?.location ?? null });
   else io.err(c.dim(summary));
-  if (code === ExitCode.checkFailed) {
+  if (failure) throw failure;
+  if (outcome === 'timeout') {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
     io.err(`bluehook: ${msg}`);
-  } else if (code === ExitCode.ok && opts.json)
-    io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
-  return code;
+    return ExitCode.checkFailed;
+  }
+  if (outcome === 'expected') {
+    if (opts.json) io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+    return ExitCode.ok;
+  }
+  return signalled ?? ExitCode.ok;
+}
+
+/** Says the session's events: JSON lines under --json, else a line per delivery. */
+function renderer(opts: ListenOptions, io: Io, c: ReturnType<typeof colors>) {
+  return (e: ListenEvent): void => {
+    switch (e.type) {
+      case 'delivery':
+        if (e.shown) renderDelivery(e.delivery, opts, io, c);
+        return;
+      case 'unrecorded':
+        if (opts.json)
+          io.jsonLine({ type: 'error', status: 500, message: `not recorded: ${e.error.message}` });
+        else io.err(c.red(`✘ answered 500: not recorded: ${e.error.message}`));
+        return;
+      case 'rejected':
+        if (opts.json) {
+          const { type: _type, ...r } = e;
+          io.jsonLine({ type: 'rejected', ...r });
+        } else
+          io.err(c.dim(`${lineSafe(e.method)} ${lineSafe(e.path)} → ${e.status} (${e.reason})`));
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+function renderDelivery(
+  d: ReceivedDelivery,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): void {
+  if (opts.json) {
+    io.jsonLine({
+      type: 'delivery',
+      id: d.record.id,
+      time: d.record.time,
+      event: d.event,
+      valid: d.verdict.valid,
+      cause: d.verdict.cause,
+      message: d.verdict.message,
+      webhookId: d.verdict.webhookId ?? null,
+      bytes: d.bytes,
+      status: d.status,
+      durationMs: Math.round(d.durationMs * 100) / 100,
+      forwarded: d.forwarded ?? null,
+      ...(d.record.relayId ? { relayId: d.record.relayId } : {}),
+    });
+    return;
+  }
+  const time = d.record.time.slice(11, 19);
+  // The event name and everything under --verbose came from the sender: controls escaped.
+  // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
+  const verdictPlain = d.verdict.valid
+    ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`
+    : `✘ invalid (${d.verdict.cause})`;
+  const verdict =
+    (d.verdict.valid ? c.green : c.red)(verdictPlain) +
+    ' '.repeat(Math.max(1, 26 - verdictPlain.length));
+  const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
+  io.line(
+    `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
+  );
+  if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
+  if (opts.verbose) {
+    for (const [k, v] of Object.entries(d.record.headers))
+      io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
+    let pretty = d.body.toString('utf8');
+    try {
+      pretty = JSON.stringify(JSON.parse(pretty), null, 2);
+    } catch {
+      // not JSON: shown as received
+    }
+    io.line(blockSafe(pretty).replace(/^/gm, '    '));
+  }
+}
+
+/** Binding errors of the local port, in the words of the flags. */
+function listenError(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return networkError(
+      `port ${port} on ${host} is in use`,
+      'pick another with --port, or --port 0 for a free one',
+    );
+  if (code === 'EACCES')
+    return networkError(`not allowed to listen on port ${port}`, 'use a port above 1023');
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return networkError(`cannot listen on host ${host}`);
+  return error;
 }
 
 async function forwarder(target: URL, opts: ListenOptions) {
