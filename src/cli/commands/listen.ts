@@ -14,6 +14,11 @@ import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
+import { readFileSync } from 'node:fs';
+import type { ResolvedConfig } from '../../config/config.js';
+import type { Webhook, WebhookStore } from '../../store/types.js';
+import type { Candidate } from '../../receiver/verifier.js';
+import { defaultSubscriber, registerSessionWebhook } from '../../listen/register.js';
 import { startRetention } from '../retention.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
@@ -42,13 +47,68 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
   const { store, config } = await openStore(opts);
-  const candidates = await candidatesFrom({
-    secret: readSecret(opts, { required: false }),
-    webhook: opts.webhook,
-    store,
-  });
-
+  const relay = relaySettings(opts, config);
   streamIsJson(Boolean(opts.json));
+  const c = colors(opts);
+  // --register: a Blue webhook for this session, to the channel; Blue makes its secret, which
+  // is what this session verifies with. Removed on every way out below (unless --keep).
+  const registered =
+    relay && opts.register ? await register(store, config, relay, opts, io, c) : undefined;
+  try {
+    return await listen(opts, io, {
+      store,
+      config,
+      relay,
+      registered,
+      failRate,
+      expect,
+      expectEvent,
+      forwardTo,
+    });
+  } finally {
+    if (registered && !opts.keep) {
+      try {
+        await store.delete(registered.id);
+        if (opts.json) io.jsonLine({ type: 'unregistered', webhookId: registered.id });
+        else io.err(c.dim(`removed Blue webhook ${registered.id} (${registered.name})`));
+      } catch (error) {
+        io.err(
+          c.yellow(
+            `warning: could not remove Blue webhook ${registered.id} (${registered.name}): ${(error as Error).message}; \`bluehook relay prune-webhooks\` removes it`,
+          ),
+        );
+      }
+    } else if (registered)
+      io.err(c.dim(`kept Blue webhook ${registered.id} (${registered.name}) (--keep)`));
+  }
+}
+
+interface Prepared {
+  store: WebhookStore;
+  config: ResolvedConfig;
+  relay: RelaySettings | undefined;
+  registered: Webhook | undefined;
+  failRate: number | undefined;
+  expect: number | undefined;
+  expectEvent: string | undefined;
+  forwardTo: URL | undefined;
+}
+
+async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number> {
+  const { store, config, relay, registered, failRate, expect, expectEvent, forwardTo } = p;
+  const candidates: Candidate[] = registered?.secret
+    ? [
+        {
+          secret: registered.secret,
+          webhookId: registered.id,
+          label: registered.name ?? registered.id,
+        },
+      ]
+    : await candidatesFrom({
+        secret: readSecret(opts, { required: false }),
+        webhook: opts.webhook,
+        store,
+      });
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config, io);
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
@@ -78,13 +138,29 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
                 timeoutMs: parseDuration(opts.timeout ?? '30s', '--timeout'),
               }
             : undefined,
-        local: {
-          host: opts.host,
-          port: config.values.port,
-          path: opts.path,
-          maxBodyBytes: parseSize(opts.maxBody),
-          explainRejections: opts.explainRejections,
-        },
+        // With --relay, a local port too only when --port asks for one.
+        local:
+          relay && opts.port === undefined
+            ? undefined
+            : {
+                host: opts.host,
+                port: config.values.port,
+                path: opts.path,
+                maxBodyBytes: parseSize(opts.maxBody),
+                explainRejections: opts.explainRejections,
+              },
+        relay: relay
+          ? {
+              url: relay.url,
+              token: relay.token,
+              subscriber: relay.subscriber,
+              ca: relay.ca,
+              attempts: relay.attempts,
+              path: opts.path,
+              // Tests only: a crash between the commit and the acknowledgement, made certain.
+              skipAck: process.env.BLUEHOOK_TEST_RELAY_SKIP_ACK === '1',
+            }
+          : undefined,
       },
       render,
     );
@@ -119,10 +195,12 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
     io.jsonLine({
       type: 'ready',
       url: local?.url ?? null,
+      ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
       ...(inspector ? { inspector: inspector.url } : {}),
     });
   else {
     if (local) io.out(`listening on ${local.url}`);
+    if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
     if (inspector) io.out(`inspector on ${inspector.url}`);
     io.err(
       c.dim(
@@ -190,10 +268,150 @@ function renderer(opts: ListenOptions, io: Io, c: ReturnType<typeof colors>) {
         } else
           io.err(c.dim(`${lineSafe(e.method)} ${lineSafe(e.path)} → ${e.status} (${e.reason})`));
         return;
+      case 'duplicate':
+        if (opts.json) io.jsonLine({ type: 'duplicate', relayId: e.relayId, seq: e.seq });
+        else
+          io.err(
+            c.dim(`relay: ${e.relayId} is recorded here already; acknowledged, not recorded again`),
+          );
+        return;
+      case 'relay-connected':
+        if (opts.json) {
+          const { type: _type, ...rest } = e;
+          io.jsonLine({ type: 'relay', state: 'connected', ...rest });
+        } else
+          io.err(
+            c.dim(
+              `relay: connected to channel ${lineSafe(e.channel)} as ${lineSafe(e.subscriber)}, resuming after #${e.resumeAfter}`,
+            ),
+          );
+        if (e.dropped)
+          io.err(
+            c.yellow(
+              `warning: the relay's retention removed ${e.dropped} deliver${e.dropped === 1 ? 'y' : 'ies'} before this subscriber read ${e.dropped === 1 ? 'it' : 'them'}`,
+            ),
+          );
+        return;
+      case 'relay-live':
+        if (opts.json) io.jsonLine({ type: 'relay', state: 'live' });
+        else io.err(c.dim('relay: caught up, live'));
+        return;
+      case 'relay-reconnecting':
+        if (opts.json) {
+          const { type: _type, ...rest } = e;
+          io.jsonLine({ type: 'relay', state: 'reconnecting', ...rest });
+        }
+        io.err(
+          c.yellow(
+            `relay: ${e.reason}; reconnecting in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt} of ${e.of})`,
+          ),
+        );
+        return;
+      case 'relay-ack-failed':
+        io.err(
+          c.dim(
+            `relay: acknowledging #${e.seq} failed (${e.reason}); it will be streamed again and skipped`,
+          ),
+        );
+        return;
       default:
         return;
     }
   };
+}
+
+interface RelaySettings {
+  url: URL;
+  token: string;
+  subscriber: string;
+  ca?: string;
+  attempts: number;
+}
+
+/** --relay and its companions; the token from the flag, its file, BLUEHOOK_RELAY_TOKEN or the config. */
+function relaySettings(opts: ListenOptions, config: ResolvedConfig): RelaySettings | undefined {
+  if (!opts.relay) {
+    for (const [flag, given] of [
+      ['--register', opts.register],
+      ['--relay-token', opts.relayToken],
+      ['--relay-token-file', opts.relayTokenFile],
+      ['--relay-subscriber', opts.relaySubscriber],
+      ['--relay-ca', opts.relayCa],
+    ] as const)
+      if (given) throw usageError(`${flag} needs --relay <channel url>`);
+    return undefined;
+  }
+  const url = new URL(validateUrl(opts.relay));
+  let token = opts.relayToken;
+  if (token === undefined && opts.relayTokenFile)
+    token = readText(opts.relayTokenFile, '--relay-token-file');
+  token ??= config.values.relayToken;
+  if (!token)
+    throw usageError(
+      'the relay needs the subscriber token: --relay-token-file, BLUEHOOK_RELAY_TOKEN, or the relayToken config key',
+    );
+  const subscriber = opts.relaySubscriber ?? defaultSubscriber();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(subscriber))
+    throw usageError(
+      `--relay-subscriber must be 1 to 64 letters, digits, dots, dashes or underscores, got "${lineSafe(subscriber)}"`,
+    );
+  if (opts.register && config.values.store !== 'blue')
+    throw usageError('--register creates a Blue webhook: it needs the Blue store (--store blue)');
+  if ((opts.project || opts.keep) && !opts.register)
+    throw usageError('--project and --keep go with --register');
+  return {
+    url,
+    token,
+    subscriber,
+    ca: opts.relayCa ? readText(opts.relayCa, '--relay-ca') : undefined,
+    attempts: opts.relayRetries,
+  };
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    throw usageError(
+      `cannot read ${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+async function register(
+  store: WebhookStore,
+  _config: ResolvedConfig,
+  relay: RelaySettings,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): Promise<Webhook> {
+  const webhook = await registerSessionWebhook(store, {
+    url: relay.url.href,
+    subscriber: relay.subscriber,
+    events: opts.events ? resolveEventList(opts.events.split(',')) : undefined,
+    projectIds: opts.project
+      ? opts.project
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : undefined,
+  });
+  if (opts.json)
+    io.jsonLine({
+      type: 'registered',
+      webhookId: webhook.id,
+      name: webhook.name,
+      url: webhook.url,
+      kept: Boolean(opts.keep),
+    });
+  else
+    io.err(
+      c.dim(
+        `created Blue webhook ${webhook.id} (${webhook.name}) → ${webhook.url}; ${opts.keep ? 'kept on exit (--keep)' : 'removed on exit'}`,
+      ),
+    );
+  return webhook;
 }
 
 function renderDelivery(
