@@ -7,6 +7,7 @@ import { flattenHeaders } from '../util/headers.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { processDelivery, type PipelineOptions, type ReceivedDelivery } from './pipeline.js';
+import { guardConnections } from './connections.js';
 
 export type { ForwardResult, ReceivedDelivery } from './pipeline.js';
 
@@ -28,8 +29,13 @@ export interface ReceiverOptions extends PipelineOptions {
   /** Called when a delivery could not be recorded (it was answered 500, never 2xx). */
   onUnrecorded?: (error: Error) => void;
   headersTimeoutMs?: number;
-  /** Open connections at once (default MAX_CONNECTIONS); more are closed on arrival. */
+  /**
+   * Open connections at once (default MAX_CONNECTIONS); at the cap a new connection closes the
+   * longest-idle one, and is refused only when every connection is busy (see connections.ts).
+   */
   maxConnections?: number;
+  /** Open connections from one address (default MAX_CONNECTIONS_PER_ADDRESS; 0: no limit). */
+  maxConnectionsPerAddress?: number;
   requestTimeoutMs?: number;
 }
 
@@ -42,7 +48,7 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-function readBody(
+export function readBody(
   req: IncomingMessage,
   limit: number,
   deadlineMs: number,
@@ -70,6 +76,8 @@ function readBody(
 
 /** Blue delivers over a handful of connections; load tests rarely need more than a few hundred. */
 export const MAX_CONNECTIONS = 2048;
+/** Half the cap: one address cannot take all of it, and a load test of a thousand connections still fits. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
 export async function startCatchServer(options: ReceiverOptions): Promise<RunningReceiver> {
   const inFlight = new Set<Promise<void>>();
@@ -149,8 +157,11 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   // only connections with a request under way).
   server.timeout = server.headersTimeout;
   // A cap on open connections, far below the process's file descriptors, so that a client holding
-  // thousands of idle sockets cannot exhaust them; connections past it are closed at once.
-  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  // thousands of idle sockets cannot exhaust them; at the cap the longest-idle one makes room.
+  guardConnections(server, {
+    max: options.maxConnections ?? MAX_CONNECTIONS,
+    perAddress: options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS,
+  });
   // No cap on the number of headers (a signature after the 200th would be dropped); their total
   // size stays bounded by node's 16 KiB header limit.
   server.maxHeadersCount = 0;
