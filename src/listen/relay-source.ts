@@ -57,6 +57,11 @@ export interface RelaySourceOptions {
 }
 
 export interface RunningRelaySource {
+  /**
+   * Settles after the first attempt: resolves when the stream opened, or when it failed in a way
+   * worth retrying (the source goes on retrying); rejects when it was refused (a wrong token).
+   */
+  firstAttempt: Promise<void>;
   /** Settles when the source stops: resolves after stop(), rejects on a fatal error. */
   done: Promise<void>;
   /** Stops reading, acknowledges what was committed, closes the connection. */
@@ -236,6 +241,8 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
     }
   };
 
+  let attempted: () => void = () => undefined;
+  const firstAttempt = new Promise<void>((resolve) => (attempted = resolve));
   const run = async (): Promise<void> => {
     let failures = 0;
     let delay = options.initialDelayMs ?? 500;
@@ -243,6 +250,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
       let reason: string;
       try {
         reason = await connectOnce(() => {
+          attempted();
           failures = 0;
           delay = options.initialDelayMs ?? 500;
         });
@@ -250,6 +258,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
         if (!(e as { retryable?: boolean }).retryable) throw e;
         reason = (e as Error).message;
         failures++;
+        attempted();
       }
       if (stopping) break;
       if (failures >= options.attempts)
@@ -276,6 +285,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
   });
   done.catch(() => undefined);
   return {
+    firstAttempt: Promise.race([firstAttempt, done]),
     done,
     async stop() {
       stopping = true;

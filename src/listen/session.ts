@@ -165,6 +165,13 @@ export async function startListenSession(
       for (const d of done) count(d, 'relay');
     };
     const source = startRelaySource({ ...relayOptions, commit, onEvent: sink });
+    try {
+      // A refused token ends the session before it says it is ready.
+      await source.firstAttempt;
+    } catch (error) {
+      await receiver?.close();
+      throw error;
+    }
     source.done.then(
       () => undefined,
       (e) => fail(e),

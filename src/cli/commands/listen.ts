@@ -1,5 +1,5 @@
 import type { ListenOptions } from './listen.command.js';
-import { networkError, usageError } from '../../errors.js';
+import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
@@ -49,45 +49,13 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   const { store, config } = await openStore(opts);
   const relay = relaySettings(opts, config);
   streamIsJson(Boolean(opts.json));
-  const c = colors(opts);
-  // --register: a Blue webhook for this session, to the channel; Blue makes its secret, which
-  // is what this session verifies with. Removed on every way out below (unless --keep).
-  const registered =
-    relay && opts.register ? await register(store, config, relay, opts, io, c) : undefined;
-  try {
-    return await listen(opts, io, {
-      store,
-      config,
-      relay,
-      registered,
-      failRate,
-      expect,
-      expectEvent,
-      forwardTo,
-    });
-  } finally {
-    if (registered && !opts.keep) {
-      try {
-        await store.delete(registered.id);
-        if (opts.json) io.jsonLine({ type: 'unregistered', webhookId: registered.id });
-        else io.err(c.dim(`removed Blue webhook ${registered.id} (${registered.name})`));
-      } catch (error) {
-        io.err(
-          c.yellow(
-            `warning: could not remove Blue webhook ${registered.id} (${registered.name}): ${(error as Error).message}; \`bluehook relay prune-webhooks\` removes it`,
-          ),
-        );
-      }
-    } else if (registered)
-      io.err(c.dim(`kept Blue webhook ${registered.id} (${registered.name}) (--keep)`));
-  }
+  return listen(opts, io, { store, config, relay, failRate, expect, expectEvent, forwardTo });
 }
 
 interface Prepared {
   store: WebhookStore;
   config: ResolvedConfig;
   relay: RelaySettings | undefined;
-  registered: Webhook | undefined;
   failRate: number | undefined;
   expect: number | undefined;
   expectEvent: string | undefined;
@@ -95,20 +63,19 @@ interface Prepared {
 }
 
 async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number> {
-  const { store, config, relay, registered, failRate, expect, expectEvent, forwardTo } = p;
-  const candidates: Candidate[] = registered?.secret
-    ? [
-        {
-          secret: registered.secret,
-          webhookId: registered.id,
-          label: registered.name ?? registered.id,
-        },
-      ]
-    : await candidatesFrom({
-        secret: readSecret(opts, { required: false }),
-        webhook: opts.webhook,
-        store,
-      });
+  const { store, config, relay, failRate, expect, expectEvent, forwardTo } = p;
+  const scheme = opts.scheme ?? config.values.scheme;
+  const candidates: Candidate[] = await candidatesFrom({
+    secret: readSecret(opts, { required: false }),
+    webhook: opts.webhook,
+    store,
+  }).catch((error: unknown) => {
+    // --register brings its own secret; stored ones (a killed session's webhook) are a bonus.
+    if (opts.register && isBluehookError(error, 'usage')) return [];
+    throw error;
+  });
+  // Swapped once --register has the new webhook's secret (made by Blue, after the token is checked).
+  let verify = makeVerifier(candidates, scheme);
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config, io);
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
@@ -119,7 +86,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
     session = await startListenSession(
       {
         pipeline: {
-          verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
+          verify: (body, headers) => verify(body, headers),
           acceptInvalid: opts.acceptInvalid,
           respondStatus: opts.respondStatus,
           respondDelayMs: opts.respondDelay
@@ -168,85 +135,134 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
     throw listenError(error, config.values.port, opts.host);
   }
 
-  // The inspector reads the history even when this listener records nothing.
-  let inspectorHistory = history;
-  let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
-  if (opts.inspect) {
-    const { serveInspector } = await import('./inspect.js');
-    inspectorHistory ??= await openHistoryFor(config, io);
-    inspector = await serveInspector(
-      inspectorHistory,
-      store,
-      config,
-      '127.0.0.1',
-      opts.inspectPort ?? 4040,
-      opts,
-      io,
-    );
+  // --register: a Blue webhook for this session, to the channel. Removed on every way out (unless --keep).
+  let registered: Webhook | undefined;
+  try {
+    if (relay && opts.register) {
+      registered = await register(store, relay, opts, io, c).catch(async (error: unknown) => {
+        await session.close();
+        throw error;
+      });
+      if (registered.secret)
+        verify = makeVerifier(
+          [
+            {
+              secret: registered.secret,
+              webhookId: registered.id,
+              label: registered.name ?? registered.id,
+            },
+            ...candidates,
+          ],
+          scheme,
+        );
+    }
+    // The inspector reads the history even when this listener records nothing.
+    let inspectorHistory = history;
+    let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
+    if (opts.inspect) {
+      const { serveInspector } = await import('./inspect.js');
+      inspectorHistory ??= await openHistoryFor(config, io);
+      inspector = await serveInspector(
+        inspectorHistory,
+        store,
+        config,
+        '127.0.0.1',
+        opts.inspectPort ?? 4040,
+        opts,
+        io,
+      );
+    }
+    const local = session.local;
+    if (local && !isLoopbackAddress(local.address))
+      io.err(
+        c.yellow(
+          `warning: listening on ${local.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
+        ),
+      );
+    if (opts.json)
+      io.jsonLine({
+        type: 'ready',
+        url: local?.url ?? null,
+        ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
+        ...(inspector ? { inspector: inspector.url } : {}),
+      });
+    else {
+      if (local) io.out(`listening on ${local.url}`);
+      if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
+      if (inspector) io.out(`inspector on ${inspector.url}`);
+      io.err(
+        c.dim(
+          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+        ),
+      );
+    }
+
+    const retention = history
+      ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
+      : undefined;
+    let signalled: number | undefined;
+    const stopListening = onStopSignal((code) => {
+      signalled = code;
+      session.stop();
+    });
+    let outcome: ListenOutcome | undefined;
+    let failure: unknown;
+    try {
+      outcome = await session.finished;
+    } catch (error) {
+      failure = error;
+    }
+    stopListening();
+    retention?.stop();
+    await session.close();
+    await inspector?.close();
+    await history?.close();
+    if (inspectorHistory !== history) await inspectorHistory?.close();
+    const { tally, matched } = session;
+    const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
+    const { duplicates: _duplicates, ...counts } = tally;
+    if (opts.json) io.jsonLine({ type: 'summary', ...counts, history: history?.location ?? null });
+    else io.err(c.dim(summary));
+    if (failure) throw failure;
+    if (outcome === 'timeout') {
+      const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
+      if (opts.json)
+        io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
+      io.err(`bluehook: ${msg}`);
+      return ExitCode.checkFailed;
+    }
+    if (outcome === 'expected') {
+      if (opts.json) io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+      return ExitCode.ok;
+    }
+    return signalled ?? ExitCode.ok;
+  } finally {
+    if (registered) await unregister(store, registered, opts, io, c);
   }
-  const local = session.local;
-  if (local && !isLoopbackAddress(local.address))
+}
+
+async function unregister(
+  store: WebhookStore,
+  registered: Webhook,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): Promise<void> {
+  if (opts.keep) {
+    io.err(c.dim(`kept Blue webhook ${registered.id} (${registered.name}) (--keep)`));
+    return;
+  }
+  try {
+    await store.delete(registered.id);
+    if (opts.json) io.jsonLine({ type: 'unregistered', webhookId: registered.id });
+    else io.err(c.dim(`removed Blue webhook ${registered.id} (${registered.name})`));
+  } catch (error) {
     io.err(
       c.yellow(
-        `warning: listening on ${local.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
-      ),
-    );
-  if (opts.json)
-    io.jsonLine({
-      type: 'ready',
-      url: local?.url ?? null,
-      ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
-      ...(inspector ? { inspector: inspector.url } : {}),
-    });
-  else {
-    if (local) io.out(`listening on ${local.url}`);
-    if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
-    if (inspector) io.out(`inspector on ${inspector.url}`);
-    io.err(
-      c.dim(
-        `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+        `warning: could not remove Blue webhook ${registered.id} (${registered.name}): ${(error as Error).message}; \`bluehook relay prune-webhooks\` removes it`,
       ),
     );
   }
-
-  const retention = history
-    ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
-    : undefined;
-  let signalled: number | undefined;
-  const stopListening = onStopSignal((code) => {
-    signalled = code;
-    session.stop();
-  });
-  let outcome: ListenOutcome | undefined;
-  let failure: unknown;
-  try {
-    outcome = await session.finished;
-  } catch (error) {
-    failure = error;
-  }
-  stopListening();
-  retention?.stop();
-  await session.close();
-  await inspector?.close();
-  await history?.close();
-  if (inspectorHistory !== history) await inspectorHistory?.close();
-  const { tally, matched } = session;
-  const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
-  const { duplicates: _duplicates, ...counts } = tally;
-  if (opts.json) io.jsonLine({ type: 'summary', ...counts, history: history?.location ?? null });
-  else io.err(c.dim(summary));
-  if (failure) throw failure;
-  if (outcome === 'timeout') {
-    const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
-    if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
-    io.err(`bluehook: ${msg}`);
-    return ExitCode.checkFailed;
-  }
-  if (outcome === 'expected') {
-    if (opts.json) io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
-    return ExitCode.ok;
-  }
-  return signalled ?? ExitCode.ok;
 }
 
 /** Says the session's events: JSON lines under --json, else a line per delivery. */
@@ -380,7 +396,6 @@ function readText(file: string, flag: string): string {
 
 async function register(
   store: WebhookStore,
-  _config: ResolvedConfig,
   relay: RelaySettings,
   opts: ListenOptions,
   io: Io,
