@@ -402,3 +402,115 @@ test('listen --relay over TLS: a relay with a certificate the test made, trusted
   assert.equal(await trusted.exited, 0, trusted.stderr());
   assert.equal(historyRecords(dir.path).filter((r) => r.relayId).length, 1);
 });
+
+test('listen --relay --register with the Blue store (the emulator): a webhook to the channel for the session, Blue deliveries through the relay to the app, removed on exit; prune-webhooks removes what a kill -9 left', async (t) => {
+  const blue = await startReady([
+    'emulator',
+    '--port',
+    '0',
+    '--ephemeral',
+    '--token',
+    'alice-id:alice-secret',
+    '--allow-private-urls',
+  ]);
+  t.after(() => blue.child.kill('SIGKILL'));
+  const relay = await startRelay(t);
+  const channel = await relay.channel('blue');
+  const app = await startReceiver();
+  t.after(() => app.close());
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = {
+    BLUEHOOK_HOME: dir.path,
+    BLUE_TOKEN_ID: 'alice-id',
+    BLUE_TOKEN_SECRET: 'alice-secret',
+    BLUE_COMPANY_ID: 'acme',
+    BLUE_API_URL: blue.url,
+    BLUEHOOK_RELAY_TOKEN: channel.token,
+  };
+  const webhooks = async () =>
+    JSON.parse((await runCli(['--store', 'blue', 'list', '--json'], { env })).stdout) as Array<{
+      id: string;
+      name: string;
+      url: string;
+      events: string[];
+    }>;
+  const trigger = async (event: string) =>
+    assert.equal(
+      (await runCli(['emulator', 'trigger', event, '--api-url', blue.url], { env })).code,
+      0,
+    );
+  const args = ['--store', 'blue', 'listen', '--relay', channel.url, '--register'];
+
+  const session = startJson(
+    t,
+    [...args, '--events', 'TODO_CREATED', '--forward-to', app.url, '--expect', '2'],
+    env,
+  );
+  const registered = await session.waitFor('registered', (l) => l.type === 'registered');
+  assert.match(registered.name, /^bluehook-relay-/);
+  const during = (await webhooks()).find((w) => w.id === registered.webhookId);
+  assert.equal(during?.url, channel.url, "the webhook points at the channel's URL");
+  assert.deepEqual(during?.events, ['TODO_CREATED']);
+  await trigger('TAG_CREATED'); // not subscribed: Blue does not send it
+  await trigger('TODO_CREATED');
+  await trigger('TODO_CREATED');
+  assert.equal(await session.exited, 0, session.stderr());
+  assert.ok(
+    session.lines().some((l) => l.type === 'unregistered' && l.webhookId === registered.webhookId),
+  );
+  assert.equal((await webhooks()).length, 0, 'removed on exit');
+  const delivered = session.lines().filter((l) => l.type === 'delivery');
+  assert.deepEqual(
+    delivered.map((l) => [l.event, l.valid, l.webhookId]),
+    [
+      ['TODO_CREATED', true, registered.webhookId],
+      ['TODO_CREATED', true, registered.webhookId],
+    ],
+  );
+  assert.equal(app.received.length, 2);
+  assert.ok(historyRecords(dir.path).every((r) => r.relayId && r.verdict?.valid));
+
+  // A session killed with -9 cannot remove its webhook; prune-webhooks finds it by its name.
+  assert.equal(
+    (
+      await runCli(
+        ['--store', 'blue', 'create', '--name', 'orders', '--url', 'http://127.0.0.1:9/x'],
+        { env },
+      )
+    ).code,
+    0,
+  );
+  const killed = startJson(t, args, env);
+  const left = await killed.waitFor('registered', (l) => l.type === 'registered');
+  killed.child.kill('SIGKILL');
+  await killed.exited;
+  assert.ok(
+    (await webhooks()).some((w) => w.id === left.webhookId),
+    'left behind',
+  );
+  const dry = await runCli(['--store', 'blue', 'relay', 'prune-webhooks', '--dry-run', '--json'], {
+    env,
+  });
+  assert.deepEqual(
+    JSON.parse(dry.stdout).webhooks.map((w: { id: string }) => w.id),
+    [left.webhookId],
+  );
+  const pruned = await runCli(['--store', 'blue', 'relay', 'prune-webhooks'], { env });
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.match(pruned.stdout, new RegExp(`removed ${left.webhookId}`));
+  assert.deepEqual(
+    (await webhooks()).map((w) => w.name),
+    ['orders'],
+    "the user's own webhook stays",
+  );
+
+  // --keep leaves it (SIGINT ends the session: exit 130).
+  const kept = startJson(t, [...args, '--keep'], env);
+  const keptHook = await kept.waitFor('registered', (l) => l.type === 'registered');
+  await kept.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  kept.child.kill('SIGINT');
+  assert.equal(await kept.exited, 130, kept.stderr());
+  assert.ok((await webhooks()).some((w) => w.id === keptHook.webhookId));
+  assert.match(kept.stderr(), /kept Blue webhook/);
+});
