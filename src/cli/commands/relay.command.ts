@@ -38,6 +38,18 @@ function relayCommand(program: Program) {
       1000,
     )
     .option(
+      '--max-connections <n>',
+      'connections at once; at the cap the longest-idle one is closed for a newcomer',
+      intOption('--max-connections', 16),
+      4096,
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'connections at once from one address (0: no limit; off with --trust-proxy)',
+      intOption('--max-connections-per-address', 0),
+      1024,
+    )
+    .option(
       '--max-streams <n>',
       'subscriber streams open at once, in all',
       intOption('--max-streams', 1),

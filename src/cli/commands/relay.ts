@@ -113,6 +113,8 @@ export async function run(opts: RelayOptions, io: Io): Promise<number> {
         ratePerAddress: opts.ratePerAddress,
         ratePerChannel: opts.ratePerChannel,
         maxStreams: opts.maxStreams,
+        maxConnections: opts.maxConnections,
+        maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         maxStreamsPerChannel: opts.maxStreamsPerChannel,
       },
       onEvent: render,
