@@ -121,3 +121,27 @@ test('relay: valid deliveries all succeed while a client holds 2,100 idle socket
     r.statuses.map(() => 200),
   );
 });
+
+test('relay: bodies over --max-body get 413; idle and slow-header connections are cut (10 s), not held', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay(['--max-body', '1kb', '--rate-per-address', '0'], env);
+  t.after(() => relay.child.kill('SIGKILL'));
+  const big = await post(`${relay.url}${ch.path}`, JSON.stringify({ pad: 'x'.repeat(2048) }));
+  assert.equal(big.status, 413);
+  const port = Number(new URL(relay.url).port);
+  const idle = (await hold(port, 1, '127.0.0.1'))[0]!;
+  const slow = (await hold(port, 1, '127.0.0.1'))[0]!;
+  slow.write(`POST ${ch.path} HTTP/1.1\r\nHost: x\r\n`);
+  const cut = (s: Socket) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 20_000);
+      s.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  assert.deepEqual(await Promise.all([cut(idle), cut(slow)]), [true, true]);
+});

@@ -155,3 +155,25 @@ export const startRelay = (args: string[], env: Record<string, string>): Promise
 /** A POST signed the way Blue signs (hex HMAC-SHA256 in X-Signature). */
 export const postSigned = (url: string, secret: string, body: string) =>
   post(url, body, { 'x-signature': hmac(secret, body) });
+
+/** Resolves once a process started by startReady has printed a JSON line that matches. */
+export function untilLine(
+  p: ReadyProcess,
+  match: (line: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      p.child.stdout!.off('data', check);
+      reject(new Error(`no such line within 20 s: ${JSON.stringify(p.lines())}`));
+    }, 20_000);
+    function check() {
+      const hit = p.lines().find(match);
+      if (!hit) return;
+      clearTimeout(timer);
+      p.child.stdout!.off('data', check);
+      resolve(hit);
+    }
+    p.child.stdout!.on('data', check);
+    check();
+  });
+}

@@ -19,6 +19,7 @@ import {
   postSigned,
   startRelay,
   untilDeliveries,
+  untilLine,
 } from './relay-helpers.js';
 
 const NO_LIMITS = ['--rate-per-address', '0', '--rate-per-channel', '0'];
@@ -237,6 +238,17 @@ test('stream: live deliveries, resume by acknowledged cursor and by Last-Event-I
     [1, 2, 3, 4],
   );
   b.close();
+  // An ack past the last seq cannot skip what has not arrived yet.
+  assert.equal((await ack(999, 'desk')).status, 204);
+  assert.equal((await post(url, '{"n":5}')).status, 200);
+  const b2 = await openStream(`${url}?subscriber=desk`, auth);
+  await b2.next((e) => e.event === 'live');
+  assert.equal(JSON.parse(b2.events[0]!.data).resumeAfter, 4);
+  assert.deepEqual(
+    deliveriesOf(b2).map((d) => d.body),
+    ['{"n":5}'],
+  );
+  b2.close();
   const badName = await openStream(`${url}?subscriber=${'x'.repeat(65)}`, auth);
   assert.equal(badName.status, 400);
 });
@@ -270,49 +282,66 @@ test('tokens: missing, wrong, unknown channel and rotated all get the same 401; 
   const fresh = await openStream(url, { authorization: `Bearer ${token}` });
   assert.equal(fresh.status, 200);
   fresh.close();
-  const lines = relay.lines();
-  assert.ok(lines.some((l) => l.type === 'auth-failed'));
-  const printed = JSON.stringify(lines) + relay.stderr();
+  await untilLine(relay, (l) => l.type === 'auth-failed');
+  const printed = JSON.stringify(relay.lines()) + relay.stderr();
   assert.ok(!printed.includes(ch.token) && !printed.includes(token));
 });
 
-test('retention: what it removes unread is reported once in hello.dropped; SIGTERM exits 143', async (t) => {
-  const { env } = home(t);
-  const ch = await createChannel(['laptop'], env);
-  const auth = { authorization: `Bearer ${ch.token}` };
-  const first = await startRelay(NO_LIMITS, env);
-  t.after(() => first.child.kill('SIGKILL'));
-  const url = `${first.url}${ch.path}`;
-  // The subscriber is known (connected once, acknowledged nothing), then away.
-  const s = await openStream(url, auth);
-  await s.next((e) => e.event === 'live');
-  s.close();
-  for (let i = 1; i <= 5; i++) assert.equal((await post(url, `{"n":${i}}`)).status, 200);
-  first.child.kill('SIGTERM');
-  assert.equal(await first.exited, 143);
+for (const engine of ['sqlite', 'postgres'] as const)
+  test(`retention (${engine}): what it removes unread is reported once in hello.dropped; what all acknowledged is removed; SIGTERM exits 143`, async (t) => {
+    const { env: base } = home(t);
+    let env: Record<string, string> = base;
+    if (engine === 'postgres') {
+      const db = await postgresDatabase();
+      if (db.skip !== undefined) return t.skip(db.skip);
+      t.after(() => db.drop());
+      env = { ...base, BLUEHOOK_HISTORY_URL: db.url };
+    }
+    const ch = await createChannel(['laptop'], env);
+    const auth = { authorization: `Bearer ${ch.token}` };
+    const first = await startRelay(NO_LIMITS, env);
+    t.after(() => first.child.kill('SIGKILL'));
+    const url = `${first.url}${ch.path}`;
+    // The subscriber is known (connected once, acknowledged nothing), then away.
+    const s = await openStream(url, auth);
+    await s.next((e) => e.event === 'live');
+    s.close();
+    for (let i = 1; i <= 5; i++) assert.equal((await post(url, `{"n":${i}}`)).status, 200);
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 143);
 
-  // At most 2 a channel: the 3 oldest go, unread.
-  const second = await startRelay([...NO_LIMITS, '--history-max-records', '2'], env);
-  t.after(() => second.child.kill('SIGKILL'));
-  const back = await openStream(`${second.url}${ch.path}`, auth);
-  await back.next((e) => e.event === 'live');
-  assert.deepEqual(JSON.parse(back.events[0]!.data), {
-    channel: 'laptop',
-    subscriber: 'default',
-    resumeAfter: 0,
-    dropped: 3,
+    // At most 2 a channel: the 3 oldest go, unread.
+    const second = await startRelay([...NO_LIMITS, '--history-max-records', '2'], env);
+    t.after(() => second.child.kill('SIGKILL'));
+    const back = await openStream(`${second.url}${ch.path}`, auth);
+    await back.next((e) => e.event === 'live');
+    assert.deepEqual(JSON.parse(back.events[0]!.data), {
+      channel: 'laptop',
+      subscriber: 'default',
+      resumeAfter: 0,
+      dropped: 3,
+    });
+    assert.deepEqual(
+      deliveriesOf(back).map((d) => d.body),
+      ['{"n":4}', '{"n":5}'],
+    );
+    back.close();
+    const again = await openStream(`${second.url}${ch.path}`, auth);
+    await again.next((e) => e.event === 'live');
+    assert.equal(JSON.parse(again.events[0]!.data).dropped, 0, 'reported once');
+    again.close();
+    await untilLine(second, (l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3);
+
+    // Acknowledged by every subscriber that ever connected: removed at the next retention run.
+    assert.equal((await post(`${second.url}${ch.path}/ack`, '{"seq":5}', auth)).status, 204);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 143);
+    const third = await startRelay(NO_LIMITS, env);
+    t.after(() => third.child.kill('SIGKILL'));
+    await untilLine(third, (l) => l.type === 'pruned' && l.removed === 2 && l.unread === 0);
+    const listed = await runCli(['relay', 'channel', 'list', '--json'], { env });
+    assert.equal((JSON.parse(listed.stdout) as Array<{ kept: number }>)[0]!.kept, 0);
   });
-  assert.deepEqual(
-    deliveriesOf(back).map((d) => d.body),
-    ['{"n":4}', '{"n":5}'],
-  );
-  back.close();
-  const again = await openStream(`${second.url}${ch.path}`, auth);
-  await again.next((e) => e.event === 'live');
-  assert.equal(JSON.parse(again.events[0]!.data).dropped, 0, 'reported once');
-  again.close();
-  assert.ok(second.lines().some((l) => l.type === 'pruned' && l.removed === 3 && l.unread === 3));
-});
 
 test('kill -9 of the relay during a burst: every delivery it answered 2xx is streamed after a restart', async (t) => {
   const { env } = home(t);
@@ -455,6 +484,14 @@ test('two relays on one PostgreSQL: a subscriber on each gets every delivery onc
     assert.deepEqual(new Set(got.map((d) => d.id)), new Set(ids));
     s.close();
   }
+  // The cursor is shared too: acknowledged on one relay, resumed on the other.
+  const acked = await post(`${one.url}${ch.path}/ack?subscriber=a`, `{"seq":${N + 50}}`, auth);
+  assert.equal(acked.status, 204);
+  const a2 = await openStream(`${two.url}${ch.path}?subscriber=a`, auth);
+  await a2.next((e) => e.event === 'live');
+  assert.equal(JSON.parse(a2.events[0]!.data).resumeAfter, N, 'clamped to the last seq');
+  assert.equal(deliveriesOf(a2).length, 0);
+  a2.close();
 });
 
 test('rate limits: 429 with Retry-After past the per-address rate', async (t) => {
@@ -477,7 +514,7 @@ test('rate limits: 429 with Retry-After past the per-address rate', async (t) =>
   assert.equal(answers.filter((a) => a.status === 200).length, 4, 'the burst (2 × 2/s) passes');
   assert.equal(limited.length, 6);
   for (const a of limited) assert.match(a.retryAfter ?? '', /^[1-9]\d*$/);
-  assert.ok(relay.lines().some((l) => l.type === 'rate-limited' && l.scope === 'address'));
+  await untilLine(relay, (l) => l.type === 'rate-limited' && l.scope === 'address');
 });
 
 function httpsOrHttp(
@@ -495,3 +532,47 @@ function httpsOrHttp(
   req.end('{"event":"TODO_CREATED"}');
   return req;
 }
+
+test('--trust-proxy: limits and logs use the address the proxy added to X-Forwarded-For; stream caps answer 429', async (t) => {
+  const { env } = home(t);
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay(
+    [
+      '--trust-proxy',
+      '--rate-per-address',
+      '1',
+      '--rate-per-channel',
+      '0',
+      '--max-streams-per-channel',
+      '1',
+    ],
+    env,
+  );
+  t.after(() => relay.child.kill('SIGKILL'));
+  const url = `${relay.url}${ch.path}`;
+  const from = (chain: string) => post(url, '{"n":1}', { 'x-forwarded-for': chain });
+  // Burst of 2 per address: the third from 203.0.113.7 is limited, whatever the client wrote first.
+  const a = [
+    await from('198.51.100.1, 203.0.113.7'),
+    await from('198.51.100.2, 203.0.113.7'),
+    await from('203.0.113.7'),
+  ].map((r) => r.status);
+  assert.deepEqual(a, [200, 200, 429]);
+  assert.equal((await from('203.0.113.8')).status, 200, 'another address has its own budget');
+  await untilLine(relay, (l) => l.type === 'delivery' && l.address === '203.0.113.8');
+  const lines = relay.lines();
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'delivery').map((l) => l.address),
+    ['203.0.113.7', '203.0.113.7', '203.0.113.8'],
+  );
+  assert.ok(lines.some((l) => l.type === 'rate-limited' && l.address === '203.0.113.7'));
+
+  const auth = { authorization: `Bearer ${ch.token}`, 'x-forwarded-for': '192.0.2.50' };
+  const first = await openStream(url, auth);
+  t.after(() => first.close());
+  assert.equal(first.status, 200);
+  const second = await openStream(url, { ...auth, 'x-forwarded-for': '192.0.2.51' });
+  await second.ended;
+  assert.equal(second.status, 429);
+  assert.match(String(second.headers['retry-after']), /^\d+$/);
+});

@@ -5,11 +5,12 @@ import type { RelayStore } from './store.js';
 export async function openRelayStore(where: {
   history: string;
   storeDir: string;
+  historySync?: 'normal' | 'full';
 }): Promise<RelayStore> {
   if (isPostgresUrl(where.history)) {
     const { PostgresRelayStore } = await import('./postgres-store.js');
     return PostgresRelayStore.open(where.history);
   }
   const { SqliteRelayStore } = await import('./sqlite-store.js');
-  return new SqliteRelayStore(where.storeDir);
+  return new SqliteRelayStore(where.storeDir, where.historySync);
 }

@@ -299,24 +299,36 @@ export class PostgresRelayStore implements RelayStore {
         dropped: Number(rows[0]?.dropped ?? 0),
         known: Boolean(rows[0]),
       }));
-    // The dropped count is handed over once: read and reset in one statement.
-    return this.q<{ acked: string; dropped: string; known: boolean }>(
-      `WITH before AS (SELECT acked, dropped FROM bluehook_relay_subscribers WHERE channel_id = $1 AND name = $2 FOR UPDATE),
-            up AS (INSERT INTO bluehook_relay_subscribers (channel_id, name) VALUES ($1, $2)
-                   ON CONFLICT (channel_id, name) DO UPDATE SET dropped = 0 RETURNING acked)
-       SELECT (SELECT acked FROM up) AS acked, coalesce((SELECT dropped FROM before), 0) AS dropped,
-              EXISTS (SELECT 1 FROM before) AS known`,
-      [channelId, name],
-    ).then(({ rows }) => ({
-      acked: Number(rows[0]!.acked),
-      dropped: Number(rows[0]!.dropped),
-      known: rows[0]!.known,
-    }));
+    // The dropped count is handed over once: read and reset under the row's lock.
+    return this.transaction(async (c) => {
+      const before = (
+        await c.query(
+          'SELECT acked, dropped FROM bluehook_relay_subscribers WHERE channel_id = $1 AND name = $2 FOR UPDATE',
+          [channelId, name],
+        )
+      ).rows[0] as { acked: string; dropped: string } | undefined;
+      if (before)
+        await c.query(
+          'UPDATE bluehook_relay_subscribers SET dropped = 0 WHERE channel_id = $1 AND name = $2',
+          [channelId, name],
+        );
+      else
+        await c.query(
+          'INSERT INTO bluehook_relay_subscribers (channel_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [channelId, name],
+        );
+      return {
+        acked: Number(before?.acked ?? 0),
+        dropped: Number(before?.dropped ?? 0),
+        known: Boolean(before),
+      };
+    });
   }
 
   async ack(channelId: string, name: string, seq: number) {
     await this.q(
-      `INSERT INTO bluehook_relay_subscribers (channel_id, name, acked) VALUES ($1, $2, $3)
+      `INSERT INTO bluehook_relay_subscribers (channel_id, name, acked)
+       VALUES ($1, $2, least($3::bigint, coalesce((SELECT last_seq FROM bluehook_relay_channels WHERE id = $1), 0)))
        ON CONFLICT (channel_id, name) DO UPDATE SET acked = greatest(bluehook_relay_subscribers.acked, excluded.acked)`,
       [channelId, name, seq],
     );

@@ -124,6 +124,8 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
+/** Deliveries read per query while a stream catches up: bounded memory even with 1 MiB bodies. */
+const STREAM_BATCH = 100;
 const CHANNEL_ROUTE = /^\/c\/([A-Za-z0-9_-]{16,64})(\/ack)?$/;
 /** Headers never kept or streamed: the connection's own, and credentials. */
 const DROPPED_HEADERS = new Set([
@@ -445,7 +447,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
             break;
           }
         }
-        const batch = await store.readAfter(channel.id, last, 500);
+        const batch = await store.readAfter(channel.id, last, STREAM_BATCH);
         for (const d of batch) {
           if (ended) break;
           last = d.seq;
@@ -462,7 +464,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
               res.on('close', done);
             });
         }
-        if (batch.length === 500) pending = true;
+        if (batch.length === STREAM_BATCH) pending = true;
         else if (!live && !ended) {
           live = true;
           res.write('event: live\ndata: {}\n\n');
@@ -569,7 +571,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
       (e: Error) => emit({ type: 'error', message: `retention could not run: ${e.message}` }),
     );
   };
+  // The first run completes before the relay listens: a subscriber's first hello counts it.
   prune();
+  await pruning;
   const pruneTimer = setInterval(prune, options.pruneEveryMs ?? 60_000);
   pruneTimer.unref();
 

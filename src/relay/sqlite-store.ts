@@ -112,7 +112,7 @@ export class SqliteRelayStore implements RelayStore {
   private readonly appends: TurnBatch<NewDelivery>;
   private readonly commits = new EventEmitter();
 
-  constructor(dir: string) {
+  constructor(dir: string, sync: 'normal' | 'full' = 'normal') {
     ensureStoreDir(dir);
     const file = join(dir, RELAY_DB_FILE);
     this.location = file;
@@ -132,7 +132,8 @@ export class SqliteRelayStore implements RelayStore {
     try {
       this.db = new Sqlite(file, { timeout: 15_000, nativeBinding: addonPath() });
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      // NORMAL: a commit survives kill -9 of the relay; FULL (history-sync full) also a power cut.
+      this.db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
       this.migrate();
     } catch (e) {
       throw databaseError(e, file);
@@ -356,9 +357,11 @@ export class SqliteRelayStore implements RelayStore {
     return this.sync(() => {
       this.db
         .prepare(
-          'INSERT INTO relay_subscribers (channel_id, name, acked) VALUES (?, ?, ?) ON CONFLICT (channel_id, name) DO UPDATE SET acked = max(acked, excluded.acked)',
+          `INSERT INTO relay_subscribers (channel_id, name, acked)
+           VALUES (?, ?, min(?, coalesce((SELECT last_seq FROM relay_channels WHERE id = ?), 0)))
+           ON CONFLICT (channel_id, name) DO UPDATE SET acked = max(acked, excluded.acked)`,
         )
-        .run(channelId, name, seq);
+        .run(channelId, name, seq, channelId);
     });
   }
 

@@ -91,7 +91,7 @@ export interface RelayStore {
   oldestKeptBefore(channelId: string): Promise<number>;
   /** The subscriber's state; `claim` records it as known and hands over (resets) its dropped count. */
   subscriber(channelId: string, name: string, claim: boolean): Promise<SubscriberState>;
-  /** Moves the cursor forward (never back). */
+  /** Moves the cursor forward (never back, and never past the channel's last seq: nothing not yet received is skipped). */
   ack(channelId: string, name: string, seq: number): Promise<void>;
   /**
    * Removes what every known subscriber acknowledged, and what the retention bounds exclude
