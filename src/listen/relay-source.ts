@@ -130,9 +130,15 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
   let acked = -1;
   let acking: Promise<void> | undefined;
 
+  let ackAgain = false;
+  /** Tells the relay what is committed: one request at a time, the newest seq when it goes out. */
   const ack = (): Promise<void> => {
-    if (options.skipAck || committed <= acked) return acking ?? Promise.resolve();
-    if (acking) return acking.then(() => ack());
+    if (options.skipAck) return Promise.resolve();
+    if (acking) {
+      ackAgain = true;
+      return acking;
+    }
+    if (committed <= acked) return Promise.resolve();
     const seq = committed;
     acking = (async () => {
       try {
@@ -158,8 +164,17 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
       } finally {
         acking = undefined;
       }
+      if (ackAgain) {
+        ackAgain = false;
+        await ack();
+      }
     })();
     return acking;
+  };
+  /** Waits until what is committed has been acknowledged (or tried once). */
+  const flushAck = async () => {
+    await acking;
+    await ack();
   };
 
   /** One connection: resolves when the stream ends or breaks (with why), throws when fatal. */
@@ -201,11 +216,12 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
     try {
       for await (const chunk of res.body as AsyncIterable<string>) {
         watch();
-        const batch: RelayDelivery[] = [];
+        // Events in stream order; the deliveries between two other events are committed as one batch.
+        const items: Array<RelayDelivery | RelayEvent> = [];
         parser.feed(chunk, (e) => {
           if (e.event === 'delivery') {
             const d = JSON.parse(e.data) as RelayDelivery;
-            if (d.seq > committed) batch.push(d);
+            if (d.seq > committed) items.push(d);
           } else if (e.event === 'hello') {
             const h = JSON.parse(e.data) as {
               channel: string;
@@ -213,21 +229,32 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
               resumeAfter: number;
               dropped?: number;
             };
-            options.onEvent({
+            items.push({
               type: 'relay-connected',
               channel: h.channel,
               subscriber: h.subscriber,
               resumeAfter: h.resumeAfter,
               dropped: h.dropped ?? 0,
             });
-          } else if (e.event === 'live') options.onEvent({ type: 'relay-live' });
+          } else if (e.event === 'live') items.push({ type: 'relay-live' });
         });
-        if (batch.length) {
+        let batch: RelayDelivery[] = [];
+        const commitBatch = async () => {
+          if (!batch.length) return;
           // Read no further until this batch is committed: the stream waits (backpressure).
           await options.commit(batch);
           committed = batch.at(-1)!.seq;
+          batch = [];
           void ack();
+        };
+        for (const item of items) {
+          if (!('type' in item)) batch.push(item);
+          else {
+            await commitBatch();
+            options.onEvent(item);
+          }
         }
+        await commitBatch();
       }
       return stopping ? 'stopped' : 'the relay closed the stream';
     } catch (e) {
@@ -280,7 +307,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
   };
 
   const done = run().finally(async () => {
-    await ack().catch(() => undefined);
+    await flushAck().catch(() => undefined);
     await dispatcher.close().catch(() => undefined);
   });
   done.catch(() => undefined);
