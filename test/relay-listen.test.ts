@@ -172,7 +172,10 @@ test('listen --relay: deliveries arrive verified, recorded with their relayId, f
     app.url,
   ];
 
-  const first = startJson(t, listenArgs, env);
+  const first = startJson(t, [...listenArgs, '--inspect', '--inspect-port', '0'], env);
+  const ready = await first.waitFor('ready', (l) => l.type === 'ready');
+  assert.equal(ready.url, null, 'no local port without --port');
+  assert.equal(ready.relay, channel.url);
   await first.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
   const ids: string[] = [];
   for (const seed of ['1', '2', '3']) ids.push(await sendTo(channel.url, seed));
@@ -180,6 +183,15 @@ test('listen --relay: deliveries arrive verified, recorded with their relayId, f
     '3 deliveries',
     () => first.lines().filter((l) => l.type === 'delivery').length === 3,
   );
+  // The inspector shows them as they are recorded, with the relay's id.
+  const listed = (await (await fetch(`${ready.inspector}api/deliveries`)).json()) as {
+    records: Array<{ id: string }>;
+  };
+  assert.equal(listed.records.length, 3);
+  const detail = (await (
+    await fetch(`${ready.inspector}api/deliveries/${listed.records[0]!.id}`)
+  ).json()) as { record: { relayId?: string } };
+  assert.ok(detail.record.relayId && ids.includes(detail.record.relayId), JSON.stringify(detail));
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 143, first.stderr());
 
@@ -503,6 +515,23 @@ test('listen --relay --register with the Blue store (the emulator): a webhook to
     (await webhooks()).map((w) => w.name),
     ['orders'],
     "the user's own webhook stays",
+  );
+
+  // SIGTERM and --timeout end a session too, and remove its webhook.
+  const terminated = startJson(t, args, env);
+  const termHook = await terminated.waitFor('registered', (l) => l.type === 'registered');
+  await terminated.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  terminated.child.kill('SIGTERM');
+  assert.equal(await terminated.exited, 143, terminated.stderr());
+  assert.ok(
+    terminated.lines().some((l) => l.type === 'unregistered' && l.webhookId === termHook.webhookId),
+  );
+  const timedOut = startJson(t, [...args, '--expect', '1', '--timeout', '1s'], env);
+  assert.equal(await timedOut.exited, 1, timedOut.stderr());
+  assert.ok(timedOut.lines().some((l) => l.type === 'unregistered'));
+  assert.deepEqual(
+    (await webhooks()).map((w) => w.name),
+    ['orders'],
   );
 
   // --keep leaves it (SIGINT ends the session: exit 130).
