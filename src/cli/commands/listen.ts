@@ -15,6 +15,7 @@ import { isLoopbackAddress } from '../../util/loopback.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { readFileSync } from 'node:fs';
+import { redactUrl } from '../../util/redact.js';
 import type { ResolvedConfig } from '../../config/config.js';
 import type { Webhook, WebhookStore } from '../../store/types.js';
 import type { Candidate } from '../../receiver/verifier.js';
@@ -183,12 +184,13 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       io.jsonLine({
         type: 'ready',
         url: local?.url ?? null,
-        ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
+        ...(relay ? { relay: redactUrl(relay.url.href), subscriber: relay.subscriber } : {}),
         ...(inspector ? { inspector: inspector.url } : {}),
       });
     else {
       if (local) io.out(`listening on ${local.url}`);
-      if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
+      if (relay)
+        io.out(`relaying from ${redactUrl(relay.url.href)} as subscriber ${relay.subscriber}`);
       if (inspector) io.out(`inspector on ${inspector.url}`);
       io.err(
         c.dim(
