@@ -76,15 +76,19 @@ const tokenRefused = () =>
   );
 
 /** Splits a server-sent events stream into events; only the fields the relay sends are kept. */
-class EventStreamParser {
+export class EventStreamParser {
   private rest = '';
   private id: string | undefined;
   private event = '';
   private data: string[] = [];
 
   feed(text: string, emit: (e: { id?: string; event: string; data: string }) => void): void {
-    const lines = (this.rest + text).split(/\r\n|\r|\n/);
-    this.rest = lines.pop()!;
+    let all = this.rest + text;
+    // A CR at the end may be the first half of a CRLF: held back until the next chunk says.
+    const held = all.endsWith('\r') ? '\r' : '';
+    if (held) all = all.slice(0, -1);
+    const lines = all.split(/\r\n|\r|\n/);
+    this.rest = lines.pop()! + held;
     for (const line of lines) {
       if (line === '') {
         if (this.data.length || this.event)
