@@ -642,3 +642,24 @@ test('SIGTERM: a delivery in flight is committed and answered 200, then the rela
   );
   s.close();
 });
+
+test('a closed stream frees its slot: with one stream a channel, subscribers come and go', async (t) => {
+  const { env } = home(t);
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay([...NO_LIMITS, '--max-streams-per-channel', '1'], env);
+  t.after(() => relay.child.kill('SIGKILL'));
+  const url = `${relay.url}${ch.path}`;
+  const auth = { authorization: `Bearer ${ch.token}` };
+  for (let i = 1; i <= 3; i++) {
+    const s = await openStream(url, auth);
+    assert.equal(s.status, 200, `stream ${i}`);
+    await s.next((e) => e.event === 'live');
+    s.close();
+    await untilLine(
+      relay,
+      (l) =>
+        l.type === 'stream-close' &&
+        relay.lines().filter((x) => x.type === 'stream-close').length >= i,
+    );
+  }
+});
