@@ -21,6 +21,7 @@ import { closeDatabase } from '../src/store/database.js';
 import { deliveryDrift } from '../src/schema/drift.js';
 import Sqlite from 'better-sqlite3';
 import { relayBench } from './relay.js';
+import { relayHopBench } from './relay-hop.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'bluehook.js');
@@ -1127,6 +1128,7 @@ async function main() {
     ['history', historyQueries],
     ['inspector', inspectorLive],
     ['memory', memory],
+    ['relay-hop', async () => rows.push(...(await relayHopBench({ bin: BIN, smoke: SMOKE })))],
     [
       'relay',
       async () => rows.push(...(await relayBench({ bin: BIN, smoke: SMOKE, rounds: LOAD_ROUNDS }))),

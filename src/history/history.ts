@@ -21,6 +21,8 @@ export interface DeliveryFilter {
   replayOf?: string;
   /** Only these ids. */
   ids?: readonly string[];
+  /** Only deliveries that came through a relay with one of these relay delivery ids. */
+  relayIds?: readonly string[];
   /** A prefix of the id, or a part of the event name (case-insensitive). */
   search?: string;
   /** Only received deliveries that differ from their event's schema: any way, or with a warning. */

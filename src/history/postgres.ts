@@ -62,8 +62,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX ${TABLE}_unanswered ON ${TABLE} (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX ${TABLE}_replay ON ${TABLE} (replay_of) WHERE replay_of IS NOT NULL;`,
   // Drift from the schema (1 info, 2 warning); null for a record that does not drift.
-  `ALTER TABLE ${TABLE} ADD COLUMN drift smallint;
-   CREATE INDEX ${TABLE}_drift ON ${TABLE} (drift, seq) WHERE drift IS NOT NULL;`,
+  `ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS drift smallint;
+   CREATE INDEX IF NOT EXISTS ${TABLE}_drift ON ${TABLE} (drift, seq) WHERE drift IS NOT NULL;`,
+  // listen --relay: the relay's delivery id, so a delivery streamed twice is recorded once.
+  // Idempotent: a schema version set back by hand must not make it fail.
+  `ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS relay_id text COLLATE "C";
+   CREATE INDEX IF NOT EXISTS ${TABLE}_relay ON ${TABLE} (relay_id) WHERE relay_id IS NOT NULL;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -36,6 +36,8 @@ export interface DeliveryRecord {
   checkRun?: { id: string; check: string };
   // Incoming deliveries.
   remoteAddress?: string;
+  /** The relay's delivery id, when it came through `bluehook relay` (one record per relay delivery). */
+  relayId?: string;
   verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
   answer?: { status: number };
   /** How a valid received delivery differs from its event's schema (absent: it does not, or was not checked). */

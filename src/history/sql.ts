@@ -22,6 +22,7 @@ export const COLUMNS = [
   'body',
   'detail',
   'drift',
+  'relay_id',
 ] as const;
 
 export interface DeliveryRow {
@@ -41,6 +42,7 @@ export interface DeliveryRow {
   detail: string;
   /** 2: the record drifts from the schema (warning), 1: only new keys or an unknown event (info). */
   drift?: number | null;
+  relay_id?: string | null;
 }
 
 /** The columns that are the record itself; everything else goes to `detail` as JSON. */
@@ -55,6 +57,7 @@ const OWN = new Set([
   'headers',
   'body',
   'bodyEncoding',
+  'relayId',
 ]);
 
 export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
@@ -79,6 +82,7 @@ export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
     body,
     JSON.stringify(detail),
     driftColumn(r),
+    r.relayId ?? null,
   ];
 }
 
@@ -98,6 +102,7 @@ export function fromRow(row: DeliveryRow): DeliveryRecord {
     method: row.method,
     headers: JSON.parse(row.headers) as Record<string, string>,
     ...encodeBody(row.body),
+    ...(row.relay_id ? { relayId: row.relay_id } : {}),
     ...(JSON.parse(row.detail) as Partial<DeliveryRecord>),
   };
 }
@@ -179,6 +184,10 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   // A literal, so that the partial index on drifting records applies.
   if (f.drift === 'any') where.push('drift IS NOT NULL');
   else if (f.drift === 'warning') where.push('drift IS NOT NULL AND drift >= 2');
+  if (f.relayIds)
+    where.push(
+      f.relayIds.length ? `relay_id IN (${f.relayIds.map((id) => bind(id)).join(', ')})` : '1=0',
+    );
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();

@@ -62,6 +62,9 @@ const MIGRATIONS: readonly string[] = [
   // Drift from the schema (1 info, 2 warning); null for a record that does not drift.
   `ALTER TABLE deliveries ADD COLUMN drift INTEGER;
    CREATE INDEX deliveries_drift ON deliveries (drift, seq) WHERE drift IS NOT NULL;`,
+  // listen --relay: the relay's delivery id, so a delivery streamed twice is recorded once.
+  `ALTER TABLE deliveries ADD COLUMN relay_id TEXT;
+   CREATE INDEX deliveries_relay ON deliveries (relay_id) WHERE relay_id IS NOT NULL;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
