@@ -425,15 +425,15 @@ test('drift through the built CLI (SQLite, migrated from the schema before the d
   const env = { BLUEHOOK_HOME: dir.path };
   try {
     assert.equal((await runCli(['deliveries', 'count'], { env })).code, 0);
-    // Back to the schema of the release before: no drift column, user_version 1.
+    // Back to the schema of the release before: no drift or relay_id column, user_version 1.
     const db = new Sqlite(join(dir.path, 'bluehook.db'));
     db.exec(
-      'DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; PRAGMA user_version = 1;',
+      'DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; PRAGMA user_version = 1;',
     );
     db.close();
     await driftRoundTrip(env);
     const after = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 2, 'migrated');
+    assert.equal(after.pragma('user_version', { simple: true }), 3, 'migrated');
     after.close();
 
     // deliveries import compares what was recorded without a report (an older bluehook's export).
@@ -487,13 +487,13 @@ test('drift on PostgreSQL (migrated from the schema before the drift column): th
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await client.query(
-      "ALTER TABLE bluehook_deliveries DROP COLUMN drift; UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'",
+      "ALTER TABLE bluehook_deliveries DROP COLUMN drift; ALTER TABLE bluehook_deliveries DROP COLUMN relay_id; UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'",
     );
     await driftRoundTrip(env);
     const version = await client.query(
       "SELECT value FROM bluehook_meta WHERE key = 'schema_version'",
     );
-    assert.equal(version.rows[0].value, '2', 'migrated');
+    assert.equal(version.rows[0].value, '3', 'migrated');
     await client.end();
   } finally {
     await db.drop();
