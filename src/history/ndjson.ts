@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { storeError } from '../errors.js';
-import { refuseLink } from '../store/legacy.js';
+import { refuseLink } from '../db/legacy.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 

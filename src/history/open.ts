@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigValues } from '../config/config.js';
-import type { SyncMode } from '../store/database.js';
-import { setAside } from '../store/legacy.js';
-import { takeNotices } from '../store/local-database.js';
+import type { SyncMode } from '../db/database.js';
+import { setAside } from '../db/legacy.js';
+import { takeNotices } from '../db/local-database.js';
 import type { History, Retention } from './history.js';
 import { SqliteHistory } from './sqlite.js';
 

@@ -27,7 +27,7 @@ import type {
 import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import { diagnose } from '../signing/diagnose.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
-import { toCurl, toHar } from '../store/export.js';
+import { toCurl, toHar } from '../history/export.js';
 import { validateUrl, type Webhook, type WebhookStore } from '../store/types.js';
 import { locateJsonError, type JsonError } from '../util/json-error.js';
 

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { SampleRandom } from '../blue/random.js';
 import { usageError } from '../errors.js';
-import { databaseError, getMeta, setMeta, type Database } from './database.js';
-import { localDatabase } from './local-database.js';
+import { databaseError, getMeta, setMeta, type Database } from '../db/database.js';
+import { localDatabase } from '../db/local-database.js';
 import {
   resolveRef,
   validateUrl,
@@ -18,7 +18,7 @@ import {
   type WebhookStore,
 } from './types.js';
 
-export { ensureStoreDir } from './database.js';
+export { ensureStoreDir } from '../db/database.js';
 
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 

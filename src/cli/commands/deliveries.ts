@@ -257,7 +257,7 @@ export async function exportRecords(ids: string[], opts: ExportFlags, io: Io): P
   const { history } = await openAll(opts, io);
   const r = await history.get(ids[0]!);
   await history.close();
-  const { toCurl, toHar } = await import('../../store/export.js');
+  const { toCurl, toHar } = await import('../../history/export.js');
   let text: string | Buffer;
   switch (opts.format) {
     case 'json':

@@ -7,7 +7,13 @@ import { existsSync, lstatSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeError } from '../errors.js';
 import { getMeta, setMeta, type Database } from './database.js';
-import type { Webhook } from './types.js';
+
+/** A row of the old webhooks.json as far as the import reads it (the whole row is kept as JSON). */
+interface LegacyWebhook {
+  id: string;
+  url: string;
+  name?: string | null;
+}
 
 /** Renames an imported file aside, never over an earlier one; returns the new name. */
 export function setAside(file: string): string | undefined {
@@ -50,7 +56,9 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
   const notices: string[] = [];
   const webhooksFile = join(dir, 'webhooks.json');
   if (existsSync(webhooksFile) && !getMeta(db, 'imported:webhooks.json')) {
-    const data = readJson(webhooksFile) as { userId?: string; webhooks: Webhook[] } | undefined;
+    const data = readJson(webhooksFile) as
+      | { userId?: string; webhooks: LegacyWebhook[] }
+      | undefined;
     if (
       !data ||
       typeof data !== 'object' ||

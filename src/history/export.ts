@@ -7,7 +7,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { usageError } from '../errors.js';
-import { decodeBody, type DeliveryRecord } from '../history/record.js';
+import { decodeBody, type DeliveryRecord } from './record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
 // Headers that curl sets itself or that describe one connection.
