@@ -255,16 +255,6 @@ export function violations(edges: ImportEdge[]): Violation[] {
         edge,
         rule: `a command imports another command (${fromCommand} → ${toCommand}): what both need belongs in the core, inspector/ or a cli/ module`,
       });
-    } else if (
-      fromCommand &&
-      fromCommand === toCommand &&
-      !edge.from.endsWith('.command.ts') &&
-      edge.to.endsWith('.command.ts')
-    ) {
-      found.push({
-        edge,
-        rule: `a handler imports its definition (${fromCommand}): the definition loads the handler, so the arrow must not come back; put the option type where both can import it`,
-      });
     }
     if (LIBRARY.some((r) => r.test(edge.from)) && !LIBRARY.some((r) => r.test(edge.to))) {
       found.push({
