@@ -5,8 +5,9 @@
 import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
-import type { History } from '../history/history.js';
-import { openHistory, type HistorySpec } from '../history/open.js';
+import type { History, HistorySpec } from '../history/history.js';
+// The worker thread's own composition root: it opens the history the job names.
+import { openHistory } from '../history/open.js';
 import { deliver, signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
 import { HttpClient } from './http.js';

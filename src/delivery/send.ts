@@ -8,8 +8,7 @@ import { availableParallelism } from 'node:os';
 import { EVENTS } from '../blue/catalogue.js';
 import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
-import type { History } from '../history/history.js';
-import type { HistorySpec } from '../history/open.js';
+import type { History, HistorySpec } from '../history/history.js';
 import type { WebhookStore } from '../store/types.js';
 import {
   deliver,

@@ -2,6 +2,7 @@
  * The delivery history: one interface, two engines (SQLite embedded, PostgreSQL shared). Every
  * command and the inspector go through it; nothing outside src/history knows which engine runs.
  */
+import type { SyncMode } from '../db/database.js';
 import { isGood, statusOf, type DeliveryRecord } from './record.js';
 
 export interface DeliveryFilter {
@@ -65,6 +66,11 @@ export interface Retention {
   /** Keep at most this many records (the newest). */
   maxRecords?: number;
 }
+
+/** Which history to open, as plain data, so that a worker thread can open the same one (history/open.ts opens it). */
+export type HistorySpec =
+  | { engine: 'sqlite'; storeDir: string; sync: SyncMode }
+  | { engine: 'postgres'; url: string };
 
 export interface History {
   readonly engine: 'sqlite' | 'postgres';
