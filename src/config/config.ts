@@ -198,7 +198,8 @@ function syntaxError(error: unknown, file: string): Error {
     if (checked) {
       return configError(
         `config file ${file}:${checked.line} cannot be read: ${checked.reason}`,
-        'fix the file or pass --config another',
+        'fix the file',
+        'config-unreadable',
       );
     }
   }
@@ -213,7 +214,8 @@ function syntaxError(error: unknown, file: string): Error {
     'syntax error';
   return configError(
     `config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`,
-    'fix the file or pass --config another',
+    'fix the file',
+    'config-unreadable',
   );
 }
 

@@ -76,17 +76,20 @@ export function ensureStoreDir(dir: string): void {
       if (stat.isSymbolicLink())
         throw storeError(
           `store directory ${dir} is a symbolic link; bluehook does not follow it`,
-          'pass the real directory with --store-dir or BLUEHOOK_HOME',
+          'give the real directory',
+          'store-dir-unusable',
         );
       if (!stat.isDirectory())
         throw storeError(
           `store directory ${dir} is not a directory`,
-          'choose another with --store-dir or BLUEHOOK_HOME',
+          'choose another',
+          'store-dir-unusable',
         );
       if (stat.mode & 0o002)
         throw storeError(
           `store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`,
-          `chmod 700 '${dir}', or choose another with --store-dir`,
+          `chmod 700 '${dir}', or choose another`,
+          'store-dir-shared',
         );
       return;
     }
@@ -100,7 +103,8 @@ export function ensureStoreDir(dir: string): void {
     if (e instanceof BluehookError) throw e;
     throw storeError(
       `cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'choose another with --store-dir or BLUEHOOK_HOME',
+      'choose another',
+      'store-dir-unusable',
     );
   }
 }
@@ -257,7 +261,8 @@ function migrate(db: Database, file: string): void {
     if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
       throw storeError(
         `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
-        'choose another store directory (--store-dir)',
+        'choose another store directory',
+        'store-db-foreign',
       );
     }
     if (version > SCHEMA_VERSION) {

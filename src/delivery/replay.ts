@@ -120,7 +120,12 @@ export async function replayRequests(
           secrets.set(webhookId, await targets.resign.secretOf(webhookId));
         secret = secrets.get(webhookId) || undefined;
       }
-      if (!secret) throw usageError(`--resign needs a secret for delivery ${r.id}: pass --secret`);
+      if (!secret)
+        throw usageError(
+          `re-signing delivery ${r.id} needs a secret`,
+          'give the secret',
+          'resign-needs-secret',
+        );
       signer = {
         scheme: targets.resign.scheme ?? recordedScheme(r) ?? targets.resign.fallback,
         secret,

@@ -23,8 +23,9 @@ export function requestUrl(r: DeliveryRecord, to?: string): URL {
   const target = to ?? (r.direction === 'out' ? r.url : undefined);
   if (!target)
     throw usageError(
-      `delivery ${r.id} was received, not sent: say where its copy goes with --to URL`,
+      `delivery ${r.id} was received, not sent: say where its copy goes`,
       'its Host header came from the sender and is not used',
+      'received-needs-target',
     );
   let url: URL;
   try {

@@ -23,7 +23,11 @@ export { ensureStoreDir } from '../db/database.js';
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 const nameTaken = (name: string) =>
-  usageError(`a webhook named "${name}" already exists`, 'choose another --name');
+  usageError(
+    `a webhook named "${name}" already exists`,
+    'choose another name',
+    'webhook-name-taken',
+  );
 
 export class LocalWebhookStore implements WebhookStore {
   readonly kind = 'local' as const;
@@ -50,7 +54,11 @@ export class LocalWebhookStore implements WebhookStore {
         (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
         /webhooks\.name/.test((e as Error).message)
       )
-        throw usageError('a webhook with that name already exists', 'choose another --name');
+        throw usageError(
+          'a webhook with that name already exists',
+          'choose another name',
+          'webhook-name-taken',
+        );
       throw databaseError(e, db.name);
     }
   }

@@ -8,6 +8,7 @@ import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { bindError } from '../../util/network-errors.js';
 import { colors } from '../colors.js';
+import { diagnosisText } from '../hints.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
 import { packageVersion } from '../version.js';
@@ -70,7 +71,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         event: d.event,
         valid: d.verdict.valid,
         cause: d.verdict.cause,
-        message: d.verdict.message,
+        message: diagnosisText(d.verdict),
         webhookId: d.verdict.webhookId ?? null,
         bytes: d.bytes,
         status: d.status,
@@ -91,7 +92,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       io.line(
         `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
       );
-      if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
+      if (!d.verdict.valid) io.line(c.dim(`          why: ${diagnosisText(d.verdict)}`));
       if (opts.verbose) {
         for (const [k, v] of Object.entries(d.record.headers))
           io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
