@@ -218,8 +218,15 @@ export const ALLOWED: Record<string, readonly string[]> = {
   ],
 };
 
-/** What the page may import from the inspector: the API's types, nothing that runs. */
-export const PAGE_MAY_IMPORT_TYPES_FROM = new Set(['inspector/api.ts']);
+/**
+ * What the page (a browser program, type-checked without Node's types) may import: the API's types
+ * and the history's, and the one verdict label. These modules themselves import only types.
+ */
+export const PAGE_MAY_IMPORT = new Set([
+  'inspector/api.ts',
+  'history/types.ts',
+  'history/verdict.ts',
+]);
 
 /** The library's modules (what @bluehook/webhooks ships): they import only each other. */
 export const LIBRARY = [
@@ -263,11 +270,16 @@ export function violations(edges: ImportEdge[]): Violation[] {
       });
     }
     if (from === to || to === 'errors.ts') continue;
+    if (PAGE_MAY_IMPORT.has(edge.from) && edge.kind !== 'type')
+      found.push({
+        edge,
+        rule: `${edge.from} is imported by the inspector page: it may import types only`,
+      });
     if (from === 'inspector/page') {
-      if (!(PAGE_MAY_IMPORT_TYPES_FROM.has(edge.to) && edge.kind === 'type'))
+      if (!PAGE_MAY_IMPORT.has(edge.to))
         found.push({
           edge,
-          rule: 'the inspector page runs in the browser: it imports only the types of inspector/api.ts (import type)',
+          rule: `the inspector page runs in the browser: it imports only ${[...PAGE_MAY_IMPORT].join(', ')}`,
         });
       continue;
     }

@@ -99,6 +99,8 @@ test('the rules catch what they are for', () => {
   assert.deepEqual(rulesFor('check/run.ts', 'delivery/deliver.ts'), []);
   assert.deepEqual(rulesFor('schema/x.ts', 'blue/catalogue.ts'), []);
   assert.deepEqual(rulesFor('cli/commands/send.ts', 'cli/commands/send.command.ts'), []);
+  assert.deepEqual(rulesFor('inspector/page/app.ts', 'history/verdict.ts'), []);
+  assert.match(rulesFor('history/types.ts', 'util/fs.ts').join(), /types only/);
   const cycle = fileCycles([edge('a/x.ts', 'b/y.ts'), edge('b/y.ts', 'a/x.ts')]);
   assert.deepEqual(cycle, [['a/x.ts', 'b/y.ts']]);
   assert.deepEqual(folderCycles([edge('a/x.ts', 'b/y.ts'), edge('b/z.ts', 'a/w.ts')]), [
