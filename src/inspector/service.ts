@@ -6,7 +6,6 @@
 import { EVENTS, resolveEvent, type EventInfo } from '../blue/catalogue.js';
 import { eventNamedIn } from '../blue/payload.js';
 import {
-  deliver,
   sampleBody,
   signRequest,
   webhookRowInput,
@@ -15,6 +14,7 @@ import {
 import { parseExpectStatus } from '../delivery/expect.js';
 import { HttpClient } from '../delivery/http.js';
 import { replayRequests } from '../delivery/replay.js';
+import { recorded } from '../delivery/recorded.js';
 import { BLUE_RETRY_POLICY } from '../delivery/retry.js';
 import { usageError } from '../errors.js';
 import type { DeliveryFilter, History, PageRequest } from '../history/history.js';
@@ -141,7 +141,7 @@ export class InspectorService {
   }
 
   private async sendAndRecord(req: OutgoingRequest, replayOf?: string): Promise<SendResult> {
-    const outcome = await deliver(req, {
+    const outcome = await recorded({ history: this.o.history })(req, {
       client: this.client,
       policy: { ...BLUE_RETRY_POLICY, attempts: 1 },
       timeoutMs: this.o.timeoutMs,
@@ -149,7 +149,6 @@ export class InspectorService {
       replayOf,
       keepBodyBytes: 4096,
     });
-    await this.o.history.append(outcome.record, req.body);
     return {
       record: outcome.record,
       ok: outcome.final.ok,
