@@ -10,6 +10,7 @@ import type { Diagnosis } from '../signing/diagnose.js';
 const HINTS: Record<string, string | ((coreHint: string | undefined) => string)> = {
   'address-in-use': 'pick another with --port, or --port 0 for a free one',
   'address-not-allowed': 'use a port above 1023',
+  'ambiguous-delivery': 'see `bluehook deliveries list`',
   'bad-expected-status': 'see --expect-status in --help',
   'blue-private-url': (hint) => `${hint}, or the emulator with --allow-private-urls`,
   'blue-secret-not-settable': '--secret cannot be used with --store blue',
@@ -24,6 +25,7 @@ const HINTS: Record<string, string | ((coreHint: string | undefined) => string)>
   'store-db-foreign': 'choose another store directory (--store-dir)',
   'store-dir-shared': (hint) => `${hint} with --store-dir`,
   'store-dir-unusable': 'choose another with --store-dir or BLUEHOOK_HOME',
+  'unknown-event': 'run `bluehook events` for the full list',
   'webhook-name-taken': 'choose another --name',
 };
 

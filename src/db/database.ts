@@ -122,24 +122,39 @@ export function databaseError(error: unknown, file: string): BluehookError {
     return storeError(
       `cannot write ${file}: the disk is full`,
       'free some space; nothing already recorded was lost',
+      'disk-full',
     );
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY'))
     return storeError(
       `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
       'try again',
+      'database-locked',
     );
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
     return storeError(
       `${file} is corrupt or not a database (${message}); it was left untouched`,
       `move it away to start afresh (mv '${file}' '${file}.broken')`,
+      'database-corrupt',
     );
   if (code.startsWith('SQLITE_READONLY'))
-    return storeError(`${file} is read-only`, 'check its permissions');
+    return storeError(`${file} is read-only`, 'check its permissions', 'database-read-only');
   if (code.startsWith('SQLITE_CANTOPEN'))
-    return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
+    return storeError(
+      `cannot open ${file}`,
+      'check that its directory exists and is writable',
+      'database-cannot-open',
+    );
   if (code.startsWith('SQLITE_IOERR'))
-    return storeError(`cannot read or write ${file}: ${message} (${code})`);
-  return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+    return storeError(
+      `cannot read or write ${file}: ${message} (${code})`,
+      undefined,
+      'database-io',
+    );
+  return storeError(
+    `database ${file}: ${message}${code ? ` (${code})` : ''}`,
+    undefined,
+    'database-error',
+  );
 }
 
 /**
@@ -169,8 +184,10 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file',
+      'database-symlink',
     );
-  if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
+  if (!stat.isFile())
+    throw storeError(`${file} is not a regular file`, undefined, 'database-not-file');
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
   const fd = openSync(file, 'r');
@@ -183,6 +200,7 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is not a bluehook database (not SQLite); it was left untouched`,
       `move it away to start afresh (mv '${file}' '${file}.broken')`,
+      'database-not-sqlite',
     );
   }
 }
@@ -225,7 +243,11 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
     closeSync(fd);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      throw storeError(
+        `cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`,
+        undefined,
+        'database-cannot-create',
+      );
   }
   let db: Database | undefined;
   try {
@@ -269,6 +291,7 @@ function migrate(db: Database, file: string): void {
       throw storeError(
         `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
         'upgrade bluehook (npm install -g bluehook@latest)',
+        'database-newer-schema',
       );
     }
     return version;

@@ -34,6 +34,7 @@ export function refuseLink(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file, or move it away',
+      'legacy-file-symlink',
     );
   }
 }
@@ -47,6 +48,7 @@ function readJson(file: string): unknown {
     throw storeError(
       `${file} cannot be imported (${(e as Error).message}); it was left untouched`,
       `fix it, or move it away (mv '${file}' '${file}.broken')`,
+      'legacy-file-unreadable',
     );
   }
 }
@@ -68,6 +70,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${webhooksFile} cannot be imported (not a bluehook store file); it was left untouched`,
         `move it away (mv '${webhooksFile}' '${webhooksFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;
@@ -94,6 +97,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${secretsFile} cannot be imported (not an object of secrets); it was left untouched`,
         `move it away (mv '${secretsFile}' '${secretsFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;

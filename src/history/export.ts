@@ -31,10 +31,18 @@ export function requestUrl(r: DeliveryRecord, to?: string): URL {
   try {
     url = new URL(target);
   } catch {
-    throw usageError(`invalid URL "${target}": expected an absolute http:// or https:// URL`);
+    throw usageError(
+      `invalid URL "${target}": expected an absolute http:// or https:// URL`,
+      undefined,
+      'bad-url',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw usageError(`invalid URL "${target}": only http:// and https:// URLs`);
+    throw usageError(
+      `invalid URL "${target}": only http:// and https:// URLs`,
+      undefined,
+      'bad-url',
+    );
   return url;
 }
 

@@ -73,6 +73,8 @@ export async function* readNdjson(
   } catch (e) {
     throw storeError(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      undefined,
+      'file-unreadable',
     );
   }
   for await (const line of linesOf(input as AsyncIterable<Buffer>, maxLineBytes)) {

@@ -78,10 +78,15 @@ export class BlueWebhookStore implements WebhookStore {
       throw storeError(
         `Blue credentials are missing: set ${names.tokenId} and ${names.tokenSecret}`,
         `${names.companyId} too, to create webhooks`,
+        'blue-credentials-missing',
       );
     }
     if (needsCompany && !companyId)
-      throw storeError(`creating a webhook in Blue needs the organisation: set ${names.companyId}`);
+      throw storeError(
+        `creating a webhook in Blue needs the organisation: set ${names.companyId}`,
+        undefined,
+        'blue-company-missing',
+      );
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-bloo-token-id': tokenId,
@@ -127,11 +132,17 @@ export class BlueWebhookStore implements WebhookStore {
       } catch {
         throw networkError(
           `Blue's API at ${this.apiUrl} answered ${status} with something that is not JSON`,
+          undefined,
+          'blue-bad-answer',
         );
       }
       if (body.errors?.length) throw this.mapError(body.errors[0]!);
       if (status >= 400 || !body.data)
-        throw networkError(`Blue's API at ${this.apiUrl} answered ${status}`);
+        throw networkError(
+          `Blue's API at ${this.apiUrl} answered ${status}`,
+          undefined,
+          'blue-bad-answer',
+        );
       return body.data;
     }
   }

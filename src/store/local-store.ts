@@ -101,7 +101,12 @@ export class LocalWebhookStore implements WebhookStore {
     const row = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(id) as
       | { row: string }
       | undefined;
-    if (!row) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+    if (!row)
+      throw usageError(
+        `webhook ${id} was not found (deleted meanwhile?)`,
+        undefined,
+        'webhook-not-found',
+      );
     return JSON.parse(row.row) as Webhook;
   }
 
@@ -249,7 +254,11 @@ export class LocalWebhookStore implements WebhookStore {
   async delete(id: string): Promise<void> {
     this.write((db) => {
       if (!db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes)
-        throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+        throw usageError(
+          `webhook ${id} was not found (deleted meanwhile?)`,
+          undefined,
+          'webhook-not-found',
+        );
     });
   }
 }

@@ -25,9 +25,15 @@ const ALLOWED: Array<{ file: string; text: RegExp; why: string }> = [
     text: /^--semi-space-growth-factor=$/,
     why: 'a V8 flag, set at run time',
   },
+  {
+    file: 'config/config.ts',
+    text: /^--$/,
+    why: 'the values of the global flags loadConfig is given (ConfigFlags) are refused naming the flag they came from',
+  },
 ];
 
-const FLAG = /(^|[\s(`'"=,])--[a-z]/;
+// A flag in the text, or `--` just before a ${…} that makes one up.
+const FLAG = /(^|[\s(`'"=,])--([a-z]|$)/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -81,6 +87,62 @@ test('no string outside src/cli/ names a CLI flag', () => {
     found,
     [],
     `the core names CLI flags; give the error a code and put the flag's hint in src/cli/hints.ts:\n${found.join('\n')}`,
+  );
+});
+
+const ERROR_HELPERS = new Set([
+  'usageError',
+  'notFoundError',
+  'checkFailed',
+  'networkError',
+  'storeError',
+  'configError',
+  'internalError',
+]);
+
+/** Every error the core makes without a stable code: a helper called without one, or `new BluehookError` without `code`. */
+function uncodedErrors(): string[] {
+  const found: string[] = [];
+  for (const path of sourceFiles(SRC)) {
+    const file = relative(SRC, path);
+    if (file.startsWith('cli/') || file.startsWith('inspector/')) continue;
+    const source = ts.createSourceFile(
+      path,
+      readFileSync(path, 'utf8'),
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    const at = (node: ts.Node) =>
+      `src/${file}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        ERROR_HELPERS.has(node.expression.text) &&
+        node.arguments.length < 3
+      )
+        found.push(`${at(node)}: ${node.expression.text}(…) without a code`);
+      if (ts.isNewExpression(node) && node.expression.getText(source) === 'BluehookError') {
+        const details = node.arguments?.[2];
+        const coded =
+          details !== undefined &&
+          (!ts.isObjectLiteralExpression(details) ||
+            details.properties.some((p) => p.name?.getText(source) === 'code'));
+        if (!coded) found.push(`${at(node)}: new BluehookError(…) without a code`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+test('every error the core makes carries a stable code', () => {
+  const found = uncodedErrors();
+  assert.deepEqual(
+    found,
+    [],
+    `give each a code (kebab-case, stable: scripts read it):\n${found.join('\n')}`,
   );
 });
 
