@@ -10,7 +10,7 @@ import { iterate, newest, summarize, type DeliverySummary } from '../src/history
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { PostgresHistory } from '../src/history/postgres.js';
-import { closeDatabase } from '../src/store/database.js';
+import { closeDatabase } from '../src/db/database.js';
 import { postgresDatabase, tempDir } from './helpers.js';
 import Sqlite from 'better-sqlite3';
 import { join } from 'node:path';

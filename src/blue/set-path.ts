@@ -19,18 +19,22 @@ export const MAX_ARRAY_INDEX = 10_000;
 const TOP_LEVEL = ['event', 'webhook', 'previousValue', 'currentValue'];
 
 /** "a.b[0].c" or "a.b.0.c" → ['a', 'b', '0', 'c']. */
-export function parsePath(text: string, flag = '--set'): string[] {
+export function parsePath(text: string, verb = 'set'): string[] {
   const path = text.replace(/\[(\d+)\]/g, '.$1').split('.');
   if (path.some((p) => p === '') || /[[\]]/.test(text.replace(/\[\d+\]/g, '')))
     throw usageError(
-      `${flag} path "${text}" is malformed: use a.b.c, with [n] or .n for array items`,
+      `${verb} path "${text}" is malformed: use a.b.c, with [n] or .n for array items`,
+      undefined,
+      'bad-payload-path',
     );
   const bad = path.find((p) => FORBIDDEN.has(p));
-  if (bad) throw usageError(`${flag} path segment "${bad}" is not allowed`);
+  if (bad)
+    throw usageError(`${verb} path segment "${bad}" is not allowed`, undefined, 'bad-payload-path');
   if (!TOP_LEVEL.includes(path[0]!))
     throw usageError(
-      `${flag} path "${text}" starts with "${path[0]}", which no delivery body has`,
+      `${verb} path "${text}" starts with "${path[0]}", which no delivery body has`,
       `paths start with ${TOP_LEVEL.join(', ')}`,
+      'bad-payload-path',
     );
   return path;
 }
@@ -38,7 +42,8 @@ export function parsePath(text: string, flag = '--set'): string[] {
 /** Parses "a.b[0].c=value"; the value is JSON when it parses (true, 3, null, "x", {..}), else a string. */
 export function parseAssignment(text: string): Assignment {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw usageError(`--set expects path=value, got "${text}"`);
+  if (eq <= 0)
+    throw usageError(`set expects path=value, got "${text}"`, undefined, 'bad-payload-path');
   const path = parsePath(text.slice(0, eq));
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
@@ -67,7 +72,9 @@ export function applyAssignment(
     if (node === null || typeof node !== 'object') {
       const at = path.slice(0, i + 1).join('.');
       throw usageError(
-        `--set ${path.join('.')}: "${at}" is ${node === null ? 'null' : typeof node}, not an object`,
+        `set ${path.join('.')}: "${at}" is ${node === null ? 'null' : typeof node}, not an object`,
+        undefined,
+        'bad-payload-path',
       );
     }
   }
@@ -81,10 +88,14 @@ function checkIndex(path: string[], at: number): void {
   const key = path[at]!;
   const array = path.slice(0, at).join('.');
   if (!/^\d+$/.test(key))
-    throw usageError(`--set ${path.join('.')}: "${array}" is an array; use a numeric index`);
+    throw usageError(
+      `set ${path.join('.')}: "${array}" is an array; use a numeric index`,
+      undefined,
+      'bad-payload-path',
+    );
   if (Number(key) > MAX_ARRAY_INDEX)
     throw usageError(
-      `--set ${path.join('.')}: index ${key} of "${array}" is past the limit of ${MAX_ARRAY_INDEX}`,
+      `set ${path.join('.')}: index ${key} of "${array}" is past the limit of ${MAX_ARRAY_INDEX}`,
       `an index fills the items before it with null; use one from 0 to ${MAX_ARRAY_INDEX}`,
       'set-index-too-large',
     );
@@ -92,7 +103,7 @@ function checkIndex(path: string[], at: number): void {
 
 /** Removes what a path names (`--unset`); a path that names nothing is an error, not a no-op. */
 export function removePath(target: Record<string, unknown>, text: string): void {
-  const path = parsePath(text, '--unset');
+  const path = parsePath(text, 'unset');
   let node: unknown = target;
   for (const key of path.slice(0, -1)) {
     node =
@@ -102,7 +113,7 @@ export function removePath(target: Record<string, unknown>, text: string): void 
   }
   const last = path[path.length - 1]!;
   if (node === null || typeof node !== 'object' || !Object.hasOwn(node, last))
-    throw usageError(`--unset ${text}: there is nothing at that path`);
+    throw usageError(`unset ${text}: there is nothing at that path`, undefined, 'bad-payload-path');
   if (Array.isArray(node)) node.splice(Number(last), 1);
   else delete (node as Record<string, unknown>)[last];
 }

@@ -292,7 +292,11 @@ for (const [name, s] of Object.entries(SHAPES as Record<string, Shape>))
   for (const [key, field] of Object.entries(s.fields)) {
     const ref = shapeOf(field);
     if (ref !== undefined && !(ref in SHAPES))
-      throw internalError(`${name}.${key} refers to an unknown shape ${ref}`);
+      throw internalError(
+        `${name}.${key} refers to an unknown shape ${ref}`,
+        undefined,
+        'shape-unknown',
+      );
   }
 
 /** The keys of a row of `name`, in the order Blue sends them. */
@@ -307,7 +311,8 @@ export function layout<N extends ShapeName>(
   const out: Record<string, unknown> = {};
   for (const key of KEYS[name]) {
     const value = source[key];
-    if (value === undefined) throw internalError(`${name}.${key} has no value`);
+    if (value === undefined)
+      throw internalError(`${name}.${key} has no value`, undefined, 'shape-value-missing');
     out[key] = value;
   }
   return out;

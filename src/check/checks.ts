@@ -843,6 +843,7 @@ export function selectChecks(only: readonly string[], skip: readonly string[]): 
         throw usageError(
           `unknown check "${raw}"${near.length ? `; did you mean ${near.join(', ')}?` : ''}`,
           `the checks: ${CHECK_IDS.join(', ')}`,
+          'check-unknown',
         );
       }
       for (const m of matches) out.add(m);

@@ -2,7 +2,7 @@
 import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../config/config.js';
 import type { History } from '../history/history.js';
 import { historySpec } from '../history/open.js';
-import { reportNoticesTo } from '../store/local-database.js';
+import { reportNoticesTo } from '../db/local-database.js';
 import { KeptSecrets, LocalWebhookStore } from '../store/local-store.js';
 import type { WebhookStore } from '../store/types.js';
 import { type Io, writeErr } from './output.js';

@@ -209,6 +209,7 @@ function syntaxError(error: unknown, file: string): Error {
     return configError(
       `config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`,
       'write it as bluehook.config.mjs or .json instead',
+      'config-typescript',
     );
   }
   // A JavaScript config that does not parse: Node's loader (through cosmiconfig) may fail with an
@@ -221,7 +222,8 @@ function syntaxError(error: unknown, file: string): Error {
     if (checked) {
       return configError(
         `config file ${file}:${checked.line} cannot be read: ${checked.reason}`,
-        'fix the file or pass --config another',
+        'fix the file',
+        'config-unreadable',
       );
     }
   }
@@ -236,7 +238,8 @@ function syntaxError(error: unknown, file: string): Error {
     'syntax error';
   return configError(
     `config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`,
-    'fix the file or pass --config another',
+    'fix the file',
+    'config-unreadable',
   );
 }
 
@@ -309,15 +312,24 @@ async function readConfigFile(
     result = file ? await explorer.load(file) : await explorer.search(cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (file && code === 'ENOENT') throw configError(`config file ${file} does not exist`);
+    if (file && code === 'ENOENT')
+      throw configError(`config file ${file} does not exist`, undefined, 'config-missing');
     if (file && code === 'EISDIR')
-      throw configError(`config file ${file} is a directory, not a file`);
+      throw configError(
+        `config file ${file} is a directory, not a file`,
+        undefined,
+        'config-missing',
+      );
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
   if (!result || result.isEmpty || result.config == null)
     return { file: result?.filepath, data: {} };
   if (typeof result.config !== 'object' || Array.isArray(result.config)) {
-    throw configError(`config file ${result.filepath}: expected an object of settings`);
+    throw configError(
+      `config file ${result.filepath}: expected an object of settings`,
+      undefined,
+      'config-not-object',
+    );
   }
   return { file: result.filepath, data: result.config as Record<string, unknown> };
 }
@@ -351,6 +363,7 @@ export async function loadConfig(
       throw configError(
         `config file ${file}: unknown key "${key}"`,
         `known keys: ${CONFIG_KEYS.join(', ')}`,
+        'config-unknown-key',
       );
     }
     const k = key as keyof ConfigValues;
@@ -358,6 +371,8 @@ export async function loadConfig(
     if (!r.ok)
       throw configError(
         `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(shown(k, raw))}`,
+        undefined,
+        'config-bad-value',
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
@@ -371,6 +386,8 @@ export async function loadConfig(
     if (!r.ok)
       throw configError(
         `environment variable ${name} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
+        undefined,
+        'env-bad-value',
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
@@ -386,6 +403,8 @@ export async function loadConfig(
     if (!r.ok)
       throw usageError(
         `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${shown(k, raw)}"`,
+        undefined,
+        'bad-option-value',
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;

@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { storeError } from '../errors.js';
-import { refuseNonFile } from '../store/legacy.js';
+import { refuseNonFile } from '../db/legacy.js';
 import type { History } from './history.js';
 import { deliveryDrift } from '../schema/drift.js';
 import { parseRecord, type DeliveryRecord } from './record.js';
@@ -103,6 +103,8 @@ export async function* readNdjson(
   } catch (e) {
     throw storeError(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      undefined,
+      'file-unreadable',
     );
   }
   let number = 0;

@@ -5,31 +5,12 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
+import { postgresError, postgresPool } from '../db/postgres.js';
 import { TurnBatch } from './batch.js';
-import {
-  sleepUnlessAborted,
-  type DeliveryFilter,
-  type DeliverySummary,
-  type History,
-  type Page,
-  type PageRequest,
-  type Retention,
-} from './history.js';
+import { SqlHistory } from './sql-history.js';
+import { sleepUnlessAborted, type DeliveryFilter, type History } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import {
-  binder as sqlBinder,
-  COLUMNS,
-  DELETE_BATCH,
-  fromRow,
-  pageOf,
-  prefixCondition,
-  refError,
-  summaryColumns,
-  summaryFromRow,
-  toRow,
-  whereOf,
-  type DeliveryRow,
-} from './sql.js';
+import { COLUMNS, fromRow, toRow, type DeliveryRow } from './sql.js';
 import { redactUrl } from '../util/redact.js';
 
 const TABLE = 'bluehook_deliveries';
@@ -71,82 +52,10 @@ const MIGRATIONS: readonly string[] = [
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** One line for what the server or the network said; never the password. */
-export function postgresError(error: unknown, where: string): BluehookError {
-  const e = error as { code?: string; message?: string; errors?: Array<{ code?: string }> };
-  const code = e.code ?? e.errors?.[0]?.code ?? '';
-  const database = (() => {
-    try {
-      return decodeURIComponent(new URL(where).pathname.slice(1)) || 'postgres';
-    } catch {
-      return '?';
-    }
-  })();
-  if (code === 'ECONNREFUSED')
-    return storeError(
-      `cannot reach PostgreSQL at ${where}: connection refused`,
-      'is the server running, and is the host and port right?',
-    );
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
-  // The server was reached and cancelled the statement: say so, not "cannot reach".
-  if (code === '57014') {
-    const timedOut = /statement timeout/i.test(e.message ?? '');
-    return storeError(
-      `PostgreSQL at ${where} cancelled the statement: ${timedOut ? 'it ran past the statement timeout (a lock held by another session, or a slow server)' : (e.message ?? 'cancelled')}`,
-      undefined,
-      timedOut ? 'postgres-statement-timeout' : 'postgres-cancelled',
-    );
-  }
-  if (code === '55P03')
-    return storeError(
-      `PostgreSQL at ${where}: a lock held by another session was not released in time`,
-    );
-  if (/does not support SSL/i.test(e.message ?? ''))
-    return storeError(
-      `PostgreSQL at ${where} does not accept SSL connections, and the URL asks for them (sslmode)`,
-      'enable SSL on the server, or use sslmode=disable on a trusted network',
-    );
-  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? ''))
-    return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
-  if (code === '28P01' || code === '28000')
-    return storeError(
-      `PostgreSQL refused the login for ${where}: authentication failed`,
-      'check the user and password in the history URL',
-    );
-  if (code === '3D000')
-    return storeError(
-      `PostgreSQL database "${database}" does not exist on ${where}`,
-      `create it first: createdb ${database}`,
-    );
-  if (code === '53100') return storeError(`PostgreSQL at ${where} cannot write: its disk is full`);
-  return storeError(
-    `PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`,
-  );
-}
-
-const binder = () => sqlBinder((n) => `$${n}`);
-
 /** Below Blue's 7 s per-attempt timeout, so Blue sees a failure (and retries), not a timeout. */
 export const DEFAULT_COMMIT_TIMEOUT_MS = 5000;
 
-let sslWarningQuieted = false;
-/**
- * node-postgres 8 warns in nine lines that `sslmode=require` is verified like `verify-full`; the
- * behaviour (the stricter one) is documented instead, and errors stay one line.
- */
-function quietSslModeWarning(): void {
-  if (sslWarningQuieted) return;
-  sslWarningQuieted = true;
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning?.message;
-    if (/^SECURITY WARNING: The SSL modes/.test(text ?? '')) return;
-    emit(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
-// 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
+// 15 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
 
 function insertSql(rows: number, ignoreDuplicates: boolean): string {
@@ -156,7 +65,7 @@ function insertSql(rows: number, ignoreDuplicates: boolean): string {
   return `INSERT INTO ${TABLE} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}${ignoreDuplicates ? ' ON CONFLICT (id) DO NOTHING' : ''}`;
 }
 
-export class PostgresHistory implements History {
+export class PostgresHistory extends SqlHistory implements History {
   readonly engine = 'postgres' as const;
   readonly location: string;
   private readonly appends = new TurnBatch<unknown[]>((rows) => this.insertRows(rows));
@@ -169,6 +78,7 @@ export class PostgresHistory implements History {
     url: string,
     private readonly commitTimeoutMs: number,
   ) {
+    super({ table: TABLE, placeholder: (n) => `$${n}`, like: 'ILIKE', byteLength: 'octet_length' });
     this.location = redactUrl(url);
   }
 
@@ -177,22 +87,12 @@ export class PostgresHistory implements History {
     url: string,
     options: { commitTimeoutMs?: number } = {},
   ): Promise<PostgresHistory> {
-    quietSslModeWarning();
-    const pg = (await import('pg')).default;
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: 8,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 10_000,
-      allowExitOnIdle: true,
-    });
+    const pool = await postgresPool(url);
     const history = new PostgresHistory(
       pool,
       url,
       options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS,
     );
-    // An idle connection dropped by the server must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
     let client: PoolClient | undefined;
     try {
       client = await pool.connect();
@@ -221,6 +121,7 @@ export class PostgresHistory implements History {
         throw storeError(
           `the history at ${this.location} was written by a newer bluehook (schema ${version}; this one knows ${PG_SCHEMA_VERSION})`,
           'upgrade bluehook',
+          'database-newer-schema',
         );
       }
       for (let v = version; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
@@ -349,62 +250,12 @@ export class PostgresHistory implements History {
     return added;
   }
 
-  async get(ref: string): Promise<DeliveryRecord> {
-    const exact = await this.run(`SELECT * FROM ${TABLE} WHERE id = $1`, [ref]);
-    if (exact.rows.length) return fromRow(exact.rows[0]!);
-    const { values, bind } = binder();
-    const hits = await this.run(
-      `SELECT * FROM ${TABLE} WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`,
-      values,
-    );
-    if (hits.rows.length !== 1) throw refError(ref, hits.rows.length);
-    return fromRow(hits.rows[0]!);
+  protected async rows(sql: string, values: unknown[] = []): Promise<DeliveryRow[]> {
+    return (await this.run(sql, values)).rows;
   }
 
-  async query(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page> {
-    return this.page('*', filter, page, fromRow);
-  }
-
-  async summaries(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page<DeliverySummary>> {
-    return this.page(summaryColumns('octet_length'), filter, page, summaryFromRow);
-  }
-
-  /** One keyset page: a row more than asked tells whether another page follows. */
-  private async page<T>(
-    columns: string,
-    filter: DeliveryFilter,
-    page: PageRequest,
-    map: (row: never) => T,
-  ): Promise<Page<T>> {
-    const { values, bind } = binder();
-    const where = whereOf(filter, bind, 'ILIKE');
-    const p = pageOf(page, bind);
-    const rows = (
-      await this.run(
-        `SELECT ${columns} FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`,
-        values,
-      )
-    ).rows;
-    const more = rows.length > p.limit;
-    if (more) rows.pop();
-    return {
-      records: rows.map((r) => map(r as never)),
-      next: more ? String(rows.at(-1)!.seq) : null,
-    };
-  }
-
-  async count(filter: DeliveryFilter = {}): Promise<number> {
-    const { values, bind } = binder();
-    const { rows } = await this.run(
-      `SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`,
-      values,
-    );
-    return Number((rows[0] as unknown as { n: string }).n);
-  }
-
-  private async maxSeq(): Promise<number> {
-    const { rows } = await this.run(`SELECT coalesce(max(seq), 0) AS m FROM ${TABLE}`);
-    return Number((rows[0] as unknown as { m: string }).m);
+  protected async execute(sql: string, values: unknown[]): Promise<number> {
+    return (await this.run(sql, values)).rowCount;
   }
 
   async *follow(
@@ -417,8 +268,8 @@ export class PostgresHistory implements History {
     let last = await this.maxSeq();
     const seen = new Set<number>();
     const seqsAbove = async (low: number) => {
-      const { values, bind } = binder();
-      const sql = `SELECT seq FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
+      const { values, bind } = this.binder();
+      const sql = `SELECT seq FROM ${TABLE} WHERE ${this.where(filter, bind)} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
       return (await this.run(sql, values)).rows.map((r) => Number(r.seq));
     };
     // What is already there when following starts is not new.
@@ -441,40 +292,6 @@ export class PostgresHistory implements History {
       if (toFetch.length < 5000)
         await sleepUnlessAborted(options.intervalMs ?? 250, options.signal);
     }
-  }
-
-  private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const n = (
-        await this.run(
-          `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE ${condition} LIMIT ${DELETE_BATCH})`,
-          values,
-        )
-      ).rowCount;
-      removed += n;
-      if (n < DELETE_BATCH) return removed;
-    }
-  }
-
-  async remove(filter: DeliveryFilter): Promise<number> {
-    const { values, bind } = binder();
-    const where = `${whereOf(filter, bind, 'ILIKE')} AND seq <= ${bind(await this.maxSeq())}`;
-    return this.deleteInBatches(where, values);
-  }
-
-  async prune(retention: Retention): Promise<number> {
-    let removed = 0;
-    if (retention.maxAgeMs !== undefined)
-      removed += await this.deleteInBatches('time_ms < $1', [Date.now() - retention.maxAgeMs]);
-    if (retention.maxRecords !== undefined) {
-      const { rows } = await this.run(
-        `SELECT seq FROM ${TABLE} ORDER BY seq DESC LIMIT 1 OFFSET $1`,
-        [retention.maxRecords],
-      );
-      if (rows[0]) removed += await this.deleteInBatches('seq <= $1', [Number(rows[0].seq)]);
-    }
-    return removed;
   }
 
   async close(): Promise<void> {

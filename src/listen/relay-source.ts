@@ -212,7 +212,11 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
           retryAfterMs: Number.isFinite(after) ? Math.min(after, 300) * 1000 : 0,
         });
       }
-      throw configError(`${reason} for the channel ${base.href} (is the URL the channel's?)`);
+      throw configError(
+        `${reason} for the channel ${base.href} (is the URL the channel's?)`,
+        undefined,
+        'relay-token-refused',
+      );
     }
     onOpen();
     const parser = new EventStreamParser();
@@ -304,6 +308,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
         throw networkError(
           `cannot reach the relay at ${base.origin}: ${reason} (${failures} attempt${failures === 1 ? '' : 's'})`,
           undefined,
+          'relay-unreachable',
         );
       const wait = Math.max(retryAfterMs, Math.round(delay * (0.8 + Math.random() * 0.4)));
       options.onEvent({

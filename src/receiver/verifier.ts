@@ -32,7 +32,12 @@ export async function candidatesFrom(source: {
   if (source.webhook) {
     const w = await source.store.get(source.webhook);
     const secret = source.secret ?? w.secret;
-    if (!secret) throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
+    if (!secret)
+      throw usageError(
+        `the secret of webhook ${w.id} is not known here`,
+        'give the secret',
+        'secret-unknown',
+      );
     return [{ secret, webhookId: w.id, label: w.name ?? w.id }];
   }
   if (source.secret) return [{ secret: source.secret }];
@@ -41,7 +46,9 @@ export async function candidatesFrom(source: {
     if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
   if (!candidates.length)
     throw usageError(
-      'nothing to verify with: pass --secret or --webhook, or create a webhook first',
+      'nothing to verify with',
+      'give a secret or a webhook, or create a webhook first',
+      'nothing-to-verify-with',
     );
   return candidates;
 }

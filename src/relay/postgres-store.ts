@@ -11,7 +11,7 @@
 import type { Client, Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { postgresError } from '../history/postgres.js';
+import { postgresError } from '../db/postgres.js';
 import { redactUrl } from '../util/redact.js';
 import {
   channelPath,
@@ -110,6 +110,7 @@ export class PostgresRelayStore implements RelayStore {
         throw storeError(
           `the relay tables at ${store.location} were written by a newer bluehook (schema ${version})`,
           'upgrade bluehook',
+          'database-newer-schema',
         );
       for (let v = version; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!);
       if (version < MIGRATIONS.length)
@@ -172,7 +173,12 @@ export class PostgresRelayStore implements RelayStore {
           'UPDATE bluehook_relay_channels SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq',
           [list.length, channelId],
         );
-        if (!r.rows[0]) throw storeError('the channel was removed while a delivery arrived');
+        if (!r.rows[0])
+          throw storeError(
+            'the channel was removed while a delivery arrived',
+            undefined,
+            'channel-removed',
+          );
         let seq = Number(r.rows[0].last_seq) - list.length;
         const values: unknown[] = [];
         const tuples: string[] = [];

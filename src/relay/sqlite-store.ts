@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { addonPath, databaseError, ensureStoreDir } from '../store/database.js';
+import { addonPath, databaseError, ensureStoreDir } from '../db/database.js';
 import {
   channelPath,
   detailOf,
@@ -127,7 +127,11 @@ export class SqliteRelayStore implements RelayStore {
       );
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+        throw storeError(
+          `cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`,
+          undefined,
+          'relay-db-unwritable',
+        );
     }
     try {
       this.db = new Sqlite(file, { timeout: 15_000, nativeBinding: addonPath() });
@@ -149,7 +153,12 @@ export class SqliteRelayStore implements RelayStore {
       for (const [channelId, list] of byChannel) {
         const row = bump.get(list.length, channelId) as { last_seq: number } | undefined;
         // The channel was removed meanwhile: its deliveries have nowhere to go.
-        if (!row) throw storeError('the channel was removed while a delivery arrived');
+        if (!row)
+          throw storeError(
+            'the channel was removed while a delivery arrived',
+            undefined,
+            'channel-removed',
+          );
         let seq = row.last_seq - list.length;
         for (const d of list)
           insert.run(
@@ -185,11 +194,16 @@ export class SqliteRelayStore implements RelayStore {
     const appId = this.db.pragma('application_id', { simple: true }) as number;
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (appId !== 0 && appId !== APPLICATION_ID)
-      throw storeError(`${this.location} is not the relay's database; it was left untouched`);
+      throw storeError(
+        `${this.location} is not the relay's database; it was left untouched`,
+        undefined,
+        'relay-db-foreign',
+      );
     if (version > MIGRATIONS.length)
       throw storeError(
         `${this.location} was written by a newer bluehook (schema ${version})`,
         'upgrade bluehook',
+        'database-newer-schema',
       );
     if (version === MIGRATIONS.length) return;
     this.db

@@ -55,7 +55,11 @@ export function generateSchema(format: string, options: SchemaOptions = {}): str
     case 'asyncapi':
       return json(asyncApiDocument(events, options.strict));
     default:
-      throw usageError(`unknown schema format "${format}": choose ${SCHEMA_FORMATS.join(', ')}`);
+      throw usageError(
+        `unknown schema format "${format}": choose ${SCHEMA_FORMATS.join(', ')}`,
+        undefined,
+        'schema-format-unknown',
+      );
   }
 }
 

@@ -1,5 +1,6 @@
 /** Webhook configs as Blue keeps them, and the store interface every backend implements. */
 import { notFoundError, usageError } from '../errors.js';
+import { httpUrl } from '../util/http-url.js';
 
 export type WebhookStatus = 'HEALTHY' | 'UNHEALTHY';
 
@@ -64,7 +65,7 @@ export interface WebhookStore {
 /** Resolves a user's reference: exact id, exact name, then a unique prefix of id or uid. */
 export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   const wanted = ref.trim();
-  if (!wanted) throw usageError('an empty webhook reference');
+  if (!wanted) throw usageError('an empty webhook reference', undefined, 'empty-webhook-ref');
   const exact = webhooks.find((w) => w.id === wanted) ?? webhooks.filter((w) => w.name === wanted);
   if (!Array.isArray(exact)) return exact;
   if (exact.length === 1) return exact[0]!;
@@ -84,21 +85,13 @@ export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   throw usageError(
     `"${ref}" is ambiguous: it matches ${byPrefix.length} webhooks: ${names.join(', ')}${byPrefix.length > 6 ? ', …' : ''}`,
     'use more of the id',
+    'ambiguous-webhook',
   );
 }
 
 /** Blue refuses what is not a valid http(s) URL (BAD_USER_INPUT). */
 export function validateUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw usageError(`invalid URL "${url}": expected an absolute http:// or https:// URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usageError(`invalid URL "${url}": only http:// and https:// URLs can receive webhooks`);
-  }
-  if (!parsed.hostname) throw usageError(`invalid URL "${url}": no host`);
+  httpUrl(url);
   return url;
 }
 

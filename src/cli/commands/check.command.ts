@@ -1,12 +1,11 @@
-/** The definition of `bluehook check`: flags, help, examples. The handler is ./check.ts, loaded when it runs. */
+/** The definition of `bluehook check`: flags, help, examples. The handler is ./check.ts, attached in ../attach.ts. */
 import { Option } from '@commander-js/extra-typings';
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, secretFlags } from '../flags.js';
+import { examples, type OptionsOf, secretFlags } from '../flags.js';
 import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook check`. */
-function checkCommand(program: Program) {
+export function checkCommand(program: Program) {
   return secretFlags(
     program
       .command('check')
@@ -64,9 +63,3 @@ be reached at all (refused, DNS, TLS), 4 store or history error.
 
 /** What `bluehook check`'s handler receives: its options and the global ones. */
 export type CheckOptions = OptionsOf<ReturnType<typeof checkCommand>>;
-
-export function defineCheck(program: Program) {
-  return checkCommand(program).action(async (url, _opts, cmd) =>
-    exitWith(await (await import('./check.js')).run(url, cmd.optsWithGlobals(), processIo)),
-  );
-}

@@ -1,5 +1,5 @@
 /** The definition of `bluehook deliveries`: flags, help, examples. The handler is ./deliveries.ts, loaded when it runs. */
-import { doctorHelp } from './doctor.command.js';
+import { addDoctor } from '../doctor.js';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { processIo } from '../output.js';
 import type { Program } from '../root.js';
@@ -159,23 +159,11 @@ export function defineDeliveries(program: Program) {
         await (await import('./deliveries.js')).importFile(a, cmd.optsWithGlobals(), processIo),
       ),
     );
-  deliveries
-    .command('check')
-    .description('the same as bluehook doctor: check the store database, or --recover-to a new one')
-    .option(
-      '--full',
-      'the full integrity_check (also index contents; slower) instead of quick_check',
-    )
-    .option(
-      '--recover-to <file>',
-      'copy every readable row into a new database at <file>; the old one is only read',
-    )
-    .addHelpText('after', doctorHelp)
-    .action(async (opts, cmd) =>
-      exitWith(
-        await (await import('./doctor.js')).run({ ...cmd.optsWithGlobals(), ...opts }, processIo),
-      ),
-    );
+  addDoctor(
+    deliveries,
+    'check',
+    'the same as bluehook doctor: check the store database, or --recover-to a new one',
+  );
   deliveries
     .command('rm')
     .argument('<id...>', 'delivery ids or unique prefixes')

@@ -2,13 +2,17 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
-import { DB_FILE } from '../../store/database.js';
-import { checkIntegrity, recoverDatabase } from '../../store/integrity.js';
+import { DB_FILE } from '../../db/database.js';
+import { checkIntegrity, recoverDatabase } from '../../db/integrity.js';
 import { lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
 import { openConfig } from '../context.js';
 import type { GlobalOptions, Io } from '../output.js';
-import type { DoctorOptions } from './doctor.command.js';
+
+export interface DoctorOptions {
+  full?: boolean;
+  recoverTo?: string;
+}
 
 const SHOWN_PROBLEMS = 10;
 

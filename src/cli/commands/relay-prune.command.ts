@@ -1,10 +1,7 @@
 /** The definition of `bluehook relay prune-webhooks`. The handler is ./relay-prune.ts, loaded when it runs. */
 import type { Command, OptionValues } from '@commander-js/extra-typings';
-import { type GlobalOptions, processIo } from '../output.js';
+import { processIo } from '../output.js';
 import { type AnyArgs, examples, exitWith } from '../flags.js';
-
-/** What the handler receives: its own flags and the global ones. */
-export type PruneWebhooksOptions = GlobalOptions & { relay?: string; dryRun?: true };
 
 /** Attached to `bluehook relay` (whatever its own options: this one needs only the global ones). */
 export function definePruneWebhooks(relay: Command<AnyArgs, OptionValues, OptionValues>) {
@@ -26,7 +23,7 @@ export function definePruneWebhooks(relay: Command<AnyArgs, OptionValues, Option
     .action(async (_opts, cmd) =>
       exitWith(
         await (await import('./relay-prune.js')).run(
-          cmd.optsWithGlobals() as PruneWebhooksOptions,
+          cmd.optsWithGlobals() as import('./relay-prune.js').PruneWebhooksOptions,
           processIo,
         ),
       ),

@@ -1,10 +1,12 @@
-import type { PruneWebhooksOptions } from './relay-prune.command.js';
 import { sessionWebhooks } from '../../listen/register.js';
 import { validateUrl } from '../../store/types.js';
 import { lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
-import type { Io } from '../output.js';
+import type { GlobalOptions, Io } from '../output.js';
+
+/** What the handler receives: its own flags and the global ones. */
+export type PruneWebhooksOptions = GlobalOptions & { relay?: string; dryRun?: true };
 
 export async function run(opts: PruneWebhooksOptions, io: Io): Promise<number> {
   const url = opts.relay ? new URL(validateUrl(opts.relay)).href : undefined;

@@ -6,7 +6,7 @@ import { examples, exitWith, type OptionsOf } from '../flags.js';
 import { intOption } from '../parsers.js';
 import { definePruneWebhooks } from './relay-prune.command.js';
 
-function relayCommand(program: Program) {
+export function relayCommand(program: Program) {
   return program
     .command('relay')
     .description(
@@ -75,10 +75,8 @@ function relayCommand(program: Program) {
 
 export type RelayOptions = OptionsOf<ReturnType<typeof relayCommand>>;
 
-export function defineRelay(program: Program) {
-  const relay = relayCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./relay.js')).run(cmd.optsWithGlobals(), processIo)),
-  );
+/** `relay channel …` and `relay prune-webhooks`, added to the relay command (see ../attach.ts). */
+export function addRelaySubcommands(relay: ReturnType<typeof relayCommand>) {
   const channel = relay
     .command('channel')
     .description("the relay's channels: one URL for Blue, one token for your listen --relay");

@@ -7,7 +7,13 @@ import { existsSync, lstatSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeError } from '../errors.js';
 import { getMeta, setMeta, type Database } from './database.js';
-import type { Webhook } from './types.js';
+
+/** A row of the old webhooks.json as far as the import reads it (the whole row is kept as JSON). */
+interface LegacyWebhook {
+  id: string;
+  url: string;
+  name?: string | null;
+}
 
 /** Renames an imported file aside, never over an earlier one; returns the new name. */
 export function setAside(file: string): string | undefined {
@@ -32,12 +38,14 @@ export function refuseNonFile(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file, or move it away',
+      'legacy-file-symlink',
     );
   }
   if (stat && !stat.isFile()) {
     throw storeError(
       `${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, where bluehook looks for a file of its earlier layout; it was left untouched`,
       `move it away (mv '${file}' '${file}.moved')`,
+      'legacy-file-not-file',
     );
   }
 }
@@ -51,6 +59,7 @@ function readJson(file: string): unknown {
     throw storeError(
       `${file} cannot be imported (${(e as Error).message}); it was left untouched`,
       `fix it, or move it away (mv '${file}' '${file}.broken')`,
+      'legacy-file-unreadable',
     );
   }
 }
@@ -60,7 +69,9 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
   const notices: string[] = [];
   const webhooksFile = join(dir, 'webhooks.json');
   if (existsSync(webhooksFile) && !getMeta(db, 'imported:webhooks.json')) {
-    const data = readJson(webhooksFile) as { userId?: string; webhooks: Webhook[] } | undefined;
+    const data = readJson(webhooksFile) as
+      | { userId?: string; webhooks: LegacyWebhook[] }
+      | undefined;
     if (
       !data ||
       typeof data !== 'object' ||
@@ -70,6 +81,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${webhooksFile} cannot be imported (not a bluehook store file); it was left untouched`,
         `move it away (mv '${webhooksFile}' '${webhooksFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;
@@ -96,6 +108,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${secretsFile} cannot be imported (not an object of secrets); it was left untouched`,
         `move it away (mv '${secretsFile}' '${secretsFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;

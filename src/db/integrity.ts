@@ -69,7 +69,9 @@ const CHUNK = 256;
  */
 export function recoverDatabase(from: string, to: string): RecoveryReport {
   if (!existsSync(from))
-    throw new BluehookError(`no database at ${from} to recover from`, 'not-found');
+    throw new BluehookError(`no database at ${from} to recover from`, 'not-found', {
+      code: 'database-missing',
+    });
   const source = openReadOnly(from);
   let target: Database | undefined;
   try {

@@ -82,17 +82,20 @@ export function ensureStoreDir(dir: string): void {
       if (stat.isSymbolicLink())
         throw storeError(
           `store directory ${dir} is a symbolic link; bluehook does not follow it`,
-          'pass the real directory with --store-dir or BLUEHOOK_HOME',
+          'give the real directory',
+          'store-dir-unusable',
         );
       if (!stat.isDirectory())
         throw storeError(
           `store directory ${dir} is not a directory`,
-          'choose another with --store-dir or BLUEHOOK_HOME',
+          'choose another',
+          'store-dir-unusable',
         );
       if (stat.mode & 0o002)
         throw storeError(
           `store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`,
-          `chmod 700 '${dir}', or choose another with --store-dir`,
+          `chmod 700 '${dir}', or choose another`,
+          'store-dir-shared',
         );
       return;
     }
@@ -106,7 +109,8 @@ export function ensureStoreDir(dir: string): void {
     if (e instanceof BluehookError) throw e;
     throw storeError(
       `cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'choose another with --store-dir or BLUEHOOK_HOME',
+      'choose another',
+      'store-dir-unusable',
     );
   }
 }
@@ -124,23 +128,37 @@ export function databaseError(error: unknown, file: string): BluehookError {
     return storeError(
       `cannot write ${file}: the disk is full`,
       'free some space; nothing already recorded was lost',
+      'disk-full',
     );
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY'))
     return storeError(
       `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
       'try again',
+      'database-locked',
     );
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     markCorrupt(file, message);
     return corruptError(file, message);
   }
   if (code.startsWith('SQLITE_READONLY'))
-    return storeError(`${file} is read-only`, 'check its permissions');
+    return storeError(`${file} is read-only`, 'check its permissions', 'database-read-only');
   if (code.startsWith('SQLITE_CANTOPEN'))
-    return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
+    return storeError(
+      `cannot open ${file}`,
+      'check that its directory exists and is writable',
+      'database-cannot-open',
+    );
   if (code.startsWith('SQLITE_IOERR'))
-    return storeError(`cannot read or write ${file}: ${message} (${code})`);
-  return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+    return storeError(
+      `cannot read or write ${file}: ${message} (${code})`,
+      undefined,
+      'database-io',
+    );
+  return storeError(
+    `database ${file}: ${message}${code ? ` (${code})` : ''}`,
+    undefined,
+    'database-error',
+  );
 }
 
 /** Databases a statement found corrupt in this process (file → what SQLite said). */
@@ -187,6 +205,7 @@ function checkFile(file: string): void {
       throw storeError(
         `${side} is ${s.isDirectory() ? 'a directory' : 'not a regular file'}, where SQLite keeps a file of bluehook's database; it was left untouched`,
         `move it away (mv '${side}' '${side}.moved')`,
+        'database-not-file',
       );
   }
   let stat: Stats;
@@ -199,11 +218,13 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file',
+      'database-symlink',
     );
   if (!stat.isFile())
     throw storeError(
       `${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, where bluehook keeps its database; it was left untouched`,
       `move it away (mv '${file}' '${file}.moved')`,
+      'database-not-file',
     );
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
@@ -217,6 +238,7 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is not a bluehook database (not SQLite); it was left untouched`,
       `move it away to start afresh (mv '${file}' '${file}.broken')`,
+      'database-not-sqlite',
     );
   }
 }
@@ -262,7 +284,11 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
     closeSync(fd);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      throw storeError(
+        `cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`,
+        undefined,
+        'database-cannot-create',
+      );
   }
   let db: Database | undefined;
   try {
@@ -298,13 +324,15 @@ function ownedVersion(db: Database, file: string): number {
   if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
     throw storeError(
       `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
-      'choose another store directory (--store-dir)',
+      'choose another store directory',
+      'store-db-foreign',
     );
   }
   if (version > SCHEMA_VERSION) {
     throw storeError(
       `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
       'upgrade bluehook (npm install -g bluehook@latest)',
+      'database-newer-schema',
     );
   }
   return version;
@@ -355,6 +383,7 @@ export function createDatabaseAt(file: string): Database {
         ? `${file} already exists; it was left untouched`
         : `cannot create ${file}: ${code}`,
       code === 'EEXIST' ? 'name a new file' : undefined,
+      code === 'EEXIST' ? 'recover-target-exists' : 'recover-target-unwritable',
     );
   }
   let db: Database | undefined;
