@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ListenOptions } from './listen.command.js';
 import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -82,6 +83,19 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
   let verify = makeVerifier(candidates, scheme);
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config, io);
+  // The whole database is checked once in a worker; deliveries wait for its verdict, and a
+  // database found corrupt stops the listener (exit 4) before any of them is acknowledged. Most
+  // stores are checked in milliseconds: waiting up to a second here means the first deliveries are
+  // not held (a sender that half-closes its socket would lose a held answer); a bigger one goes on
+  // being checked while deliveries arrive.
+  const integrity = history?.checkInBackground?.();
+  const early = integrity
+    ? await Promise.race([integrity, sleep(1000).then(() => 'pending' as const)])
+    : undefined;
+  if (early && early !== 'pending') {
+    await history?.close();
+    throw early;
+  }
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
   const drift = opts.drift === false ? undefined : await import('../../schema/drift.js');
   const render = renderer(opts, io, c, drift);
@@ -140,10 +154,9 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
   } catch (error) {
     throw bindError(error, opts.host, config.values.port);
   }
-  // The whole database is checked once in the background; deliveries wait for its verdict, and a
-  // database found corrupt stops the listener (exit 4) before any of them is acknowledged.
+  // A check still running when the session started: a corrupt verdict stops it.
   let corrupt = false;
-  void history?.checkInBackground?.().then((error) => {
+  void integrity?.then((error) => {
     if (!error) return;
     corrupt = true;
     reportError(error, Boolean(opts.json));
