@@ -1,14 +1,17 @@
 import type { ListenOptions } from './listen.command.js';
-import { networkError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
 import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
 import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
+import { bindError } from '../../util/network-errors.js';
 import { colors } from '../colors.js';
+import { diagnosisText } from '../hints.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { startRetention } from '../retention.js';
+import { packageVersion } from '../version.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { streamIsJson, type Io } from '../output.js';
@@ -68,7 +71,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         event: d.event,
         valid: d.verdict.valid,
         cause: d.verdict.cause,
-        message: d.verdict.message,
+        message: diagnosisText(d.verdict),
         webhookId: d.verdict.webhookId ?? null,
         bytes: d.bytes,
         status: d.status,
@@ -89,7 +92,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       io.line(
         `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
       );
-      if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
+      if (!d.verdict.valid) io.line(c.dim(`          why: ${diagnosisText(d.verdict)}`));
       if (opts.verbose) {
         for (const [k, v] of Object.entries(d.record.headers))
           io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
@@ -137,37 +140,24 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       },
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw networkError(
-        `port ${config.values.port} on ${opts.host} is in use`,
-        'pick another with --port, or --port 0 for a free one',
-      );
-    if (code === 'EACCES')
-      throw networkError(
-        `not allowed to listen on port ${config.values.port}`,
-        'use a port above 1023',
-      );
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-      throw networkError(`cannot listen on host ${opts.host}`);
-    throw error;
+    throw bindError(error, opts.host, config.values.port);
   }
 
   // The inspector reads the history even when this listener records nothing.
   let inspectorHistory = history;
-  let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
+  let inspector: import('../../inspector/server.js').RunningInspector | undefined;
   if (opts.inspect) {
-    const { serveInspector } = await import('./inspect.js');
+    const { serveInspector } = await import('../../inspector/serve.js');
     inspectorHistory ??= await openHistoryFor(config, io);
-    inspector = await serveInspector(
-      inspectorHistory,
+    inspector = await serveInspector({
+      history: inspectorHistory,
       store,
-      config,
-      '127.0.0.1',
-      opts.inspectPort ?? 4040,
-      opts,
-      io,
-    );
+      scheme: config.values.scheme,
+      timeoutMs: config.values.timeout,
+      version: packageVersion(),
+      host: '127.0.0.1',
+      port: opts.inspectPort ?? 4040,
+    });
   }
   if (!isLoopbackAddress(receiver.address))
     io.err(
