@@ -18,6 +18,7 @@ import { blueScheme } from '../src/signing/schemes.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { closeDatabase } from '../src/db/database.js';
+import { deliveryDrift } from '../src/schema/drift.js';
 import Sqlite from 'better-sqlite3';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -388,6 +389,67 @@ async function listenVsBare() {
       : 'RECORDED COUNT DIFFERS FROM 2xx COUNT',
   );
   if (!recordedOk) rows.at(-1)!.met = false;
+}
+
+/**
+ * The drift check on listen's hot path: the same listener with and without it (--no-drift),
+ * alternating, recording to SQLite and not recording (where the check's share is largest); and
+ * the check itself in process against the JSON.parse listen does anyway.
+ */
+async function driftCost() {
+  for (const recordArgs of [[], ['--no-record']]) {
+    const mine: number[] = [];
+    const ref: number[] = [];
+    for (let i = 0; i < LOAD_ROUNDS * 2; i++) {
+      for (const drift of [false, true]) {
+        const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+        const listen = await startProcess(
+          [
+            BIN,
+            'listen',
+            '--port',
+            '0',
+            '--secret',
+            's',
+            '--json',
+            ...recordArgs,
+            ...(drift ? [] : ['--no-drift']),
+          ],
+          { BLUEHOOK_HOME: home },
+          /"url":"([^"]+)"/,
+        );
+        (drift ? mine : ref).push((await autocannon(listen.match[1]!, N.listen)).rps);
+        await stop(listen.child, 'SIGINT');
+        rmSync(home, { recursive: true, force: true });
+      }
+    }
+    record(
+      `\`listen\` deliveries/s with the drift check vs --no-drift (${recordArgs.length ? 'not recording' : 'recording to SQLite'})`,
+      '>= 0.95x the same listener with --no-drift',
+      mine,
+      ref,
+      { higherIsBetter: true, limit: 0.95, unit: '/s' },
+    );
+  }
+  const text = body.toString('utf8');
+  const reps = SMOKE ? 200 : 20_000;
+  const mine: number[] = [];
+  const ref: number[] = [];
+  for (let round = 0; round < LOAD_ROUNDS; round++) {
+    let t = performance.now();
+    for (let i = 0; i < reps; i++) JSON.parse(text);
+    ref.push(((performance.now() - t) * 1000) / reps);
+    t = performance.now();
+    for (let i = 0; i < reps; i++) deliveryDrift(JSON.parse(text));
+    mine.push(((performance.now() - t) * 1000) / reps - ref.at(-1)!);
+  }
+  record(
+    'drift check of a 2 KB TODO_CREATED, in process (us), vs the JSON.parse `listen` does anyway',
+    '<= 0.5x the parse',
+    mine,
+    ref,
+    { higherIsBetter: false, limit: 0.5, unit: ' us' },
+  );
 }
 
 /**
@@ -1056,6 +1118,7 @@ async function main() {
     ['library', libraryRate],
     ['send', sendVsAutocannon],
     ['listen', listenVsBare],
+    ['drift', driftCost],
     ['hostile', validUnderInvalidFlood],
     ['postgres', listenIntoPostgres],
     ['replay', replayVsSend],

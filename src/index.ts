@@ -29,6 +29,22 @@ export {
   type EventName,
 } from './blue/catalogue.js';
 export type { Diagnosis, DiagnosisCause } from './signing/diagnose.js';
+// Typed deliveries: the types are generated from the catalogue and the row shapes by the same
+// generator as `bluehook schema --format typescript` (committed; a test keeps them identical).
+export type * from './schema/delivery-types.js';
+export {
+  parseDelivery,
+  isEvent,
+  type ParseDeliveryOptions,
+} from './schema/parse-delivery.js';
+export {
+  deliveryDrift,
+  describeIssue,
+  type Drift,
+  type DriftIssue,
+  type DriftKind,
+  type DriftLevel,
+} from './schema/drift.js';
 export type { AnyHeaders, HeaderMap, SchemeName } from './signing/schemes.js';
 export { BluehookError, isBluehookError, type ErrorCategory, type ErrorDetails } from './errors.js';
 export { ExitCode, exitCodeFor, type ExitCodeValue } from './exit-codes.js';

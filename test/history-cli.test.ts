@@ -117,6 +117,7 @@ test('an old store (webhooks.json, secrets.json, deliveries.ndjson with a torn l
         read: 6,
         added: 6,
         skipped: 0,
+        drift: 0,
         duplicates: 0,
       });
       const again = await runCli(['deliveries', 'import', out], {

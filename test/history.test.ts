@@ -92,6 +92,49 @@ function contract(
       await assert.rejects(h.get('d'), /ambiguous/);
     });
 
+    test('drift: the report comes back whole; summaries say its level; the drift filter selects it (any, or warnings only)', async (t) => {
+      if (skip) return t.skip(skip);
+      await h.remove({});
+      const warning = record({
+        drift: {
+          level: 'warning',
+          count: 2,
+          issues: [
+            { path: 'currentValue.title', kind: 'missing', expected: 'title' },
+            { path: 'currentValue.x', kind: 'added', actual: 'number' },
+          ],
+        },
+      });
+      const info = record({
+        drift: {
+          level: 'info',
+          count: 1,
+          issues: [{ path: 'eventId', kind: 'added', actual: 'string' }],
+        },
+      });
+      const clean = record();
+      for (const r of [warning, info, clean]) await h.append(r);
+      assert.deepEqual(await h.get(warning.id), JSON.parse(JSON.stringify(warning)));
+      const ids = async (drift?: 'any' | 'warning') =>
+        (await h.summaries(drift ? { drift } : {}, { order: 'oldest' })).records.map((r) => [
+          r.id,
+          r.drift,
+        ]);
+      assert.deepEqual(await ids(), [
+        [warning.id, 'warning'],
+        [info.id, 'info'],
+        [clean.id, null],
+      ]);
+      assert.deepEqual(await ids('any'), [
+        [warning.id, 'warning'],
+        [info.id, 'info'],
+      ]);
+      assert.deepEqual(await ids('warning'), [[warning.id, 'warning']]);
+      assert.equal(await h.count({ drift: 'any' }), 2);
+      assert.deepEqual(summarize(info), (await h.summaries({ ids: [info.id] })).records[0]);
+      await h.remove({});
+    });
+
     test('filters and keyset pages: every filter narrows as documented; pages cover all, in order, once', async (t) => {
       if (skip) return t.skip(skip);
       await h.remove({});

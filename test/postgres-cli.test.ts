@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PG_SCHEMA_VERSION } from '../src/history/postgres.js';
 import {
   deadPort,
   hmac,
@@ -171,7 +172,9 @@ test('PostgreSQL: a history written by a newer bluehook is refused; a database g
     const newer = await runCli(['deliveries', 'list'], { env });
     assert.equal(newer.code, 4);
     assert.match(newer.stderr, /written by a newer bluehook \(schema 99/);
-    await client.query("UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'");
+    await client.query("UPDATE bluehook_meta SET value = $1 WHERE key = 'schema_version'", [
+      String(PG_SCHEMA_VERSION),
+    ]);
     await client.end();
 
     const listen = await startListen(['--secret', 's'], env);

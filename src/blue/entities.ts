@@ -3,8 +3,11 @@
  * types follow the real TODO_CREATED capture (fixtures/blue/todo-created.delivery.json):
  * a record nests todoList -> project -> company; unset values are explicit null; a record's
  * position is a decimal string while a list's is a number; timestamps are ISO with ms and Z.
+ * Each row is laid out by its declared shape (shapes.ts): the keys, their order and their types
+ * live there once, for these factories and for the schemas alike.
  */
 import { type SampleRandom, iso } from './random.js';
+import { layout } from './shapes.js';
 
 export type Row = Record<string, unknown>;
 
@@ -94,7 +97,7 @@ export class SampleWorld {
     const t = this.stamps(200, 300);
     const name = this.rnd.pick(COMPANY_NAMES);
     const trialStart = t.createdAt - 6000;
-    return {
+    return layout('Company', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       slug: slugify(name),
@@ -109,14 +112,14 @@ export class SampleWorld {
       subscriptionPlanId: this.rnd.cuid(t.createdAt),
       freeTrialExtendedById: null,
       freeTrialExtendedAt: null,
-    };
+    });
   }
 
   private makeProject(projectId?: string): Row {
     const t = this.stamps(100, 200);
     const name = this.rnd.pick(PROJECT_NAMES);
     const id = this.rnd.cuid(t.createdAt);
-    return {
+    return layout('Project', {
       id: projectId ?? id,
       uid: this.rnd.uid(),
       slug: slugify(name),
@@ -132,7 +135,7 @@ export class SampleWorld {
       imageId: null,
       hideEmailFromRoles: null,
       company: this.company,
-    };
+    });
   }
 
   list(): Row {
@@ -174,7 +177,7 @@ export class SampleWorld {
 
   newList(title?: string): Row {
     const t = this.stamps(30, 100);
-    return {
+    return layout('TodoList', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       createdAt: iso(t.createdAt),
@@ -184,13 +187,13 @@ export class SampleWorld {
       createdById: this.creatorId,
       projectId: this.project.id,
       project: this.project,
-    };
+    });
   }
 
   record(): Row {
     const t = this.stamps(0.01, 20);
     const list = this.list();
-    return {
+    return layout('Todo', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       title: `${this.rnd.pick(WORDS)} ${this.rnd.pick(OBJECTS)}`,
@@ -210,14 +213,14 @@ export class SampleWorld {
       todoUsers: [],
       todoTags: [],
       todoList: list,
-    };
+    });
   }
 
   user(): Row {
     const t = this.stamps(50, 300);
     const first = this.rnd.pick(FIRST);
     const last = this.rnd.pick(LAST);
-    return {
+    return layout('User', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       username: slugify(`${first}${last}`),
@@ -228,26 +231,36 @@ export class SampleWorld {
       imageId: null,
       createdAt: iso(t.createdAt),
       updatedAt: iso(t.updatedAt),
-    };
+    });
   }
 
-  /** A join row linking a record to a related row: todoUsers, todoTags, todoCustomFields. */
-  link(todoId: unknown, key: string, related: Row, extra: Row = {}): Row {
+  /** A join row linking a record (or checklist item) to a user, a tag or a custom field's value. */
+  link(todoId: unknown, key: 'user' | 'tag', related: Row): Row;
+  link(todoId: unknown, key: 'customField', related: Row, value: unknown): Row;
+  link(todoId: unknown, key: 'user' | 'tag' | 'customField', related: Row, value?: unknown): Row {
     const at = this.rnd.pastSecond(0, 0.01);
-    return {
-      id: this.rnd.cuid(at),
-      todoId,
-      [`${key}Id`]: related.id,
-      ...extra,
-      createdAt: iso(at),
-      updatedAt: iso(this.rnd.justAfter(at)),
-      [key]: related,
-    };
+    const id = this.rnd.cuid(at); // drawn before the stamps: the seeded bytes stay as they were
+    const stamps = { createdAt: iso(at), updatedAt: iso(this.rnd.justAfter(at)) };
+    switch (key) {
+      case 'user':
+        return layout('TodoUser', { id, todoId, userId: related.id, ...stamps, user: related });
+      case 'tag':
+        return layout('TodoTag', { id, todoId, tagId: related.id, ...stamps, tag: related });
+      case 'customField':
+        return layout('TodoCustomField', {
+          id,
+          todoId,
+          customFieldId: related.id,
+          value,
+          ...stamps,
+          customField: related,
+        });
+    }
   }
 
   tag(): Row {
     const t = this.stamps(5, 60);
-    return {
+    return layout('Tag', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       title: this.rnd.pick(TAG_TITLES),
@@ -257,12 +270,12 @@ export class SampleWorld {
       createdAt: iso(t.createdAt),
       updatedAt: iso(t.updatedAt),
       project: this.project,
-    };
+    });
   }
 
   customField(): Row {
     const t = this.stamps(5, 60);
-    return {
+    return layout('CustomField', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       name: this.rnd.pick(FIELD_NAMES),
@@ -278,13 +291,13 @@ export class SampleWorld {
       createdAt: iso(t.createdAt),
       updatedAt: iso(t.updatedAt),
       project: this.project,
-    };
+    });
   }
 
   checklist(): Row {
     const t = this.stamps(0.01, 5);
     const todo = this.record();
-    return {
+    return layout('Checklist', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       title: `${this.rnd.pick(WORDS)} checklist`,
@@ -294,13 +307,13 @@ export class SampleWorld {
       createdById: this.creatorId,
       todoId: todo.id,
       todo,
-    };
+    });
   }
 
   checklistItem(): Row {
     const t = this.stamps(0.001, 1);
     const checklist = this.checklist();
-    return {
+    return layout('ChecklistItem', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       title: `${this.rnd.pick(WORDS)} ${this.rnd.pick(OBJECTS)}`,
@@ -314,14 +327,14 @@ export class SampleWorld {
       checklistId: checklist.id,
       checklistItemUsers: [],
       checklist,
-    };
+    });
   }
 
   comment(): Row {
     const t = this.stamps(0.001, 2);
     const todo = this.record();
     const words = `${this.rnd.pick(WORDS)} the ${this.rnd.pick(OBJECTS)} before Friday, please.`;
-    return {
+    return layout('Comment', {
       id: this.rnd.cuid(t.createdAt),
       uid: this.rnd.uid(),
       html: `<p>${words}</p>`,
@@ -334,7 +347,7 @@ export class SampleWorld {
       createdAt: iso(t.createdAt),
       updatedAt: iso(t.updatedAt),
       todo,
-    };
+    });
   }
 
   /** A date a few days after "now", at noon UTC, as Blue stores due dates. */
@@ -366,7 +379,7 @@ export interface WebhookRowInput {
 /** The webhook's stored row as Blue embeds it in a delivery: secret always "", lists under metadata. */
 export function webhookRow(world: SampleWorld, input: WebhookRowInput): Row {
   const created = world.rnd.pastSecond(1, 30);
-  return {
+  return layout('DeliveryWebhook', {
     id: input.id ?? world.rnd.cuid(created),
     uid: input.uid ?? world.rnd.uid(),
     name: input.name === undefined ? 'bluehook sample webhook' : input.name,
@@ -374,9 +387,12 @@ export function webhookRow(world: SampleWorld, input: WebhookRowInput): Row {
     secret: '',
     status: input.status ?? 'HEALTHY',
     enabled: input.enabled ?? true,
-    metadata: { events: [...(input.events ?? [])], projectIds: [...(input.projectIds ?? [])] },
+    metadata: layout('WebhookMetadata', {
+      events: [...(input.events ?? [])],
+      projectIds: [...(input.projectIds ?? [])],
+    }),
     createdById: input.createdById ?? world.creatorId,
     createdAt: input.createdAt ?? iso(created),
     updatedAt: input.updatedAt ?? iso(world.rnd.justAfter(created)),
-  };
+  });
 }

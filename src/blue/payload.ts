@@ -120,7 +120,7 @@ const BEFORE: Record<string, Change> = {
   TODO_CUSTOM_FIELD_UPDATED: (row, w) => {
     const field = w.customField();
     (row.todoCustomFields as Row[]).push(
-      w.link(row.id, 'customField', field, { value: w.fieldValue(field.type as string) }),
+      w.link(row.id, 'customField', field, w.fieldValue(field.type as string)),
     );
   },
   TODO_CHECKLIST_ITEM_DUE_DATE_UPDATED: dueAdded,

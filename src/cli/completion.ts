@@ -38,7 +38,7 @@ export function script(shell: string | undefined): string {
 
 const EVENT_OPTIONS = new Set(['--event', '--events', '--expect-event']);
 const WEBHOOK_COMMANDS = new Set(['show', 'update', 'delete', 'enable', 'disable']);
-const EVENT_COMMANDS = new Set(['payload', 'send', 'trigger']);
+const EVENT_COMMANDS = new Set(['payload', 'send', 'trigger', 'schema']);
 
 function optionsOf(cmd: Command): Option[] {
   const all: Option[] = [];

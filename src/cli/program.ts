@@ -15,6 +15,7 @@ import { defineEmulator } from './commands/emulator.command.js';
 import { defineEvents } from './commands/events.command.js';
 import { defineList } from './commands/list.command.js';
 import { definePayload } from './commands/payload.command.js';
+import { defineSchema } from './commands/schema.command.js';
 import { defineShow } from './commands/show.command.js';
 import { defineSign } from './commands/sign.command.js';
 import { definePull, definePush } from './commands/sync.command.js';
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   demo: defineDemo,
   completion: defineCompletion,
   inspect: defineInspect,
+  schema: defineSchema,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).

@@ -59,6 +59,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_invalid ON deliveries (seq) WHERE valid = 0;
    CREATE INDEX deliveries_unanswered ON deliveries (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX deliveries_replay ON deliveries (replay_of) WHERE replay_of IS NOT NULL;`,
+  // Drift from the schema (1 info, 2 warning); null for a record that does not drift.
+  `ALTER TABLE deliveries ADD COLUMN drift INTEGER;
+   CREATE INDEX deliveries_drift ON deliveries (drift, seq) WHERE drift IS NOT NULL;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -21,6 +21,8 @@ export interface FilterWords {
   until?: string;
   replayOf?: string;
   search?: string;
+  /** `any` or `warning`: received deliveries that differ from their event's schema. */
+  drift?: string;
 }
 
 /** A status code (404) or class (5xx) as a filter; anything else is refused. */
@@ -66,5 +68,10 @@ export function parseFilter(words: FilterWords, now = Date.now()): DeliveryFilte
   if (words.until) f.until = timeAgo(words.until, 'until', now);
   if (words.replayOf) f.replayOf = words.replayOf;
   if (words.search?.trim()) f.search = words.search.trim();
+  if (words.drift) {
+    if (words.drift !== 'any' && words.drift !== 'warning')
+      throw usageError(`drift must be any or warning, got "${words.drift}"`, undefined, 'bad-drift');
+    f.drift = words.drift;
+  }
   return f;
 }

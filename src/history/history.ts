@@ -81,6 +81,7 @@ export function summarize(r: DeliveryRecord): DeliverySummary {
     url: r.url,
     replayOf: r.replayOf ?? null,
     checkRun: r.checkRun ?? null,
+    drift: r.drift?.level ?? null,
     bytes:
       r.bodyEncoding === 'base64' ? Buffer.byteLength(r.body, 'base64') : Buffer.byteLength(r.body),
     problem: valid

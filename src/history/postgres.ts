@@ -62,12 +62,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX ${TABLE}_invalid ON ${TABLE} (seq) WHERE valid = 0;
    CREATE INDEX ${TABLE}_unanswered ON ${TABLE} (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX ${TABLE}_replay ON ${TABLE} (replay_of) WHERE replay_of IS NOT NULL;`,
+  // Drift from the schema (1 info, 2 warning); null for a record that does not drift.
+  `ALTER TABLE ${TABLE} ADD COLUMN drift smallint;
+   CREATE INDEX ${TABLE}_drift ON ${TABLE} (drift, seq) WHERE drift IS NOT NULL;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 const binder = () => sqlBinder((n) => `$${n}`);
 
-// 13 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
+// 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
 
 function insertSql(rows: number, ignoreDuplicates: boolean): string {

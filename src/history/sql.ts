@@ -21,6 +21,7 @@ export const COLUMNS = [
   'headers',
   'body',
   'detail',
+  'drift',
 ] as const;
 
 export interface DeliveryRow {
@@ -38,6 +39,8 @@ export interface DeliveryRow {
   headers: string;
   body: Buffer;
   detail: string;
+  /** 2: the record drifts from the schema (warning), 1: only new keys or an unknown event (info). */
+  drift?: number | null;
 }
 
 /** The columns that are the record itself; everything else goes to `detail` as JSON. */
@@ -75,8 +78,14 @@ export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
     JSON.stringify(r.headers),
     body,
     JSON.stringify(detail),
+    driftColumn(r),
   ];
 }
+
+const DRIFT_LEVELS = { info: 1, warning: 2 } as const;
+const driftColumn = (r: DeliveryRecord) => (r.drift ? DRIFT_LEVELS[r.drift.level] : null);
+const driftOfColumn = (v: unknown): DeliverySummary['drift'] =>
+  v === null || v === undefined ? null : Number(v) >= 2 ? 'warning' : 'info';
 
 export function fromRow(row: DeliveryRow): DeliveryRecord {
   return {
@@ -95,7 +104,7 @@ export function fromRow(row: DeliveryRow): DeliveryRecord {
 
 /** The columns a summary needs: no body, no headers (`bytes` is the engine's length of the body). */
 export const summaryColumns = (lengthOf: string) =>
-  `seq, id, time_ms, direction, event, webhook_id, valid, status, replay_of, url, ${lengthOf}(body) AS bytes, detail`;
+  `seq, id, time_ms, direction, event, webhook_id, valid, status, replay_of, url, ${lengthOf}(body) AS bytes, detail, drift`;
 
 export function summaryFromRow(
   row: Omit<DeliveryRow, 'headers' | 'body' | 'method'> & { bytes: number | string },
@@ -119,6 +128,7 @@ export function summaryFromRow(
     replayOf: row.replay_of,
     checkRun: detail.checkRun ?? null,
     bytes: Number(row.bytes),
+    drift: driftOfColumn(row.drift),
     problem: valid
       ? null
       : row.direction === 'in'
@@ -166,6 +176,9 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   if (f.since !== undefined) where.push(`time_ms >= ${bind(f.since)}`);
   if (f.until !== undefined) where.push(`time_ms < ${bind(f.until)}`);
   if (f.replayOf) where.push(`replay_of = ${bind(f.replayOf)}`);
+  // A literal, so that the partial index on drifting records applies.
+  if (f.drift === 'any') where.push('drift IS NOT NULL');
+  else if (f.drift === 'warning') where.push('drift IS NOT NULL AND drift >= 2');
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();

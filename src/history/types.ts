@@ -1,8 +1,9 @@
 /**
  * The history's types, and nothing that runs: a recorded delivery, filters, pages, the `History`
- * contract. No imports, so that anything may import it (the inspector's page included) without
- * loading or type-checking an engine. history.ts and record.ts re-export these names.
+ * contract. Type imports only, so that anything may import it (the inspector's page included)
+ * without loading an engine. history.ts and record.ts re-export these names.
  */
+import type { Drift } from '../schema/drift.js';
 
 export interface AttemptRecord {
   attempt: number;
@@ -36,6 +37,8 @@ export interface DeliveryRecord {
   remoteAddress?: string;
   verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
   answer?: { status: number };
+  /** How a valid received delivery differs from its event's schema (absent: it does not, or was not checked). */
+  drift?: Drift;
 }
 
 export interface DeliveryFilter {
@@ -56,6 +59,8 @@ export interface DeliveryFilter {
   ids?: readonly string[];
   /** A prefix of the id, or a part of the event name (case-insensitive). */
   search?: string;
+  /** Only received deliveries that differ from their event's schema: any way, or with a warning. */
+  drift?: 'any' | 'warning';
 }
 
 export type Order = 'newest' | 'oldest';
@@ -89,6 +94,8 @@ export interface DeliverySummary {
   replayOf: string | null;
   /** Sent by a check run: its id and the check (see record.ts). */
   checkRun: { id: string; check: string } | null;
+  /** How it differs from its event's schema: warning (missing or retyped keys), info (new keys only). */
+  drift: 'warning' | 'info' | null;
   /** The body's size in bytes. */
   bytes: number;
   /** Why it is not valid (in) or not delivered (out), in a word or two. */

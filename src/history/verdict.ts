@@ -5,7 +5,14 @@
 import type { DeliverySummary } from './types.js';
 
 /** `valid`, `invalid (cause)`, `delivered`, or why it was not delivered. */
-export function verdictLabel(s: Pick<DeliverySummary, 'direction' | 'valid' | 'problem'>): string {
-  if (s.direction === 'in') return s.valid ? 'valid' : `invalid (${s.problem ?? '?'})`;
+export function verdictLabel(
+  s: Pick<DeliverySummary, 'direction' | 'valid' | 'problem'> & {
+    drift?: DeliverySummary['drift'];
+  },
+): string {
+  if (s.direction === 'in') {
+    if (!s.valid) return `invalid (${s.problem ?? '?'})`;
+    return s.drift === 'warning' ? 'valid, drifts' : s.drift === 'info' ? 'valid, new keys' : 'valid';
+  }
   return s.valid ? 'delivered' : (s.problem ?? 'failed');
 }

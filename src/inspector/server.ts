@@ -92,6 +92,7 @@ function filterOf(q: URLSearchParams): DeliveryFilter {
     until: word('until'),
     replayOf: word('replayOf'),
     search: word('search'),
+    drift: word('drift') || undefined,
   });
 }
 

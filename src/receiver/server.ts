@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { History } from '../history/history.js';
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
 import type { Verdict, Verifier } from './verifier.js';
+import type { Drift } from '../schema/drift.js';
 
 export interface ReceiverOptions {
   host: string;
@@ -32,6 +33,8 @@ export interface ReceiverOptions {
   forward?: (record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>;
   /** Where each delivery is recorded before it is answered. */
   history?: History;
+  /** Compares a valid delivery's parsed body with its event's schema (see schema/drift.ts). */
+  checkDrift?: (body: unknown) => Drift | null;
   /** Called after a delivery has been recorded and answered. */
   onDelivery?: (delivery: ReceivedDelivery) => void;
   /** Called for requests that are not deliveries (wrong path or method, too large). */
@@ -59,6 +62,8 @@ export interface ReceivedDelivery {
   durationMs: number;
   forwarded?: ForwardResult;
   body: Buffer;
+  /** How a valid delivery differs from its event's schema, when it does. */
+  drift?: Drift;
 }
 
 export interface RunningReceiver {
@@ -96,7 +101,7 @@ function readBody(
   });
 }
 
-function eventOf(text: string): { json: boolean; event: string | null } {
+function eventOf(text: string): { json: boolean; event: string | null; parsed?: unknown } {
   try {
     const parsed = JSON.parse(text) as unknown;
     const event =
@@ -105,7 +110,7 @@ function eventOf(text: string): { json: boolean; event: string | null } {
       typeof (parsed as { event?: unknown }).event === 'string'
         ? (parsed as { event: string }).event
         : null;
-    return { json: true, event };
+    return { json: true, event, parsed };
   } catch {
     return { json: false, event: null };
   }
@@ -166,10 +171,12 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     const encoded = encodeBody(body);
     // Parsing is for the 400 check of valid deliveries; a rejected body's event is only shown, and is
     // read from its first bytes (a flood of large invalid bodies must stay cheap).
-    const { json, event } =
+    const { json, event, parsed } =
       verdict.valid || options.acceptInvalid
         ? eventOf(encoded.bodyEncoding === 'utf8' ? encoded.body : body.toString('utf8'))
-        : { json: true, event: eventNear(body) };
+        : { json: true, event: eventNear(body), parsed: undefined };
+    // Only what verified is compared with the schema: a forgery says nothing about Blue's shapes.
+    const drift = verdict.valid && json ? (options.checkDrift?.(parsed) ?? undefined) : undefined;
 
     let status: number;
     let forwarded: ForwardResult | undefined;
@@ -190,6 +197,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
         message: verdict.message,
         webhookId: verdict.webhookId ?? null,
       },
+      ...(drift ? { drift } : {}),
     };
     if (!verdict.valid && !options.acceptInvalid) status = 401;
     else if (!json) status = 400;
@@ -226,6 +234,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       durationMs: performance.now() - started,
       forwarded,
       body,
+      drift,
     });
   };
 

@@ -18,6 +18,7 @@ type FilterFlagValues = {
   replaysOf?: string;
   search?: string;
   direction?: 'in' | 'out';
+  drift?: true;
 };
 
 /** Which recorded deliveries: list, export and count take the same filters. */
@@ -51,6 +52,10 @@ function filterFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
     .option('--until <duration>', 'only older than this (1h, 7d)')
     .option('--replays-of <id>', 'only replays of this delivery')
     .option('--search <text>', 'only ids starting with, or events containing, this text')
+    .option(
+      '--drift',
+      "only received deliveries that differ from their event's schema (warnings and new keys)",
+    )
     .addOption(
       new Option('--direction <dir>', 'received (in) or sent (out)').choices(['in', 'out']),
     );
@@ -81,6 +86,7 @@ export function defineDeliveries(program: Program) {
       examples(
         'bluehook deliveries list',
         'bluehook deliveries list --direction in --invalid --since 1h',
+        'bluehook deliveries list --drift                      # deliveries that differ from the schema',
         'bluehook deliveries list --status 5xx --limit 20',
         'bluehook deliveries list --json --limit 5',
         'bluehook deliveries list --limit 5 --follow',

@@ -41,6 +41,7 @@ interface FilterFlags extends GlobalOptions {
   direction?: 'in' | 'out';
   replaysOf?: string;
   search?: string;
+  drift?: boolean;
 }
 
 interface ListFlags extends FilterFlags {
@@ -85,6 +86,11 @@ async function filterFrom(
     f.valid = valid;
   }
   if (opts.direction) f.direction = opts.direction;
+  if (opts.drift) {
+    if (opts.direction === 'out')
+      throw usageError('--drift is about received deliveries: not with --direction out');
+    f.drift = 'any';
+  }
   return f;
 }
 
@@ -102,7 +108,11 @@ function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
     pad(r.time.replace('T', ' ').slice(0, 19), 21),
     pad(r.direction, 5),
     pad(lineSafe(r.event ?? '-'), 40),
-    pad(r.valid ? c.green(verdict) : c.red(verdict), 26, verdict.length),
+    pad(
+      r.drift === 'warning' ? c.yellow(verdict) : r.valid ? c.green(verdict) : c.red(verdict),
+      26,
+      verdict.length,
+    ),
     pad(
       r.status === null
         ? c.red(statusPlain)
@@ -129,6 +139,7 @@ const listJson = (r: DeliverySummary) =>
     url: r.url,
     replayOf: r.replayOf,
     checkRun: r.checkRun,
+    drift: r.drift,
   });
 
 /** Writes a page of lines, waiting when stdout's reader is slower than the history. */
@@ -226,6 +237,17 @@ export async function show(id: string, opts: GlobalOptions, io: Io): Promise<num
     if (r.replayOf) rows.push(['replay of', lineSafe(r.replayOf)]);
   }
   if (r.webhookId) rows.push(['webhook', lineSafe(r.webhookId)]);
+  if (r.drift) {
+    const { describeIssue } = await import('../../schema/drift.js');
+    const words = r.drift.issues.map((i) => lineSafe(describeIssue(i)));
+    if (r.drift.count > words.length) words.push(`… ${r.drift.count - words.length} more`);
+    rows.push([
+      'drift',
+      (r.drift.level === 'warning' ? c.yellow : c.dim)(
+        `${r.drift.level === 'warning' ? 'warning' : 'information (new keys)'}: ${words.join('; ')}`,
+      ),
+    ]);
+  }
   io.out(table(rows.map(([k, v]) => [c.bold(k!), v!])));
   io.out(`\n${c.bold('headers')}`);
   for (const [k, v] of Object.entries(r.headers))
@@ -323,7 +345,7 @@ export async function importFile(file: string, opts: GlobalOptions, io: Io): Pro
   else {
     const dupes = stats.read - stats.added;
     io.out(
-      `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}`,
+      `imported ${stats.added} deliver${stats.added === 1 ? 'y' : 'ies'} from ${file}${dupes ? `; ${dupes} already recorded` : ''}${stats.skipped ? `; ${stats.skipped} unreadable line${stats.skipped === 1 ? '' : 's'} skipped` : ''}${stats.drift ? `; ${stats.drift} differ from the schema (deliveries list --drift)` : ''}`,
     );
   }
   return 0;

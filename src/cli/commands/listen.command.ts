@@ -70,6 +70,10 @@ export function listenCommand(program: Program) {
       intOption('--inspect-port', 0, 65535),
     )
     .option('--no-record', 'do not record in the history')
+    .option(
+      '--no-drift',
+      "do not compare valid deliveries with the event's schema (a missing or retyped key is a warning; a new key, information)",
+    )
     .addHelpText(
       'after',
       `\nAnswers: 200 valid; 401 missing/invalid signature; 400 not JSON; 413 too large; 405 not POST; 404 other paths.` +

@@ -53,11 +53,36 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   const finished = new Promise<number>((r) => (finish = r));
 
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
-  const tally = { received: 0, valid: 0, invalid: 0, hidden: 0 };
+  const tally = { received: 0, valid: 0, invalid: 0, hidden: 0, drift: 0 };
+  const drift = opts.drift === false ? undefined : await import('../../schema/drift.js');
+  // New keys are news once per run (per event and path); a missing or retyped key, every time.
+  const toldNew = new Set<string>();
+  const tellDrift = (d: ReceivedDelivery) => {
+    if (!d.drift || !drift) return;
+    const event = lineSafe(d.event ?? '?');
+    const first = d.drift.issues[0]!;
+    const more =
+      d.drift.count > 1
+        ? ` (+${d.drift.count - 1} more: bluehook deliveries show ${d.record.id})`
+        : '';
+    if (d.drift.level === 'warning') {
+      io.err(c.yellow(`⚠ drift: ${event} ${lineSafe(drift.describeIssue(first))}${more}`));
+      return;
+    }
+    const fresh = d.drift.issues.filter((i) => !toldNew.has(`${d.event} ${i.path}`));
+    if (!fresh.length) return;
+    for (const i of fresh) toldNew.add(`${d.event} ${i.path}`);
+    io.err(
+      c.dim(
+        `ℹ drift: ${event} ${lineSafe(drift.describeIssue(fresh[0]!))}${fresh.length > 1 ? ` (+${fresh.length - 1} more)` : ''}: information, Blue sent something bluehook does not know`,
+      ),
+    );
+  };
   const onDelivery = (d: ReceivedDelivery) => {
     tally.received++;
     if (d.verdict.valid) tally.valid++;
     else tally.invalid++;
+    if (d.drift) tally.drift++;
     // --events filters what is shown (and counted by --expect); everything is still answered and recorded.
     if (only && !(d.event && only.has(d.event))) {
       tally.hidden++;
@@ -77,6 +102,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         status: d.status,
         durationMs: Math.round(d.durationMs * 100) / 100,
         forwarded: d.forwarded ?? null,
+        drift: d.drift ?? null,
       });
     } else {
       const time = d.record.time.slice(11, 19);
@@ -93,6 +119,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
       );
       if (!d.verdict.valid) io.line(c.dim(`          why: ${diagnosisText(d.verdict)}`));
+      tellDrift(d);
       if (opts.verbose) {
         for (const [k, v] of Object.entries(d.record.headers))
           io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
@@ -128,6 +155,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
       failRate,
       forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
       history,
+      checkDrift: drift?.deliveryDrift,
       onDelivery,
       onUnrecorded: (error) => {
         if (opts.json)
@@ -200,7 +228,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   await inspector?.close();
   await history?.close();
   if (inspectorHistory !== history) await inspectorHistory?.close();
-  const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
+  const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.drift ? `, ${tally.drift} drifting from the schema` : ''}${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
   if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
   else io.err(c.dim(summary));
   if (code === ExitCode.checkFailed) {

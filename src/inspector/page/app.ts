@@ -68,6 +68,33 @@ const filterQuery = () => {
 const fmtTime = (iso: string) => iso.replace('T', ' ').slice(5, 19);
 const verdictText = (s: Summary) => verdictLabel(s);
 
+/** A small mark for a delivery that differs from its event's schema (warning) or has new keys (info). */
+function driftBadge(level: 'warning' | 'info' | null | undefined): HTMLElement | null {
+  if (!level) return null;
+  return el(
+    'span',
+    {
+      class: `badge drift-${level}`,
+      title:
+        level === 'warning'
+          ? "drift: a key missing or of another type than the event's schema"
+          : 'new keys: Blue sent fields bluehook does not know (information)',
+    },
+    level === 'warning' ? 'drift' : 'new keys',
+  );
+}
+
+const issueText = (i: DriftIssue) =>
+  i.kind === 'missing'
+    ? `${i.path} missing`
+    : i.kind === 'added'
+      ? `${i.path} is new (${i.actual ?? '?'})`
+      : i.kind === 'format'
+        ? `${i.path} is not a ${i.expected ?? '?'}`
+        : i.kind === 'unknown-event'
+          ? `event ${i.actual ?? '?'} is unknown`
+          : `${i.path} is ${i.actual ?? '?'}, expected ${i.expected ?? '?'}`;
+
 function toggleCompare(id: string, mark: HTMLElement): void {
   if (state.checked.has(id)) state.checked.delete(id);
   else state.checked.add(id);
@@ -100,7 +127,7 @@ function row(s: Summary, fresh = false): HTMLTableRowElement {
     el('td', { class: 'mono', title: s.time }, fmtTime(s.time)),
     el('td', {}, s.direction),
     el('td', { title: s.event ?? '' }, s.event ?? '(not JSON)'),
-    el('td', { class: s.valid ? 'ok' : 'bad' }, verdictText(s)),
+    el('td', { class: s.valid ? 'ok' : 'bad' }, verdictText(s), driftBadge(s.drift)),
     el(
       'td',
       { class: s.status !== null && s.status < 300 ? 'ok' : 'bad' },
@@ -254,6 +281,16 @@ function renderDetail(d: Detail): void {
     ]);
   if (d.webhook) facts.push(['webhook', `${d.webhook.name ?? d.webhook.id} (${d.webhook.url})`]);
   if (r.remoteAddress) facts.push(['from', r.remoteAddress]);
+  if (r.drift)
+    facts.push([
+      'drift',
+      el(
+        'span',
+        { class: `drift-${r.drift.level}` },
+        driftBadge(r.drift.level),
+        ` ${r.drift.issues.map(issueText).join('; ')}${r.drift.count > r.drift.issues.length ? ` (+${r.drift.count - r.drift.issues.length} more)` : ''}`,
+      ),
+    ]);
   if (r.replayOf) facts.push(['replay of', r.replayOf]);
   const actions = el('div', { class: 'actions' });
   const button = (text: string, key: string, fn: () => void) => {
