@@ -187,7 +187,7 @@ test('on a terminal, create asks for name, URL (validated as typed), events, pro
         { when: /Name/, keys: ['myhook\r'] },
         { when: /URL to deliver to/, keys: ['not a url', KEY.enter] },
         { when: /invalid URL/, keys: [KEY.clearLine, 'http://127.0.0.1:9/x', KEY.enter] },
-        // "All events" is pre-checked; picking specific events overrides it.
+        // A new webhook starts with nothing ticked: pick the specific events.
         {
           when: /TODO_CUSTOM_FIELD_UPDATED/,
           keys: [KEY.down, KEY.space, KEY.down, KEY.space, KEY.enter],

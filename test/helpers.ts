@@ -159,9 +159,10 @@ export function runInPty(
   args: string[],
   steps: PtyStep[],
   env: Record<string, string> = {},
+  columns = 120,
 ): Promise<{ code: number | null; screen: string; pending: number }> {
   // A terminal of a real size: 120 columns, as a person's would be.
-  const quoted = `stty cols 120 rows 40 2>/dev/null; ${[process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
+  const quoted = `stty cols ${columns} rows 40 2>/dev/null; ${[process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
   const childEnv: Record<string, string | undefined> = {
     ...process.env,
     TERM: 'xterm',

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { EVENTS } from '../src/blue/catalogue.js';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
 import { diagnose } from '../src/signing/diagnose.js';
 import { getScheme, normaliseHeaders } from '../src/signing/schemes.js';
@@ -203,8 +205,11 @@ test('each diagnosis names the right cause for a signature made by independent c
 
   // The signer's secret kept a trailing newline from its file; we hold the clean secret.
   const newline = diagnose(body, 's3cret', { 'x-signature': hex('s3cret\n', body) });
-  assert.equal(newline.cause, 'secret-whsec-prefix');
+  assert.equal(newline.cause, 'signer-secret-newline', 'not blamed on the whsec_ prefix');
   assert.match(newline.message, /signer's secret ends with a newline/);
+  const crlf = diagnose(body, 's3cret', { 'x-signature': hex('s3cret\r\n', body) });
+  assert.equal(crlf.cause, 'signer-secret-newline');
+  assert.match(crlf.message, /signer's secret ends with a CRLF/);
 
   // v2,<a correct v1 signature>: named as the label, not blamed on the whsec_ prefix.
   const v2 = diagnose(
@@ -311,5 +316,49 @@ test('diagnosis: \\u escapes written in the other case are named (the Octokit ve
   assert.equal(
     literalSig,
     'sha256=87316067e2011fae39998b18c46a14d83b3e7c3ffdd88fb2ee5afb7d11288e60',
+  );
+});
+
+test("diagnosis: a copy with its keys sorted at every level is named, for every event's body, both ways", () => {
+  // Sorted by independent code: Python's json.dumps(sort_keys=True), compact, as a receiver in
+  // Python would re-serialise (Go's encoding/json of a map and `jq -S -c` give the same bytes).
+  const blueBodies = [
+    ...EVENTS.map((e) => serializeBody(buildPayload(e.name, { seed: 5 }))),
+    // The real capture, whose order the factories follow.
+    JSON.stringify(
+      JSON.parse(readFileSync(join(REFERENCE, 'blue', 'todo-created.delivery.json'), 'utf8')),
+    ),
+  ];
+  const sortedBodies = execFileSync(
+    'python3',
+    [
+      '-c',
+      'import json,sys\nfor line in sys.stdin:\n  print(json.dumps(json.loads(line), sort_keys=True, separators=(",",":"), ensure_ascii=False))',
+    ],
+    { input: `${blueBodies.join('\n')}\n`, encoding: 'utf8' },
+  )
+    .trimEnd()
+    .split('\n');
+  assert.equal(sortedBodies.length, blueBodies.length);
+  blueBodies.forEach((blueBody, i) => {
+    const sorted = sortedBodies[i]!;
+    const name = (JSON.parse(blueBody) as { event: string }).event;
+    if (sorted === blueBody) return; // nothing to reorder (none is, but that is not the point)
+    // Blue signed its order; the receiver holds the sorted bytes.
+    const held = diagnose(Buffer.from(sorted), 'k', blue(sig(blueBody, 'k')));
+    assert.equal(held.cause, 'body-reserialised', `${name}: ${held.message}`);
+    assert.match(held.message, /keys sorted at every level/, name);
+    // The signer sorted; the receiver holds Blue's order.
+    const signedSorted = diagnose(Buffer.from(blueBody), 'k', blue(sig(sorted, 'k')));
+    assert.equal(signedSorted.cause, 'body-reserialised', `${name}: ${signedSorted.message}`);
+    assert.match(signedSorted.message, /keys in a different order \(sorted\)/, name);
+  });
+  // A body with keys in some other order is still said to be in another order, not "sorted".
+  const shuffled = JSON.stringify(
+    Object.fromEntries(Object.entries(JSON.parse(blueBodies[0]!)).reverse()),
+  );
+  assert.match(
+    diagnose(Buffer.from(shuffled), 'k', blue(sig(blueBodies[0]!, 'k'))).message,
+    /keys in another order/,
   );
 });

@@ -8,6 +8,13 @@ export interface Assignment {
   value: unknown;
 }
 
+/**
+ * The largest array index a path may name. An index is a position to fill, and the items before it
+ * are filled with null: `[200000000]` made 200 million of them (2.3 GB, then V8 died), and an index
+ * past 2^32 - 2 is no index at all (a property JSON drops without a word).
+ */
+export const MAX_ARRAY_INDEX = 10_000;
+
 /** The top-level keys of every delivery body; a path starting elsewhere is a typo, not a new field. */
 const TOP_LEVEL = ['event', 'webhook', 'previousValue', 'currentValue'];
 
@@ -57,6 +64,7 @@ export function applyAssignment(
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i]!;
     const holder = node as Record<string, unknown>;
+    if (Array.isArray(holder)) checkIndex(path, i);
     if (!Object.hasOwn(holder, key) || holder[key] === undefined) {
       holder[key] = {};
     }
@@ -71,14 +79,26 @@ export function applyAssignment(
     }
   }
   const last = path[path.length - 1]!;
-  if (Array.isArray(node) && !/^\d+$/.test(last)) {
+  if (Array.isArray(node)) checkIndex(path, path.length - 1);
+  (node as Record<string, unknown>)[last] = value;
+}
+
+/** `path[at]` indexes an array: a number, and not past MAX_ARRAY_INDEX. */
+function checkIndex(path: string[], at: number): void {
+  const key = path[at]!;
+  const array = path.slice(0, at).join('.');
+  if (!/^\d+$/.test(key))
     throw usageError(
-      `set ${path.join('.')}: "${path.slice(0, -1).join('.')}" is an array; use a numeric index`,
+      `set ${path.join('.')}: "${array}" is an array; use a numeric index`,
       undefined,
       'bad-payload-path',
     );
-  }
-  (node as Record<string, unknown>)[last] = value;
+  if (Number(key) > MAX_ARRAY_INDEX)
+    throw usageError(
+      `set ${path.join('.')}: index ${key} of "${array}" is past the limit of ${MAX_ARRAY_INDEX}`,
+      `an index fills the items before it with null; use one from 0 to ${MAX_ARRAY_INDEX}`,
+      'set-index-too-large',
+    );
 }
 
 /** Removes what a path names (`--unset`); a path that names nothing is an error, not a no-op. */

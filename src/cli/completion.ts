@@ -10,11 +10,17 @@ import { usageError } from '../errors.js';
 export const SCRIPTS: Record<string, string> = {
   bash: `# bluehook completion for bash: eval "$(bluehook completion bash)" (e.g. in ~/.bashrc)
 _bluehook() {
-  local IFS=$'\\n'
-  COMPREPLY=($(bluehook __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+  local IFS=$'\\n' candidate quoted
+  COMPREPLY=()
+  # bash inserts a candidate as it is: quoted here, so that "my hook" becomes my\\ hook.
+  for candidate in $(bluehook __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null); do
+    printf -v quoted '%q' "$candidate"
+    COMPREPLY+=("$quoted")
+  done
 }
 complete -o default -F _bluehook bluehook
 `,
+  // zsh's compadd and fish quote what they insert themselves (compadd unless -Q).
   zsh: `#compdef bluehook
 # bluehook completion for zsh: eval "$(bluehook completion zsh)" (e.g. in ~/.zshrc, after compinit)
 _bluehook() {
@@ -69,8 +75,23 @@ async function deliveryIds(prefix: string): Promise<string[]> {
   }
 }
 
+/**
+ * A word as the shell will pass it, from the word as typed: the shells hand completion the raw
+ * text (`my\\ h`, `'my h`), while names are matched unquoted.
+ */
+export function unquoteWord(raw: string): string {
+  if (raw.startsWith("'")) return raw.slice(1).replace(/'$/, '');
+  if (raw.startsWith('"'))
+    return raw
+      .slice(1)
+      .replace(/"$/, '')
+      .replace(/\\(["\\$`])/g, '$1');
+  return raw.replace(/\\(.)/g, '$1');
+}
+
 /** Candidates for the last word, given the words before it (the words after `bluehook`). */
-export async function candidates(program: Command, words: string[]): Promise<string[]> {
+export async function candidates(program: Command, typed: string[]): Promise<string[]> {
+  const words = typed.map(unquoteWord);
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   let cmd = program;

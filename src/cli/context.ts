@@ -2,9 +2,10 @@
 import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../config/config.js';
 import type { History } from '../history/history.js';
 import { historySpec } from '../history/open.js';
+import { reportNoticesTo } from '../db/local-database.js';
 import { KeptSecrets, LocalWebhookStore } from '../store/local-store.js';
 import type { WebhookStore } from '../store/types.js';
-import type { Io } from './output.js';
+import { type Io, writeErr } from './output.js';
 
 export async function openConfig(opts: ConfigFlags): Promise<ResolvedConfig> {
   return loadConfig(opts);
@@ -33,6 +34,8 @@ export async function openStore(
   opts: ConfigFlags,
 ): Promise<{ store: WebhookStore; config: ResolvedConfig; local: LocalWebhookStore }> {
   const config = await loadConfig(opts);
+  // What opening the store's database imported (an old layout's webhooks.json) is said on stderr.
+  reportNoticesTo((line) => writeErr(`bluehook: ${line}`));
   const local = new LocalWebhookStore(config.values.storeDir);
   const store = config.values.store === 'blue' ? await openBlueStore(config) : local;
   return { store, config, local };

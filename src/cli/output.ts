@@ -5,6 +5,7 @@
 import { BluehookError, type ErrorCategory } from '../errors.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { hintFor } from './hints.js';
+import { blockSafe } from '../util/terminal-text.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -142,7 +143,8 @@ export function reportError(error: unknown, json = false): number {
       writeErr(
         JSON.stringify({ error: { message, hint: hint ?? null, code, category, exitCode } }),
       );
-    else writeErr(`bluehook: ${message}${hint ? ` (${hint})` : ''}`);
+    // Messages carry what others wrote (Blue's GraphQL errors, names, paths): escaped like a body.
+    else writeErr(blockSafe(`bluehook: ${message}${hint ? ` (${hint})` : ''}`));
     return exitCode;
   };
   if (error instanceof BluehookError)

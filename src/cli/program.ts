@@ -29,6 +29,7 @@ import {
   defineSend,
   defineVerify,
 } from './attach.js';
+import { BluehookError } from '../errors.js';
 import { reportError } from './output.js';
 import { rootCommand, type Program } from './root.js';
 
@@ -125,7 +126,22 @@ export async function run(argv: string[]): Promise<void> {
     } else if (typeof code === 'string' && code.startsWith('commander.')) {
       process.exitCode = ExitCode.usage; // commander already printed its one-line message
     } else {
-      process.exitCode = reportError(error, argv.includes('--json'));
+      process.exitCode = reportError(hintForStoreFlag(error, argv), argv.includes('--json'));
     }
   }
+}
+
+/**
+ * A hint that names a command must name the store the user chose with `--store`: `bluehook list`
+ * alone would list the other store. (Chosen in a config file, the plain command is right.)
+ */
+function hintForStoreFlag(error: unknown, argv: readonly string[]): unknown {
+  const at = argv.indexOf('--store');
+  const store = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--store='))?.slice(8);
+  if (store !== 'blue' || !(error instanceof BluehookError) || error.code !== 'webhook-not-found')
+    return error;
+  return new BluehookError(error.message, error.category, {
+    code: error.code,
+    hint: 'run `bluehook --store blue list` to see ids and names',
+  });
 }

@@ -43,7 +43,14 @@ export async function askWebhook(
     const current = new Set(initial.events ?? []);
     const choices: Array<
       { name: string; value: string; checked?: boolean } | InstanceType<typeof Separator>
-    > = [{ name: 'All events (also future ones)', value: ALL, checked: current.size === 0 }];
+    > = [
+      // Pre-checked only for a webhook that has all events now (update); a new one starts empty.
+      {
+        name: 'All events (also future ones)',
+        value: ALL,
+        checked: initial.events !== undefined && current.size === 0,
+      },
+    ];
     for (const group of EVENT_GROUPS.filter((g) => g !== 'webhook')) {
       choices.push(new Separator(`── ${group} ──`));
       for (const e of EVENTS.filter((x) => x.group === group))
@@ -55,8 +62,12 @@ export async function askWebhook(
       pageSize: 15,
       required: true,
       loop: false,
+      // "All" with specific events is two answers: which one was meant is not guessed.
+      validate: (chosen) =>
+        chosen.some((c) => c.value === ALL) && chosen.length > 1
+          ? 'choose "All events" or specific events, not both (space unticks)'
+          : true,
     });
-    // Specific events win over the pre-checked "all"; nothing specific means all events.
     events = picked.filter((e) => e !== ALL);
   }
   const projectIds =

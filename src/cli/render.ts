@@ -1,6 +1,7 @@
 /** How webhooks look on a terminal and in --json. */
 import type { ChalkInstance } from 'chalk';
 import type { Webhook } from '../store/types.js';
+import { lineSafe } from '../util/terminal-text.js';
 import { maskSecret } from './output.js';
 import { table } from './table.js';
 
@@ -15,6 +16,27 @@ const status = (w: Webhook, c: ChalkInstance) =>
 const enabled = (w: Webhook, c: ChalkInstance) =>
   w.enabled ? c.green('enabled') : c.yellow('disabled');
 
+/**
+ * A webhook as a terminal may show it: every text that came from the store (from Blue's API, or
+ * pulled from it) escaped like delivery content, so a name cannot recolour or retitle the terminal.
+ */
+export function shownWebhook(w: Webhook): Webhook {
+  const safe = (text: string) => lineSafe(text);
+  return {
+    ...w,
+    id: safe(w.id),
+    uid: safe(w.uid),
+    name: w.name === null ? null : safe(w.name),
+    url: safe(w.url),
+    status: safe(w.status) as Webhook['status'],
+    events: w.events.map(safe),
+    projectIds: w.projectIds.map(safe),
+    secret: w.secret === null ? null : safe(w.secret),
+    createdAt: safe(w.createdAt),
+    updatedAt: safe(w.updatedAt),
+  };
+}
+
 /** The flag a hint must carry so that the command it suggests reads the same store. */
 export const storeFlag = (kind: 'local' | 'blue') => (kind === 'blue' ? ' --store blue' : '');
 
@@ -25,7 +47,7 @@ export function webhookTable(
 ): string {
   if (!list.length) return `no webhooks (create one with \`bluehook${storeFlag(kind)} create\`)`;
   const rows = [['ID', 'NAME', 'STATE', 'STATUS', 'EVENTS', 'URL'].map((h) => c.bold(h))];
-  for (const w of list) {
+  for (const w of list.map(shownWebhook)) {
     const events = w.events.length
       ? w.events.length === 1
         ? w.events[0]!
@@ -43,7 +65,8 @@ export function webhookTable(
   return table(rows);
 }
 
-export function webhookDetails(w: Webhook, c: ChalkInstance, reveal = false): string {
+export function webhookDetails(stored: Webhook, c: ChalkInstance, reveal = false): string {
+  const w = shownWebhook(stored);
   const rows: Array<[string, string]> = [
     ['id', c.cyan(w.id)],
     ['uid', w.uid],

@@ -18,6 +18,12 @@ export function webhookFieldsFrom(flags: WebhookFlags): Partial<WebhookAnswers> 
   const fields: Partial<WebhookAnswers> = {};
   if (flags.name !== undefined) fields.name = flags.name.trim() || null;
   if (flags.url !== undefined) fields.url = flags.url.trim();
+  // An empty --events is a list of nothing, not "all" (that is --all-events, said out loud).
+  if (flags.events !== undefined && !flags.events.split(',').some((e) => e.trim()))
+    throw usageError(
+      `--events ${JSON.stringify(flags.events)} names no event`,
+      'name them, as in --events TODO_CREATED,TODO_DELETED; or --all-events for all',
+    );
   const listed = [...(flags.events ? [flags.events] : []), ...(flags.event ?? [])];
   if (flags.allEvents && listed.length)
     throw usageError('--all-events cannot be combined with --events/--event');

@@ -4,11 +4,12 @@ import { importLegacyFiles } from './legacy.js';
 
 const imported = new Set<Database>();
 const notices: string[] = [];
+let sink: ((line: string) => void) | undefined;
 
 export function localDatabase(dir: string, sync?: SyncMode): Database {
   const db = openDatabase(dir, sync);
   if (!imported.has(db)) {
-    notices.push(...importLegacyFiles(db, dir));
+    for (const line of importLegacyFiles(db, dir)) addNotice(line);
     imported.add(db);
   }
   return db;
@@ -19,6 +20,16 @@ export function takeNotices(): string[] {
   return notices.splice(0);
 }
 
+/**
+ * Says each notice as it happens instead of keeping it for `takeNotices` (the store opens its
+ * database on first use, which may be well after the command began).
+ */
+export function reportNoticesTo(report: (line: string) => void): void {
+  sink = report;
+  for (const line of takeNotices()) report(line);
+}
+
 export function addNotice(line: string): void {
-  notices.push(line);
+  if (sink) sink(line);
+  else notices.push(line);
 }

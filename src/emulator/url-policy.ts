@@ -12,14 +12,33 @@ import ipaddr from 'ipaddr.js';
 /**
  * Whether an address is a public unicast one. IPv4-mapped IPv6 is judged by its IPv4; every other
  * special range is refused: private, loopback, link-local, carrier-grade NAT, multicast, broadcast,
- * reserved, unspecified, and the IPv6 forms that embed an IPv4 (NAT64, 6to4, Teredo).
+ * reserved, unspecified, the IPv6 forms that embed an IPv4 (NAT64, 6to4, Teredo), and the whole of
+ * `::/96` (unspecified, loopback, and the deprecated IPv4-compatible form `::a.b.c.d`, which some
+ * stacks still route to the IPv4 inside).
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  let parsed = ipaddr.parse(canonical(address));
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.parts.slice(0, 6).every((part) => part === 0)) return false;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+  }
   return parsed.range() === 'unicast';
+}
+
+/**
+ * An IPv6 literal as the URL parser writes it (`::127.0.0.1` is `::7f00:1`): ipaddr.js reads a
+ * dotted tail as the mapped form `::ffff:…`, which would judge `::127.0.0.1` by a different rule
+ * than the `[::7f00:1]` a URL carries.
+ */
+function canonical(address: string): string {
+  if (isIP(address) !== 6) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address;
+  }
 }
 
 export const isPrivateAddress = (address: string): boolean => !isPublicAddress(address);

@@ -70,7 +70,11 @@ export function parseFilter(words: FilterWords, now = Date.now()): DeliveryFilte
   if (words.search?.trim()) f.search = words.search.trim();
   if (words.drift) {
     if (words.drift !== 'any' && words.drift !== 'warning')
-      throw usageError(`drift must be any or warning, got "${words.drift}"`, undefined, 'bad-drift');
+      throw usageError(
+        `drift must be any or warning, got "${words.drift}"`,
+        undefined,
+        'bad-drift',
+      );
     f.drift = words.drift;
   }
   return f;

@@ -4,7 +4,6 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import type { Drift } from '../schema/drift.js';
 
 export type { AttemptRecord, DeliveryRecord } from './types.js';
 import type { DeliveryRecord } from './types.js';

@@ -12,7 +12,11 @@ export function verdictLabel(
 ): string {
   if (s.direction === 'in') {
     if (!s.valid) return `invalid (${s.problem ?? '?'})`;
-    return s.drift === 'warning' ? 'valid, drifts' : s.drift === 'info' ? 'valid, new keys' : 'valid';
+    return s.drift === 'warning'
+      ? 'valid, drifts'
+      : s.drift === 'info'
+        ? 'valid, new keys'
+        : 'valid';
   }
   return s.valid ? 'delivered' : (s.problem ?? 'failed');
 }

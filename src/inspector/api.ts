@@ -36,6 +36,14 @@ export interface ApiMeta {
   scheme: string;
   events: ApiEventInfo[];
   webhooks: ApiWebhook[];
+  /** The live streams the server holds, and its caps (the server adds this to the service's meta). */
+  streams?: {
+    open: number;
+    following: number;
+    timer: boolean;
+    max: number;
+    maxPerPage: number;
+  };
 }
 
 export interface ApiBody {

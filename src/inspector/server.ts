@@ -122,9 +122,24 @@ function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** Live streams at once, in all and per key (the page's token, or none). */
+export const MAX_STREAMS = 48;
+export const MAX_STREAMS_PER_KEY = 32;
+/** Bytes a stream may have waiting for a client that does not read before it is closed. */
+const MAX_STREAM_BUFFER = 1024 * 1024;
+/** A comment line every 15 s (150 ticks of 100 ms) keeps proxies and idle timers from closing a quiet stream. */
+const HEARTBEAT_TICKS = 150;
+
+interface LiveStream {
+  res: ServerResponse;
+  key: string;
+  batch: DeliverySummary[];
+  abort: AbortController;
+}
+
 export async function startInspector(
   service: InspectorService,
-  options: { host: string; port: number },
+  options: { host: string; port: number; maxStreams?: number; maxStreamsPerKey?: number },
 ): Promise<RunningInspector> {
   const dir = assetsDir();
   const token = randomBytes(24).toString('base64url');
@@ -135,8 +150,10 @@ export async function startInspector(
       { type, body: readFileSync(`${dir}${path.slice(1)}`) },
     ]),
   );
-  const streams = new Set<ServerResponse>();
-  const aborts = new Set<AbortController>();
+  const limits = {
+    total: options.maxStreams ?? MAX_STREAMS,
+    perKey: options.maxStreamsPerKey ?? MAX_STREAMS_PER_KEY,
+  };
   let port = 0;
 
   const send = (
@@ -161,17 +178,60 @@ export async function startInspector(
   const json = <T>(res: ServerResponse, status: number, value: T) =>
     send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 
+  const tokenMatches = (text: string): boolean => {
+    const given = Buffer.from(text);
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
   /** A state-changing request from the page itself: same origin, the run's token, a JSON body. */
   const fromThePage = (req: IncomingMessage): boolean => {
     const origin = req.headers.origin;
     if (!origin || origin !== `http://${req.headers.host}`) return false;
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return false;
-    const given = Buffer.from(String(req.headers['x-bluehook-token'] ?? ''));
-    const expected = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return tokenMatches(String(req.headers['x-bluehook-token'] ?? ''));
   };
 
-  const stream = (req: IncomingMessage, res: ServerResponse, filter: DeliveryFilter) => {
+  /**
+   * The live streams. Each one polls the history and holds a socket, so they are capped: per key
+   * (the page's token, or none for any other client) and in all. 3,000 uncapped streams took the
+   * process to 94% CPU and slowed `listen --inspect`'s deliveries from 2 ms to 91 ms.
+   */
+  const open = new Map<ServerResponse, LiveStream>();
+  const perKey = new Map<string, number>();
+  let ticker: NodeJS.Timeout | undefined;
+  let ticks = 0;
+  /** History followers still running: each closed stream's must end (the meta endpoint shows it). */
+  let following = 0;
+
+  const tick = () => {
+    ticks++;
+    for (const s of open.values()) {
+      // A client that does not read is not let to fill this process's memory with what it misses.
+      if (s.res.writableLength > MAX_STREAM_BUFFER) {
+        s.res.destroy();
+        continue;
+      }
+      if (s.batch.length) {
+        s.res.write(`event: deliveries\ndata: ${JSON.stringify(s.batch)}\n\n`);
+        s.batch = [];
+      } else if (ticks % HEARTBEAT_TICKS === 0) s.res.write(': idle\n\n');
+    }
+  };
+
+  const stream = (url: URL, res: ServerResponse, filter: DeliveryFilter) => {
+    const given = url.searchParams.get('token');
+    if (given !== null && !tokenMatches(given))
+      return json(res, 403, { error: "refused: that is not this inspector's token" });
+    const key = given === null ? 'anonymous' : 'page';
+    if ((perKey.get(key) ?? 0) >= limits.perKey)
+      return json(res, 429, {
+        error: `too many live streams open (${limits.perKey}${given === null ? " without the page's token" : ' for this page'}); close one`,
+      });
+    if (open.size >= limits.total)
+      return json(res, 503, {
+        error: `too many live streams open (${limits.total} in all); close one`,
+      });
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -179,29 +239,32 @@ export async function startInspector(
       'x-content-type-options': 'nosniff',
     });
     res.write(': live\n\n');
-    const abort = new AbortController();
-    aborts.add(abort);
-    streams.add(res);
-    let batch: DeliverySummary[] = [];
+    const live: LiveStream = { res, key, batch: [], abort: new AbortController() };
+    open.set(res, live);
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
     // Records landing together go out as one event, at most ten a second: a burst of 1,000/s costs
-    // the page ten renders, not a thousand.
-    const timer = setInterval(() => {
-      if (batch.length) res.write(`event: deliveries\ndata: ${JSON.stringify(batch)}\n\n`);
-      else res.write(': idle\n\n');
-      batch = [];
-    }, 100);
+    // the page ten renders, not a thousand. One timer serves every stream.
+    ticker ??= setInterval(tick, 100);
     const stop = () => {
-      clearInterval(timer);
-      abort.abort();
-      aborts.delete(abort);
-      streams.delete(res);
+      if (!open.delete(res)) return;
+      live.abort.abort();
+      perKey.set(key, perKey.get(key)! - 1);
+      if (open.size === 0) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
     };
-    req.on('close', stop);
+    res.on('close', stop);
     void (async () => {
+      following++;
       try {
-        for await (const r of service.follow(filter, abort.signal)) batch.push(summarize(r));
+        for await (const r of service.follow(filter, live.abort.signal))
+          live.batch.push(summarize(r));
       } catch (e) {
-        res.write(`event: problem\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+        if (open.has(res))
+          res.write(`event: problem\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+      } finally {
+        following--;
       }
     })();
   };
@@ -221,7 +284,17 @@ export async function startInspector(
         return send(res, 200, page, 'text/html; charset=utf-8');
       const asset = assets.get(path);
       if (asset) return send(res, 200, asset.body, asset.type);
-      if (path === '/api/meta') return json<ApiMeta>(res, 200, await service.meta());
+      if (path === '/api/meta')
+        return json<ApiMeta>(res, 200, {
+          ...(await service.meta()),
+          streams: {
+            open: open.size,
+            following,
+            timer: ticker !== undefined,
+            max: limits.total,
+            maxPerPage: limits.perKey,
+          },
+        });
       if (path === '/api/deliveries') {
         const order: Order = url.searchParams.get('order') === 'oldest' ? 'oldest' : 'newest';
         const filter = filterOf(url.searchParams);
@@ -236,7 +309,7 @@ export async function startInspector(
         return json<ApiCount>(res, 200, {
           count: await service.count(filterOf(url.searchParams)),
         });
-      if (path === '/api/stream') return stream(req, res, filterOf(url.searchParams));
+      if (path === '/api/stream') return stream(url, res, filterOf(url.searchParams));
       const detail = /^\/api\/deliveries\/([^/]+)$/.exec(path);
       if (detail)
         return json<ApiDetail>(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
@@ -336,8 +409,8 @@ export async function startInspector(
     address: bound.address,
     server,
     async close() {
-      for (const a of aborts) a.abort();
-      for (const s of streams) s.end();
+      for (const s of [...open.values()]) s.res.end();
+      clearInterval(ticker);
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -27,17 +27,20 @@ export async function candidatesFrom(source: {
   webhook?: string;
   store: WebhookStore;
 }): Promise<Candidate[]> {
-  if (source.secret) return [{ secret: source.secret }];
+  // A named webhook must exist even when a secret is given with it (the secret is then used for
+  // it): a mistyped name is not silently ignored.
   if (source.webhook) {
     const w = await source.store.get(source.webhook);
-    if (!w.secret)
+    const secret = source.secret ?? w.secret;
+    if (!secret)
       throw usageError(
         `the secret of webhook ${w.id} is not known here`,
         'give the secret',
         'secret-unknown',
       );
-    return [{ secret: w.secret, webhookId: w.id, label: w.name ?? w.id }];
+    return [{ secret, webhookId: w.id, label: w.name ?? w.id }];
   }
+  if (source.secret) return [{ secret: source.secret }];
   const candidates: Candidate[] = [];
   for (const w of await source.store.list())
     if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });

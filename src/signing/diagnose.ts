@@ -3,6 +3,8 @@
  * usual mistakes against the raw bytes (re-serialised body, prefixed or re-encoded signature,
  * mishandled secret, another scheme, a stale timestamp) and names the one that matches.
  */
+import { EVENTS, resolveEvent } from '../blue/catalogue.js';
+import { buildPayload } from '../blue/payload.js';
 import {
   SCHEME_NAMES,
   getScheme,
@@ -25,6 +27,8 @@ export type DiagnosisCause =
   | 'signature-format'
   | 'secret-whitespace'
   | 'secret-whsec-prefix'
+  /** The signer's secret kept a trailing newline (or CRLF), as read from a file. */
+  | 'signer-secret-newline'
   | 'other-scheme'
   | 'timestamp-invalid'
   | 'secret-invalid'
@@ -91,38 +95,103 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-const BLUE_TOP_ORDER = ['event', 'webhook', 'previousValue', 'currentValue'];
-const BLUE_WEBHOOK_ORDER = [
-  'id',
-  'uid',
-  'name',
-  'url',
-  'secret',
-  'status',
-  'enabled',
-  'metadata',
-  'createdById',
-  'createdAt',
-  'updatedAt',
-];
+/**
+ * Blue's key order for every kind of row, learnt from the entity factories (which write each row's
+ * keys in the order Blue's rows have them): one sample of every event, each object's keys recorded
+ * under the key it sits at (`todoList`, `project`, `todoTags`' join rows, …) and the entities under
+ * their type. Built once, when a diagnosis first needs it.
+ */
+let learntOrders: Map<string, string[]> | undefined;
 
-function reorder(value: Record<string, unknown>, order: string[]): Record<string, unknown> {
-  const keys = [
-    ...order.filter((k) => k in value),
-    ...Object.keys(value).filter((k) => !order.includes(k)),
-  ];
-  return Object.fromEntries(keys.map((k) => [k, value[k]]));
+const entityName = (type: string) => `entity:${type}`;
+
+function blueKeyOrders(): Map<string, string[]> {
+  if (learntOrders) return learntOrders;
+  const orders = new Map<string, string[]>();
+  const learn = (name: string, value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) learn(name, item);
+      return;
+    }
+    if (!value || typeof value !== 'object') return;
+    const row = value as Record<string, unknown>;
+    orders.set(name, mergeOrder(orders.get(name), Object.keys(row)));
+    for (const [key, child] of Object.entries(row)) learn(key, child);
+  };
+  for (const info of EVENTS) {
+    const body = buildPayload(info.name, { seed: 'blue-key-order' }) as unknown as Record<
+      string,
+      unknown
+    >;
+    orders.set('', mergeOrder(orders.get(''), Object.keys(body)));
+    for (const [key, value] of Object.entries(body))
+      learn(
+        key === 'previousValue' || key === 'currentValue' ? entityName(info.entity) : key,
+        value,
+      );
+  }
+  learntOrders = orders;
+  return orders;
 }
 
-/** A delivery's top level and webhook row put back in the order Blue writes them. */
+/** `known` with the keys of `seen` it lacks, each placed after the key it follows in `seen`. */
+function mergeOrder(known: string[] | undefined, seen: string[]): string[] {
+  if (!known) return [...seen];
+  const merged = [...known];
+  seen.forEach((key, i) => {
+    if (merged.includes(key)) return;
+    const after = i === 0 ? -1 : merged.indexOf(seen[i - 1]!);
+    merged.splice(after + 1, 0, key);
+  });
+  return merged;
+}
+
+function inOrder(value: unknown, name: string, orders: Map<string, string[]>): unknown {
+  if (Array.isArray(value)) return value.map((item) => inOrder(item, name, orders));
+  if (!value || typeof value !== 'object') return value;
+  const row = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of orders.get(name) ?? []) if (Object.hasOwn(row, k)) out[k] = undefined;
+  for (const k of Object.keys(row)) out[k] = inOrder(row[k], k, orders);
+  return out;
+}
+
+/**
+ * A delivery put back in the order Blue writes it, at every level: the top, the webhook row, the
+ * entity of its event and every row nested in it. Keys Blue's rows do not have keep this copy's
+ * order, after the known ones.
+ */
 function blueOrder(parsed: unknown): unknown {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('event' in parsed))
     return parsed;
-  const top = reorder(parsed as Record<string, unknown>, BLUE_TOP_ORDER);
-  const hook = top.webhook;
-  if (hook && typeof hook === 'object' && !Array.isArray(hook))
-    top.webhook = reorder(hook as Record<string, unknown>, BLUE_WEBHOOK_ORDER);
+  const orders = blueKeyOrders();
+  const body = parsed as Record<string, unknown>;
+  let entity: string | undefined;
+  try {
+    entity = typeof body.event === 'string' ? resolveEvent(body.event).entity : undefined;
+  } catch {
+    // an event Blue does not send: its entity's order is not known, its nested rows' may be
+  }
+  const top: Record<string, unknown> = {};
+  for (const k of orders.get('')!) if (Object.hasOwn(body, k)) top[k] = undefined;
+  for (const [key, value] of Object.entries(body))
+    top[key] =
+      key === 'previousValue' || key === 'currentValue'
+        ? // an entity of an unknown type keeps its keys as they are (no order has this name)
+          inOrder(value, entityName(entity ?? '?'), orders)
+        : inOrder(value, key, orders);
   return top;
+}
+
+/** Whether every object in a JSON value has its keys in sorted order (jq -S, sort_keys, Go maps). */
+function keysSortedEverywhere(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(keysSortedEverywhere);
+  if (!value || typeof value !== 'object') return true;
+  const keys = Object.keys(value);
+  return (
+    keys.every((k, i) => i === 0 || keys[i - 1]! < k) &&
+    Object.values(value).every(keysSortedEverywhere)
+  );
 }
 
 const escapeNonAscii = (json: string) =>
@@ -188,6 +257,17 @@ function bodyVariants(body: Buffer): BodyVariant[] {
 }
 
 function describeBody(text: string, matched: string): string {
+  if (matched.includes('in the order Blue writes them')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: said below
+    }
+    if (keysSortedEverywhere(parsed))
+      return "this copy has its keys sorted at every level (as Python's sort_keys, Go maps and jq -S write them)";
+    return 'this copy has its keys in another order';
+  }
   if (matched.includes('escapes in upper case')) return 'this copy writes them in lower case';
   if (matched.includes('escapes in lower case')) return 'this copy writes them in upper case';
   if (/\n\s+"/.test(text)) return 'this copy is pretty-printed';
@@ -270,7 +350,7 @@ function secretProblem(
     };
   }
   const s = trimmed;
-  const forms: Array<[Key, string]> = [];
+  const forms: Array<[Key, string, DiagnosisCause?]> = [];
   if (s.startsWith('whsec_')) {
     forms.push([s.slice(6), 'the signature was made with the secret without its "whsec_" prefix']);
     const decoded = decodedKey(s);
@@ -302,10 +382,11 @@ function secretProblem(
       forms.push([
         s + ending,
         `the signer's secret ends with a ${ending === '\n' ? 'newline' : 'CRLF'} (read from a file?): the signature matches this secret plus that ending`,
+        'signer-secret-newline',
       ]);
   }
-  for (const [key, message] of forms) {
-    if (check(body, key)) return { valid: false, cause: 'secret-whsec-prefix', message };
+  for (const [key, message, cause = 'secret-whsec-prefix'] of forms) {
+    if (check(body, key)) return { valid: false, cause, message };
   }
   return undefined;
 }

@@ -6,7 +6,11 @@ import { SUBSCRIBABLE_EVENTS } from '../../src/blue/catalogue.js';
 import { parseAssignment, parsePath } from '../../src/blue/set-path.js';
 import { intOption, parseDuration, parseHeader } from '../../src/cli/inputs.js';
 import { BLUE_WEBHOOK_SDL } from '../../src/emulator/schema.js';
-import { isPrivateAddress, isPublicAddress } from '../../src/emulator/url-policy.js';
+import {
+  checkWebhookUrl,
+  isPrivateAddress,
+  isPublicAddress,
+} from '../../src/emulator/url-policy.js';
 import { BluehookError, type ErrorCategory, usageError } from '../../src/errors.js';
 import { ExitCode, exitCodeFor } from '../../src/exit-codes.js';
 import { encodeBody, type DeliveryRecord } from '../../src/history/record.js';
@@ -206,6 +210,15 @@ test("Blue's address policy: only public unicast; IPv6 forms that embed a privat
     ['2002:7f00:1::', false], // 6to4 of 127.0.0.1
     ['::127.0.0.1', false],
     ['::ffff:127.0.0.1', false],
+    // ::/96: unspecified, loopback and the deprecated IPv4-compatible form, however it is written
+    ['::', false],
+    ['::1', false],
+    ['::7f00:1', false], // ::127.0.0.1 as a URL writes it
+    ['0:0:0:0:0:0:127.0.0.1', false],
+    ['0000:0000:0000:0000:0000:0000:7f00:0001', false],
+    ['::a9fe:a9fe', false], // ::169.254.169.254
+    ['::8.8.8.8', false], // IPv4-compatible is refused whatever it embeds
+    ['::ffff:0:127.0.0.1', false], // SIIT (RFC 6145)
     ['224.0.0.1', false],
     ['255.255.255.255', false],
     ['240.0.0.1', false],
@@ -214,6 +227,25 @@ test("Blue's address policy: only public unicast; IPv6 forms that embed a privat
     ['not an address', false],
   ];
   for (const [address, expected] of rows) assert.equal(isPublicAddress(address), expected, address);
+});
+
+test("Blue's URL policy: the IPv4-compatible IPv6 literals a URL can carry are private", async () => {
+  for (const url of [
+    'http://[::127.0.0.1]/',
+    'http://[::7f00:1]/',
+    'http://[0:0:0:0:0:0:127.0.0.1]/',
+    'http://[::]/',
+    'http://[::1]:8080/hook',
+    'http://[::ffff:127.0.0.1]/',
+    'https://[::a9fe:a9fe]/latest/meta-data',
+  ])
+    assert.equal(await checkWebhookUrl(url, false), 'private', url);
+  assert.equal(await checkWebhookUrl('http://[2001:4860:4860::8888]/', false), 'ok');
+  assert.equal(
+    await checkWebhookUrl('http://[::127.0.0.1]/', true),
+    'ok',
+    'unless private URLs are allowed',
+  );
 });
 
 test("--scheme's choices are the signing module's schemes (the definitions keep their own list to stay light at start-up)", async () => {

@@ -1,6 +1,7 @@
 import type { CreateOptions } from './create.command.js';
 import { usageError } from '../../errors.js';
 import { validateUrl } from '../../store/types.js';
+import { lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
 import { openStore } from '../context.js';
 import { readSecret } from '../inputs.js';
@@ -51,9 +52,10 @@ export async function run(opts: CreateOptions, io: Io): Promise<number> {
   io.out(webhookDetails(webhook, c, opts.revealSecret));
   if (webhook.secret && !opts.revealSecret) {
     const flag = storeFlag(store.kind);
+    const id = lineSafe(webhook.id);
     io.err(
       c.dim(
-        `The store keeps the secret: \`bluehook${flag} listen --webhook ${webhook.id}\` and \`send --webhook\` use it without printing it; \`bluehook${flag} show ${webhook.id} --reveal-secret\` prints it.`,
+        `The store keeps the secret: \`bluehook${flag} listen --webhook ${id}\` and \`send --webhook\` use it without printing it; \`bluehook${flag} show ${id} --reveal-secret\` prints it.`,
       ),
     );
   }

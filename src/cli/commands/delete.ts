@@ -1,4 +1,5 @@
 import { usageError } from '../../errors.js';
+import { lineSafe } from '../../util/terminal-text.js';
 import { openStore } from '../context.js';
 import { canPrompt, type GlobalOptions, type Io } from '../output.js';
 
@@ -9,7 +10,7 @@ export async function run(
 ): Promise<number> {
   const { store } = await openStore(opts);
   const webhook = await store.get(ref);
-  const label = `${webhook.id}${webhook.name ? ` (${webhook.name})` : ''}`;
+  const label = lineSafe(`${webhook.id}${webhook.name ? ` (${webhook.name})` : ''}`);
   if (!opts.yes) {
     if (!canPrompt())
       throw usageError(`refusing to delete ${label} without confirmation: pass --yes`);

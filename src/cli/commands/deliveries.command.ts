@@ -81,6 +81,7 @@ export function defineDeliveries(program: Program) {
   )
     .option('--limit <n>', 'only the newest n', intOption('--limit', 1))
     .option('-f, --follow', 'then print new deliveries as they are recorded, until Ctrl-C')
+    .option('--wide', "whole rows, however wide: not cut to the terminal's width")
     .addHelpText(
       'after',
       examples(

@@ -47,6 +47,7 @@ interface FilterFlags extends GlobalOptions {
 interface ListFlags extends FilterFlags {
   limit?: number;
   follow?: boolean;
+  wide?: boolean;
 }
 
 async function openAll(opts: GlobalOptions, io: Io) {
@@ -98,20 +99,75 @@ async function filterFrom(
 const pad = (text: string, width: number, visible = text.length) =>
   text + ' '.repeat(Math.max(1, width - visible));
 
-function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
+/** Column widths of a list row: the full ones, or narrower to fit a terminal (see `fitTo`). */
+interface RowLayout {
+  time: number;
+  direction: number;
+  event: number;
+  verdict: number;
+  bytes: number;
+  /** Cells for the URL, the last column; undefined: as long as it is. */
+  url?: number;
+}
+
+const FULL_ROW: RowLayout = { time: 21, direction: 5, event: 40, verdict: 26, bytes: 9 };
+const FIXED = 22 + 10; // id and status are never narrowed: an id is what a user copies
+
+/**
+ * A layout for a terminal `columns` wide. The full row is ~130 cells plus the URL. Narrower, each
+ * step below is taken until the URL has 16 cells: the event and verdict are elided, the size is
+ * dropped, both elided further, the direction and the year dropped; then the URL itself goes.
+ */
+export function fitTo(columns: number): RowLayout {
+  const room = columns - 1; // the last cell left empty: a full line wraps on some terminals
+  const layout: RowLayout = { ...FULL_ROW };
+  const urlRoom = () =>
+    room - FIXED - layout.time - layout.direction - layout.event - layout.verdict - layout.bytes;
+  const steps: Array<() => void> = [
+    () => (layout.event = 30),
+    () => (layout.verdict = 18),
+    () => (layout.bytes = 0),
+    () => (layout.event = 20),
+    () => (layout.verdict = 12),
+    () => (layout.direction = 0),
+    () => (layout.time = 17), // MM-DD HH:MM:SS
+    () => (layout.event = 16),
+  ];
+  for (const step of steps) {
+    if (urlRoom() >= 16) break;
+    step();
+    // A step may give more than was needed: what the URL does not need goes back to the event.
+    if (urlRoom() > 16) layout.event = Math.min(FULL_ROW.event, layout.event + urlRoom() - 16);
+  }
+  return { ...layout, url: Math.max(0, urlRoom()) };
+}
+
+/** `text` in at most `width - 1` cells (one left for the gap), elided with "…" when longer. */
+const elide = (text: string, width: number) =>
+  text.length < width ? text : `${text.slice(0, Math.max(0, width - 2))}…`;
+
+function line(r: DeliverySummary, c: ReturnType<typeof colors>, layout = FULL_ROW): string {
   // Ids, events and problems may come from an imported file: shown with controls escaped.
   const id = lineSafe(r.id);
   const verdict = lineSafe(verdictLabel(r));
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
+  const time = r.time.replace('T', ' ').slice(layout.time < 21 ? 5 : 0, 19);
+  const event = elide(lineSafe(r.event ?? '-'), layout.event);
+  const shownVerdict = elide(verdict, layout.verdict);
+  const url = lineSafe(r.url);
   return [
     pad(c.cyan(id), 22, id.length),
-    pad(r.time.replace('T', ' ').slice(0, 19), 21),
-    pad(r.direction, 5),
-    pad(lineSafe(r.event ?? '-'), 40),
+    pad(time, layout.time),
+    layout.direction ? pad(r.direction, layout.direction) : '',
+    pad(event, layout.event),
     pad(
-      r.drift === 'warning' ? c.yellow(verdict) : r.valid ? c.green(verdict) : c.red(verdict),
-      26,
-      verdict.length,
+      r.drift === 'warning'
+        ? c.yellow(shownVerdict)
+        : r.valid
+          ? c.green(shownVerdict)
+          : c.red(shownVerdict),
+      layout.verdict,
+      shownVerdict.length,
     ),
     pad(
       r.status === null
@@ -122,9 +178,11 @@ function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
       10,
       statusPlain.length,
     ),
-    pad(`${r.bytes} B`, 9),
-    lineSafe(r.url),
-  ].join('');
+    layout.bytes ? pad(`${r.bytes} B`, layout.bytes) : '',
+    layout.url === undefined ? url : layout.url >= 8 ? elide(url, layout.url + 1) : '',
+  ]
+    .join('')
+    .trimEnd();
 }
 
 const listJson = (r: DeliverySummary) =>
@@ -154,7 +212,10 @@ export async function list(opts: ListFlags, io: Io): Promise<number> {
   const { history, store } = await openAll(opts, io);
   const filter = await filterFrom(opts, async (ref) => (await store.get(ref)).id);
   const c = colors(opts);
-  const render = (r: DeliverySummary) => (opts.json ? listJson(r) : line(r, c));
+  // On a terminal, rows fit its width (--wide: whole rows); piped, they are whole.
+  const columns = io.isTTY.stdout && !opts.wide ? process.stdout.columns : undefined;
+  const layout = columns ? fitTo(columns) : FULL_ROW;
+  const render = (r: DeliverySummary) => (opts.json ? listJson(r) : line(r, c, layout));
   const source: PageSource<DeliverySummary> = (page) => history.summaries(filter, page);
   let shown = 0;
   if (opts.limit !== undefined) {

@@ -15,6 +15,11 @@ export async function run(
   );
   if (event) list = list.filter((w) => w.events.length === 0 || w.events.includes(event));
   if (opts.json) io.json(list.map((w) => webhookJson(w)));
+  else if (!list.length && (opts.enabled || opts.disabled || event))
+    // Some webhooks may exist: the filter is what matched none.
+    io.out(
+      `no ${[opts.enabled ? 'enabled' : opts.disabled ? 'disabled' : '', 'webhooks', event ? `for ${event}` : ''].filter(Boolean).join(' ')}`,
+    );
   else io.out(webhookTable(list, colors(opts), store.kind));
   return 0;
 }

@@ -1,5 +1,5 @@
 import type { ListenOptions } from './listen.command.js';
-import { usageError } from '../../errors.js';
+import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
@@ -175,17 +175,38 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   let inspectorHistory = history;
   let inspector: import('../../inspector/server.js').RunningInspector | undefined;
   if (opts.inspect) {
-    const { serveInspector } = await import('../../inspector/serve.js');
-    inspectorHistory ??= await openHistoryFor(config, io);
-    inspector = await serveInspector({
-      history: inspectorHistory,
-      store,
-      scheme: config.values.scheme,
-      timeoutMs: config.values.timeout,
-      version: packageVersion(),
-      host: '127.0.0.1',
-      port: opts.inspectPort ?? 4040,
-    });
+    const inspectPort = opts.inspectPort ?? 4040;
+    try {
+      // The same port twice would be "in use" by the listener itself: said as such.
+      if (inspectPort !== 0 && inspectPort === Number(new URL(receiver.url).port))
+        throw networkError(
+          `port ${inspectPort} is the listener's own: the inspector needs another`,
+          'pick another with --inspect-port, or --inspect-port 0 for a free one',
+        );
+      const { serveInspector } = await import('../../inspector/serve.js');
+      inspectorHistory ??= await openHistoryFor(config, io);
+      inspector = await serveInspector({
+        history: inspectorHistory,
+        store,
+        scheme: config.values.scheme,
+        timeoutMs: config.values.timeout,
+        version: packageVersion(),
+        host: '127.0.0.1',
+        port: inspectPort,
+      });
+    } catch (error) {
+      // Asked for an inspector and none could start: stop, like `inspect`, rather than catch
+      // deliveries with no inspector (the listener's socket would keep this process running).
+      await receiver.close();
+      await history?.close();
+      if (inspectorHistory !== history) await inspectorHistory?.close();
+      if (isBluehookError(error) && error.code === 'address-in-use')
+        throw networkError(
+          `the inspector's ${error.message}`,
+          'pick another with --inspect-port, or --inspect-port 0 for a free one',
+        );
+      throw error;
+    }
   }
   if (!isLoopbackAddress(receiver.address))
     io.err(
@@ -230,7 +251,8 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   if (inspectorHistory !== history) await inspectorHistory?.close();
   const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.drift ? `, ${tally.drift} drifting from the schema` : ''}${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
   if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
-  else io.err(c.dim(summary));
+  // A terminal echoed ^C where the cursor was: the summary starts on a line of its own.
+  else io.err(`${code === ExitCode.interrupted && io.isTTY.stderr ? '\n' : ''}${c.dim(summary)}`);
   if (code === ExitCode.checkFailed) {
     const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
     if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });

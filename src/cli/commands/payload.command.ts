@@ -9,7 +9,7 @@ export function definePayload(program: Program) {
       .argument('<event>', 'event name, case-insensitive (see `bluehook events`)')
       .description('print the exact body Blue would send for an event')
       .option('--pretty', 'indent for people (what is signed and sent is the compact form)')
-      .option('-o, --out <file>', 'write the body to a file instead of stdout'),
+      .option('-o, --out <file>', 'write the body to a file instead of stdout (mode 0600)'),
   )
     .addHelpText(
       'after',

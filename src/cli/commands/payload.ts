@@ -13,7 +13,8 @@ export function run(
   const text = opts.pretty ? `${JSON.stringify(body, null, 2)}\n` : serializeBody(body);
   if (opts.out) {
     try {
-      writeFileAtomic(opts.out, text);
+      // 0600 like an export: a body may carry what a receiver keeps private (names, ids, URLs).
+      writeFileAtomic(opts.out, text, 0o600);
     } catch (e) {
       throw usageError(
         `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

@@ -21,9 +21,12 @@ export function sendCommand(program: Program) {
   return payloadFlags(
     secretFlags(command)
       .optionsGroup('What is sent:')
-      .option(
-        '--data <file>',
-        'send this body byte-for-byte instead of a generated one (- for stdin)',
+      .addOption(
+        // The body is sent as it is: the flags that build one would be ignored.
+        new Option(
+          '--data <file>',
+          'send this body byte-for-byte instead of a generated one (- for stdin)',
+        ).conflicts(['set', 'unset', 'seed', 'omitPrevious', 'webhookUrl', 'webhookName']),
       )
       .addOption(
         new Option(
@@ -47,7 +50,7 @@ export function sendCommand(program: Program) {
       intOption('--retries', 0, 100),
     )
     .option('--backoff <duration>', 'first retry delay, doubling each time, +-20% jitter', '1s')
-    .option('--no-retry', 'one attempt only')
+    .addOption(new Option('--no-retry', 'one attempt only').conflicts('retries'))
     .option('--delay <duration>', "wait before the first attempt (Blue's queue delay is 5s)")
     .option('--full', 'print the whole response body')
     .optionsGroup('Health and smoke tests:')

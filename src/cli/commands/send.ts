@@ -78,7 +78,10 @@ export async function run(
     ))
       io.err(`bluehook: warning: Blue would not deliver this: ${reason} (sending anyway)`);
   }
-  const timeoutMs = opts.timeout ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
+  const timeoutMs =
+    opts.timeout !== undefined ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
+  if (timeoutMs <= 0)
+    throw usageError(`--timeout must be longer than nothing, got "${opts.timeout}"`);
   // Load mode sends each delivery once unless --retries is given: a load test measures the receiver.
   const retries =
     opts.retry === false || opts.healthCheck
@@ -297,12 +300,14 @@ function renderLoad(
   if (opts.json) io.jsonLine(summary);
   else {
     io.out(summaryText(summary, c));
-    if (recordedFailedOnly)
-      io.err(
-        c.dim(
-          `recorded the ${summary.sent - summary.expected} deliveries not answered as expected (--record all keeps every one)`,
-        ),
-      );
+    if (recordedFailedOnly) {
+      const failed = summary.sent - summary.expected;
+      const what =
+        failed === 0
+          ? 'recorded nothing: every delivery was answered as expected'
+          : `recorded the ${failed === 1 ? 'delivery' : `${failed} deliveries`} not answered as expected`;
+      io.err(c.dim(`${what} (--record all keeps every one)`));
+    }
   }
   if (summary.sent > 0 && summary.expected === summary.sent) return ExitCode.ok;
   const answered = Object.values(summary.answered).reduce((a, b) => a + b, 0);

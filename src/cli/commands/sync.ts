@@ -6,6 +6,7 @@ import { colors } from '../colors.js';
 import { openBlueStore } from '../context.js';
 import type { GlobalOptions, Io } from '../output.js';
 import { webhookJson } from '../render.js';
+import { lineSafe } from '../../util/terminal-text.js';
 
 export async function pull(opts: GlobalOptions, io: Io): Promise<number> {
   const config = await loadConfig(opts);
@@ -31,7 +32,7 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }, io: Io): 
   const c = colors(opts);
   const results = await applyPlan(plan, blue, { dryRun: opts.dryRun, link: localStore }, (e) => {
     if (opts.json) return;
-    const label = e.step.local.name ?? e.step.local.id;
+    const label = lineSafe(e.step.local.name ?? e.step.local.id);
     if (e.type === 'step') {
       const mark =
         e.step.action === 'create'
@@ -40,15 +41,18 @@ export async function push(opts: GlobalOptions & { dryRun?: boolean }, io: Io): 
             ? c.yellow('~ update')
             : c.dim('= unchanged');
       io.out(
-        `${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${e.step.changes.join('; ')}` : ''}`,
+        `${mark}  ${label}${e.step.changes.length && e.step.action !== 'create' ? `: ${lineSafe(e.step.changes.join('; '))}` : ''}`,
       );
     } else if (!opts.dryRun && e.result.action === 'create')
       io.err(
-        c.dim(`  created ${e.result.remote} in Blue; the local webhook now has its id and secret`),
+        c.dim(
+          `  created ${lineSafe(String(e.result.remote))} in Blue; the local webhook now has its id and secret`,
+        ),
       );
-    else if (!e.result.ok) io.err(c.red(`  ${label} stays disabled: ${e.result.detail}`));
+    else if (!e.result.ok)
+      io.err(c.red(`  ${label} stays disabled: ${lineSafe(String(e.result.detail))}`));
     else if (!opts.dryRun && e.result.linked)
-      io.err(c.dim(`  linked to ${e.result.remote} in Blue (matched by name)`));
+      io.err(c.dim(`  linked to ${lineSafe(String(e.result.remote))} in Blue (matched by name)`));
   });
   const counts = { create: 0, update: 0, unchanged: 0 };
   for (const s of plan) counts[s.action]++;

@@ -5,6 +5,7 @@
  */
 import { verdictLabel } from '../../history/verdict.js';
 import type { ApiDetail, ApiMeta, ApiPage, ApiSendResult, ApiSummary } from '../api.js';
+import type { DriftIssue } from '../../schema/drift.js';
 
 // The API's types are the server's (../api.ts): a change on one side fails the other's type check.
 type Summary = ApiSummary;
@@ -165,14 +166,20 @@ async function load(reset: boolean): Promise<void> {
 function connect(): void {
   state.stream?.close();
   const live = $('#live');
-  const es = new EventSource(`/api/stream?${filterQuery()}`);
+  const query = filterQuery();
+  query.set('token', token);
+  const es = new EventSource(`/api/stream?${query}`);
   state.stream = es;
   es.addEventListener('open', () => {
     live.textContent = 'live';
     live.className = 'live on';
   });
   es.addEventListener('error', () => {
-    live.textContent = 'reconnecting…';
+    // Closed for good: the server refused the stream (too many open), so no reconnection follows.
+    live.textContent =
+      es.readyState === EventSource.CLOSED
+        ? 'not live: too many live views open (close a tab, then reload)'
+        : 'reconnecting…';
     live.className = 'live off';
   });
   es.addEventListener('deliveries', (e) => {
