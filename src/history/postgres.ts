@@ -29,6 +29,7 @@ import {
   summaryFromRow,
   toRow,
   whereOf,
+  type TextSearch,
   type DeliveryRow,
 } from './sql.js';
 import { redactUrl } from '../util/redact.js';
@@ -37,6 +38,15 @@ const TABLE = 'bluehook_deliveries';
 const META = 'bluehook_meta';
 /** Any constant: serialises schema changes of processes that start at once. */
 const MIGRATION_LOCK = 4_242_424_242;
+
+/** The indexed words of a row; a search repeats it exactly, so that the GIN index serves it. */
+const PG_SEARCH_VECTOR = `to_tsvector('simple'::regconfig, id || ' ' || coalesce(event, '') || ' ' || headers || ' ' || bluehook_body_text(body))`;
+
+/** PostgreSQL: the GIN index, through a subquery so that no row's vector is computed in a scan. */
+const pgTextSearch: TextSearch = (words, bind) =>
+  `seq IN (SELECT seq FROM ${TABLE} WHERE ${PG_SEARCH_VECTOR} @@ to_tsquery('simple', ${bind(
+    words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & '),
+  )}))`;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE ${TABLE} (
@@ -65,6 +75,16 @@ const MIGRATIONS: readonly string[] = [
   // Drift from the schema (1 info, 2 warning); null for a record that does not drift.
   `ALTER TABLE ${TABLE} ADD COLUMN drift smallint;
    CREATE INDEX ${TABLE}_drift ON ${TABLE} (drift, seq) WHERE drift IS NOT NULL;`,
+  // Full-text search over ids, events, headers and bodies: a GIN index on a tsvector (words, the
+  // 'simple' configuration: no stemming, so a search finds what was written). A body is read as
+  // UTF-8 (escaped bytes when it is not), its first 256 KiB: a tsvector holds at most 1 MiB.
+  `CREATE FUNCTION bluehook_body_text(b bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   BEGIN
+     RETURN convert_from(substring(b FROM 1 FOR 262144), 'UTF8');
+   EXCEPTION WHEN others THEN
+     RETURN encode(substring(b FROM 1 FOR 262144), 'escape');
+   END $$;
+   CREATE INDEX ${TABLE}_search ON ${TABLE} USING gin ((${PG_SEARCH_VECTOR}));`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -211,7 +231,7 @@ export class PostgresHistory implements History {
     map: (row: never) => T,
   ): Promise<Page<T>> {
     const { values, bind } = binder();
-    const where = whereOf(filter, bind, 'ILIKE');
+    const where = whereOf(filter, bind, 'ILIKE', pgTextSearch);
     const p = pageOf(page, bind);
     const rows = (
       await this.run(
@@ -230,7 +250,7 @@ export class PostgresHistory implements History {
   async count(filter: DeliveryFilter = {}): Promise<number> {
     const { values, bind } = binder();
     const { rows } = await this.run(
-      `SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`,
+      `SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE', pgTextSearch)}`,
       values,
     );
     return Number((rows[0] as unknown as { n: string }).n);
@@ -252,7 +272,7 @@ export class PostgresHistory implements History {
     const seen = new Set<number>();
     const seqsAbove = async (low: number) => {
       const { values, bind } = binder();
-      const sql = `SELECT seq FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
+      const sql = `SELECT seq FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE', pgTextSearch)} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
       return (await this.run(sql, values)).rows.map((r) => Number(r.seq));
     };
     // What is already there when following starts is not new.
@@ -293,7 +313,7 @@ export class PostgresHistory implements History {
 
   async remove(filter: DeliveryFilter): Promise<number> {
     const { values, bind } = binder();
-    const where = `${whereOf(filter, bind, 'ILIKE')} AND seq <= ${bind(await this.maxSeq())}`;
+    const where = `${whereOf(filter, bind, 'ILIKE', pgTextSearch)} AND seq <= ${bind(await this.maxSeq())}`;
     return this.deleteInBatches(where, values);
   }
 

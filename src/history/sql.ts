@@ -157,8 +157,29 @@ function integer(n: number): number {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The words of a search, as both engines' indexes cut text: letters and digits, nothing else. */
+export const searchWords = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w !== '');
+
+/** Rows whose indexed text holds every word (the last one as a prefix: the word being typed). */
+export type TextSearch = (words: string[], bind: Bind) => string;
+
+/** SQLite: the FTS5 table, each word a quoted string (no operator can be smuggled in). */
+export const sqliteTextSearch: TextSearch = (words, bind) =>
+  `seq IN (SELECT rowid FROM deliveries_search WHERE deliveries_search MATCH ${bind(
+    words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' '),
+  )})`;
+
 /** The conditions of a filter, joined with AND (or `1=1`). */
-export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: string): string {
+export function whereOf(
+  f: DeliveryFilter,
+  bind: Bind,
+  caseInsensitiveLike: string,
+  textSearch?: TextSearch,
+): string {
   const where: string[] = [];
   if (f.direction) where.push(`direction = ${bind(f.direction)}`);
   if (f.event) where.push(`event = ${bind(f.event)}`);
@@ -182,9 +203,12 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();
-    where.push(
-      `(${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\')`,
-    );
+    // What it matched before (an id prefix, a part of the event name), or the words anywhere in the
+    // id, event, headers or body, through the engine's full-text index.
+    // Bound in the order they appear (placeholders may be positional).
+    const words = textSearch ? searchWords(s) : [];
+    const before = `${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\'`;
+    where.push(`(${before}${words.length > 0 ? ` OR ${textSearch!(words, bind)}` : ''})`);
   }
   return where.length ? where.join(' AND ') : '1=1';
 }

@@ -30,6 +30,7 @@ import {
   summaryFromRow,
   toRow,
   whereOf,
+  sqliteTextSearch,
   type DeliveryRow,
 } from './sql.js';
 
@@ -123,7 +124,7 @@ export class SqliteHistory implements History {
     map: (row: never) => T,
   ): Promise<Page<T>> {
     const { values, bind } = binder();
-    const where = whereOf(filter, bind, 'LIKE');
+    const where = whereOf(filter, bind, 'LIKE', sqliteTextSearch);
     const p = pageOf(page, bind);
     const rows = this.rows(
       `SELECT ${columns} FROM deliveries WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`,
@@ -142,7 +143,9 @@ export class SqliteHistory implements History {
     try {
       return (
         this.db
-          .prepare(`SELECT count(*) AS n FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')}`)
+          .prepare(
+            `SELECT count(*) AS n FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE', sqliteTextSearch)}`,
+          )
           .get(...values) as { n: number }
       ).n;
     } catch (e) {
@@ -165,7 +168,7 @@ export class SqliteHistory implements History {
     while (!options.signal.aborted) {
       const { values, bind } = binder();
       const rows = this.rows(
-        `SELECT * FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE')} AND seq > ${bind(last)} ORDER BY seq LIMIT 1000`,
+        `SELECT * FROM deliveries WHERE ${whereOf(filter, bind, 'LIKE', sqliteTextSearch)} AND seq > ${bind(last)} ORDER BY seq LIMIT 1000`,
         values,
       );
       for (const row of rows) {
@@ -197,7 +200,7 @@ export class SqliteHistory implements History {
   async remove(filter: DeliveryFilter): Promise<number> {
     const { values, bind } = binder();
     // Bounded by what exists now: records appended while this runs are never removed by it.
-    const where = `${whereOf(filter, bind, 'LIKE')} AND seq <= ${bind(this.maxSeq())}`;
+    const where = `${whereOf(filter, bind, 'LIKE', sqliteTextSearch)} AND seq <= ${bind(this.maxSeq())}`;
     return this.deleteInBatches(where, values);
   }
 
