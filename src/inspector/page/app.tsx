@@ -334,6 +334,8 @@ const keyOfAction = (a: Action) => Object.keys(KEYS).find((k) => KEYS[k] === a) 
 function onKey(e: KeyboardEvent): void {
   const target = e.target as HTMLElement;
   if (e.key === 'Escape' && target === searchBox.el) {
+    // Leaves the box, keeping what it says (a search input would clear itself).
+    e.preventDefault();
     searchBox.el!.blur();
     return;
   }
@@ -373,7 +375,7 @@ function TargetFields({ d }: { d?: Detail }) {
     <>
       <label>
         Stored webhook
-        <select name="webhookId" defaultValue={d?.webhook?.id ?? ''}>
+        <select name="webhookId" value={d?.webhook?.id ?? ""}>
           <option value="">— a URL —</option>
           {meta.value?.webhooks.map((w) => (
             <option key={w.id} value={w.id}>

@@ -84,7 +84,7 @@ function skipString(text: string, i: number): number {
  * Parses JSON text (already known to be JSON: the server says where it is not). `sliceMs` is how
  * long it works before yielding.
  */
-export async function parseFlat(text: string, sliceMs = 12): Promise<FlatJson> {
+export async function parseFlat(text: string, sliceMs = 8): Promise<FlatJson> {
   let t = table(Math.max(64, text.length >> 4));
   t.text = text;
   const stack: number[] = [];
@@ -110,7 +110,7 @@ export async function parseFlat(text: string, sliceMs = 12): Promise<FlatJson> {
     return n;
   };
   while (i < text.length) {
-    if (++steps % 4096 === 0 && performance.now() > deadline) {
+    if (++steps % 1024 === 0 && performance.now() > deadline) {
       await new Promise((r) => setTimeout(r, 0));
       deadline = performance.now() + sliceMs;
     }
