@@ -655,11 +655,19 @@ function useWindow(count: number, rowHeight: number, scroller: { current: HTMLEl
 
 const ROW = 30;
 
+const size = (bytes: number) =>
+  bytes < 10_000
+    ? `${bytes} B`
+    : bytes < 1_000_000
+      ? `${(bytes / 1000).toFixed(1)} kB`
+      : `${(bytes / 1_000_000).toFixed(1)} MB`;
+
 function verdictOf(s: Summary): { text: string; cls: string } {
   // Signed right but refused (not JSON, not expected): said as such, not a green "valid".
   if (s.direction === 'in' && s.valid && s.status !== null && s.status >= 400)
     return { text: `valid signature, answered ${s.status}`, cls: 'warn' };
-  return { text: verdictLabel(s), cls: s.valid ? 'ok' : 'bad' };
+  // Drift has its own badge beside the label.
+  return { text: verdictLabel({ ...s, drift: null }), cls: s.valid ? 'ok' : 'bad' };
 }
 
 function DriftBadge({ level }: { level: 'warning' | 'info' | null | undefined }) {
@@ -715,7 +723,9 @@ function Row({ s, top }: { s: Summary; top: number }) {
       <span class={s.status !== null && s.status < 300 ? 'ok' : 'bad'}>
         {s.status === null ? '—' : String(s.status)}
       </span>
-      <span class="num">{`${s.bytes} B`}</span>
+      <span class="num" title={`${s.bytes} bytes`}>
+        {size(s.bytes)}
+      </span>
     </div>
   );
 }
@@ -743,7 +753,7 @@ function List() {
         <span>Dir</span>
         <span>Event</span>
         <span>Verdict</span>
-        <span>Status</span>
+        <span title="Status">HTTP</span>
         <span>Size</span>
       </div>
       <div
