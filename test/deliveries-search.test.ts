@@ -2,7 +2,7 @@
  * `deliveries list --search` finds words inside headers and bodies, through each engine's index
  * (SQLite FTS5 kept by triggers, PostgreSQL's GIN index on a tsvector), and still matches what it
  * matched before (an id prefix, a part of the event name). The SQLite migration backfills the index
- * of a history recorded before it existed.
+ * of a history recorded before it existed. And the CLI's times: local with the offset, or --utc.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,4 +99,25 @@ test('deliveries list --search finds words in bodies and headers (PostgreSQL)', 
   writeFileSync(file, RECORDS.map((r) => JSON.stringify(r)).join('\n'));
   assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
   await searches(env);
+});
+
+test('times: local with the offset shown, --utc in UTC (deliveries list and show)', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path, TZ: 'Asia/Kolkata' };
+  const file = join(dir.path, 'in.ndjson');
+  writeFileSync(file, JSON.stringify(RECORDS[0]));
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  // Recorded 2026-01-01T12:00:01Z: 17:30:01 in Kolkata (+05:30).
+  const local = await runCli(['deliveries', 'list', '--wide'], { env });
+  assert.match(local.stdout, /2026-01-01 17:30:01 \+05:30/);
+  const utc = await runCli(['deliveries', 'list', '--wide', '--utc'], { env });
+  assert.match(utc.stdout, /2026-01-01 12:00:01Z/);
+  const show = await runCli(['deliveries', 'show', 'dsearch000001'], { env });
+  assert.match(show.stdout, /17:30:01 \+05:30/);
+  const showUtc = await runCli(['deliveries', 'show', 'dsearch000001', '--utc'], { env });
+  assert.match(showUtc.stdout, /12:00:01Z/);
+  // --json keeps the recorded ISO time.
+  const json = await runCli(['deliveries', 'list', '--json'], { env });
+  assert.equal(JSON.parse(json.stdout).time, '2026-01-01T12:00:01.000Z');
 });

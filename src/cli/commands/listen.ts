@@ -1,4 +1,5 @@
 import type { ListenOptions } from './listen.command.js';
+import { shownClock } from '../time.js';
 import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
@@ -105,7 +106,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         drift: d.drift ?? null,
       });
     } else {
-      const time = d.record.time.slice(11, 19);
+      const time = shownClock(d.record.time, opts.utc === true);
       // The event name and everything under --verbose came from the sender: controls escaped.
       // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
       const verdictPlain = d.verdict.valid
