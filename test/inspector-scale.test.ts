@@ -145,13 +145,42 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
       `${(3000).toLocaleString('en')} deliveries`,
       { timeout: 30_000 },
     );
+    // A window: a screenful of rows in the document, not 3,000.
+    assert.ok((await page.locator('#rows .row').count()) < 100);
     const ids = await scrollAll(page);
     const missing = history.filter((r) => !ids.includes(r.id)).map((r) => r.id);
     assert.deepEqual(missing, [], 'every delivery reachable by scrolling');
     assert.equal(new Set(ids).size, history.length, 'each once');
+    // Relative times, the exact local time with its zone on hover.
+    const time = page.locator('#rows .row .time').first();
+    assert.match((await time.textContent())!, /^\d+ [smhd] ago$/);
+    assert.match((await time.getAttribute('title'))!, /\d\d:\d\d:\d\d\.\d{3},? \S+/);
+    // Scrolled away from the top, a new delivery waits under the banner rather than moving rows.
     await page.evaluate(() => {
-      (globalThis as any).document.querySelector('#rows').scrollTop = 0;
+      (globalThis as any).document.querySelector('#rows').scrollTop = 3000;
     });
+    await page
+      .waitForFunction(() => (globalThis as any).document.querySelector('#rows').scrollTop > 2000)
+      .catch(async () => {
+        throw new Error(
+          `not scrolled: ${await page.evaluate(() => {
+            const r = (globalThis as any).document.querySelector('#rows');
+            return [r.scrollTop, r.scrollHeight, r.clientHeight].join(' ');
+          })}`,
+        );
+      });
+    const late = JSON.stringify({ event: 'TAG_CREATED', n: 'late' });
+    assert.equal((await post(listen.url, late, sign(late))).status, 200);
+    await page.waitForSelector('#new-banner', { timeout: 10_000 }).catch(async (e) => {
+      const st = await page.evaluate(
+        () => (globalThis as any).document.querySelector('#rows').scrollTop,
+      );
+      throw new Error(`${e.message}: scrollTop ${st}; ${await page.textContent('#rows .row')}`);
+    });
+    assert.equal(await page.textContent('#new-banner'), '1 new, show (n)');
+    await page.keyboard.press('n');
+    await page.waitForSelector('#new-banner', { state: 'detached' });
+    await page.waitForSelector(`#rows .row[data-id="${historyRecords(dir.path).at(-1)!.id}"]`);
   });
 
   await t.test('search inside bodies finds the word; Esc leaves the search box', async () => {
@@ -166,7 +195,8 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     await page.waitForFunction(
       () => (globalThis as any).document.querySelector('#count')?.textContent === '1 delivery',
     );
-    assert.match((await page.textContent('#rows'))!, /COMMENT_CREATED/);
+    await page.waitForSelector('#rows .row:has-text("COMMENT_CREATED")');
+    assert.equal(await page.locator('#rows .row').count(), 1);
     await page.keyboard.press('Escape');
     assert.notEqual(
       await page.evaluate(() => (globalThis as any).document.activeElement?.name),
@@ -310,6 +340,13 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     await page.keyboard.press('k');
     await page.keyboard.press('x');
     await page.waitForSelector('.bulk:has-text("2 selected")');
+    // Bulk export: the selected deliveries as NDJSON.
+    const exported = (await page.evaluate(async () => {
+      const a = (globalThis as any).document.querySelector('#bulk-export');
+      return (await fetch(a.href)).text();
+    })) as string;
+    assert.equal(exported.trim().split('\n').length, 2);
+    assert.ok(exported.split('\n').some((l) => l.includes('Renamed')));
     await page.keyboard.press('d');
     await page.waitForSelector('#diff .dl.added, #diff .dl.removed, #diff .dl.changed');
     await page.keyboard.press('Escape');

@@ -235,6 +235,8 @@ function reload(): void {
     pending.value = [];
     older.value = null;
     total.value = null;
+    // A page still coming for the old filters is dropped when it lands (its generation is gone).
+    loading.value = false;
   });
   // The stream first, then the first page: what lands in between is in one or the other (or
   // both, and counted once).
