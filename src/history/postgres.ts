@@ -29,6 +29,7 @@ import {
   summaryFromRow,
   toRow,
   whereOf,
+  type Bind,
   type TextSearch,
   type DeliveryRow,
 } from './sql.js';
@@ -42,11 +43,14 @@ const MIGRATION_LOCK = 4_242_424_242;
 /** The indexed words of a row; a search repeats it exactly, so that the GIN index serves it. */
 const PG_SEARCH_VECTOR = `to_tsvector('simple'::regconfig, id || ' ' || coalesce(event, '') || ' ' || headers || ' ' || bluehook_body_text(body))`;
 
-/** PostgreSQL: the GIN index, through a subquery so that no row's vector is computed in a scan. */
-const pgTextSearch: TextSearch = (words, bind) =>
-  `seq IN (SELECT seq FROM ${TABLE} WHERE ${PG_SEARCH_VECTOR} @@ to_tsquery('simple', ${bind(
-    words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & '),
-  )}))`;
+/** PostgreSQL: the GIN index (the expression repeated exactly, so that the index serves it). */
+const pgTextSearch: TextSearch = Object.assign(
+  (words: string[], bind: Bind) =>
+    `SELECT seq FROM ${TABLE} WHERE ${PG_SEARCH_VECTOR} @@ to_tsquery('simple', ${bind(
+      words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & '),
+    )})`,
+  { table: TABLE },
+);
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE ${TABLE} (
