@@ -68,6 +68,12 @@ test('bluehook schema: every format twice is byte-identical; the library types a
   } finally {
     dir.cleanup();
   }
+  const two = JSON.parse(await schema(['TODO_DELETED', 'todo_created', '--format', 'openapi']));
+  assert.deepEqual(
+    Object.keys(two.webhooks),
+    ['TODO_CREATED', 'TODO_DELETED'],
+    'only those, sorted',
+  );
   const unknown = await runCli(['schema', 'TODO_CREATD']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown event "TODO_CREATD"; did you mean TODO_CREATED/);
@@ -140,6 +146,7 @@ test('OpenAPI 3.1 (@readme/openapi-parser) and AsyncAPI 3 (@asyncapi/parser) acc
   assert.deepEqual(created.parameters, [{ $ref: '#/components/parameters/XSignature' }]);
   assert.equal(openapi.components.parameters.XSignature.name, 'X-Signature');
   assert.equal(openapi.components.parameters.XSignature.in, 'header');
+  assert.deepEqual(Object.keys(created.responses), ['2XX', 'default']);
   // The components are the JSON Schema's definitions, only the $ref base differs.
   const jsonSchema = JSON.parse(await schema([])) as Record<string, any>;
   assert.equal(
@@ -159,6 +166,10 @@ test('OpenAPI 3.1 (@readme/openapi-parser) and AsyncAPI 3 (@asyncapi/parser) acc
   assert.equal(asyncapi.asyncapi, '3.0.0');
   assert.equal(Object.keys(asyncapi.channels).length, 38);
   assert.equal(Object.keys(asyncapi.operations).length, 38);
+  assert.deepEqual(asyncapi.components.messages.TODO_CREATED.headers, {
+    $ref: '#/components/schemas/SignatureHeaders',
+  });
+  assert.deepEqual(asyncapi.components.schemas.SignatureHeaders.required, ['X-Signature']);
   const parser = new Parser();
   const { document, diagnostics } = await parser.parse(text);
   // Spectral's severities: 0 error, 1 warning (2 information, 3 hint).
@@ -271,13 +282,14 @@ export const title = (d: BlueDelivery): string => d.currentValue.title;
     // The library: parseDelivery and isEvent, compiled and run.
     writeFileSync(
       join(project, 'library.ts'),
-      `import { buildPayload, isEvent, parseDelivery, sign, type BlueDelivery } from '@bluehook/webhooks';
+      `import { buildPayload, deliveryDrift, isEvent, parseDelivery, sign, type BlueDelivery } from '@bluehook/webhooks';
 const body = JSON.stringify(buildPayload('TODO_CREATED', { seed: 1 }));
 const d: BlueDelivery = parseDelivery(body, { signature: sign(body, 's')['x-signature'], secret: 's' });
 if (isEvent(d, 'TODO_CREATED')) {
   const title: string = d.currentValue.title;
   console.log(title);
 }
+console.log(JSON.stringify(deliveryDrift(d)), deliveryDrift({ ...d, extra: 1 })?.level);
 // @ts-expect-error not one of Blue's events
 isEvent(d, 'TODO_CREATD');
 `,
@@ -286,8 +298,8 @@ isEvent(d, 'TODO_CREATD');
     assert.equal(lib.code, 0, lib.out);
     const ran = await run(process.execPath, [join(project, 'out', 'library.js')], { cwd: project });
     assert.equal(
-      ran.stdout.trim(),
-      (buildPayload('TODO_CREATED', { seed: 1 }).currentValue as { title: string }).title,
+      ran.stdout,
+      `${(buildPayload('TODO_CREATED', { seed: 1 }).currentValue as { title: string }).title}\nnull info\n`,
     );
 
     // Every TypeScript example of docs/schema.md, as a receiver would paste it.
@@ -352,24 +364,27 @@ async function driftRoundTrip(env: Record<string, string>): Promise<void> {
     const added = buildPayload('TODO_CREATED', { seed: 12 });
     (added.currentValue as Record<string, unknown>).priority = 'HIGH';
     const clean = buildPayload('TAG_CREATED', { seed: 13 });
-    for (const body of [removed, added, clean].map((b) => JSON.stringify(b)))
+    // The added key twice: information is said once per event and path.
+    for (const body of [removed, added, added, clean].map((b) => JSON.stringify(b)))
       assert.equal((await post(url, body, { 'x-signature': hmac('s', body) })).status, 200);
     // A forged copy is never compared with the schema (nothing about Blue in it).
     const forged = JSON.stringify(removed);
     assert.equal((await post(url, forged, { 'x-signature': hmac('wrong', forged) })).status, 401);
-    // The forgery's line is the fourth: every delivery before it has been handled.
-    await out.until((all) => (all.match(/TODO_CREATED|TAG_CREATED/g) ?? []).length >= 4, '4 lines');
+    // The forgery's line is the fifth: every delivery before it has been handled.
+    await out.until((all) => (all.match(/TODO_CREATED|TAG_CREATED/g) ?? []).length >= 5, '5 lines');
   } finally {
     await stop();
   }
   const stderr = await err.until((all) => /deliveries received/.test(all), 'the summary');
   const warnings = stderr.split('\n').filter((l) => l.includes('⚠'));
   assert.deepEqual(warnings, ['⚠ drift: TODO_CREATED currentValue.title missing'], stderr);
-  assert.match(
-    stderr,
-    /ℹ drift: TODO_CREATED currentValue\.priority is new \(string\): information/,
+  assert.deepEqual(
+    stderr.split('\n').filter((l) => l.includes('ℹ')),
+    [
+      'ℹ drift: TODO_CREATED currentValue.priority is new (string): information, Blue sent something bluehook does not know',
+    ],
   );
-  assert.match(stderr, /4 deliveries received: 3 valid, 1 invalid, 2 drifting from the schema/);
+  assert.match(stderr, /5 deliveries received: 4 valid, 1 invalid, 3 drifting from the schema/);
 
   const list = await runCli(['deliveries', 'list', '--drift', '--json'], { env });
   assert.equal(list.code, 0, list.stderr);
@@ -379,12 +394,13 @@ async function driftRoundTrip(env: Record<string, string>): Promise<void> {
     [
       ['TODO_CREATED', 'warning'],
       ['TODO_CREATED', 'info'],
+      ['TODO_CREATED', 'info'],
     ],
   );
   const all = jsonLines((await runCli(['deliveries', 'list', '--json'], { env })).stdout);
   assert.deepEqual(
     all.map((r) => r.drift),
-    ['warning', 'info', null, null],
+    ['warning', 'info', 'info', null, null],
     'the clean delivery and the forgery have none',
   );
   const text = await runCli(['deliveries', 'list', '--drift'], { env });
@@ -441,14 +457,14 @@ test('drift through the built CLI (SQLite, migrated from the schema before the d
       });
       assert.match(
         imported.stdout,
-        /imported 4 deliveries .*; 2 differ from the schema \(deliveries list --drift\)/,
+        /imported 5 deliveries .*; 3 differ from the schema \(deliveries list --drift\)/,
       );
       const listed = await runCli(['deliveries', 'list', '--drift', '--json'], {
         env: { BLUEHOOK_HOME: other.path },
       });
       assert.deepEqual(
         jsonLines(listed.stdout).map((r) => r.drift),
-        ['warning', 'info'],
+        ['warning', 'info', 'info'],
       );
     } finally {
       other.cleanup();

@@ -91,8 +91,10 @@ async function filterFrom(
   }
   if (opts.direction) f.direction = opts.direction;
   if (opts.drift) {
-    if (opts.direction === 'out')
-      throw usageError('--drift is about received deliveries: not with --direction out');
+    if (f.direction === 'out')
+      throw usageError(
+        `--drift is about received deliveries: not with ${opts.direction === 'out' ? '--direction out' : opts.failed ? '--failed' : '--delivered'}`,
+      );
     f.drift = 'any';
   }
   return f;
