@@ -230,6 +230,20 @@ test("names and errors from Blue's API reach the terminal escaped, from the API 
   }
   for (const [what, r] of shown.filter(([w]) => /list|show/.test(w)))
     assert.ok(r.stdout.includes('net\\x1b[41mEVIL\\x1b]0;owned\\x07'), `${what}: ${r.stdout}`);
+  // send's warning that Blue would not deliver to this (now disabled) webhook names it, escaped.
+  const warned = await blue([
+    'send',
+    '--webhook',
+    id,
+    '--secret',
+    'k',
+    '--url',
+    'http://127.0.0.1:9/',
+    '--no-retry',
+    '--no-record',
+  ]);
+  assert.match(warned.stderr, /warning: Blue would not deliver this: webhook net\\x1b\[41mEVIL/);
+  assert.doesNotMatch(warned.stdout + warned.stderr, RAW_CONTROL);
   // A hint names the store the user chose with --store.
   const missing = await blue(['show', 'nope']);
   assert.equal(missing.code, 2, missing.stderr);
@@ -463,8 +477,12 @@ test('smaller words: verify names a signer newline, old-store imports are report
   const none = await runCli(['list', '--disabled'], env);
   assert.equal(none.code, 0);
   assert.equal(none.stdout.trim(), 'no disabled webhooks');
+  // Both imported webhooks are enabled: "orders" (two events) and "staging" (all events).
+  const disable = await runCli(['disable', 'staging'], env);
+  assert.equal(disable.code, 0, disable.stderr);
   const noneFor = await runCli(['list', '--enabled', '--event', 'TAG_CREATED'], env);
-  assert.match(noneFor.stdout, /^no enabled webhooks for TAG_CREATED|^ID/);
+  assert.equal(noneFor.stdout.trim(), 'no enabled webhooks for TAG_CREATED');
+  assert.match((await runCli(['list', '--disabled'], env)).stdout, /staging/);
 
   // A load run whose every delivery was answered: "recorded nothing", not "recorded the 0".
   const rx = await startReceiver();
@@ -501,8 +519,10 @@ test('deliveries list fits the terminal: rows as wide as its columns, whole with
     assert.equal(session.code, 0, session.screen);
     const shown = rows(session.screen);
     assert.equal(shown.length, 2, session.screen);
-    for (const row of shown)
+    for (const row of shown) {
       assert.ok(row.length < columns, `${columns} columns: ${row.length} cells: ${row}`);
+      assert.match(row, / 200( |$)/, 'the status is never cut');
+    }
     if (columns >= 120) assert.match(shown.join('\n'), /TAG_CREATED/);
   }
   const wide = rows((await runInPty(['deliveries', 'list', '--wide'], [], env, 100)).screen);
@@ -535,10 +555,16 @@ test('bash completion quotes a webhook name with a space', async (t) => {
     `comp bluehook show my`,
     `comp bluehook show 'my\\ h'`,
     `comp bluehook show o`,
+    `comp bluehook show "'my h"`,
   ].join('\n');
   const { stdout } = await promisify(execFile)('bash', ['-c', script], { env });
   const answers = stdout.split('===\n').map((block) => block.split('\n').filter(Boolean));
-  assert.deepEqual(answers.slice(0, 3), [['my\\ hook'], ['my\\ hook'], ["o\\'clock"]]);
+  assert.deepEqual(answers.slice(0, 4), [
+    ['my\\ hook'],
+    ['my\\ hook'],
+    ["o\\'clock"],
+    ['my\\ hook'],
+  ]);
 });
 
 test("verify: Blue's body with its keys sorted at every level (by Python) is named as that, both ways", async () => {

@@ -432,7 +432,10 @@ export async function startInspector(
     address: bound.address,
     server,
     async close() {
-      for (const s of [...open.values()]) s.res.end();
+      for (const s of open.values()) {
+        s.abort.abort(); // the followers stop before the history they read is closed
+        s.res.end();
+      }
       clearInterval(ticker);
       await new Promise<void>((r) => {
         server.close(() => r());

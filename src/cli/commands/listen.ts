@@ -205,6 +205,7 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
         throw networkError(
           `the inspector's ${error.message}`,
           'pick another with --inspect-port, or --inspect-port 0 for a free one',
+          'port-in-use',
         );
       throw error;
     }

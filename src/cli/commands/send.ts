@@ -29,6 +29,7 @@ import { parseDuration, payloadOptionsFrom, readBody } from '../inputs.js';
 import { canSpin, wantColor, displayHeaderName, streamIsJson, type Io } from '../output.js';
 import { attemptLine, responseText, statusText, summaryText } from '../render-delivery.js';
 import { resolveTarget } from '../target.js';
+import { lineSafe } from '../../util/terminal-text.js';
 
 type Colors = ReturnType<typeof colors>;
 
@@ -76,7 +77,9 @@ export async function run(
       opts.allEvents ? undefined : event,
       opts.project,
     ))
-      io.err(`bluehook: warning: Blue would not deliver this: ${reason} (sending anyway)`);
+      io.err(
+        `bluehook: warning: Blue would not deliver this: ${lineSafe(reason)} (sending anyway)`,
+      );
   }
   const timeoutMs =
     opts.timeout !== undefined ? parseDuration(opts.timeout, '--timeout') : config.values.timeout;
