@@ -78,8 +78,8 @@ test('the inspector marks a drifting delivery, lists its differences and filters
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(inspectorUrl);
-    await page.waitForSelector('#rows tr >> nth=2');
-    const row = (event: string) => page.locator(`#rows tr:has-text("${event}")`);
+    await page.waitForSelector('#rows .row >> nth=2');
+    const row = (event: string) => page.locator(`#rows .row:has-text("${event}")`);
     assert.equal(await row('TODO_CREATED').locator('.badge.drift-warning').textContent(), 'drift');
     assert.equal(await row('TAG_UPDATED').locator('.badge.drift-info').textContent(), 'new keys');
     assert.equal(await row('COMMENT_CREATED').locator('.badge').count(), 0);
@@ -91,14 +91,14 @@ test('the inspector marks a drifting delivery, lists its differences and filters
     await page.selectOption('select[name=drift]', 'warning');
     await page.waitForFunction(
       // Runs in the page (this file is compiled without the DOM's types).
-      (n) => (globalThis as any).document.querySelectorAll('#rows tr').length === n,
+      (n) => (globalThis as any).document.querySelectorAll('#rows .row').length === n,
       1,
     );
     assert.match((await page.textContent('#rows'))!, /TODO_CREATED/);
     await page.selectOption('select[name=drift]', 'any');
     await page.waitForFunction(
       // Runs in the page (this file is compiled without the DOM's types).
-      (n) => (globalThis as any).document.querySelectorAll('#rows tr').length === n,
+      (n) => (globalThis as any).document.querySelectorAll('#rows .row').length === n,
       2,
     );
     assert.deepEqual(errors, []);

@@ -42,16 +42,19 @@ await build({
   logLevel: 'warning',
 });
 
-// The inspector's page: one minified script and its stylesheet and HTML beside it, served from the
+// The inspector's page (preact, @preact/signals, @tanstack/virtual-core, bundled): one minified script and its stylesheet and HTML beside it, served from the
 // package (never a CDN), so it works offline.
 const page = new URL('../inspector/page/', import.meta.url);
 const out = new URL('../../dist/inspector/', import.meta.url);
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [new URL('app.ts', page).pathname],
+  entryPoints: [new URL('app.tsx', page).pathname],
   outfile: new URL('app.js', out).pathname,
   bundle: true,
   minify: true,
+  // preact's JSX runtime: the page is TSX, type-checked by tsconfig.page.json.
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
   format: 'esm',
   target: 'es2022',
   logLevel: 'warning',

@@ -65,6 +65,28 @@ const MIGRATIONS: readonly string[] = [
   // listen --relay: the relay's delivery id, so a delivery streamed twice is recorded once.
   `ALTER TABLE deliveries ADD COLUMN relay_id TEXT;
    CREATE INDEX deliveries_relay ON deliveries (relay_id) WHERE relay_id IS NOT NULL;`,
+  // Full-text search over ids, events, headers and bodies: an external-content FTS5 table (the
+  // text lives once, in deliveries), kept by triggers, backfilled here.
+  `CREATE VIRTUAL TABLE deliveries_search USING fts5(
+     id, event, headers, body, content='deliveries', content_rowid='seq',
+     tokenize='unicode61 remove_diacritics 2'
+   );
+   CREATE TRIGGER deliveries_search_insert AFTER INSERT ON deliveries BEGIN
+     INSERT INTO deliveries_search (rowid, id, event, headers, body)
+       VALUES (new.seq, new.id, new.event, new.headers, CAST(new.body AS TEXT));
+   END;
+   CREATE TRIGGER deliveries_search_delete AFTER DELETE ON deliveries BEGIN
+     INSERT INTO deliveries_search (deliveries_search, rowid, id, event, headers, body)
+       VALUES ('delete', old.seq, old.id, old.event, old.headers, CAST(old.body AS TEXT));
+   END;
+   CREATE TRIGGER deliveries_search_update AFTER UPDATE OF id, event, headers, body ON deliveries BEGIN
+     INSERT INTO deliveries_search (deliveries_search, rowid, id, event, headers, body)
+       VALUES ('delete', old.seq, old.id, old.event, old.headers, CAST(old.body AS TEXT));
+     INSERT INTO deliveries_search (rowid, id, event, headers, body)
+       VALUES (new.seq, new.id, new.event, new.headers, CAST(new.body AS TEXT));
+   END;
+   INSERT INTO deliveries_search (rowid, id, event, headers, body)
+     SELECT seq, id, event, headers, CAST(body AS TEXT) FROM deliveries;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -10,13 +10,25 @@ import { TurnBatch } from './batch.js';
 import { SqlHistory } from './sql-history.js';
 import { sleepUnlessAborted, type DeliveryFilter, type History } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { COLUMNS, fromRow, toRow, type DeliveryRow } from './sql.js';
+import { COLUMNS, fromRow, toRow, type Bind, type DeliveryRow, type TextSearch } from './sql.js';
 import { redactUrl } from '../util/redact.js';
 
 const TABLE = 'bluehook_deliveries';
 const META = 'bluehook_meta';
 /** Any constant: serialises schema changes of processes that start at once. */
 const MIGRATION_LOCK = 4_242_424_242;
+
+/** The indexed words of a row; a search repeats it exactly, so that the GIN index serves it. */
+const PG_SEARCH_VECTOR = `to_tsvector('simple'::regconfig, id || ' ' || coalesce(event, '') || ' ' || headers || ' ' || bluehook_body_text(body))`;
+
+/** PostgreSQL: the GIN index (the expression repeated exactly, so that the index serves it). */
+const pgTextSearch: TextSearch = Object.assign(
+  (words: string[], bind: Bind) =>
+    `SELECT seq FROM ${TABLE} WHERE ${PG_SEARCH_VECTOR} @@ to_tsquery('simple', ${bind(
+      words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & '),
+    )})`,
+  { table: TABLE },
+);
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE ${TABLE} (
@@ -49,6 +61,16 @@ const MIGRATIONS: readonly string[] = [
   // Idempotent: a schema version set back by hand must not make it fail.
   `ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS relay_id text COLLATE "C";
    CREATE INDEX IF NOT EXISTS ${TABLE}_relay ON ${TABLE} (relay_id) WHERE relay_id IS NOT NULL;`,
+  // Full-text search over ids, events, headers and bodies: a GIN index on a tsvector (words, the
+  // 'simple' configuration: no stemming, so a search finds what was written). A body is read as
+  // UTF-8 (escaped bytes when it is not), its first 256 KiB: a tsvector holds at most 1 MiB.
+  `CREATE FUNCTION bluehook_body_text(b bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   BEGIN
+     RETURN convert_from(substring(b FROM 1 FOR 262144), 'UTF8');
+   EXCEPTION WHEN others THEN
+     RETURN encode(substring(b FROM 1 FOR 262144), 'escape');
+   END $$;
+   CREATE INDEX ${TABLE}_search ON ${TABLE} USING gin ((${PG_SEARCH_VECTOR}));`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -78,7 +100,13 @@ export class PostgresHistory extends SqlHistory implements History {
     url: string,
     private readonly commitTimeoutMs: number,
   ) {
-    super({ table: TABLE, placeholder: (n) => `$${n}`, like: 'ILIKE', byteLength: 'octet_length' });
+    super({
+      table: TABLE,
+      placeholder: (n) => `$${n}`,
+      like: 'ILIKE',
+      byteLength: 'octet_length',
+      textSearch: pgTextSearch,
+    });
     this.location = redactUrl(url);
   }
 

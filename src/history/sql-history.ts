@@ -16,6 +16,7 @@ import {
   summaryFromRow,
   whereOf,
   type DeliveryRow,
+  type TextSearch,
 } from './sql.js';
 import type {
   DeliveryFilter,
@@ -35,6 +36,8 @@ export interface SqlDialect {
   like: 'LIKE' | 'ILIKE';
   /** The function that gives a blob's size in bytes. */
   byteLength: 'length' | 'octet_length';
+  /** The engine's full-text index, for the search filter's words. */
+  textSearch?: TextSearch;
 }
 
 export abstract class SqlHistory {
@@ -50,7 +53,7 @@ export abstract class SqlHistory {
   }
 
   protected where(filter: DeliveryFilter, bind: ReturnType<typeof binder>['bind']): string {
-    return whereOf(filter, bind, this.dialect.like);
+    return whereOf(filter, bind, this.dialect.like, this.dialect.textSearch);
   }
 
   async get(ref: string): Promise<DeliveryRecord> {

@@ -162,8 +162,35 @@ function integer(n: number): number {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The words of a search, as both engines' indexes cut text: letters and digits, nothing else. */
+export const searchWords = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w !== '');
+
+/**
+ * The seqs of rows whose indexed text holds every word (the last one as a prefix: the word being
+ * typed), as a query selecting a column named `seq`.
+ */
+export type TextSearch = ((words: string[], bind: Bind) => string) & { table: string };
+
+/** SQLite: the FTS5 table, each word a quoted string (no operator can be smuggled in). */
+export const sqliteTextSearch: TextSearch = Object.assign(
+  (words: string[], bind: Bind) =>
+    `SELECT rowid AS seq FROM deliveries_search WHERE deliveries_search MATCH ${bind(
+      words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' '),
+    )}`,
+  { table: 'deliveries' },
+);
+
 /** The conditions of a filter, joined with AND (or `1=1`). */
-export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: string): string {
+export function whereOf(
+  f: DeliveryFilter,
+  bind: Bind,
+  caseInsensitiveLike: string,
+  textSearch?: TextSearch,
+): string {
   const where: string[] = [];
   if (f.direction) where.push(`direction = ${bind(f.direction)}`);
   if (f.event) where.push(`event = ${bind(f.event)}`);
@@ -191,8 +218,19 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();
+    // What it matched before (an id prefix, a part of the event name), or the words anywhere in the
+    // id, event, headers or body, through the engine's full-text index.
+    // Bound in the order they appear (placeholders may be positional). With the index, each part is
+    // a set of seqs found by its own index (the id's, the event's, the text's): an OR of the three
+    // in one WHERE would read every row, bodies and all.
+    const words = textSearch ? searchWords(s) : [];
+    const table = textSearch?.table ?? '';
+    const prefix = prefixCondition(s.toLowerCase(), bind);
+    const event = `event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\'`;
     where.push(
-      `(${prefixCondition(s.toLowerCase(), bind)} OR event ${caseInsensitiveLike} ${bind(`%${escapeLike(s)}%`)} ESCAPE '\\')`,
+      words.length > 0
+        ? `seq IN (SELECT seq FROM ${table} WHERE ${prefix} UNION ALL SELECT seq FROM ${table} WHERE ${event} UNION ALL SELECT seq FROM (${textSearch!(words, bind)}) AS text_search)`
+        : `(${prefix} OR ${event})`,
     );
   }
   return where.length ? where.join(' AND ') : '1=1';

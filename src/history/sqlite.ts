@@ -11,7 +11,7 @@ import type { BluehookError } from '../errors.js';
 import { localDatabase } from '../db/local-database.js';
 import { sleepUnlessAborted, type DeliveryFilter, type History } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import { COLUMNS, fromRow, toRow, type DeliveryRow } from './sql.js';
+import { COLUMNS, fromRow, sqliteTextSearch, toRow, type DeliveryRow } from './sql.js';
 
 const INSERT = `INSERT INTO deliveries (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
@@ -23,7 +23,13 @@ export class SqliteHistory extends SqlHistory implements History {
   private readonly insertOrSkip: (rows: unknown[][]) => number;
 
   constructor(dir: string, sync?: SyncMode) {
-    super({ table: 'deliveries', placeholder: () => '?', like: 'LIKE', byteLength: 'length' });
+    super({
+      table: 'deliveries',
+      placeholder: () => '?',
+      like: 'LIKE',
+      byteLength: 'length',
+      textSearch: sqliteTextSearch,
+    });
     this.db = localDatabase(dir, sync);
     this.location = this.db.name;
     const insert = this.db.prepare(INSERT);

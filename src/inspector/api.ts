@@ -44,8 +44,9 @@ export interface ApiBody {
   bytes: number;
   /** The body as text when it is UTF-8, else null (see base64). */
   text: string | null;
+  /** Empty when the detail was asked for lean and there is text. */
   base64: string;
-  /** Parsed, when it is JSON. */
+  /** Parsed, when it is JSON (null when asked for lean: the page parses the text itself). */
   json: unknown;
   /** Where it stops being JSON, when it is text but not JSON. */
   jsonError: { line: number; column: number; message: string; offset: number } | null;
@@ -79,6 +80,8 @@ export interface ApiSendInput {
   set?: string[];
   /** Exact body to send instead of a sample (edit and resend). */
   body?: string;
+  /** The same, as bytes in base64 (a binary body resent as it is). */
+  bodyBase64?: string;
   /** A stored webhook: its URL and secret (each overridable). */
   webhookId?: string;
   url?: string;
@@ -100,6 +103,11 @@ export interface ApiVerifyResult {
   valid: boolean;
   cause: string;
   message: string;
+}
+
+/** GET /api/deliveries/:id/previous: the delivery before it about the same record, if any. */
+export interface ApiPrevious {
+  previous: ApiSummary | null;
 }
 
 /** GET /api/count */

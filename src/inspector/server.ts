@@ -24,6 +24,7 @@ import type {
   ApiError,
   ApiMeta,
   ApiPage,
+  ApiPrevious,
   ApiSendResult,
   ApiVerifyResult,
 } from './api.js';
@@ -39,7 +40,8 @@ export interface RunningInspector {
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const MAX_POST_BYTES = 2 * 1024 * 1024;
+// Room for an edited 2.4 MB body resent as base64 (bytes as they are), and no more.
+const MAX_POST_BYTES = 8 * 1024 * 1024;
 
 /** Where the built page is: beside the CLI bundle (dist/cli) or the compiled library (dist/src/inspector). */
 function assetsDir(): string {
@@ -312,7 +314,27 @@ export async function startInspector(
       if (path === '/api/stream') return stream(url, res, filterOf(url.searchParams));
       const detail = /^\/api\/deliveries\/([^/]+)$/.exec(path);
       if (detail)
-        return json<ApiDetail>(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
+        return json<ApiDetail>(
+          res,
+          200,
+          await service.detail(
+            decodeURIComponent(detail[1]!),
+            url.searchParams.get('lean') === '1',
+          ),
+        );
+      const previous = /^\/api\/deliveries\/([^/]+)\/previous$/.exec(path);
+      if (previous)
+        return json<ApiPrevious>(res, 200, {
+          previous: await service.previous(decodeURIComponent(previous[1]!)),
+        });
+      if (path === '/api/export') {
+        const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
+        if (ids.length === 0 || ids.length > 1000)
+          throw usageError('export takes 1 to 1000 ids', undefined, 'bad-export-ids');
+        return send(res, 200, await service.exportMany(ids), 'application/x-ndjson', {
+          'content-disposition': 'attachment; filename="deliveries.ndjson"',
+        });
+      }
       const exported = /^\/api\/deliveries\/([^/]+)\/export$/.exec(path);
       if (exported) {
         const out = await service.exportAs(
@@ -355,6 +377,7 @@ export async function startInspector(
             seed: str(body.seed),
             set,
             body: typeof body.body === 'string' ? body.body : undefined,
+            bodyBase64: typeof body.bodyBase64 === 'string' ? body.bodyBase64 : undefined,
             webhookId: str(body.webhookId),
             url: str(body.url),
             secret: str(body.secret),

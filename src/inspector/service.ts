@@ -32,6 +32,7 @@ import type {
   ApiReplayInput,
   ApiSendInput,
   ApiSendResult,
+  ApiSummary,
   ApiVerifyResult,
   ApiWebhook,
 } from './api.js';
@@ -61,7 +62,8 @@ export type ReplayInput = ApiReplayInput;
 export type SendInput = ApiSendInput;
 export type SendResult = ApiSendResult;
 
-function bodyView(record: DeliveryRecord): BodyView {
+/** `lean`: the text alone when there is text (the page parses it itself, keeping every digit). */
+function bodyView(record: DeliveryRecord, lean = false): BodyView {
   const bytes = decodeBody(record);
   const text = record.bodyEncoding === 'utf8' ? bytes.toString('utf8') : null;
   let json: unknown;
@@ -73,7 +75,24 @@ function bodyView(record: DeliveryRecord): BodyView {
       jsonError = locateJsonError(text);
     }
   }
+  if (lean && text !== null)
+    return { bytes: bytes.length, text, base64: '', json: null, jsonError };
   return { bytes: bytes.length, text, base64: bytes.toString('base64'), json, jsonError };
+}
+
+/** The id of the record (a todo, a comment…) a Blue delivery is about, when its body says it. */
+export function entityIdOf(body: string | null): string | null {
+  if (body === null) return null;
+  try {
+    const v = JSON.parse(body) as {
+      currentValue?: { id?: unknown } | null;
+      previousValue?: { id?: unknown } | null;
+    };
+    const id = v?.currentValue?.id ?? v?.previousValue?.id;
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 export class InspectorService {
@@ -110,7 +129,45 @@ export class InspectorService {
     return this.o.history.count(filter);
   }
 
-  async detail(id: string): Promise<DeliveryDetail> {
+  /**
+   * The delivery before this one about the same record (the id in its body, found through the
+   * history's search), else the one before it of the same event and webhook; null when none.
+   */
+  async previous(id: string): Promise<ApiSummary | null> {
+    const r = await this.o.history.get(id);
+    const body = r.bodyEncoding === 'utf8' ? r.body : null;
+    const entity = entityIdOf(body);
+    const before = Date.parse(r.time);
+    const filter: DeliveryFilter = entity
+      ? { search: entity, direction: r.direction }
+      : { event: r.event ?? undefined, direction: r.direction };
+    if (!entity && r.webhookId) filter.webhookId = r.webhookId;
+    filter.until = before + 1;
+    let after: string | null = null;
+    // Newest first: skip this one and any later ones recorded in the same millisecond.
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await this.o.history.summaries(filter, { order: 'newest', after, limit: 200 });
+      let seenSelf = false;
+      for (const s of page.records) {
+        if (s.id === r.id) {
+          seenSelf = true;
+          continue;
+        }
+        if (Date.parse(s.time) < before || seenSelf) return s;
+      }
+      if (!page.next) return null;
+      after = page.next;
+    }
+    return null;
+  }
+
+  /** Several recorded deliveries as NDJSON (the form `deliveries import` reads). */
+  async exportMany(ids: readonly string[]): Promise<string> {
+    const page = await this.o.history.query({ ids }, { order: 'oldest', limit: 1000 });
+    return page.records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  }
+
+  async detail(id: string, lean = false): Promise<DeliveryDetail> {
     const record = await this.o.history.get(id);
     const webhookId = record.webhookId ?? record.verdict?.webhookId ?? null;
     const webhook = webhookId
@@ -122,7 +179,7 @@ export class InspectorService {
     } catch {
       // not one of Blue's events: shown as recorded
     }
-    return { record, body: bodyView(record), event, webhook };
+    return { record, body: bodyView(record, lean), event, webhook };
   }
 
   /** The secret to sign with: given, else the stored webhook's. Never returned to the page. */
@@ -185,7 +242,11 @@ export class InspectorService {
     const secret = await this.secretFor(input.secret, webhook?.id);
     let body: Buffer;
     let event: string | null;
-    if (input.body !== undefined) {
+    if (input.bodyBase64 !== undefined) {
+      // Bytes as they are (a binary body, or text that must not pass through a string).
+      body = Buffer.from(input.bodyBase64, 'base64');
+      event = eventNamedIn(body.toString('utf8'));
+    } else if (input.body !== undefined) {
       body = Buffer.from(input.body, 'utf8');
       event = eventNamedIn(input.body);
     } else {

@@ -52,7 +52,10 @@ function filterFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
     .option('--since <duration>', 'only newer than this (1h, 7d)')
     .option('--until <duration>', 'only older than this (1h, 7d)')
     .option('--replays-of <id>', 'only replays of this delivery')
-    .option('--search <text>', 'only ids starting with, or events containing, this text')
+    .option(
+      '--search <text>',
+      'ids starting with, events containing, or headers and bodies holding these words',
+    )
     .option(
       '--drift',
       "only received deliveries that differ from their event's schema (warnings and new keys)",
@@ -83,6 +86,7 @@ export function defineDeliveries(program: Program) {
     .option('--limit <n>', 'only the newest n', intOption('--limit', 1))
     .option('-f, --follow', 'then print new deliveries as they are recorded, until Ctrl-C')
     .option('--wide', "whole rows, however wide: not cut to the terminal's width")
+    .option('--utc', 'times in UTC (default: local time, its offset shown)')
     .addHelpText(
       'after',
       examples(
@@ -91,6 +95,7 @@ export function defineDeliveries(program: Program) {
         'bluehook deliveries list --drift                      # deliveries that differ from the schema',
         'bluehook deliveries list --status 5xx --limit 20',
         'bluehook deliveries list --json --limit 5',
+        'bluehook deliveries list --search "Ship it"          # words in bodies and headers too',
         'bluehook deliveries list --limit 5 --follow',
       ),
     )
@@ -101,6 +106,7 @@ export function defineDeliveries(program: Program) {
     .command('show')
     .argument('<id>', 'delivery id or unique prefix')
     .description('headers, pretty body, verdict and answer of one delivery')
+    .option('--utc', 'the time in UTC (default: local time, its offset shown)')
     .addHelpText(
       'after',
       examples('bluehook deliveries show d1a2b3', 'bluehook deliveries show d1a2b3 --json'),

@@ -1,3 +1,4 @@
+import { shownTime } from '../time.js';
 import { chmodSync, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -48,6 +49,8 @@ interface ListFlags extends FilterFlags {
   limit?: number;
   follow?: boolean;
   wide?: boolean;
+  /** Times in UTC rather than local time. */
+  utc?: boolean;
 }
 
 async function openAll(opts: GlobalOptions, io: Io) {
@@ -112,7 +115,7 @@ interface RowLayout {
   url?: number;
 }
 
-const FULL_ROW: RowLayout = { time: 21, direction: 5, event: 40, verdict: 26, bytes: 9 };
+const FULL_ROW: RowLayout = { time: 27, direction: 5, event: 40, verdict: 26, bytes: 9 };
 const FIXED = 22 + 10; // id and status are never narrowed: an id is what a user copies
 
 /**
@@ -132,7 +135,7 @@ export function fitTo(columns: number): RowLayout {
     () => (layout.event = 20),
     () => (layout.verdict = 12),
     () => (layout.direction = 0),
-    () => (layout.time = 17), // MM-DD HH:MM:SS
+    () => (layout.time = 22), // MM-DD HH:MM:SS +01:00
     () => (layout.event = 16),
   ];
   for (const step of steps) {
@@ -148,12 +151,17 @@ export function fitTo(columns: number): RowLayout {
 const elide = (text: string, width: number) =>
   text.length < width ? text : `${text.slice(0, Math.max(0, width - 2))}…`;
 
-function line(r: DeliverySummary, c: ReturnType<typeof colors>, layout = FULL_ROW): string {
+function line(
+  r: DeliverySummary,
+  c: ReturnType<typeof colors>,
+  layout = FULL_ROW,
+  utc = false,
+): string {
   // Ids, events and problems may come from an imported file: shown with controls escaped.
   const id = lineSafe(r.id);
   const verdict = lineSafe(verdictLabel(r));
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
-  const time = r.time.replace('T', ' ').slice(layout.time < 21 ? 5 : 0, 19);
+  const time = shownTime(r.time, utc).slice(layout.time < FULL_ROW.time ? 5 : 0);
   const event = elide(lineSafe(r.event ?? '-'), layout.event);
   const shownVerdict = elide(verdict, layout.verdict);
   const url = lineSafe(r.url);
@@ -217,7 +225,8 @@ export async function list(opts: ListFlags, io: Io): Promise<number> {
   // On a terminal, rows fit its width (--wide: whole rows); piped, they are whole.
   const columns = io.isTTY.stdout && !opts.wide ? process.stdout.columns : undefined;
   const layout = columns ? fitTo(columns) : FULL_ROW;
-  const render = (r: DeliverySummary) => (opts.json ? listJson(r) : line(r, c, layout));
+  const render = (r: DeliverySummary) =>
+    opts.json ? listJson(r) : line(r, c, layout, opts.utc === true);
   const source: PageSource<DeliverySummary> = (page) => history.summaries(filter, page);
   let shown = 0;
   if (opts.limit !== undefined) {
@@ -257,7 +266,11 @@ export async function list(opts: ListFlags, io: Io): Promise<number> {
   return ExitCode.ok;
 }
 
-export async function show(id: string, opts: GlobalOptions, io: Io): Promise<number> {
+export async function show(
+  id: string,
+  opts: GlobalOptions & { utc?: boolean },
+  io: Io,
+): Promise<number> {
   const { history } = await openAll(opts, io);
   const r = await history.get(id);
   await history.close();
@@ -280,7 +293,7 @@ export async function show(id: string, opts: GlobalOptions, io: Io): Promise<num
   // Everything below came from the network or an imported file: shown with controls escaped.
   const rows: string[][] = [
     ['id', lineSafe(r.id)],
-    ['time', lineSafe(r.time)],
+    ['time', lineSafe(shownTime(r.time, opts.utc === true))],
     ['direction', r.direction === 'in' ? 'received' : 'sent'],
     ['event', lineSafe(r.event ?? '-')],
     [r.direction === 'in' ? 'path' : 'url', lineSafe(r.url)],

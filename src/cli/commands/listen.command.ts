@@ -63,6 +63,7 @@ export function listenCommand(program: Program) {
     .option('--timeout <duration>', 'how long --expect waits', '30s')
     .addOption(new Option('--once', 'same as --expect 1').conflicts('expect'))
     .option('--verbose', 'print headers and the pretty body of each delivery')
+    .option('--utc', 'times in UTC (default: local time, its offset shown)')
     .option('--inspect', 'also serve the web inspector over the history (see bluehook inspect)')
     .option(
       '--inspect-port <port>',

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ListenOptions } from './listen.command.js';
+import { shownClock } from '../time.js';
 import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
@@ -545,7 +546,7 @@ function renderDelivery(
     });
     return;
   }
-  const time = d.record.time.slice(11, 19);
+  const time = shownClock(d.record.time, opts.utc === true);
   // The event name and everything under --verbose came from the sender: controls escaped.
   // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
   const verdictPlain = d.verdict.valid

@@ -1,0 +1,123 @@
+/**
+ * `deliveries list --search` finds words inside headers and bodies, through each engine's index
+ * (SQLite FTS5 kept by triggers, PostgreSQL's GIN index on a tsvector), and still matches what it
+ * matched before (an id prefix, a part of the event name). The SQLite migration backfills the index
+ * of a history recorded before it existed. And the CLI's times: local with the offset, or --utc.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import type { DeliveryRecord } from '../src/history/record.js';
+import { postgresDatabase, runCli, tempDir } from './helpers.js';
+
+function record(id: string, event: string, body: string, headers: Record<string, string> = {}) {
+  return {
+    id,
+    direction: 'in',
+    time: new Date(Date.UTC(2026, 0, 1, 12, 0, Number(id.slice(-2)))).toISOString(),
+    event,
+    url: '/webhooks/blue',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    bodyEncoding: 'utf8',
+    verdict: { valid: true, cause: 'ok', message: 'valid' },
+    answer: { status: 200 },
+  } satisfies DeliveryRecord;
+}
+
+const RECORDS = [
+  record('dsearch000001', 'TODO_CREATED', '{"event":"TODO_CREATED","title":"Buy marmalade"}'),
+  record('dsearch000002', 'TODO_MOVED', '{"event":"TODO_MOVED","title":"Ship the rocket"}', {
+    'x-trace-id': 'zebracorn-42',
+  }),
+  record('dother0000003', 'COMMENT_CREATED', '{"event":"COMMENT_CREATED","text":"Marmalades"}'),
+];
+
+async function ids(args: string[], env: Record<string, string>): Promise<string[]> {
+  const r = await runCli(['deliveries', 'list', '--json', ...args], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).id as string)
+    .sort();
+}
+
+async function searches(env: Record<string, string>) {
+  // A word inside a body, a prefix of one (the word being typed), case aside.
+  assert.deepEqual(await ids(['--search', 'rocket'], env), ['dsearch000002']);
+  assert.deepEqual(await ids(['--search', 'Marmal'], env), ['dother0000003', 'dsearch000001']);
+  // Every word must be there, in any order.
+  assert.deepEqual(await ids(['--search', 'buy marmalade'], env), ['dsearch000001']);
+  assert.deepEqual(await ids(['--search', 'rocket marmalade'], env), []);
+  // A header's value.
+  assert.deepEqual(await ids(['--search', 'zebracorn'], env), ['dsearch000002']);
+  // What it matched before: an id prefix, a part of an event name.
+  assert.deepEqual(await ids(['--search', 'dsearch'], env), ['dsearch000001', 'dsearch000002']);
+  assert.deepEqual(await ids(['--search', 'MOVE'], env), ['dsearch000002']);
+  // Operators of the index's query language are words like any other.
+  assert.deepEqual(await ids(['--search', 'rocket" OR "marmalade'], env), []);
+  assert.deepEqual(await ids(['--search', '*'], env), []);
+}
+
+test('deliveries list --search finds words in bodies and headers (SQLite FTS5)', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path };
+  const file = join(dir.path, 'in.ndjson');
+  writeFileSync(file, RECORDS.map((r) => JSON.stringify(r)).join('\n'));
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  await searches(env);
+
+  // Removed deliveries leave the index with them (the delete trigger).
+  assert.equal((await runCli(['deliveries', 'clear', '--yes'], { env })).code, 0);
+  assert.deepEqual(await ids(['--search', 'rocket'], env), []);
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+
+  // A history from before the index: the migration builds it from what is recorded.
+  const db = new Sqlite(join(dir.path, 'bluehook.db'));
+  db.exec(`DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete;
+    DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search;`);
+  db.pragma('user_version = 2');
+  db.close();
+  assert.deepEqual(await ids(['--search', 'rocket'], env), ['dsearch000002']);
+  await searches(env);
+});
+
+test('deliveries list --search finds words in bodies and headers (PostgreSQL)', async (t) => {
+  const pg = await postgresDatabase();
+  if (pg.skip !== undefined) return t.skip(pg.skip);
+  t.after(pg.drop);
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path, BLUEHOOK_HISTORY_URL: pg.url };
+  const file = join(dir.path, 'in.ndjson');
+  writeFileSync(file, RECORDS.map((r) => JSON.stringify(r)).join('\n'));
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  await searches(env);
+});
+
+test('times: local with the offset shown, --utc in UTC (deliveries list and show)', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const env = { BLUEHOOK_HOME: dir.path, TZ: 'Asia/Kolkata' };
+  const file = join(dir.path, 'in.ndjson');
+  writeFileSync(file, JSON.stringify(RECORDS[0]));
+  assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  // Recorded 2026-01-01T12:00:01Z: 17:30:01 in Kolkata (+05:30).
+  const local = await runCli(['deliveries', 'list', '--wide'], { env });
+  assert.match(local.stdout, /2026-01-01 17:30:01 \+05:30/);
+  const utc = await runCli(['deliveries', 'list', '--wide', '--utc'], { env });
+  assert.match(utc.stdout, /2026-01-01 12:00:01Z/);
+  const show = await runCli(['deliveries', 'show', 'dsearch000001'], { env });
+  assert.match(show.stdout, /17:30:01 \+05:30/);
+  const showUtc = await runCli(['deliveries', 'show', 'dsearch000001', '--utc'], { env });
+  assert.match(showUtc.stdout, /12:00:01Z/);
+  // --json keeps the recorded ISO time.
+  const json = await runCli(['deliveries', 'list', '--json'], { env });
+  assert.equal(JSON.parse(json.stdout).time, '2026-01-01T12:00:01.000Z');
+});
