@@ -371,10 +371,10 @@ test('a SQLite history written before relayId (schema 1) is migrated in place: o
   await first.append(old);
   await first.close();
   closeDatabase(dir.path);
-  // Back to what schema 1 was: no drift (2) and no relay_id (3) column.
+  // Back to what schema 1 was: no drift (2), no relay_id (3) column, no search index (4).
   const raw = new Sqlite(join(dir.path, 'bluehook.db'));
   raw.exec(
-    'DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift',
+    'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift',
   );
   raw.pragma('user_version = 1');
   raw.close();
@@ -387,5 +387,5 @@ test('a SQLite history written before relayId (schema 1) is migrated in place: o
   assert.equal((await reopened.get(relayed.id)).relayId, 'dmigrated0001');
   const check = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
   t.after(() => check.close());
-  assert.equal(check.pragma('user_version', { simple: true }), 3);
+  assert.equal(check.pragma('user_version', { simple: true }), 4);
 });

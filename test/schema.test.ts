@@ -428,12 +428,12 @@ test('drift through the built CLI (SQLite, migrated from the schema before the d
     // Back to the schema of the release before: no drift or relay_id column, user_version 1.
     const db = new Sqlite(join(dir.path, 'bluehook.db'));
     db.exec(
-      'DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; PRAGMA user_version = 1;',
+      'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; PRAGMA user_version = 1;',
     );
     db.close();
     await driftRoundTrip(env);
     const after = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 3, 'migrated');
+    assert.equal(after.pragma('user_version', { simple: true }), 4, 'migrated');
     after.close();
 
     // deliveries import compares what was recorded without a report (an older bluehook's export).
@@ -487,13 +487,13 @@ test('drift on PostgreSQL (migrated from the schema before the drift column): th
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await client.query(
-      "ALTER TABLE bluehook_deliveries DROP COLUMN drift; ALTER TABLE bluehook_deliveries DROP COLUMN relay_id; UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'",
+      "DROP INDEX bluehook_deliveries_search; DROP FUNCTION bluehook_body_text; ALTER TABLE bluehook_deliveries DROP COLUMN drift; ALTER TABLE bluehook_deliveries DROP COLUMN relay_id; UPDATE bluehook_meta SET value = '1' WHERE key = 'schema_version'",
     );
     await driftRoundTrip(env);
     const version = await client.query(
       "SELECT value FROM bluehook_meta WHERE key = 'schema_version'",
     );
-    assert.equal(version.rows[0].value, '3', 'migrated');
+    assert.equal(version.rows[0].value, '4', 'migrated');
     await client.end();
   } finally {
     await db.drop();

@@ -64,13 +64,13 @@ const MIGRATIONS: readonly string[] = [
   // Full-text search over ids, events, headers and bodies: a GIN index on a tsvector (words, the
   // 'simple' configuration: no stemming, so a search finds what was written). A body is read as
   // UTF-8 (escaped bytes when it is not), its first 256 KiB: a tsvector holds at most 1 MiB.
-  `CREATE FUNCTION bluehook_body_text(b bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+  `CREATE OR REPLACE FUNCTION bluehook_body_text(b bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
    BEGIN
      RETURN convert_from(substring(b FROM 1 FOR 262144), 'UTF8');
    EXCEPTION WHEN others THEN
      RETURN encode(substring(b FROM 1 FOR 262144), 'escape');
    END $$;
-   CREATE INDEX ${TABLE}_search ON ${TABLE} USING gin ((${PG_SEARCH_VECTOR}));`,
+   CREATE INDEX IF NOT EXISTS ${TABLE}_search ON ${TABLE} USING gin ((${PG_SEARCH_VECTOR}));`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
