@@ -82,7 +82,7 @@ test('deliveries list --search finds words in bodies and headers (SQLite FTS5)',
   const db = new Sqlite(join(dir.path, 'bluehook.db'));
   db.exec(`DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete;
     DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search;`);
-  db.pragma('user_version = 2');
+  db.pragma('user_version = 3');
   db.close();
   assert.deepEqual(await ids(['--search', 'rocket'], env), ['dsearch000002']);
   await searches(env);
