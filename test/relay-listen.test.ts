@@ -542,6 +542,16 @@ test('listen --relay --register with the Blue store (the emulator): a webhook to
   assert.equal(await kept.exited, 130, kept.stderr());
   assert.ok((await webhooks()).some((w) => w.id === keptHook.webhookId));
   assert.match(kept.stderr(), /kept Blue webhook/);
+
+  // In text, the start-up line counts the session webhook's secret, the one it verifies with
+  // (in a store with no secret of its own, it said "0 secrets").
+  const empty = tempDir();
+  t.after(() => empty.cleanup());
+  const text = await runCli([...args, '--expect', '1', '--timeout', '1s'], {
+    env: { ...env, BLUEHOOK_HOME: empty.path },
+  });
+  assert.equal(text.code, 1, text.stderr);
+  assert.match(text.stderr, /verifying blue signatures with 1 secret;/);
 });
 
 test('listen --relay at a relay holding its most streams: told 429 and when to come back, it waits that long and gets in once a stream is free', async (t) => {

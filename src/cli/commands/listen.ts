@@ -165,13 +165,16 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
 
   // --register: a Blue webhook for this session, to the channel. Removed on every way out (unless --keep).
   let registered: Webhook | undefined;
+  // What the start-up line counts: the session webhook's secret too, once it is registered.
+  let secretCount = candidates.length;
   try {
     if (relay && opts.register) {
       registered = await register(store, relay, opts, io, c).catch(async (error: unknown) => {
         await session.close();
         throw error;
       });
-      if (registered.secret)
+      if (registered.secret) {
+        secretCount += 1;
         verify = makeVerifier(
           [
             {
@@ -183,6 +186,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
           ],
           scheme,
         );
+      }
     }
     // The inspector reads the history even when this listener records nothing.
     let inspectorHistory = history;
@@ -247,7 +251,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       if (inspector) io.out(`inspector on ${inspector.url}`);
       io.err(
         c.dim(
-          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${secretCount} secret${secretCount === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
         ),
       );
     }
