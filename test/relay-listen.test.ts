@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  deadPort,
   historyRecords,
   runCli,
   spawnCli,
@@ -579,4 +580,64 @@ test('listen --relay at a relay holding its most streams: told 429 and when to c
   await waiting.waitFor('live', (l) => l.type === 'relay' && l.state === 'live', 30_000);
   await sendTo(channel.url, 'late');
   assert.equal(await waiting.exited, 0, waiting.stderr());
+});
+
+test('listen --relay --forward-to an app that is down: the delivery is recorded with 502 and acknowledged (the relay does not send it again); deliveries list --status 5xx finds it and replay --to gives the app the same bytes', async (t) => {
+  const relay = await startRelay(t);
+  const channel = await relay.channel('app-down');
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = { BLUEHOOK_HOME: dir.path, BLUEHOOK_RELAY_TOKEN: channel.token };
+  const listenArgs = [
+    'listen',
+    '--relay',
+    channel.url,
+    '--relay-subscriber',
+    'laptop',
+    '--secret',
+    's',
+  ];
+
+  const down = `http://127.0.0.1:${await deadPort()}/hook`;
+  const first = startJson(t, [...listenArgs, '--forward-to', down], env);
+  await first.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  const relayId = await sendTo(channel.url, 'while the app is down');
+  const handled = await first.waitFor('the delivery', (l) => l.type === 'delivery');
+  assert.equal(handled.valid, true);
+  assert.equal(handled.status, 502, 'answered as a local delivery would be: 502');
+  assert.equal(handled.relayId, relayId);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 143, first.stderr());
+
+  // Acknowledged all the same: back with the app up, nothing comes again by itself.
+  const app = await startReceiver();
+  t.after(() => app.close());
+  const second = startJson(t, [...listenArgs, '--forward-to', app.url], env);
+  const connected = await second.waitFor(
+    'connected',
+    (l) => l.type === 'relay' && l.state === 'connected',
+  );
+  assert.equal(connected.resumeAfter, 1, 'the relay resumes after it');
+  await second.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 143, second.stderr());
+  assert.equal(app.received.length, 0);
+
+  // The history has it, with the app's failure: found by status and re-sent to the app.
+  const failed = await runCli(['deliveries', 'list', '--status', '5xx', '--json'], { env });
+  assert.equal(failed.code, 0, failed.stderr);
+  const rows = failed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; status: number });
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    [502],
+  );
+  const replayed = await runCli(['replay', rows[0]!.id, '--to', app.url], { env });
+  assert.equal(replayed.code, 0, replayed.stderr);
+  assert.equal(app.received.length, 1);
+  const record = historyRecords(dir.path).find((r) => r.id === rows[0]!.id)!;
+  assert.equal(app.received[0]!.body.toString(), record.body, 'the same bytes');
+  assert.equal(app.received[0]!.headers['x-signature'], hmac('s', record.body));
 });
