@@ -373,6 +373,28 @@ test('listen --relay: an unreachable relay is retried with one line each, then e
   );
 });
 
+test('listen --relay at a URL that answers 200 but is no channel (any web page): one line, exit 4, after one request instead of reconnecting for ever', async (t) => {
+  const page = await startReceiver((_r, _i, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>my app</h1>');
+  });
+  t.after(() => page.close());
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const url = new URL('/c/AAAAAAAAAAAAAAAAAAAAAA', page.url).href;
+  const r = await runCli(
+    ['listen', '--relay', url, '--relay-token', 'bht_x', '--secret', 's', '--relay-retries', '2'],
+    { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(
+    r.stderr,
+    /bluehook: \S+ is not a relay channel: it answered 200 with Content-Type text\/html, not an event stream/,
+  );
+  assert.doesNotMatch(r.stderr, /reconnecting/);
+  assert.equal(page.received.length, 1);
+  assert.ok(!r.stderr.includes('bht_x'));
+});
+
 test('listen --relay over TLS: a relay with a certificate the test made, trusted with --relay-ca; refused without it', async (t) => {
   const dir = tempDir();
   t.after(() => dir.cleanup());
