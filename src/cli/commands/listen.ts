@@ -48,6 +48,9 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   const expect = opts.once ? 1 : opts.expect;
   if (expectEvent && expect === undefined)
     throw usageError('--expect-event needs --expect N (or --once)');
+  // Without --expect nothing ends the session: a --timeout alone would be silently ignored.
+  if (opts.timeout !== undefined && expect === undefined)
+    throw usageError('--timeout is how long --expect N (or --once) waits: it needs one of them');
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
   capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
