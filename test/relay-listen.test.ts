@@ -395,6 +395,20 @@ test('listen --relay at a URL that answers 200 but is no channel (any web page):
   assert.ok(!r.stderr.includes('bht_x'));
 });
 
+test('relay prune-webhooks without the Blue store: one line, exit 2 (it said there was nothing to remove)', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  for (const args of [
+    ['relay', 'prune-webhooks'],
+    ['relay', 'prune-webhooks', '--dry-run', '--json'],
+  ]) {
+    const r = await runCli(args, { env: { BLUEHOOK_HOME: dir.path } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /it needs the Blue store \(--store blue\)/);
+    assert.equal(r.stdout, '');
+  }
+});
+
 test('listen --relay over TLS: a relay with a certificate the test made, trusted with --relay-ca; refused without it', async (t) => {
   const dir = tempDir();
   t.after(() => dir.cleanup());
