@@ -149,6 +149,13 @@ test('--expect times out with exit 1; a port in use is exit 3', async () => {
     );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /expected 2 valid deliveries, got 0 before the timeout/);
+    // Alone, --timeout would end nothing (listen ran until stopped): refused at once.
+    const alone = await runCli(['listen', '--port', '0', '--secret', 's', '--timeout', '300ms'], {
+      env,
+      timeoutMs: 20_000,
+    });
+    assert.equal(alone.code, 2, alone.stderr);
+    assert.match(alone.stderr, /^bluehook: --timeout is how long --expect N \(or --once\) waits/);
     const port = new URL(busy.url).port;
     const inUse = await runCli(['listen', '--port', port, '--secret', 's'], { env });
     assert.equal(inUse.code, 3);

@@ -457,12 +457,17 @@ test('bluehook doctor: exit 0 on a healthy store, 1 with a summary on a corrupt 
   const sick = await runCli(['doctor'], { env });
   assert.equal(sick.code, 1, sick.stderr);
   assert.match(sick.stdout, /bluehook\.db is corrupt: SQLite's quick_check found \d+ problem/);
+  // One problem a line, as SQLite words it: not its "*** in database main ***" heading glued to
+  // the first problem by a newline shown escaped (a literal \n).
+  assert.doesNotMatch(sick.stdout, /\\n|\*\*\* in database/);
+  assert.match(sick.stdout.split('\n')[1] ?? '', /^ {2}\S/);
   assert.match(sick.stderr, /--recover-to/);
   const alias = await runCli(['deliveries', 'check', '--json'], { env });
   assert.equal(alias.code, 1, alias.stderr);
   const report = JSON.parse(alias.stdout);
   assert.equal(report.ok, false);
   assert.ok(report.problems.length > 0);
+  for (const p of report.problems) assert.doesNotMatch(p, /\n|^\*\*\* in database/);
 
   const copy = join(dir.path, 'recovered.db');
   const recovered = await runCli(['doctor', '--recover-to', copy, '--json'], { env });

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  deadPort,
   historyRecords,
   runCli,
   spawnCli,
@@ -372,6 +373,42 @@ test('listen --relay: an unreachable relay is retried with one line each, then e
   );
 });
 
+test('listen --relay at a URL that answers 200 but is no channel (any web page): one line, exit 4, after one request instead of reconnecting for ever', async (t) => {
+  const page = await startReceiver((_r, _i, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>my app</h1>');
+  });
+  t.after(() => page.close());
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const url = new URL('/c/AAAAAAAAAAAAAAAAAAAAAA', page.url).href;
+  const r = await runCli(
+    ['listen', '--relay', url, '--relay-token', 'bht_x', '--secret', 's', '--relay-retries', '2'],
+    { env: { BLUEHOOK_HOME: dir.path }, timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(
+    r.stderr,
+    /bluehook: \S+ is not a relay channel: it answered 200 with Content-Type text\/html, not an event stream/,
+  );
+  assert.doesNotMatch(r.stderr, /reconnecting/);
+  assert.equal(page.received.length, 1);
+  assert.ok(!r.stderr.includes('bht_x'));
+});
+
+test('relay prune-webhooks without the Blue store: one line, exit 2 (it said there was nothing to remove)', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  for (const args of [
+    ['relay', 'prune-webhooks'],
+    ['relay', 'prune-webhooks', '--dry-run', '--json'],
+  ]) {
+    const r = await runCli(args, { env: { BLUEHOOK_HOME: dir.path } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /it needs the Blue store \(--store blue\)/);
+    assert.equal(r.stdout, '');
+  }
+});
+
 test('listen --relay over TLS: a relay with a certificate the test made, trusted with --relay-ca; refused without it', async (t) => {
   const dir = tempDir();
   t.after(() => dir.cleanup());
@@ -542,6 +579,16 @@ test('listen --relay --register with the Blue store (the emulator): a webhook to
   assert.equal(await kept.exited, 130, kept.stderr());
   assert.ok((await webhooks()).some((w) => w.id === keptHook.webhookId));
   assert.match(kept.stderr(), /kept Blue webhook/);
+
+  // In text, the start-up line counts the session webhook's secret, the one it verifies with
+  // (in a store with no secret of its own, it said "0 secrets").
+  const empty = tempDir();
+  t.after(() => empty.cleanup());
+  const text = await runCli([...args, '--expect', '1', '--timeout', '1s'], {
+    env: { ...env, BLUEHOOK_HOME: empty.path },
+  });
+  assert.equal(text.code, 1, text.stderr);
+  assert.match(text.stderr, /verifying blue signatures with 1 secret;/);
 });
 
 test('listen --relay at a relay holding its most streams: told 429 and when to come back, it waits that long and gets in once a stream is free', async (t) => {
@@ -569,4 +616,64 @@ test('listen --relay at a relay holding its most streams: told 429 and when to c
   await waiting.waitFor('live', (l) => l.type === 'relay' && l.state === 'live', 30_000);
   await sendTo(channel.url, 'late');
   assert.equal(await waiting.exited, 0, waiting.stderr());
+});
+
+test('listen --relay --forward-to an app that is down: the delivery is recorded with 502 and acknowledged (the relay does not send it again); deliveries list --status 5xx finds it and replay --to gives the app the same bytes', async (t) => {
+  const relay = await startRelay(t);
+  const channel = await relay.channel('app-down');
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = { BLUEHOOK_HOME: dir.path, BLUEHOOK_RELAY_TOKEN: channel.token };
+  const listenArgs = [
+    'listen',
+    '--relay',
+    channel.url,
+    '--relay-subscriber',
+    'laptop',
+    '--secret',
+    's',
+  ];
+
+  const down = `http://127.0.0.1:${await deadPort()}/hook`;
+  const first = startJson(t, [...listenArgs, '--forward-to', down], env);
+  await first.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  const relayId = await sendTo(channel.url, 'while the app is down');
+  const handled = await first.waitFor('the delivery', (l) => l.type === 'delivery');
+  assert.equal(handled.valid, true);
+  assert.equal(handled.status, 502, 'answered as a local delivery would be: 502');
+  assert.equal(handled.relayId, relayId);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 143, first.stderr());
+
+  // Acknowledged all the same: back with the app up, nothing comes again by itself.
+  const app = await startReceiver();
+  t.after(() => app.close());
+  const second = startJson(t, [...listenArgs, '--forward-to', app.url], env);
+  const connected = await second.waitFor(
+    'connected',
+    (l) => l.type === 'relay' && l.state === 'connected',
+  );
+  assert.equal(connected.resumeAfter, 1, 'the relay resumes after it');
+  await second.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 143, second.stderr());
+  assert.equal(app.received.length, 0);
+
+  // The history has it, with the app's failure: found by status and re-sent to the app.
+  const failed = await runCli(['deliveries', 'list', '--status', '5xx', '--json'], { env });
+  assert.equal(failed.code, 0, failed.stderr);
+  const rows = failed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; status: number });
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    [502],
+  );
+  const replayed = await runCli(['replay', rows[0]!.id, '--to', app.url], { env });
+  assert.equal(replayed.code, 0, replayed.stderr);
+  assert.equal(app.received.length, 1);
+  const record = historyRecords(dir.path).find((r) => r.id === rows[0]!.id)!;
+  assert.equal(app.received[0]!.body.toString(), record.body, 'the same bytes');
+  assert.equal(app.received[0]!.headers['x-signature'], hmac('s', record.body));
 });

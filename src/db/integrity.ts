@@ -27,7 +27,7 @@ export function checkIntegrity(file: string, mode: 'quick' | 'full' = 'quick'): 
       .pluck()
       .all() as string[];
     const ok = rows.length === 1 && rows[0] === 'ok';
-    return { file, ok, problems: ok ? [] : rows, mode };
+    return { file, ok, problems: ok ? [] : problemLines(rows), mode };
   } catch (e) {
     // A page too broken for the check to walk makes the check itself fail: that is its finding.
     const code = (e as { code?: string }).code ?? '';
@@ -37,6 +37,17 @@ export function checkIntegrity(file: string, mode: 'quick' | 'full' = 'quick'): 
   } finally {
     db.close();
   }
+}
+
+/**
+ * SQLite's rows as one problem a line: its first row starts with a "*** in database main ***"
+ * heading and a newline, which is no problem of its own (shown escaped, it read as a literal "\n").
+ */
+function problemLines(rows: string[]): string[] {
+  const lines = rows
+    .flatMap((row) => row.split('\n'))
+    .filter((line) => line.trim() !== '' && !/^\*\*\* in database \S+ \*\*\*$/.test(line));
+  return lines.length > 0 ? lines : rows;
 }
 
 export interface TableRecovery {

@@ -218,6 +218,17 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
         'relay-token-refused',
       );
     }
+    // Any web server answers 200 to a GET: without this, a URL that is not a channel's would be
+    // "connected" to, closed, and retried for ever (each open resets the attempt count).
+    const type = String(res.headers['content-type'] ?? '');
+    if (!/^text\/event-stream\b/i.test(type)) {
+      await res.body.dump().catch(() => undefined);
+      throw configError(
+        `${base.href} is not a relay channel: it answered 200 with ${type ? `Content-Type ${type.split(';')[0]}` : 'no Content-Type'}, not an event stream (is the URL the channel's?)`,
+        undefined,
+        'relay-not-a-channel',
+      );
+    }
     onOpen();
     const parser = new EventStreamParser();
     let idle: NodeJS.Timeout | undefined;

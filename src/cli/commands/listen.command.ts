@@ -60,7 +60,7 @@ export function listenCommand(program: Program) {
       intOption('--expect', 1),
     )
     .option('--expect-event <event>', 'count only this event towards --expect')
-    .option('--timeout <duration>', 'how long --expect waits', '30s')
+    .option('--timeout <duration>', 'how long --expect waits (default: 30s)')
     .addOption(new Option('--once', 'same as --expect 1').conflicts('expect'))
     .option('--verbose', 'print headers and the pretty body of each delivery')
     .option('--utc', 'times in UTC (default: local time, its offset shown)')

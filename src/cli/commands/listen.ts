@@ -49,6 +49,9 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   const expect = opts.once ? 1 : opts.expect;
   if (expectEvent && expect === undefined)
     throw usageError('--expect-event needs --expect N (or --once)');
+  // Without --expect nothing ends the session: a --timeout alone would be silently ignored.
+  if (opts.timeout !== undefined && expect === undefined)
+    throw usageError('--timeout is how long --expect N (or --once) waits: it needs one of them');
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
   capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
@@ -166,13 +169,16 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
 
   // --register: a Blue webhook for this session, to the channel. Removed on every way out (unless --keep).
   let registered: Webhook | undefined;
+  // What the start-up line counts: the session webhook's secret too, once it is registered.
+  let secretCount = candidates.length;
   try {
     if (relay && opts.register) {
       registered = await register(store, relay, opts, io, c).catch(async (error: unknown) => {
         await session.close();
         throw error;
       });
-      if (registered.secret)
+      if (registered.secret) {
+        secretCount += 1;
         verify = makeVerifier(
           [
             {
@@ -184,6 +190,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
           ],
           scheme,
         );
+      }
     }
     // The inspector reads the history even when this listener records nothing.
     let inspectorHistory = history;
@@ -248,7 +255,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       if (inspector) io.out(`inspector on ${inspector.url}`);
       io.err(
         c.dim(
-          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${secretCount} secret${secretCount === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
         ),
       );
     }

@@ -1,3 +1,4 @@
+import { usageError } from '../../errors.js';
 import { sessionWebhooks } from '../../listen/register.js';
 import { validateUrl } from '../../store/types.js';
 import { lineSafe } from '../../util/terminal-text.js';
@@ -10,7 +11,12 @@ export type PruneWebhooksOptions = GlobalOptions & { relay?: string; dryRun?: tr
 
 export async function run(opts: PruneWebhooksOptions, io: Io): Promise<number> {
   const url = opts.relay ? new URL(validateUrl(opts.relay)).href : undefined;
-  const { store } = await openStore(opts);
+  const { store, config } = await openStore(opts);
+  // Session webhooks live in Blue: in the local store there are none, and "none to remove" misleads.
+  if (config.values.store !== 'blue')
+    throw usageError(
+      'prune-webhooks removes Blue webhooks that listen --register left: it needs the Blue store (--store blue)',
+    );
   const found = await sessionWebhooks(store, url);
   const removed: string[] = [];
   for (const w of found) {
