@@ -19,6 +19,7 @@ import { SqliteHistory } from '../src/history/sqlite.js';
 import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { closeDatabase } from '../src/store/database.js';
 import Sqlite from 'better-sqlite3';
+import { relayBench } from './relay.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'bluehook.js');
@@ -1063,6 +1064,10 @@ async function main() {
     ['history', historyQueries],
     ['inspector', inspectorLive],
     ['memory', memory],
+    [
+      'relay',
+      async () => rows.push(...(await relayBench({ bin: BIN, smoke: SMOKE, rounds: LOAD_ROUNDS }))),
+    ],
   ];
   for (const [name, section] of sections) if (!only || only.includes(name)) await section();
   const machine = {

@@ -34,6 +34,8 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
     'inspector: live view',
     'peak memory of `listen`',
     'peak memory of `deliveries list`',
+    '`relay` accepted deliveries/s',
+    '`relay` resident memory',
   ]) {
     assert.ok(names.includes(what), `row for ${what}`);
   }

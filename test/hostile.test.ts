@@ -71,16 +71,21 @@ test('idle, slow-header and slow-body connections are cut at the configured time
   assert.equal(r.status, 200);
 });
 
-test('open connections are capped; deliveries are answered again once idle ones are cut', async (t) => {
+test('open connections are capped: at the cap the longest-idle ones make room; deliveries are answered', async (t) => {
   const rx = await start({ maxConnections: 20, headersTimeoutMs: 1000 });
   t.after(() => rx.close());
   const port = Number(new URL(rx.url).port);
   const sockets = await Promise.all(Array.from({ length: 30 }, () => open(port)));
   const closedAtOnce = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
+  assert.deepEqual(
+    closedAtOnce.slice(0, 10),
+    Array(10).fill(true),
+    'the first (longest idle) are the ones closed',
+  );
   assert.equal(
     closedAtOnce.filter(Boolean).length,
     10,
-    'the 10 past the cap are closed on arrival',
+    'the 10 longest idle are closed as the 10 past the cap arrive',
   );
   // The held ones are idle: cut after the headers' cut-off, and the server answers again.
   await Promise.all(sockets.map((s) => closedWithin(s, 8000)));

@@ -18,6 +18,7 @@ import { defineInspect } from './commands/inspect.command.js';
 import { defineList } from './commands/list.command.js';
 import { defineListen } from './commands/listen.command.js';
 import { definePayload } from './commands/payload.command.js';
+import { defineRelay } from './commands/relay.command.js';
 import { defineReplay } from './commands/replay.command.js';
 import { defineSend } from './commands/send.command.js';
 import { defineShow } from './commands/show.command.js';
@@ -54,6 +55,7 @@ const COMMANDS: Record<string, (program: Program) => unknown> = {
   demo: defineDemo,
   completion: defineCompletion,
   inspect: defineInspect,
+  relay: defineRelay,
 };
 
 // Other names of commands (Stripe's CLI calls sending an event `trigger`).

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { History } from '../history/history.js';
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
 import type { Verdict, Verifier } from './verifier.js';
+import { guardConnections } from './connections.js';
 
 export interface ReceiverOptions {
   host: string;
@@ -39,8 +40,13 @@ export interface ReceiverOptions {
   /** Called when a delivery could not be recorded (it was answered 500, never 2xx). */
   onUnrecorded?: (error: Error) => void;
   headersTimeoutMs?: number;
-  /** Open connections at once (default MAX_CONNECTIONS); more are closed on arrival. */
+  /**
+   * Open connections at once (default MAX_CONNECTIONS); at the cap a new connection closes the
+   * longest-idle one, and is refused only when every connection is busy (see connections.ts).
+   */
   maxConnections?: number;
+  /** Open connections from one address (default MAX_CONNECTIONS_PER_ADDRESS; 0: no limit). */
+  maxConnectionsPerAddress?: number;
   requestTimeoutMs?: number;
 }
 
@@ -70,7 +76,7 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-function readBody(
+export function readBody(
   req: IncomingMessage,
   limit: number,
   deadlineMs: number,
@@ -96,7 +102,7 @@ function readBody(
   });
 }
 
-function eventOf(text: string): { json: boolean; event: string | null } {
+export function eventOf(text: string): { json: boolean; event: string | null } {
   try {
     const parsed = JSON.parse(text) as unknown;
     const event =
@@ -113,6 +119,8 @@ function eventOf(text: string): { json: boolean; event: string | null } {
 
 /** Blue delivers over a handful of connections; load tests rarely need more than a few hundred. */
 export const MAX_CONNECTIONS = 2048;
+/** Half the cap: one address cannot take all of it, and a load test of a thousand connections still fits. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
 /** The `event` a body names in its first 4 KiB (where Blue puts it first), without parsing the body. */
 function eventNear(body: Buffer): string | null {
@@ -250,8 +258,11 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   // only connections with a request under way).
   server.timeout = server.headersTimeout;
   // A cap on open connections, far below the process's file descriptors, so that a client holding
-  // thousands of idle sockets cannot exhaust them; connections past it are closed at once.
-  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  // thousands of idle sockets cannot exhaust them; at the cap the longest-idle one makes room.
+  guardConnections(server, {
+    max: options.maxConnections ?? MAX_CONNECTIONS,
+    perAddress: options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS,
+  });
   // No cap on the number of headers (a signature after the 200th would be dropped); their total
   // size stays bounded by node's 16 KiB header limit.
   server.maxHeadersCount = 0;

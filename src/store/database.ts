@@ -185,7 +185,7 @@ function checkFile(file: string): void {
 
 let addon: string | undefined | null = null;
 /** The compiled addon's path: naming it skips the `bindings` package's search of a dozen paths. */
-function addonPath(): string | undefined {
+export function addonPath(): string | undefined {
   if (addon === null) {
     const path = join(
       dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
