@@ -20,6 +20,7 @@ import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { closeDatabase } from '../src/store/database.js';
 import Sqlite from 'better-sqlite3';
 import { relayBench } from './relay.js';
+import { relayHopBench } from './relay-hop.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'bluehook.js');
@@ -1064,6 +1065,7 @@ async function main() {
     ['history', historyQueries],
     ['inspector', inspectorLive],
     ['memory', memory],
+    ['relay-hop', async () => rows.push(...(await relayHopBench({ bin: BIN, smoke: SMOKE })))],
     [
       'relay',
       async () => rows.push(...(await relayBench({ bin: BIN, smoke: SMOKE, rounds: LOAD_ROUNDS }))),

@@ -31,6 +31,8 @@ export interface ConfigValues {
   /** Retention: records older than this (ms) or beyond this many are removed by writers. */
   historyMaxAge?: number;
   historyMaxRecords?: number;
+  /** `listen --relay`'s subscriber token (never printed). */
+  relayToken?: string;
 }
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
@@ -88,6 +90,11 @@ const SCHEMA: Record<keyof ConfigValues, { kind: Kind; env?: string; describe: s
     kind: 'records',
     env: 'BLUEHOOK_HISTORY_MAX_RECORDS',
     describe: 'a whole number of records, at least 1',
+  },
+  relayToken: {
+    kind: 'string',
+    env: 'BLUEHOOK_RELAY_TOKEN',
+    describe: "a relay channel's subscriber token",
   },
 };
 

@@ -20,6 +20,8 @@ export interface DeliveryFilter {
   replayOf?: string;
   /** Only these ids. */
   ids?: readonly string[];
+  /** Only deliveries that came through a relay with one of these relay delivery ids. */
+  relayIds?: readonly string[];
   /** A prefix of the id, or a part of the event name (case-insensitive). */
   search?: string;
 }

@@ -61,6 +61,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX ${TABLE}_invalid ON ${TABLE} (seq) WHERE valid = 0;
    CREATE INDEX ${TABLE}_unanswered ON ${TABLE} (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX ${TABLE}_replay ON ${TABLE} (replay_of) WHERE replay_of IS NOT NULL;`,
+  // listen --relay: the relay's delivery id, so a delivery streamed twice is recorded once.
+  // Idempotent: a schema version set back by hand must not make it fail.
+  `ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS relay_id text COLLATE "C";
+   CREATE INDEX IF NOT EXISTS ${TABLE}_relay ON ${TABLE} (relay_id) WHERE relay_id IS NOT NULL;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -102,7 +106,7 @@ export function postgresError(error: unknown, where: string): BluehookError {
 
 const binder = () => sqlBinder((n) => `$${n}`);
 
-// 13 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
+// 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
 
 function insertSql(rows: number, ignoreDuplicates: boolean): string {

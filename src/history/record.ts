@@ -35,6 +35,8 @@ export interface DeliveryRecord {
   checkRun?: { id: string; check: string };
   // Incoming deliveries.
   remoteAddress?: string;
+  /** The relay's delivery id, when it came through `bluehook relay` (one record per relay delivery). */
+  relayId?: string;
   verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
   answer?: { status: number };
 }

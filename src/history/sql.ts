@@ -21,6 +21,7 @@ export const COLUMNS = [
   'headers',
   'body',
   'detail',
+  'relay_id',
 ] as const;
 
 export interface DeliveryRow {
@@ -38,6 +39,7 @@ export interface DeliveryRow {
   headers: string;
   body: Buffer;
   detail: string;
+  relay_id?: string | null;
 }
 
 /** The columns that are the record itself; everything else goes to `detail` as JSON. */
@@ -52,6 +54,7 @@ const OWN = new Set([
   'headers',
   'body',
   'bodyEncoding',
+  'relayId',
 ]);
 
 export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
@@ -75,6 +78,7 @@ export function toRow(r: DeliveryRecord, bytes?: Uint8Array): unknown[] {
     JSON.stringify(r.headers),
     body,
     JSON.stringify(detail),
+    r.relayId ?? null,
   ];
 }
 
@@ -89,6 +93,7 @@ export function fromRow(row: DeliveryRow): DeliveryRecord {
     method: row.method,
     headers: JSON.parse(row.headers) as Record<string, string>,
     ...encodeBody(row.body),
+    ...(row.relay_id ? { relayId: row.relay_id } : {}),
     ...(JSON.parse(row.detail) as Partial<DeliveryRecord>),
   };
 }
@@ -166,6 +171,10 @@ export function whereOf(f: DeliveryFilter, bind: Bind, caseInsensitiveLike: stri
   if (f.since !== undefined) where.push(`time_ms >= ${bind(f.since)}`);
   if (f.until !== undefined) where.push(`time_ms < ${bind(f.until)}`);
   if (f.replayOf) where.push(`replay_of = ${bind(f.replayOf)}`);
+  if (f.relayIds)
+    where.push(
+      f.relayIds.length ? `relay_id IN (${f.relayIds.map((id) => bind(id)).join(', ')})` : '1=0',
+    );
   if (f.ids) where.push(f.ids.length ? `id IN (${f.ids.map((id) => bind(id)).join(', ')})` : '1=0');
   if (f.search) {
     const s = f.search.trim();

@@ -4,7 +4,7 @@
  * request (Authorization, Cookie, X-Forwarded-*, headers named in Connection) never reaches the app.
  */
 import type { DeliveryRecord } from '../history/record.js';
-import type { ForwardResult } from './server.js';
+import type { ForwardResult } from './pipeline.js';
 
 /** What Blue sends (Content-Type, X-Signature), and the other schemes' signature headers. */
 export const FORWARDED_HEADERS: readonly string[] = [

@@ -6,33 +6,22 @@
 import { flattenHeaders } from '../util/headers.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { History } from '../history/history.js';
-import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
-import type { Verdict, Verifier } from './verifier.js';
+import { processDelivery, type PipelineOptions, type ReceivedDelivery } from './pipeline.js';
 import { guardConnections } from './connections.js';
 
-export interface ReceiverOptions {
+export type { ForwardResult, ReceivedDelivery } from './pipeline.js';
+
+export interface ReceiverOptions extends PipelineOptions {
   host: string;
   port: number;
   /** Only this path receives deliveries; others get 404. */
   path: string;
   maxBodyBytes: number;
-  verify: Verifier;
-  /** Answer 2xx even to an invalid signature. */
-  acceptInvalid?: boolean;
   /**
    * Put the signature diagnosis in the 401's body. Off by default: whoever can reach the server
    * could otherwise probe it as a signature oracle; the diagnosis stays on the user's side.
    */
   explainRejections?: boolean;
-  /** Misbehaviour on purpose, to see what Blue does. */
-  respondStatus?: number;
-  respondDelayMs?: number;
-  failRate?: number;
-  forward?: (record: DeliveryRecord, body: Buffer) => Promise<ForwardResult>;
-  /** Where each delivery is recorded before it is answered. */
-  history?: History;
   /** Called after a delivery has been recorded and answered. */
   onDelivery?: (delivery: ReceivedDelivery) => void;
   /** Called for requests that are not deliveries (wrong path or method, too large). */
@@ -48,23 +37,6 @@ export interface ReceiverOptions {
   /** Open connections from one address (default MAX_CONNECTIONS_PER_ADDRESS; 0: no limit). */
   maxConnectionsPerAddress?: number;
   requestTimeoutMs?: number;
-}
-
-export interface ForwardResult {
-  status?: number;
-  error?: string;
-  durationMs: number;
-}
-
-export interface ReceivedDelivery {
-  record: DeliveryRecord;
-  verdict: Verdict;
-  event: string | null;
-  bytes: number;
-  status: number;
-  durationMs: number;
-  forwarded?: ForwardResult;
-  body: Buffer;
 }
 
 export interface RunningReceiver {
@@ -102,36 +74,10 @@ export function readBody(
   });
 }
 
-export function eventOf(text: string): { json: boolean; event: string | null } {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    const event =
-      parsed &&
-      typeof parsed === 'object' &&
-      typeof (parsed as { event?: unknown }).event === 'string'
-        ? (parsed as { event: string }).event
-        : null;
-    return { json: true, event };
-  } catch {
-    return { json: false, event: null };
-  }
-}
-
 /** Blue delivers over a handful of connections; load tests rarely need more than a few hundred. */
 export const MAX_CONNECTIONS = 2048;
 /** Half the cap: one address cannot take all of it, and a load test of a thousand connections still fits. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
-
-/** The `event` a body names in its first 4 KiB (where Blue puts it first), without parsing the body. */
-function eventNear(body: Buffer): string | null {
-  const m = /"event"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(body.subarray(0, 4096).toString('utf8'));
-  if (!m) return null;
-  try {
-    return JSON.parse(m[1]!) as string; // the JSON string, unescaped as a full parse would
-  } catch {
-    return null;
-  }
-}
 
 export async function startCatchServer(options: ReceiverOptions): Promise<RunningReceiver> {
   const inFlight = new Set<Promise<void>>();
@@ -168,52 +114,14 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
       });
       return;
     }
-    const headers = flattenHeaders(req.headers);
-    const verdict = options.verify(body, headers);
-    // The record's copy of the body doubles as the text to parse: one string per delivery, not two.
-    const encoded = encodeBody(body);
-    // Parsing is for the 400 check of valid deliveries; a rejected body's event is only shown, and is
-    // read from its first bytes (a flood of large invalid bodies must stay cheap).
-    const { json, event } =
-      verdict.valid || options.acceptInvalid
-        ? eventOf(encoded.bodyEncoding === 'utf8' ? encoded.body : body.toString('utf8'))
-        : { json: true, event: eventNear(body) };
-
-    let status: number;
-    let forwarded: ForwardResult | undefined;
-    const record: DeliveryRecord = {
-      id: newDeliveryId(),
-      direction: 'in',
-      time: new Date().toISOString(),
-      event,
-      webhookId: verdict.webhookId ?? null,
+    const delivery = await processDelivery(options, {
+      body,
+      headers: flattenHeaders(req.headers),
       url: req.url ?? '/',
-      method: 'POST',
-      headers,
-      ...encoded,
       remoteAddress: req.socket.remoteAddress,
-      verdict: {
-        valid: verdict.valid,
-        cause: verdict.cause,
-        message: verdict.message,
-        webhookId: verdict.webhookId ?? null,
-      },
-    };
-    if (!verdict.valid && !options.acceptInvalid) status = 401;
-    else if (!json) status = 400;
-    else {
-      status = 200;
-      if (options.forward && verdict.valid) {
-        forwarded = await options.forward(record, body);
-        status = forwarded.status ?? 502;
-      }
-      if (options.respondStatus !== undefined) status = options.respondStatus;
-      if (options.failRate && Math.random() < options.failRate) status = 500;
-    }
-    record.answer = { status };
-    if (options.respondDelayMs) await sleep(options.respondDelayMs);
-    // Durable before acknowledged: the answer goes out only once the record is written.
-    if (options.history) await options.history.append(record, body);
+      started,
+    });
+    const { status, verdict } = delivery;
     const reason =
       status < 300
         ? 'ok'
@@ -225,16 +133,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
             ? 'body is not JSON'
             : 'error';
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
-    options.onDelivery?.({
-      record,
-      verdict,
-      event,
-      bytes: body.length,
-      status,
-      durationMs: performance.now() - started,
-      forwarded,
-      body,
-    });
+    options.onDelivery?.(delivery);
   };
 
   // Cut-offs are checked every second (node's default is every 30 s, which let idle and slow

@@ -59,6 +59,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_invalid ON deliveries (seq) WHERE valid = 0;
    CREATE INDEX deliveries_unanswered ON deliveries (status, seq) WHERE status IS NULL OR status >= 300;
    CREATE INDEX deliveries_replay ON deliveries (replay_of) WHERE replay_of IS NOT NULL;`,
+  // listen --relay: the relay's delivery id, so a delivery streamed twice is recorded once.
+  `ALTER TABLE deliveries ADD COLUMN relay_id TEXT;
+   CREATE INDEX deliveries_relay ON deliveries (relay_id) WHERE relay_id IS NOT NULL;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -2,13 +2,15 @@ import { CONFIG_KEYS } from '../../config/config.js';
 import { redactUrl } from '../../util/redact.js';
 import { colors } from '../colors.js';
 import { openConfig } from '../context.js';
-import type { GlobalOptions, Io } from '../output.js';
+import { maskSecret, type GlobalOptions, type Io } from '../output.js';
 import { table } from '../table.js';
 
 export async function run(opts: GlobalOptions, io: Io): Promise<number> {
   const config = await openConfig(opts);
   // A history URL may hold a password: never printed.
   config.values.history = redactUrl(config.values.history);
+  // A relay token is a credential: masked like a webhook's secret.
+  if (config.values.relayToken) config.values.relayToken = maskSecret(config.values.relayToken);
   if (opts.json) {
     io.json({ file: config.file ?? null, values: config.values, sources: config.sources });
     return 0;

@@ -71,6 +71,34 @@ function listenCommand(program: Program) {
       intOption('--inspect-port', 0, 65535),
     )
     .option('--no-record', 'do not record in the history')
+    .option(
+      '--relay <url>',
+      "receive a relay channel's deliveries (its URL, https://relay.example.com/c/…) instead of, or with --port besides, a local port",
+    )
+    .addOption(
+      new Option(
+        '--relay-token <token>',
+        "the channel's subscriber token (visible in `ps`: prefer --relay-token-file or BLUEHOOK_RELAY_TOKEN)",
+      ).conflicts('relayTokenFile'),
+    )
+    .option('--relay-token-file <file>', "read the channel's subscriber token from a file")
+    .option(
+      '--relay-subscriber <name>',
+      'who this listener is to the relay, which keeps a position per name (default: the host name)',
+    )
+    .option('--relay-ca <file>', 'trust this PEM certificate for the relay (a self-signed one)')
+    .option(
+      '--relay-retries <n>',
+      'connection attempts in a row before giving up with exit 3 (waits 0.5 s, doubling to 30 s)',
+      intOption('--relay-retries', 1),
+      10,
+    )
+    .option(
+      '--register',
+      "with --relay and the Blue store: create a Blue webhook to the channel's URL for this session (removed on exit)",
+    )
+    .option('--project <ids>', 'with --register: only these projects (comma-separated)')
+    .option('--keep', 'with --register: leave the webhook in place on exit')
     .addHelpText(
       'after',
       `\nAnswers: 200 valid; 401 missing/invalid signature; 400 not JSON; 413 too large; 405 not POST; 404 other paths.` +
@@ -79,6 +107,8 @@ function listenCommand(program: Program) {
           'bluehook listen --port 0 --secret s --expect 3 --json     # CI: exits 0 after 3 valid deliveries',
           'bluehook listen --webhook orders --forward-to http://127.0.0.1:3000/webhooks/blue',
           'bluehook listen --secret s --respond-status 503            # see what Blue does with a failing receiver',
+          'bluehook listen --relay https://relay.example.com/c/Xy… --relay-token-file ~/.relay-token --webhook orders --forward-to http://127.0.0.1:3000',
+          'bluehook --store blue listen --relay https://relay.example.com/c/Xy… --register --events TODO_CREATED --inspect',
         ),
     );
 }

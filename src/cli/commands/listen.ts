@@ -1,13 +1,24 @@
 import type { ListenOptions } from './listen.command.js';
-import { networkError, usageError } from '../../errors.js';
+import { isBluehookError, networkError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
-import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.js';
+import type { ReceivedDelivery } from '../../receiver/pipeline.js';
+import {
+  startListenSession,
+  type ListenEvent,
+  type ListenOutcome,
+  type ListenSession,
+} from '../../listen/session.js';
 import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
+import { readFileSync } from 'node:fs';
+import type { ResolvedConfig } from '../../config/config.js';
+import type { Webhook, WebhookStore } from '../../store/types.js';
+import type { Candidate } from '../../receiver/verifier.js';
+import { defaultSubscriber, registerSessionWebhook } from '../../listen/register.js';
 import { startRetention } from '../retention.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
@@ -36,190 +47,452 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
   const { store, config } = await openStore(opts);
-  const candidates = await candidatesFrom({
+  const relay = relaySettings(opts, config);
+  streamIsJson(Boolean(opts.json));
+  return listen(opts, io, { store, config, relay, failRate, expect, expectEvent, forwardTo });
+}
+
+interface Prepared {
+  store: WebhookStore;
+  config: ResolvedConfig;
+  relay: RelaySettings | undefined;
+  failRate: number | undefined;
+  expect: number | undefined;
+  expectEvent: string | undefined;
+  forwardTo: URL | undefined;
+}
+
+async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number> {
+  const { store, config, relay, failRate, expect, expectEvent, forwardTo } = p;
+  const scheme = opts.scheme ?? config.values.scheme;
+  const candidates: Candidate[] = await candidatesFrom({
     secret: readSecret(opts, { required: false }),
     webhook: opts.webhook,
     store,
+  }).catch((error: unknown) => {
+    // --register brings its own secret; stored ones (a killed session's webhook) are a bonus.
+    if (opts.register && isBluehookError(error, 'usage')) return [];
+    throw error;
   });
-
-  streamIsJson(Boolean(opts.json));
+  // Swapped once --register has the new webhook's secret (made by Blue, after the token is checked).
+  let verify = makeVerifier(candidates, scheme);
   const c = colors(opts);
   const history = opts.record === false ? undefined : await openHistoryFor(config, io);
-  let matched = 0;
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((r) => (finish = r));
-
   const only = opts.events ? new Set(resolveEventList(opts.events.split(','))) : undefined;
-  const tally = { received: 0, valid: 0, invalid: 0, hidden: 0 };
-  const onDelivery = (d: ReceivedDelivery) => {
-    tally.received++;
-    if (d.verdict.valid) tally.valid++;
-    else tally.invalid++;
-    // --events filters what is shown (and counted by --expect); everything is still answered and recorded.
-    if (only && !(d.event && only.has(d.event))) {
-      tally.hidden++;
-      return;
-    }
-    if (opts.json) {
-      io.jsonLine({
-        type: 'delivery',
-        id: d.record.id,
-        time: d.record.time,
-        event: d.event,
-        valid: d.verdict.valid,
-        cause: d.verdict.cause,
-        message: d.verdict.message,
-        webhookId: d.verdict.webhookId ?? null,
-        bytes: d.bytes,
-        status: d.status,
-        durationMs: Math.round(d.durationMs * 100) / 100,
-        forwarded: d.forwarded ?? null,
-      });
-    } else {
-      const time = d.record.time.slice(11, 19);
-      // The event name and everything under --verbose came from the sender: controls escaped.
-      // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
-      const verdictPlain = d.verdict.valid
-        ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`
-        : `✘ invalid (${d.verdict.cause})`;
-      const verdict =
-        (d.verdict.valid ? c.green : c.red)(verdictPlain) +
-        ' '.repeat(Math.max(1, 26 - verdictPlain.length));
-      const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
-      io.line(
-        `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
-      );
-      if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
-      if (opts.verbose) {
-        for (const [k, v] of Object.entries(d.record.headers))
-          io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
-        let pretty = d.body.toString('utf8');
-        try {
-          pretty = JSON.stringify(JSON.parse(pretty), null, 2);
-        } catch {
-          // not JSON: shown as received
-        }
-        io.line(blockSafe(pretty).replace(/^/gm, '    '));
-      }
-    }
-    if (expect !== undefined && d.verdict.valid && (!expectEvent || d.event === expectEvent)) {
-      matched++;
-      if (matched >= expect) finish(ExitCode.ok);
-    }
-  };
+  const render = renderer(opts, io, c);
 
-  let receiver: Awaited<ReturnType<typeof startCatchServer>>;
+  let session: ListenSession;
   try {
-    receiver = await startCatchServer({
-      host: opts.host,
-      port: config.values.port,
-      path: opts.path,
-      maxBodyBytes: parseSize(opts.maxBody),
-      verify: makeVerifier(candidates, opts.scheme ?? config.values.scheme),
-      acceptInvalid: opts.acceptInvalid,
-      explainRejections: opts.explainRejections,
-      respondStatus: opts.respondStatus,
-      respondDelayMs: opts.respondDelay
-        ? parseDuration(opts.respondDelay, '--respond-delay')
-        : undefined,
-      failRate,
-      forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
-      history,
-      onDelivery,
-      onUnrecorded: (error) => {
-        if (opts.json)
-          io.jsonLine({ type: 'error', status: 500, message: `not recorded: ${error.message}` });
-        else io.err(c.red(`✘ answered 500: not recorded: ${error.message}`));
+    session = await startListenSession(
+      {
+        pipeline: {
+          verify: (body, headers) => verify(body, headers),
+          acceptInvalid: opts.acceptInvalid,
+          respondStatus: opts.respondStatus,
+          respondDelayMs: opts.respondDelay
+            ? parseDuration(opts.respondDelay, '--respond-delay')
+            : undefined,
+          failRate,
+          forward: forwardTo ? await forwarder(forwardTo, opts) : undefined,
+          history,
+        },
+        only,
+        expect:
+          expect !== undefined
+            ? {
+                count: expect,
+                event: expectEvent,
+                timeoutMs: parseDuration(opts.timeout ?? '30s', '--timeout'),
+              }
+            : undefined,
+        // With --relay, a local port too only when --port asks for one.
+        local:
+          relay && opts.port === undefined
+            ? undefined
+            : {
+                host: opts.host,
+                port: config.values.port,
+                path: opts.path,
+                maxBodyBytes: parseSize(opts.maxBody),
+                explainRejections: opts.explainRejections,
+              },
+        relay: relay
+          ? {
+              url: relay.url,
+              token: relay.token,
+              subscriber: relay.subscriber,
+              ca: relay.ca,
+              attempts: relay.attempts,
+              path: opts.path,
+              // Tests only: a crash between the commit and the acknowledgement, made certain.
+              skipAck: process.env.BLUEHOOK_TEST_RELAY_SKIP_ACK === '1',
+            }
+          : undefined,
       },
-      onRejected: (r) => {
-        if (opts.json) io.jsonLine({ type: 'rejected', ...r });
-        else io.err(c.dim(`${lineSafe(r.method)} ${lineSafe(r.path)} → ${r.status} (${r.reason})`));
-      },
-    });
+      render,
+    );
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw networkError(
-        `port ${config.values.port} on ${opts.host} is in use`,
-        'pick another with --port, or --port 0 for a free one',
-      );
-    if (code === 'EACCES')
-      throw networkError(
-        `not allowed to listen on port ${config.values.port}`,
-        'use a port above 1023',
-      );
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-      throw networkError(`cannot listen on host ${opts.host}`);
-    throw error;
+    throw listenError(error, config.values.port, opts.host);
   }
 
-  // The inspector reads the history even when this listener records nothing.
-  let inspectorHistory = history;
-  let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
-  if (opts.inspect) {
-    const { serveInspector } = await import('./inspect.js');
-    inspectorHistory ??= await openHistoryFor(config, io);
-    inspector = await serveInspector(
-      inspectorHistory,
-      store,
-      config,
-      '127.0.0.1',
-      opts.inspectPort ?? 4040,
-      opts,
-      io,
-    );
+  // --register: a Blue webhook for this session, to the channel. Removed on every way out (unless --keep).
+  let registered: Webhook | undefined;
+  try {
+    if (relay && opts.register) {
+      registered = await register(store, relay, opts, io, c).catch(async (error: unknown) => {
+        await session.close();
+        throw error;
+      });
+      if (registered.secret)
+        verify = makeVerifier(
+          [
+            {
+              secret: registered.secret,
+              webhookId: registered.id,
+              label: registered.name ?? registered.id,
+            },
+            ...candidates,
+          ],
+          scheme,
+        );
+    }
+    // The inspector reads the history even when this listener records nothing.
+    let inspectorHistory = history;
+    let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
+    if (opts.inspect) {
+      const { serveInspector } = await import('./inspect.js');
+      inspectorHistory ??= await openHistoryFor(config, io);
+      inspector = await serveInspector(
+        inspectorHistory,
+        store,
+        config,
+        '127.0.0.1',
+        opts.inspectPort ?? 4040,
+        opts,
+        io,
+      );
+    }
+    const local = session.local;
+    if (local && !isLoopbackAddress(local.address))
+      io.err(
+        c.yellow(
+          `warning: listening on ${local.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
+        ),
+      );
+    if (opts.json)
+      io.jsonLine({
+        type: 'ready',
+        url: local?.url ?? null,
+        ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
+        ...(inspector ? { inspector: inspector.url } : {}),
+      });
+    else {
+      if (local) io.out(`listening on ${local.url}`);
+      if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
+      if (inspector) io.out(`inspector on ${inspector.url}`);
+      io.err(
+        c.dim(
+          `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+        ),
+      );
+    }
+
+    const retention = history
+      ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
+      : undefined;
+    let signalled: number | undefined;
+    const stopListening = onStopSignal((code) => {
+      signalled = code;
+      session.stop();
+    });
+    let outcome: ListenOutcome | undefined;
+    let failure: unknown;
+    try {
+      outcome = await session.finished;
+    } catch (error) {
+      failure = error;
+    }
+    stopListening();
+    retention?.stop();
+    await session.close();
+    await inspector?.close();
+    await history?.close();
+    if (inspectorHistory !== history) await inspectorHistory?.close();
+    const { tally, matched } = session;
+    const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
+    const { duplicates: _duplicates, ...counts } = tally;
+    if (opts.json) io.jsonLine({ type: 'summary', ...counts, history: history?.location ?? null });
+    else io.err(c.dim(summary));
+    if (failure) throw failure;
+    if (outcome === 'timeout') {
+      const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
+      if (opts.json)
+        io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
+      io.err(`bluehook: ${msg}`);
+      return ExitCode.checkFailed;
+    }
+    if (outcome === 'expected') {
+      if (opts.json) io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
+      return ExitCode.ok;
+    }
+    return signalled ?? ExitCode.ok;
+  } finally {
+    if (registered) await unregister(store, registered, opts, io, c);
   }
-  if (!isLoopbackAddress(receiver.address))
+}
+
+async function unregister(
+  store: WebhookStore,
+  registered: Webhook,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): Promise<void> {
+  if (opts.keep) {
+    io.err(c.dim(`kept Blue webhook ${registered.id} (${registered.name}) (--keep)`));
+    return;
+  }
+  try {
+    await store.delete(registered.id);
+    if (opts.json) io.jsonLine({ type: 'unregistered', webhookId: registered.id });
+    else io.err(c.dim(`removed Blue webhook ${registered.id} (${registered.name})`));
+  } catch (error) {
     io.err(
       c.yellow(
-        `warning: listening on ${receiver.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
-      ),
-    );
-  if (opts.json)
-    io.jsonLine({
-      type: 'ready',
-      url: receiver.url,
-      ...(inspector ? { inspector: inspector.url } : {}),
-    });
-  else {
-    io.out(`listening on ${receiver.url}`);
-    if (inspector) io.out(`inspector on ${inspector.url}`);
-    io.err(
-      c.dim(
-        `verifying ${opts.scheme ?? config.values.scheme} signatures with ${candidates.length} secret${candidates.length === 1 ? '' : 's'}${history ? `; recording to ${history.location}` : ''}; Ctrl-C to stop`,
+        `warning: could not remove Blue webhook ${registered.id} (${registered.name}): ${(error as Error).message}; \`bluehook relay prune-webhooks\` removes it`,
       ),
     );
   }
+}
 
-  const retention = history
-    ? startRetention(history, config.values, (line) => io.err(c.dim(line)))
-    : undefined;
-  const stopListening = onStopSignal(finish);
-  const timer =
-    expect !== undefined
-      ? setTimeout(
-          () => finish(ExitCode.checkFailed),
-          parseDuration(opts.timeout ?? '30s', '--timeout'),
-        )
-      : undefined;
-  const code = await finished;
-  if (timer) clearTimeout(timer);
-  stopListening();
-  retention?.stop();
-  await receiver.close();
-  await inspector?.close();
-  await history?.close();
-  if (inspectorHistory !== history) await inspectorHistory?.close();
-  const summary = `${tally.received} deliver${tally.received === 1 ? 'y' : 'ies'} received: ${tally.valid} valid, ${tally.invalid} invalid${tally.hidden ? ` (${tally.hidden} not shown: --events)` : ''}${history ? `; recorded in ${history.location}` : ''}`;
-  if (opts.json) io.jsonLine({ type: 'summary', ...tally, history: history?.location ?? null });
-  else io.err(c.dim(summary));
-  if (code === ExitCode.checkFailed) {
-    const msg = `expected ${expect} valid deliver${expect === 1 ? 'y' : 'ies'}${expectEvent ? ` of ${expectEvent}` : ''}, got ${matched} before the timeout`;
-    if (opts.json) io.jsonLine({ type: 'result', ok: false, expected: expect, received: matched });
-    io.err(`bluehook: ${msg}`);
-  } else if (code === ExitCode.ok && opts.json)
-    io.jsonLine({ type: 'result', ok: true, expected: expect, received: matched });
-  return code;
+/** Says the session's events: JSON lines under --json, else a line per delivery. */
+function renderer(opts: ListenOptions, io: Io, c: ReturnType<typeof colors>) {
+  return (e: ListenEvent): void => {
+    switch (e.type) {
+      case 'delivery':
+        if (e.shown) renderDelivery(e.delivery, opts, io, c);
+        return;
+      case 'unrecorded':
+        if (opts.json)
+          io.jsonLine({ type: 'error', status: 500, message: `not recorded: ${e.error.message}` });
+        else io.err(c.red(`✘ answered 500: not recorded: ${e.error.message}`));
+        return;
+      case 'rejected':
+        if (opts.json) {
+          const { type: _type, ...r } = e;
+          io.jsonLine({ type: 'rejected', ...r });
+        } else
+          io.err(c.dim(`${lineSafe(e.method)} ${lineSafe(e.path)} → ${e.status} (${e.reason})`));
+        return;
+      case 'duplicate':
+        if (opts.json) io.jsonLine({ type: 'duplicate', relayId: e.relayId, seq: e.seq });
+        else
+          io.err(
+            c.dim(`relay: ${e.relayId} is recorded here already; acknowledged, not recorded again`),
+          );
+        return;
+      case 'relay-connected':
+        if (opts.json) {
+          const { type: _type, ...rest } = e;
+          io.jsonLine({ type: 'relay', state: 'connected', ...rest });
+        } else
+          io.err(
+            c.dim(
+              `relay: connected to channel ${lineSafe(e.channel)} as ${lineSafe(e.subscriber)}, resuming after #${e.resumeAfter}`,
+            ),
+          );
+        if (e.dropped)
+          io.err(
+            c.yellow(
+              `warning: the relay's retention removed ${e.dropped} deliver${e.dropped === 1 ? 'y' : 'ies'} before this subscriber read ${e.dropped === 1 ? 'it' : 'them'}`,
+            ),
+          );
+        return;
+      case 'relay-live':
+        if (opts.json) io.jsonLine({ type: 'relay', state: 'live' });
+        else io.err(c.dim('relay: caught up, live'));
+        return;
+      case 'relay-reconnecting':
+        if (opts.json) {
+          const { type: _type, ...rest } = e;
+          io.jsonLine({ type: 'relay', state: 'reconnecting', ...rest });
+        }
+        io.err(
+          c.yellow(
+            `relay: ${e.reason}; reconnecting in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt} of ${e.of})`,
+          ),
+        );
+        return;
+      case 'relay-ack-failed':
+        io.err(
+          c.dim(
+            `relay: acknowledging #${e.seq} failed (${e.reason}); it will be streamed again and skipped`,
+          ),
+        );
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+interface RelaySettings {
+  url: URL;
+  token: string;
+  subscriber: string;
+  ca?: string;
+  attempts: number;
+}
+
+/** --relay and its companions; the token from the flag, its file, BLUEHOOK_RELAY_TOKEN or the config. */
+function relaySettings(opts: ListenOptions, config: ResolvedConfig): RelaySettings | undefined {
+  if (!opts.relay) {
+    for (const [flag, given] of [
+      ['--register', opts.register],
+      ['--relay-token', opts.relayToken],
+      ['--relay-token-file', opts.relayTokenFile],
+      ['--relay-subscriber', opts.relaySubscriber],
+      ['--relay-ca', opts.relayCa],
+    ] as const)
+      if (given) throw usageError(`${flag} needs --relay <channel url>`);
+    return undefined;
+  }
+  const url = new URL(validateUrl(opts.relay));
+  let token = opts.relayToken;
+  if (token === undefined && opts.relayTokenFile)
+    token = readText(opts.relayTokenFile, '--relay-token-file');
+  token ??= config.values.relayToken;
+  if (!token)
+    throw usageError(
+      'the relay needs the subscriber token: --relay-token-file, BLUEHOOK_RELAY_TOKEN, or the relayToken config key',
+    );
+  const subscriber = opts.relaySubscriber ?? defaultSubscriber();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(subscriber))
+    throw usageError(
+      `--relay-subscriber must be 1 to 64 letters, digits, dots, dashes or underscores, got "${lineSafe(subscriber)}"`,
+    );
+  if (opts.register && config.values.store !== 'blue')
+    throw usageError('--register creates a Blue webhook: it needs the Blue store (--store blue)');
+  if ((opts.project || opts.keep) && !opts.register)
+    throw usageError('--project and --keep go with --register');
+  return {
+    url,
+    token,
+    subscriber,
+    ca: opts.relayCa ? readText(opts.relayCa, '--relay-ca') : undefined,
+    attempts: opts.relayRetries,
+  };
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    throw usageError(
+      `cannot read ${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+async function register(
+  store: WebhookStore,
+  relay: RelaySettings,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): Promise<Webhook> {
+  const webhook = await registerSessionWebhook(store, {
+    url: relay.url.href,
+    subscriber: relay.subscriber,
+    events: opts.events ? resolveEventList(opts.events.split(',')) : undefined,
+    projectIds: opts.project
+      ? opts.project
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : undefined,
+  });
+  if (opts.json)
+    io.jsonLine({
+      type: 'registered',
+      webhookId: webhook.id,
+      name: webhook.name,
+      url: webhook.url,
+      kept: Boolean(opts.keep),
+    });
+  else
+    io.err(
+      c.dim(
+        `created Blue webhook ${webhook.id} (${webhook.name}) → ${webhook.url}; ${opts.keep ? 'kept on exit (--keep)' : 'removed on exit'}`,
+      ),
+    );
+  return webhook;
+}
+
+function renderDelivery(
+  d: ReceivedDelivery,
+  opts: ListenOptions,
+  io: Io,
+  c: ReturnType<typeof colors>,
+): void {
+  if (opts.json) {
+    io.jsonLine({
+      type: 'delivery',
+      id: d.record.id,
+      time: d.record.time,
+      event: d.event,
+      valid: d.verdict.valid,
+      cause: d.verdict.cause,
+      message: d.verdict.message,
+      webhookId: d.verdict.webhookId ?? null,
+      bytes: d.bytes,
+      status: d.status,
+      durationMs: Math.round(d.durationMs * 100) / 100,
+      forwarded: d.forwarded ?? null,
+      ...(d.record.relayId ? { relayId: d.record.relayId } : {}),
+    });
+    return;
+  }
+  const time = d.record.time.slice(11, 19);
+  // The event name and everything under --verbose came from the sender: controls escaped.
+  // Fixed columns on one line (the id last, for replay); an invalid delivery's why on the next.
+  const verdictPlain = d.verdict.valid
+    ? `✔ valid${d.verdict.label ? ` (${lineSafe(d.verdict.label)})` : ''}`
+    : `✘ invalid (${d.verdict.cause})`;
+  const verdict =
+    (d.verdict.valid ? c.green : c.red)(verdictPlain) +
+    ' '.repeat(Math.max(1, 26 - verdictPlain.length));
+  const fwd = d.forwarded ? `  forwarded → ${d.forwarded.error ?? d.forwarded.status}` : '';
+  io.line(
+    `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
+  );
+  if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
+  if (opts.verbose) {
+    for (const [k, v] of Object.entries(d.record.headers))
+      io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
+    let pretty = d.body.toString('utf8');
+    try {
+      pretty = JSON.stringify(JSON.parse(pretty), null, 2);
+    } catch {
+      // not JSON: shown as received
+    }
+    io.line(blockSafe(pretty).replace(/^/gm, '    '));
+  }
+}
+
+/** Binding errors of the local port, in the words of the flags. */
+function listenError(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return networkError(
+      `port ${port} on ${host} is in use`,
+      'pick another with --port, or --port 0 for a free one',
+    );
+  if (code === 'EACCES')
+    return networkError(`not allowed to listen on port ${port}`, 'use a port above 1023');
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return networkError(`cannot listen on host ${host}`);
+  return error;
 }
 
 async function forwarder(target: URL, opts: ListenOptions) {

@@ -4,6 +4,7 @@ import { processIo } from '../output.js';
 import type { Program } from '../root.js';
 import { examples, exitWith, type OptionsOf } from '../flags.js';
 import { intOption } from '../parsers.js';
+import { definePruneWebhooks } from './relay-prune.command.js';
 
 function relayCommand(program: Program) {
   return program
@@ -137,5 +138,6 @@ export function defineRelay(program: Program) {
         ),
       ),
     );
+  definePruneWebhooks(relay);
   return relay;
 }
