@@ -17,7 +17,7 @@ import { FreshPayloads } from '../src/blue/payload-stream.js';
 import { blueScheme } from '../src/signing/schemes.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
-import { closeDatabase } from '../src/store/database.js';
+import { closeDatabase } from '../src/db/database.js';
 import Sqlite from 'better-sqlite3';
 import { relayBench } from './relay.js';
 import { relayHopBench } from './relay-hop.js';

@@ -495,3 +495,26 @@ test('Ctrl-C during a load run on a terminal stops it: exit 130, the rest never 
     dir.cleanup();
   }
 });
+
+test('--record failed keeps only what was not answered as expected, for one delivery as for a load run', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const rx = await startReceiver((req, _i, res) => {
+    res.writeHead(req.headers['x-fail'] ? 500 : 200).end();
+  });
+  t.after(() => rx.close());
+  const env = { BLUEHOOK_HOME: dir.path };
+  const base = ['send', '--url', rx.url, '--secret', 's', '--record', 'failed', '--no-retry'];
+  const ok = await runCli(base, { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(historyRecords(dir.path).length, 0, 'answered as expected: not recorded');
+  const failed = await runCli([...base, '-H', 'X-Fail: 1'], { env });
+  assert.equal(failed.code, 1, failed.stderr);
+  const kept = historyRecords(dir.path);
+  assert.deepEqual(
+    kept.map((r) => r.response?.status),
+    [500],
+    'the failed one is recorded',
+  );
+  assert.equal(rx.received.length, 2);
+});

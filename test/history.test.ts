@@ -10,7 +10,7 @@ import { iterate, newest, summarize, type DeliverySummary } from '../src/history
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { PostgresHistory } from '../src/history/postgres.js';
-import { closeDatabase } from '../src/store/database.js';
+import { closeDatabase } from '../src/db/database.js';
 import { postgresDatabase, tempDir } from './helpers.js';
 
 let clock = Date.parse('2026-01-01T00:00:00.000Z');

@@ -140,3 +140,27 @@ test('bluehook inspect: compose, edit and resend, verify and export through the 
     dir.cleanup();
   }
 });
+
+test('a bad delivery filter: the inspector answers 400 with the message the CLI gives', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = { BLUEHOOK_HOME: dir.path };
+  const inspect = await startReady(['inspect', '--port', '0'], env);
+  t.after(() => inspect.child.kill('SIGKILL'));
+  for (const [query, flag, value] of [
+    ['status=abc', '--status', 'abc'],
+    ['since=yesterday', '--since', 'yesterday'],
+  ] as const) {
+    const page = await fetch(`${inspect.url}api/deliveries?${query}`);
+    const body = (await page.json()) as { error: string; code: string };
+    assert.equal(page.status, 400, query);
+    const cli = await runCli(['deliveries', 'list', flag, value], { env });
+    assert.equal(cli.code, 2, cli.stderr);
+    assert.equal(cli.stderr.trim(), `bluehook: ${body.error}`, 'the same words');
+    assert.match(body.code, /^bad-/);
+  }
+  const good = await fetch(`${inspect.url}api/deliveries?status=5xx&since=1h`);
+  assert.equal(good.status, 200);
+  inspect.child.kill('SIGTERM');
+  assert.equal(await inspect.exited, 143);
+});

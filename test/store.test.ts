@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
-import { closeDatabase, openDatabase } from '../src/store/database.js';
+import { closeDatabase, openDatabase } from '../src/db/database.js';
 import { join } from 'node:path';
 import { LocalWebhookStore } from '../src/store/local-store.js';
 import { resolveRef, type Webhook } from '../src/store/types.js';

@@ -206,12 +206,15 @@ export function resolveEvent(input: string, { subscribableOnly = false } = {}): 
   if (info)
     throw usageError(
       `${info.name} cannot be subscribed to: Blue sends it only when a webhook is enabled`,
+      undefined,
+      'event-not-subscribable',
     );
   const names = subscribableOnly ? SUBSCRIBABLE_EVENTS : EVENTS.map((e) => e.name);
   const near = closest(input.trim(), names);
   throw usageError(
     `unknown event "${input}"${near.length ? `; did you mean ${near.join(', ')}?` : ''}`,
-    'run `bluehook events` for the full list',
+    undefined,
+    'unknown-event',
   );
 }
 

@@ -28,7 +28,7 @@ await build({
   platform: 'node',
   target: 'node20',
   // better-sqlite3's JavaScript is bundled (a dozen files fewer to load); its compiled addon stays in
-  // node_modules and is loaded by path (store/database.ts).
+  // node_modules and is loaded by path (db/database.ts).
   external: ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql', 'pg'],
   plugins: [stubChildProcess],
   // commander is CommonJS: give its require() of Node built-ins something to call in ESM.

@@ -4,6 +4,7 @@
  */
 import { BluehookError, type ErrorCategory } from '../errors.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { hintFor } from './hints.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -145,7 +146,7 @@ export function reportError(error: unknown, json = false): number {
     return exitCode;
   };
   if (error instanceof BluehookError)
-    return say(error.message, error.category, error.code, error.hint);
+    return say(error.message, error.category, error.code, hintFor(error));
   const err = error as NodeJS.ErrnoException;
   if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
     if (json)

@@ -8,25 +8,27 @@ import { ExitCode } from '../exit-codes.js';
 import { defineCheck } from './commands/check.command.js';
 import { defineCompletion } from './commands/completion.command.js';
 import { defineConfig } from './commands/config.command.js';
-import { defineCreate } from './commands/create.command.js';
 import { defineDelete } from './commands/delete.command.js';
 import { defineDeliveries } from './commands/deliveries.command.js';
 import { defineDemo } from './commands/demo.command.js';
 import { defineEmulator } from './commands/emulator.command.js';
 import { defineEvents } from './commands/events.command.js';
-import { defineInspect } from './commands/inspect.command.js';
 import { defineList } from './commands/list.command.js';
-import { defineListen } from './commands/listen.command.js';
 import { definePayload } from './commands/payload.command.js';
 import { defineRelay } from './commands/relay.command.js';
-import { defineReplay } from './commands/replay.command.js';
-import { defineSend } from './commands/send.command.js';
 import { defineShow } from './commands/show.command.js';
 import { defineSign } from './commands/sign.command.js';
 import { definePull, definePush } from './commands/sync.command.js';
 import { defineDisable, defineEnable } from './commands/toggle.command.js';
 import { defineUpdate } from './commands/update.command.js';
-import { defineVerify } from './commands/verify.command.js';
+import {
+  defineCreate,
+  defineInspect,
+  defineListen,
+  defineReplay,
+  defineSend,
+  defineVerify,
+} from './attach.js';
 import { reportError } from './output.js';
 import { rootCommand, type Program } from './root.js';
 

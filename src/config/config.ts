@@ -193,6 +193,7 @@ function syntaxError(error: unknown, file: string): Error {
     return configError(
       `config file ${file} is TypeScript, which needs the typescript package installed beside bluehook`,
       'write it as bluehook.config.mjs or .json instead',
+      'config-typescript',
     );
   }
   // A JavaScript config that does not parse: Node's loader (through cosmiconfig) may fail with an
@@ -205,7 +206,8 @@ function syntaxError(error: unknown, file: string): Error {
     if (checked) {
       return configError(
         `config file ${file}:${checked.line} cannot be read: ${checked.reason}`,
-        'fix the file or pass --config another',
+        'fix the file',
+        'config-unreadable',
       );
     }
   }
@@ -220,7 +222,8 @@ function syntaxError(error: unknown, file: string): Error {
     'syntax error';
   return configError(
     `config file ${file}${line ? `:${line}` : ''} cannot be read: ${reason}`,
-    'fix the file or pass --config another',
+    'fix the file',
+    'config-unreadable',
   );
 }
 
@@ -294,13 +297,17 @@ async function readConfigFile(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (file && (code === 'ENOENT' || code === 'EISDIR'))
-      throw configError(`config file ${file} does not exist`);
+      throw configError(`config file ${file} does not exist`, undefined, 'config-missing');
     throw syntaxError(error, (error as { filepath?: string }).filepath ?? file ?? 'config');
   }
   if (!result || result.isEmpty || result.config == null)
     return { file: result?.filepath, data: {} };
   if (typeof result.config !== 'object' || Array.isArray(result.config)) {
-    throw configError(`config file ${result.filepath}: expected an object of settings`);
+    throw configError(
+      `config file ${result.filepath}: expected an object of settings`,
+      undefined,
+      'config-not-object',
+    );
   }
   return { file: result.filepath, data: result.config as Record<string, unknown> };
 }
@@ -334,6 +341,7 @@ export async function loadConfig(
       throw configError(
         `config file ${file}: unknown key "${key}"`,
         `known keys: ${CONFIG_KEYS.join(', ')}`,
+        'config-unknown-key',
       );
     }
     const k = key as keyof ConfigValues;
@@ -341,6 +349,8 @@ export async function loadConfig(
     if (!r.ok)
       throw configError(
         `config file ${file}: "${key}" must be ${SCHEMA[k].describe}, got ${JSON.stringify(raw)}`,
+        undefined,
+        'config-bad-value',
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' && file ? resolve(file, '..', String(r.value)) : r.value;
@@ -352,7 +362,11 @@ export async function loadConfig(
     if (raw === undefined || raw === '') continue;
     const r = coerce(k, raw, true);
     if (!r.ok)
-      throw configError(`environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`);
+      throw configError(
+        `environment variable ${name} must be ${SCHEMA[k].describe}, got "${raw}"`,
+        undefined,
+        'env-bad-value',
+      );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;
     sources[k] = 'env';
@@ -367,6 +381,8 @@ export async function loadConfig(
     if (!r.ok)
       throw usageError(
         `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be ${SCHEMA[k].describe}, got "${raw}"`,
+        undefined,
+        'bad-option-value',
       );
     (values as unknown as Record<string, unknown>)[k] =
       k === 'storeDir' ? resolve(cwd, String(r.value)) : r.value;

@@ -8,11 +8,16 @@ export function parseExpectStatus(text: string): StatusMatcher {
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
-  if (!parts.length) throw usageError('--expect-status is empty');
+  if (!parts.length)
+    throw usageError('the expected statuses are empty', undefined, 'bad-expected-status');
   const tests = parts.map((p) => {
     if (/^[1-5]xx$/.test(p)) return (s: number) => Math.floor(s / 100) === Number(p[0]);
     if (/^[1-5]\d\d$/.test(p)) return (s: number) => s === Number(p);
-    throw usageError(`--expect-status "${p}" is not a status code (200) or class (2xx)`);
+    throw usageError(
+      `expected status "${p}" is not a status code (200) or class (2xx)`,
+      undefined,
+      'bad-expected-status',
+    );
   });
   const matcher = ((status: number | undefined) =>
     status !== undefined && tests.some((t) => t(status))) as StatusMatcher;

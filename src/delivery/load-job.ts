@@ -5,12 +5,14 @@
 import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
-import type { History } from '../history/history.js';
-import { openHistory, type HistorySpec } from '../history/open.js';
-import { deliver, signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
+import type { History, HistorySpec } from '../history/history.js';
+// The worker thread's own composition root: it opens the history the job names.
+import { openHistory } from '../history/open.js';
+import { signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
 import { HttpClient } from './http.js';
 import { runLoad } from './load.js';
+import { recorded } from './recorded.js';
 import type { RetryPolicy } from './retry.js';
 import { LoadStats } from './stats.js';
 
@@ -90,6 +92,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
     !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
   const history = hooks.history ?? ownHistory;
   const expect = parseExpectStatus(job.expectStatus);
+  const deliverAndRecord = recorded({ history, failedOnly: job.recordFailedOnly });
   const stats = new LoadStats();
   let lines: string[] = [];
   const flushLines = () => {
@@ -112,7 +115,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
       async (k) => {
         const next = fresh?.next();
         const req = fixed ?? signRequest(url, next!, job.event, job.webhookId, signer);
-        const outcome = await deliver(req, {
+        const outcome = await deliverAndRecord(req, {
           client,
           policy: job.policy,
           timeoutMs: job.timeoutMs,
@@ -121,13 +124,8 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
           keepBodyBytes: 4096,
         });
         stats.record(outcome.final, outcome.expected);
-        const pending =
-          job.recordFailedOnly && outcome.expected
-            ? undefined
-            : history?.append(outcome.record, req.body);
         if (job.lines)
           lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
-        await pending;
       },
     );
   } finally {

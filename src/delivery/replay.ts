@@ -13,9 +13,10 @@ import {
   type PageSource,
 } from '../history/history.js';
 import { decodeBody, encodeBody, type DeliveryRecord } from '../history/record.js';
+import { recorded } from './recorded.js';
 import { SCHEME_NAMES, getScheme, type SignatureScheme } from '../signing/schemes.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
-import { deliver, type DeliveryOutcome, type OutgoingRequest, type Signer } from './deliver.js';
+import type { DeliveryOutcome, OutgoingRequest, Signer } from './deliver.js';
 import type { StatusMatcher } from './expect.js';
 import type { HttpClient } from './http.js';
 import { runLoad } from './load.js';
@@ -120,7 +121,12 @@ export async function replayRequests(
           secrets.set(webhookId, await targets.resign.secretOf(webhookId));
         secret = secrets.get(webhookId) || undefined;
       }
-      if (!secret) throw usageError(`--resign needs a secret for delivery ${r.id}: pass --secret`);
+      if (!secret)
+        throw usageError(
+          `re-signing delivery ${r.id} needs a secret`,
+          'give the secret',
+          'resign-needs-secret',
+        );
       signer = {
         scheme: targets.resign.scheme ?? recordedScheme(r) ?? targets.resign.fallback,
         secret,
@@ -164,13 +170,14 @@ export async function replayAll(
   sink: (event: ReplayEvent) => void,
 ): Promise<ReplayResult> {
   const stats = new LoadStats();
+  const deliverAndRecord = recorded({ history: ctx.history });
   let unreachable = 0;
   await runLoad(
     { count: requests.length, concurrency: ctx.concurrency, signal: ctx.signal },
     async (index) => {
       const request = requests[index]!;
       const replayOf = records[index]!.id;
-      const outcome = await deliver(request, {
+      const outcome = await deliverAndRecord(request, {
         client: ctx.client,
         policy: ctx.policy,
         timeoutMs: ctx.timeoutMs,
@@ -180,9 +187,7 @@ export async function replayAll(
       });
       stats.record(outcome.final, outcome.expected);
       if (outcome.unreachable) unreachable++;
-      const pending = ctx.history?.append(outcome.record, request.body);
       sink({ type: 'delivery', index, replayOf, request, outcome });
-      await pending;
     },
   );
   return { stats, unreachable };

@@ -8,11 +8,9 @@ import { availableParallelism } from 'node:os';
 import { EVENTS } from '../blue/catalogue.js';
 import { FreshPayloads } from '../blue/payload-stream.js';
 import type { PayloadOptions } from '../blue/payload.js';
-import type { History } from '../history/history.js';
-import type { HistorySpec } from '../history/open.js';
+import type { History, HistorySpec } from '../history/history.js';
 import type { WebhookStore } from '../store/types.js';
 import {
-  deliver,
   sampleBody,
   signRequest,
   type DeliveryOutcome,
@@ -26,6 +24,7 @@ import { deliveryLine, type LoadJob } from './load-job.js';
 import { runLoad } from './load.js';
 import { runParallelLoad } from './parallel-load.js';
 import type { AttemptReport, RetryPolicy } from './retry.js';
+import { recorded } from './recorded.js';
 import { LoadStats } from './stats.js';
 
 /** What a send run reports as it goes. */
@@ -59,12 +58,13 @@ export function requestFor(ctx: SendContext, body: Buffer, event: string | null)
   return signRequest(ctx.url, body, event, ctx.webhookId, ctx.signer);
 }
 
+/** Delivered and recorded as the context says (./recorded.ts). */
 function deliverIn(
   ctx: SendContext,
   request: OutgoingRequest,
   onAttempt?: (report: AttemptReport) => void,
 ): Promise<DeliveryOutcome> {
-  return deliver(request, {
+  return recorded({ history: ctx.history, failedOnly: ctx.recordFailedOnly })(request, {
     client: ctx.client,
     policy: ctx.policy,
     timeoutMs: ctx.timeoutMs,
@@ -94,7 +94,6 @@ export async function sendOne(
   sink: Sink<SendEvent>,
 ): Promise<SendOneResult> {
   const outcome = await deliverIn(ctx, request, (report) => sink({ type: 'attempt', report }));
-  await ctx.history?.append(outcome.record, request.body);
   sink({ type: 'delivery', request, outcome });
   const verdict = options.healthCheck
     ? afterHealthCheck(outcome)
@@ -131,7 +130,6 @@ export async function sendEveryEvent(
     if (ctx.signal?.aborted) break;
     const request = requestFor(ctx, sampleBody(info.name, payload), info.name);
     const outcome = await deliverIn(ctx, request);
-    await ctx.history?.append(outcome.record, request.body);
     result.sent++;
     if (outcome.expected) result.expected++;
     if (outcome.unreachable) result.unreachable++;
@@ -278,12 +276,7 @@ async function sendWithCopies(
       const outcome = await deliverIn(ctx, request);
       stats.record(outcome.final, outcome.expected);
       sink({ type: 'progress', sent: stats.sent, failed: stats.sent - stats.expected });
-      const pending =
-        ctx.recordFailedOnly && outcome.expected
-          ? undefined
-          : ctx.history?.append(outcome.record, request.body);
       if (plan.lines) sink({ type: 'lines', lines: [deliveryLine(index, request.event, outcome)] });
-      await pending;
     },
   );
   return stats;

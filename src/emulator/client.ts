@@ -35,8 +35,11 @@ export async function triggerEvent(
   } catch (error) {
     throw networkError(
       `cannot reach the emulator at ${endpoint.href}: ${(error as Error).message}`,
+      undefined,
+      'emulator-unreachable',
     );
   }
-  if (answer.errors?.length) throw usageError(`emulator: ${answer.errors[0]!.message}`);
+  if (answer.errors?.length)
+    throw usageError(`emulator: ${answer.errors[0]!.message}`, undefined, 'emulator-refused');
   return { event: answer.event ?? input.event, queued: answer.queued ?? [] };
 }

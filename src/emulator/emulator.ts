@@ -117,13 +117,15 @@ export class BlueEmulator {
       } catch (e) {
         throw storeError(
           `emulator state ${this.file} is corrupt (${(e as Error).message}); it was left untouched`,
-          'move it away, or run with --ephemeral',
+          'move it away',
+          'emulator-state-unreadable',
         );
       }
       if (!state || !Array.isArray(state.webhooks))
         throw storeError(
           `emulator state ${this.file} is not the emulator's (no webhooks list); it was left untouched`,
-          'move it away, or run with --ephemeral',
+          'move it away',
+          'emulator-state-unreadable',
         );
       this.webhooks = state.webhooks as StoredWebhook[];
     }

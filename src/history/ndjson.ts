@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { storeError } from '../errors.js';
-import { refuseLink } from '../store/legacy.js';
+import { refuseLink } from '../db/legacy.js';
 import type { History } from './history.js';
 import { isRecord, type DeliveryRecord } from './record.js';
 
@@ -73,6 +73,8 @@ export async function* readNdjson(
   } catch (e) {
     throw storeError(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      undefined,
+      'file-unreadable',
     );
   }
   for await (const line of linesOf(input as AsyncIterable<Buffer>, maxLineBytes)) {

@@ -2,19 +2,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigValues } from '../config/config.js';
-import type { SyncMode } from '../store/database.js';
-import { setAside } from '../store/legacy.js';
-import { takeNotices } from '../store/local-database.js';
-import type { History, Retention } from './history.js';
+import { setAside } from '../db/legacy.js';
+import { takeNotices } from '../db/local-database.js';
+import type { History, HistorySpec, Retention } from './history.js';
 import { SqliteHistory } from './sqlite.js';
 
 /** The delivery log of the layout before the database, imported once when found. */
 export const LEGACY_LOG = 'deliveries.ndjson';
 
-/** Plain data, so that a worker thread can open the same history. */
-export type HistorySpec =
-  | { engine: 'sqlite'; storeDir: string; sync: SyncMode }
-  | { engine: 'postgres'; url: string };
+export type { HistorySpec } from './history.js';
 
 export const isPostgresUrl = (text: string) => /^postgres(ql)?:\/\//i.test(text);
 

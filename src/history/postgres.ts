@@ -5,6 +5,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
+import { postgresError, postgresPool } from '../db/postgres.js';
 import { TurnBatch } from './batch.js';
 import {
   sleepUnlessAborted,
@@ -68,42 +69,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** One line for what the server or the network said; never the password. */
-export function postgresError(error: unknown, where: string): BluehookError {
-  const e = error as { code?: string; message?: string; errors?: Array<{ code?: string }> };
-  const code = e.code ?? e.errors?.[0]?.code ?? '';
-  const database = (() => {
-    try {
-      return decodeURIComponent(new URL(where).pathname.slice(1)) || 'postgres';
-    } catch {
-      return '?';
-    }
-  })();
-  if (code === 'ECONNREFUSED')
-    return storeError(
-      `cannot reach PostgreSQL at ${where}: connection refused`,
-      'is the server running, and is the host and port right?',
-    );
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return storeError(`cannot reach PostgreSQL at ${where}: unknown host`);
-  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? ''))
-    return storeError(`cannot reach PostgreSQL at ${where}: timed out`);
-  if (code === '28P01' || code === '28000')
-    return storeError(
-      `PostgreSQL refused the login for ${where}: authentication failed`,
-      'check the user and password in the history URL',
-    );
-  if (code === '3D000')
-    return storeError(
-      `PostgreSQL database "${database}" does not exist on ${where}`,
-      `create it first: createdb ${database}`,
-    );
-  if (code === '53100') return storeError(`PostgreSQL at ${where} cannot write: its disk is full`);
-  return storeError(
-    `PostgreSQL ${where}: ${(e.message ?? String(error)).replace(/\/\/[^@\s]*@/g, '//***@')}${code ? ` (${code})` : ''}`,
-  );
-}
-
 const binder = () => sqlBinder((n) => `$${n}`);
 
 // 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
@@ -130,17 +95,8 @@ export class PostgresHistory implements History {
 
   /** Connects, creates or migrates the schema (safe when several processes start at once). */
   static async open(url: string): Promise<PostgresHistory> {
-    const pg = (await import('pg')).default;
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: 8,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 10_000,
-      allowExitOnIdle: true,
-    });
+    const pool = await postgresPool(url);
     const history = new PostgresHistory(pool, url);
-    // An idle connection dropped by the server must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
     let client: PoolClient | undefined;
     try {
       client = await pool.connect();
@@ -169,6 +125,7 @@ export class PostgresHistory implements History {
         throw storeError(
           `the history at ${this.location} was written by a newer bluehook (schema ${version}; this one knows ${PG_SCHEMA_VERSION})`,
           'upgrade bluehook',
+          'database-newer-schema',
         );
       }
       for (let v = version; v < PG_SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);

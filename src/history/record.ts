@@ -5,41 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
-export interface AttemptRecord {
-  attempt: number;
-  status?: number;
-  durationMs: number;
-  error?: string;
-}
-
-export interface DeliveryRecord {
-  id: string;
-  direction: 'out' | 'in';
-  /** ISO time the delivery was sent or received. */
-  time: string;
-  event: string | null;
-  webhookId?: string | null;
-  /** Where it was sent (out) or the path it arrived on (in). */
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  /** The body byte-exact: UTF-8 text when it round-trips, else base64. */
-  body: string;
-  bodyEncoding: 'utf8' | 'base64';
-  // Outgoing deliveries.
-  attempts?: AttemptRecord[];
-  response?: { status?: number; headers?: Record<string, string>; body?: string; error?: string };
-  ok?: boolean;
-  replayOf?: string;
-  /** Sent by `bluehook check`: the run (one id per run) and the check the request belongs to. */
-  checkRun?: { id: string; check: string };
-  // Incoming deliveries.
-  remoteAddress?: string;
-  /** The relay's delivery id, when it came through `bluehook relay` (one record per relay delivery). */
-  relayId?: string;
-  verdict?: { valid: boolean; cause: string; message: string; webhookId?: string | null };
-  answer?: { status: number };
-}
+export type { AttemptRecord, DeliveryRecord } from './types.js';
+import type { DeliveryRecord } from './types.js';
 
 // Unique across processes (a random tag per process) and within one (a counter): no syscall per id.
 const processTag = randomBytes(3).toString('hex');

@@ -146,7 +146,7 @@ export function binder(placeholder: (n: number) => string): { values: unknown[];
 }
 
 function integer(n: number): number {
-  if (!Number.isInteger(n)) throw usageError(`not a whole number: ${n}`);
+  if (!Number.isInteger(n)) throw usageError(`not a whole number: ${n}`, undefined, 'bad-number');
   return n;
 }
 
@@ -201,7 +201,8 @@ export function pageOf(
   const limit = Math.min(Math.max(1, page.limit ?? PAGE_DEFAULT), PAGE_MAX);
   let where = '1=1';
   if (page.after) {
-    if (!/^\d{1,18}$/.test(page.after)) throw usageError(`invalid page cursor "${page.after}"`);
+    if (!/^\d{1,18}$/.test(page.after))
+      throw usageError(`invalid page cursor "${page.after}"`, undefined, 'bad-page-cursor');
     where = `seq ${order === 'newest' ? '<' : '>'} ${bind(Number(page.after))}`;
   }
   return { where, orderBy: `seq ${order === 'newest' ? 'DESC' : 'ASC'}`, limit, order };
@@ -212,7 +213,8 @@ export function refError(ref: string, matches: number): Error {
   return matches
     ? usageError(
         `delivery "${ref}" is ambiguous (${matches} or more match); use more of the id`,
-        'see `bluehook deliveries list`',
+        undefined,
+        'ambiguous-delivery',
       )
     : notFoundError(
         `no recorded delivery "${ref}"`,

@@ -5,9 +5,9 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TurnBatch } from './batch.js';
-import type { Database, SyncMode } from '../store/database.js';
-import { databaseError } from '../store/database.js';
-import { localDatabase } from '../store/local-database.js';
+import type { Database, SyncMode } from '../db/database.js';
+import { databaseError } from '../db/database.js';
+import { localDatabase } from '../db/local-database.js';
 import {
   sleepUnlessAborted,
   type DeliveryFilter,

@@ -10,14 +10,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { BluehookError, internalError, type ErrorCategory } from '../errors.js';
+import { BluehookError, internalError, usageError, type ErrorCategory } from '../errors.js';
 import {
   summarize,
   type DeliveryFilter,
   type DeliverySummary,
   type Order,
 } from '../history/history.js';
-import { durationMs } from '../util/duration.js';
+import { parseFilter } from '../history/filter.js';
+import type {
+  ApiCount,
+  ApiDetail,
+  ApiError,
+  ApiMeta,
+  ApiPage,
+  ApiSendResult,
+  ApiVerifyResult,
+} from './api.js';
 import type { InspectorService } from './service.js';
 
 export interface RunningInspector {
@@ -52,6 +61,9 @@ const HTTP_STATUS: Record<ErrorCategory, number> = {
   internal: 500,
 };
 
+// Codes whose status is not their category's.
+const STATUS_BY_CODE: Record<string, number> = { 'request-too-large': 413 };
+
 const ASSETS: Record<string, string> = {
   '/app.js': 'text/javascript; charset=utf-8',
   '/app.css': 'text/css; charset=utf-8',
@@ -66,24 +78,21 @@ export function hostAllowed(host: string | undefined, port: number): boolean {
   return name === 'localhost' || isIP(name) !== 0;
 }
 
-function parseFilter(q: URLSearchParams): DeliveryFilter {
-  const f: DeliveryFilter = {};
-  const direction = q.get('direction');
-  if (direction === 'in' || direction === 'out') f.direction = direction;
-  if (q.get('event')) f.event = q.get('event')!;
-  if (q.get('webhook')) f.webhookId = q.get('webhook')!;
-  if (q.get('valid') === 'true') f.valid = true;
-  if (q.get('valid') === 'false') f.valid = false;
-  const status = q.get('status')?.trim().toLowerCase();
-  if (status && /^[1-5]xx$/.test(status)) f.statusClass = Number(status[0]);
-  else if (status && /^[1-5]\d\d$/.test(status)) f.status = Number(status);
-  for (const key of ['since', 'until'] as const) {
-    const ago = q.get(key) ? durationMs(q.get(key)!) : undefined;
-    if (ago !== undefined) f[key] = Date.now() - ago;
-  }
-  if (q.get('replayOf')) f.replayOf = q.get('replayOf')!;
-  if (q.get('search')?.trim()) f.search = q.get('search')!.trim();
-  return f;
+/** The page's filter, read by the same parser as the CLI's flags: a bad value is a 400 with the same message. */
+function filterOf(q: URLSearchParams): DeliveryFilter {
+  const word = (key: string) => q.get(key) ?? undefined;
+  const valid = q.get('valid');
+  return parseFilter({
+    event: word('event'),
+    webhookId: word('webhook'),
+    direction: word('direction') || undefined,
+    valid: valid === 'true' ? true : valid === 'false' ? false : undefined,
+    status: word('status'),
+    since: word('since'),
+    until: word('until'),
+    replayOf: word('replayOf'),
+    search: word('search'),
+  });
 }
 
 function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -93,7 +102,7 @@ function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_POST_BYTES)
-        reject(Object.assign(new Error('request too large'), { status: 413 }));
+        reject(usageError('request too large', undefined, 'request-too-large'));
       else chunks.push(c);
     });
     req.on('end', () => {
@@ -103,7 +112,7 @@ function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
           throw new Error('not an object');
         resolve(value as Record<string, unknown>);
       } catch {
-        reject(Object.assign(new Error('the request body must be a JSON object'), { status: 400 }));
+        reject(usageError('the request body must be a JSON object', undefined, 'bad-request-body'));
       }
     });
     req.on('error', reject);
@@ -147,7 +156,8 @@ export async function startInspector(
       })
       .end(body);
   };
-  const json = (res: ServerResponse, status: number, value: unknown) =>
+  // The type argument names what a route answers (./api.ts), so the page and the server agree.
+  const json = <T>(res: ServerResponse, status: number, value: T) =>
     send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 
   /** A state-changing request from the page itself: same origin, the run's token, a JSON body. */
@@ -210,22 +220,25 @@ export async function startInspector(
         return send(res, 200, page, 'text/html; charset=utf-8');
       const asset = assets.get(path);
       if (asset) return send(res, 200, asset.body, asset.type);
-      if (path === '/api/meta') return json(res, 200, await service.meta());
+      if (path === '/api/meta') return json<ApiMeta>(res, 200, await service.meta());
       if (path === '/api/deliveries') {
         const order: Order = url.searchParams.get('order') === 'oldest' ? 'oldest' : 'newest';
-        const filter = parseFilter(url.searchParams);
+        const filter = filterOf(url.searchParams);
         const page = await service.list(filter, {
           order,
           limit: Number(url.searchParams.get('limit')) || 100,
           after: url.searchParams.get('after'),
         });
-        return json(res, 200, page);
+        return json<ApiPage>(res, 200, page);
       }
       if (path === '/api/count')
-        return json(res, 200, { count: await service.count(parseFilter(url.searchParams)) });
-      if (path === '/api/stream') return stream(req, res, parseFilter(url.searchParams));
+        return json<ApiCount>(res, 200, {
+          count: await service.count(filterOf(url.searchParams)),
+        });
+      if (path === '/api/stream') return stream(req, res, filterOf(url.searchParams));
       const detail = /^\/api\/deliveries\/([^/]+)$/.exec(path);
-      if (detail) return json(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
+      if (detail)
+        return json<ApiDetail>(res, 200, await service.detail(decodeURIComponent(detail[1]!)));
       const exported = /^\/api\/deliveries\/([^/]+)\/export$/.exec(path);
       if (exported) {
         const out = await service.exportAs(
@@ -237,16 +250,16 @@ export async function startInspector(
           'content-disposition': `attachment; filename="${out.filename.replace(/[^\w.-]/g, '_')}"`,
         });
       }
-      return json(res, 404, { error: 'not found' });
+      return json<ApiError>(res, 404, { error: 'not found' });
     }
     if (req.method === 'POST') {
       if (!fromThePage(req))
-        return json(res, 403, {
+        return json<ApiError>(res, 403, {
           error: 'refused: state-changing requests come only from the inspector page itself',
         });
       const body = await readJsonBody(req);
       if (path === '/api/replay')
-        return json(
+        return json<ApiSendResult>(
           res,
           200,
           await service.replay({
@@ -260,7 +273,7 @@ export async function startInspector(
         const set = Array.isArray(body.set)
           ? body.set.filter((s): s is string => typeof s === 'string' && s.trim() !== '')
           : undefined;
-        return json(
+        return json<ApiSendResult>(
           res,
           200,
           await service.send({
@@ -276,12 +289,12 @@ export async function startInspector(
         );
       }
       if (path === '/api/verify')
-        return json(
+        return json<ApiVerifyResult>(
           res,
           200,
           await service.verify(String(body.id ?? ''), str(body.secret), str(body.webhookId)),
         );
-      return json(res, 404, { error: 'not found' });
+      return json<ApiError>(res, 404, { error: 'not found' });
     }
     return send(res, 405, 'method not allowed\n', 'text/plain; charset=utf-8', {
       allow: 'GET, POST',
@@ -289,11 +302,15 @@ export async function startInspector(
   };
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: Error & { status?: number }) => {
+    route(req, res).catch((error: Error) => {
       if (res.headersSent) return void res.end();
-      const status =
-        error.status ?? (error instanceof BluehookError ? HTTP_STATUS[error.category] : 500);
-      json(res, status, { error: error.message });
+      if (!(error instanceof BluehookError))
+        return json<ApiError>(res, 500, { error: error.message });
+      json<ApiError>(res, STATUS_BY_CODE[error.code] ?? HTTP_STATUS[error.category], {
+        error: error.message,
+        code: error.code,
+        hint: error.hint ?? null,
+      });
     });
   });
   server.headersTimeout = 10_000;

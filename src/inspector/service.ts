@@ -6,7 +6,6 @@
 import { EVENTS, resolveEvent, type EventInfo } from '../blue/catalogue.js';
 import { eventNamedIn } from '../blue/payload.js';
 import {
-  deliver,
   sampleBody,
   signRequest,
   webhookRowInput,
@@ -15,21 +14,27 @@ import {
 import { parseExpectStatus } from '../delivery/expect.js';
 import { HttpClient } from '../delivery/http.js';
 import { replayRequests } from '../delivery/replay.js';
+import { recorded } from '../delivery/recorded.js';
 import { BLUE_RETRY_POLICY } from '../delivery/retry.js';
 import { usageError } from '../errors.js';
-import type {
-  DeliveryFilter,
-  DeliverySummary,
-  History,
-  Page,
-  PageRequest,
-} from '../history/history.js';
+import type { DeliveryFilter, History, PageRequest } from '../history/history.js';
 import { decodeBody, type DeliveryRecord } from '../history/record.js';
 import { diagnose } from '../signing/diagnose.js';
 import { getScheme, type SchemeName } from '../signing/schemes.js';
-import { toCurl, toHar } from '../store/export.js';
+import { toCurl, toHar } from '../history/export.js';
 import { validateUrl, type Webhook, type WebhookStore } from '../store/types.js';
 import { locateJsonError, type JsonError } from '../util/json-error.js';
+import type {
+  ApiBody,
+  ApiDetail,
+  ApiMeta,
+  ApiPage,
+  ApiReplayInput,
+  ApiSendInput,
+  ApiSendResult,
+  ApiVerifyResult,
+  ApiWebhook,
+} from './api.js';
 
 export interface InspectorOptions {
   history: History;
@@ -40,26 +45,10 @@ export interface InspectorOptions {
   version: string;
 }
 
-export interface BodyView {
-  bytes: number;
-  /** The body as text when it is UTF-8, else null (see base64). */
-  text: string | null;
-  base64: string;
-  /** Parsed, when it is JSON. */
-  json: unknown;
-  /** Where it stops being JSON, when it is text but not JSON. */
-  jsonError: JsonError | null;
-}
+export type BodyView = ApiBody;
+export type DeliveryDetail = ApiDetail;
 
-export interface DeliveryDetail {
-  record: DeliveryRecord;
-  body: BodyView;
-  event: EventInfo | null;
-  /** The stored webhook it names (matched, or sent to), without its secret. */
-  webhook: PublicWebhook | null;
-}
-
-export type PublicWebhook = Pick<Webhook, 'id' | 'name' | 'url' | 'enabled' | 'events'>;
+export type PublicWebhook = ApiWebhook;
 const publicWebhook = (w: Webhook): PublicWebhook => ({
   id: w.id,
   name: w.name,
@@ -68,37 +57,9 @@ const publicWebhook = (w: Webhook): PublicWebhook => ({
   events: w.events,
 });
 
-export interface ReplayInput {
-  id: string;
-  /** Where to: the original target by default (a received delivery needs one). */
-  to?: string;
-  /** Sign again instead of sending the recorded signature headers. */
-  resign?: boolean;
-  /** With resign: this secret, or the stored webhook's. */
-  secret?: string;
-}
-
-export interface SendInput {
-  /** A Blue event to build a sample of (default TODO_CREATED), unless `body` is given. */
-  event?: string;
-  seed?: string;
-  set?: string[];
-  /** Exact body to send instead of a sample (edit and resend). */
-  body?: string;
-  /** A stored webhook: its URL and secret (each overridable). */
-  webhookId?: string;
-  url?: string;
-  secret?: string;
-  /** Mark the delivery as a replay of this one (edit and resend). */
-  replayOf?: string;
-}
-
-export interface SendResult {
-  record: DeliveryRecord;
-  ok: boolean;
-  status: number | null;
-  error: string | null;
-}
+export type ReplayInput = ApiReplayInput;
+export type SendInput = ApiSendInput;
+export type SendResult = ApiSendResult;
 
 function bodyView(record: DeliveryRecord): BodyView {
   const bytes = decodeBody(record);
@@ -124,7 +85,7 @@ export class InspectorService {
     return this.o.history.location;
   }
 
-  async meta() {
+  async meta(): Promise<ApiMeta> {
     const webhooks = await this.o.store.list().catch(() => [] as Webhook[]);
     return {
       version: this.o.version,
@@ -141,7 +102,7 @@ export class InspectorService {
     };
   }
 
-  list(filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliverySummary>> {
+  list(filter: DeliveryFilter, page: PageRequest): Promise<ApiPage> {
     return this.o.history.summaries(filter, page);
   }
 
@@ -180,7 +141,7 @@ export class InspectorService {
   }
 
   private async sendAndRecord(req: OutgoingRequest, replayOf?: string): Promise<SendResult> {
-    const outcome = await deliver(req, {
+    const outcome = await recorded({ history: this.o.history })(req, {
       client: this.client,
       policy: { ...BLUE_RETRY_POLICY, attempts: 1 },
       timeoutMs: this.o.timeoutMs,
@@ -188,7 +149,6 @@ export class InspectorService {
       replayOf,
       keepBodyBytes: 4096,
     });
-    await this.o.history.append(outcome.record, req.body);
     return {
       record: outcome.record,
       ok: outcome.final.ok,
@@ -245,7 +205,7 @@ export class InspectorService {
   }
 
   /** Verifies a recorded delivery again with a secret (given, or its webhook's): the diagnosis in words. */
-  async verify(id: string, secret?: string, webhookId?: string) {
+  async verify(id: string, secret?: string, webhookId?: string): Promise<ApiVerifyResult> {
     const r = await this.o.history.get(id);
     const key = await this.secretFor(secret, webhookId ?? r.webhookId ?? r.verdict?.webhookId);
     const result = diagnose(decodeBody(r), key, r.headers, this.o.scheme);

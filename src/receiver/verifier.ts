@@ -31,7 +31,11 @@ export async function candidatesFrom(source: {
   if (source.webhook) {
     const w = await source.store.get(source.webhook);
     if (!w.secret)
-      throw usageError(`the secret of webhook ${w.id} is not known here: pass --secret`);
+      throw usageError(
+        `the secret of webhook ${w.id} is not known here`,
+        'give the secret',
+        'secret-unknown',
+      );
     return [{ secret: w.secret, webhookId: w.id, label: w.name ?? w.id }];
   }
   const candidates: Candidate[] = [];
@@ -39,7 +43,9 @@ export async function candidatesFrom(source: {
     if (w.secret) candidates.push({ secret: w.secret, webhookId: w.id, label: w.name ?? w.id });
   if (!candidates.length)
     throw usageError(
-      'nothing to verify with: pass --secret or --webhook, or create a webhook first',
+      'nothing to verify with',
+      'give a secret or a webhook, or create a webhook first',
+      'nothing-to-verify-with',
     );
   return candidates;
 }

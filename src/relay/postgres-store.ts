@@ -11,7 +11,7 @@
 import type { Client, Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { postgresError } from '../history/postgres.js';
+import { postgresError } from '../db/postgres.js';
 import { redactUrl } from '../util/redact.js';
 import {
   channelPath,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { addonPath, databaseError, ensureStoreDir } from '../store/database.js';
+import { addonPath, databaseError, ensureStoreDir } from '../db/database.js';
 import {
   channelPath,
   detailOf,

@@ -11,6 +11,7 @@ import {
   standardWebhooksHeaders,
   standardWebhooksKey,
   type HeaderMap,
+  type SchemeName,
   type SignatureScheme,
   type VerifyOptions,
 } from './schemes.js';
@@ -36,6 +37,8 @@ export interface Diagnosis {
   cause: DiagnosisCause;
   /** One line a person can act on. */
   message: string;
+  /** With cause `other-scheme`: the scheme the body was signed with. */
+  signedWith?: SchemeName;
 }
 
 type Key = string | Buffer;
@@ -419,7 +422,8 @@ function otherScheme(
       return {
         valid: false,
         cause: 'other-scheme',
-        message: `the body was signed with the ${name} scheme, not ${scheme.name} (use --scheme ${name})`,
+        message: `the body was signed with the ${name} scheme, not ${scheme.name}`,
+        signedWith: name,
       };
     }
   }

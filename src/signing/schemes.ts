@@ -198,6 +198,8 @@ export function getScheme(name: string = 'blue'): SignatureScheme {
   const near = closest(name, SCHEME_NAMES);
   throw usageError(
     `unknown signature scheme "${name}"; choose ${SCHEME_NAMES.join(', ')}${near.length ? ` (did you mean ${near[0]}?)` : ''}`,
+    undefined,
+    'unknown-scheme',
   );
 }
 

@@ -78,10 +78,15 @@ export class BlueWebhookStore implements WebhookStore {
       throw storeError(
         `Blue credentials are missing: set ${names.tokenId} and ${names.tokenSecret}`,
         `${names.companyId} too, to create webhooks`,
+        'blue-credentials-missing',
       );
     }
     if (needsCompany && !companyId)
-      throw storeError(`creating a webhook in Blue needs the organisation: set ${names.companyId}`);
+      throw storeError(
+        `creating a webhook in Blue needs the organisation: set ${names.companyId}`,
+        undefined,
+        'blue-company-missing',
+      );
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-bloo-token-id': tokenId,
@@ -108,10 +113,18 @@ export class BlueWebhookStore implements WebhookStore {
           await sleep(200 * 2 ** attempt);
           continue;
         }
-        const hint = read
-          ? undefined
-          : 'the request may or may not have reached Blue: check with `bluehook list --store blue` before retrying';
-        throw networkError(`cannot reach Blue's API at ${this.apiUrl}: ${message}`, hint);
+        // A write that got no answer may have been applied: a code of its own, so the edges can say so.
+        throw read
+          ? networkError(
+              `cannot reach Blue's API at ${this.apiUrl}: ${message}`,
+              undefined,
+              'blue-unreachable',
+            )
+          : networkError(
+              `cannot reach Blue's API at ${this.apiUrl}: ${message}`,
+              "the request may or may not have reached Blue: list Blue's webhooks before retrying",
+              'blue-write-unconfirmed',
+            );
       }
       let body: { data?: T; errors?: GraphQLErrorShape[] };
       try {
@@ -119,11 +132,17 @@ export class BlueWebhookStore implements WebhookStore {
       } catch {
         throw networkError(
           `Blue's API at ${this.apiUrl} answered ${status} with something that is not JSON`,
+          undefined,
+          'blue-bad-answer',
         );
       }
       if (body.errors?.length) throw this.mapError(body.errors[0]!);
       if (status >= 400 || !body.data)
-        throw networkError(`Blue's API at ${this.apiUrl} answered ${status}`);
+        throw networkError(
+          `Blue's API at ${this.apiUrl} answered ${status}`,
+          undefined,
+          'blue-bad-answer',
+        );
       return body.data;
     }
   }
@@ -153,7 +172,7 @@ export class BlueWebhookStore implements WebhookStore {
       case 'WEBHOOK_NOT_FOUND':
         return notFoundError(
           `Blue: ${e.message} (WEBHOOK_NOT_FOUND)`,
-          'run `bluehook list --store blue`',
+          "list Blue's webhooks",
           'webhook-not-found',
         );
       case 'BAD_USER_INPUT':
@@ -168,7 +187,8 @@ export class BlueWebhookStore implements WebhookStore {
         if (/private\/internal address/i.test(e.message)) {
           return usageError(
             `Blue: ${e.message}`,
-            'Blue only delivers to public addresses; use a public URL, or the emulator with --allow-private-urls',
+            'Blue only delivers to public addresses; use a public URL',
+            'blue-private-url',
           );
         }
         return new BluehookError(`Blue: ${e.message} (${code})`, 'store', {
@@ -236,7 +256,9 @@ export class BlueWebhookStore implements WebhookStore {
     validateUrl(input.url);
     if (input.secret)
       throw usageError(
-        'Blue generates the secret itself: --secret cannot be used with --store blue',
+        'Blue generates the secret itself: a webhook in Blue cannot be given one',
+        undefined,
+        'blue-secret-not-settable',
       );
     const data = await this.call<{ createWebhook: RemoteWebhook }>(
       `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) { ${FIELDS} } }`,

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { SampleRandom } from '../blue/random.js';
 import { usageError } from '../errors.js';
-import { databaseError, getMeta, setMeta, type Database } from './database.js';
-import { localDatabase } from './local-database.js';
+import { databaseError, getMeta, setMeta, type Database } from '../db/database.js';
+import { localDatabase } from '../db/local-database.js';
 import {
   resolveRef,
   validateUrl,
@@ -18,12 +18,16 @@ import {
   type WebhookStore,
 } from './types.js';
 
-export { ensureStoreDir } from './database.js';
+export { ensureStoreDir } from '../db/database.js';
 
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 const nameTaken = (name: string) =>
-  usageError(`a webhook named "${name}" already exists`, 'choose another --name');
+  usageError(
+    `a webhook named "${name}" already exists`,
+    'choose another name',
+    'webhook-name-taken',
+  );
 
 export class LocalWebhookStore implements WebhookStore {
   readonly kind = 'local' as const;
@@ -50,7 +54,11 @@ export class LocalWebhookStore implements WebhookStore {
         (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
         /webhooks\.name/.test((e as Error).message)
       )
-        throw usageError('a webhook with that name already exists', 'choose another --name');
+        throw usageError(
+          'a webhook with that name already exists',
+          'choose another name',
+          'webhook-name-taken',
+        );
       throw databaseError(e, db.name);
     }
   }
@@ -93,7 +101,12 @@ export class LocalWebhookStore implements WebhookStore {
     const row = db.prepare('SELECT row FROM webhooks WHERE id = ?').get(id) as
       | { row: string }
       | undefined;
-    if (!row) throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+    if (!row)
+      throw usageError(
+        `webhook ${id} was not found (deleted meanwhile?)`,
+        undefined,
+        'webhook-not-found',
+      );
     return JSON.parse(row.row) as Webhook;
   }
 
@@ -241,7 +254,11 @@ export class LocalWebhookStore implements WebhookStore {
   async delete(id: string): Promise<void> {
     this.write((db) => {
       if (!db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes)
-        throw usageError(`webhook ${id} was not found (deleted meanwhile?)`);
+        throw usageError(
+          `webhook ${id} was not found (deleted meanwhile?)`,
+          undefined,
+          'webhook-not-found',
+        );
     });
   }
 }

@@ -64,7 +64,7 @@ export interface WebhookStore {
 /** Resolves a user's reference: exact id, exact name, then a unique prefix of id or uid. */
 export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   const wanted = ref.trim();
-  if (!wanted) throw usageError('an empty webhook reference');
+  if (!wanted) throw usageError('an empty webhook reference', undefined, 'empty-webhook-ref');
   const exact = webhooks.find((w) => w.id === wanted) ?? webhooks.filter((w) => w.name === wanted);
   if (!Array.isArray(exact)) return exact;
   if (exact.length === 1) return exact[0]!;
@@ -84,6 +84,7 @@ export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
   throw usageError(
     `"${ref}" is ambiguous: it matches ${byPrefix.length} webhooks: ${names.join(', ')}${byPrefix.length > 6 ? ', …' : ''}`,
     'use more of the id',
+    'ambiguous-webhook',
   );
 }
 
@@ -93,12 +94,20 @@ export function validateUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw usageError(`invalid URL "${url}": expected an absolute http:// or https:// URL`);
+    throw usageError(
+      `invalid URL "${url}": expected an absolute http:// or https:// URL`,
+      undefined,
+      'bad-url',
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usageError(`invalid URL "${url}": only http:// and https:// URLs can receive webhooks`);
+    throw usageError(
+      `invalid URL "${url}": only http:// and https:// URLs can receive webhooks`,
+      undefined,
+      'bad-url',
+    );
   }
-  if (!parsed.hostname) throw usageError(`invalid URL "${url}": no host`);
+  if (!parsed.hostname) throw usageError(`invalid URL "${url}": no host`, undefined, 'bad-url');
   return url;
 }
 

@@ -238,3 +238,55 @@ test('replay: verbatim keeps the signature; --resign signs in the scheme the rec
     /needs a secret/,
   );
 });
+
+test('deliver-and-record: every outcome recorded before it is returned, or only the failed ones', async (t) => {
+  const { recorded } = await import('../../src/delivery/recorded.js');
+  const { SqliteHistory } = await import('../../src/history/sqlite.js');
+  const { closeDatabase } = await import('../../src/db/database.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'bluehook-recorded-'));
+  const history = new SqliteHistory(dir, 'normal');
+  t.after(async () => {
+    await history.close();
+    closeDatabase(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let n = 0;
+  // The delivery the composition wraps: answers as told, so both verdicts are recorded or not.
+  const answering = (expected: boolean) => async (): Promise<DeliveryOutcome> => {
+    const record: DeliveryRecord = {
+      id: `d${++n}`,
+      direction: 'out',
+      time: new Date().toISOString(),
+      event: 'TODO_CREATED',
+      url: 'http://127.0.0.1:1/',
+      method: 'POST',
+      headers: {},
+      ...encodeBody(Buffer.from('{}')),
+      ok: expected,
+    };
+    const final = { attempt: 1, ok: expected, status: expected ? 200 : 500, durationMs: 1 };
+    return { attempts: [final], final, expected, unreachable: false, record };
+  };
+  const request = {
+    url: new URL('http://127.0.0.1:1/'),
+    event: 'TODO_CREATED',
+    webhookId: null,
+    body: Buffer.from('{}'),
+    headers: {},
+  };
+  const options = {} as Parameters<ReturnType<typeof recorded>>[1];
+  const all = recorded({ history }, answering(true));
+  const outcome = await all(request, options);
+  assert.equal(await history.count({ ids: [outcome.record.id] }), 1, 'recorded when returned');
+  const failedOnly = recorded({ history, failedOnly: true }, answering(true));
+  const good = await failedOnly(request, options);
+  assert.equal(await history.count({ ids: [good.record.id] }), 0, 'a good one is not recorded');
+  const bad = await recorded({ history, failedOnly: true }, answering(false))(request, options);
+  assert.equal(await history.count({ ids: [bad.record.id] }), 1, 'a failed one is');
+  const none = recorded({}, answering(false));
+  assert.equal((await none(request, options)).record.id, `d${n}`, 'no history: delivered only');
+  assert.equal(await history.count(), 2);
+});

@@ -10,7 +10,7 @@ import { isPrivateAddress, isPublicAddress } from '../../src/emulator/url-policy
 import { BluehookError, type ErrorCategory, usageError } from '../../src/errors.js';
 import { ExitCode, exitCodeFor } from '../../src/exit-codes.js';
 import { encodeBody, type DeliveryRecord } from '../../src/history/record.js';
-import { toCurl } from '../../src/store/export.js';
+import { toCurl } from '../../src/history/export.js';
 import { planPush } from '../../src/store/sync.js';
 import type { Webhook } from '../../src/store/types.js';
 import { durationMs } from '../../src/util/duration.js';

@@ -1,11 +1,10 @@
 /** The definition of `bluehook create`: flags, help, examples. The handler is ./create.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, webhookFlags } from '../flags.js';
+import { examples, type OptionsOf, webhookFlags } from '../flags.js';
 
 /** The flags, help and examples of `bluehook create`. */
-function createCommand(program: Program) {
+export function createCommand(program: Program) {
   return webhookFlags(
     program
       .command('create')
@@ -37,9 +36,3 @@ function createCommand(program: Program) {
 
 /** What `bluehook create`'s handler receives: its options and the global ones. */
 export type CreateOptions = OptionsOf<ReturnType<typeof createCommand>>;
-
-export function defineCreate(program: Program) {
-  return createCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./create.js')).run(cmd.optsWithGlobals(), processIo)),
-  );
-}

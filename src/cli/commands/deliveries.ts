@@ -14,7 +14,9 @@ import {
   type DeliverySummary,
   type PageSource,
 } from '../../history/history.js';
+import { parseFilter } from '../../history/filter.js';
 import { retentionOf } from '../../history/open.js';
+import { verdictLabel } from '../../history/verdict.js';
 import { decodeBody } from '../../history/record.js';
 import { blockSafe, lineSafe } from '../../util/terminal-text.js';
 import { colors } from '../colors.js';
@@ -56,9 +58,15 @@ async function filterFrom(
   opts: FilterFlags,
   resolveWebhook: (ref: string) => Promise<string>,
 ): Promise<DeliveryFilter> {
-  const f: DeliveryFilter = {};
-  if (opts.event) f.event = resolveEvent(opts.event).name;
-  if (opts.webhook) f.webhookId = await resolveWebhook(opts.webhook);
+  const f = parseFilter({
+    event: opts.event ? resolveEvent(opts.event).name : undefined,
+    webhookId: opts.webhook ? await resolveWebhook(opts.webhook) : undefined,
+    status: opts.status,
+    since: opts.since,
+    until: opts.until,
+    replayOf: opts.replaysOf,
+    search: opts.search,
+  });
   // A verdict says a direction: invalid/valid are about what was received, failed/delivered about
   // what was sent (a sent delivery answered 401 is failed, not "invalid").
   const verdicts: Array<[boolean | undefined, 'in' | 'out', boolean, string]> = [
@@ -76,20 +84,7 @@ async function filterFrom(
     f.direction = direction;
     f.valid = valid;
   }
-  if (opts.status) {
-    const s = opts.status.trim().toLowerCase();
-    if (/^[1-5]xx$/.test(s)) f.statusClass = Number(s[0]);
-    else if (/^[1-5]\d\d$/.test(s)) f.status = Number(s);
-    else
-      throw usageError(
-        `--status must be a code such as 404 or a class such as 5xx, got "${opts.status}"`,
-      );
-  }
-  if (opts.since) f.since = Date.now() - parseDuration(opts.since, '--since');
-  if (opts.until) f.until = Date.now() - parseDuration(opts.until, '--until');
   if (opts.direction) f.direction = opts.direction;
-  if (opts.replaysOf) f.replayOf = opts.replaysOf;
-  if (opts.search) f.search = opts.search;
   return f;
 }
 
@@ -100,15 +95,7 @@ const pad = (text: string, width: number, visible = text.length) =>
 function line(r: DeliverySummary, c: ReturnType<typeof colors>): string {
   // Ids, events and problems may come from an imported file: shown with controls escaped.
   const id = lineSafe(r.id);
-  const verdict = lineSafe(
-    r.direction === 'in'
-      ? r.valid
-        ? 'valid'
-        : `invalid (${r.problem})`
-      : r.valid
-        ? 'delivered'
-        : (r.problem ?? 'failed'),
-  );
+  const verdict = lineSafe(verdictLabel(r));
   const statusPlain = r.status === null ? 'no answer' : String(r.status);
   return [
     pad(c.cyan(id), 22, id.length),
@@ -258,7 +245,7 @@ export async function exportRecords(ids: string[], opts: ExportFlags, io: Io): P
   const { history } = await openAll(opts, io);
   const r = await history.get(ids[0]!);
   await history.close();
-  const { toCurl, toHar } = await import('../../store/export.js');
+  const { toCurl, toHar } = await import('../../history/export.js');
   let text: string | Buffer;
   switch (opts.format) {
     case 'json':

@@ -18,7 +18,7 @@ import { startCatchServer, type ReceivedDelivery } from '../../receiver/server.j
 import { makeVerifier } from '../../receiver/verifier.js';
 import { blueScheme } from '../../signing/schemes.js';
 import { SqliteHistory } from '../../history/sqlite.js';
-import { closeDatabase } from '../../store/database.js';
+import { closeDatabase } from '../../db/database.js';
 import { LocalWebhookStore, generateSecret } from '../../store/local-store.js';
 import { colors } from '../colors.js';
 import { maskSecret, type GlobalOptions, type Io } from '../output.js';

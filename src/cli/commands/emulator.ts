@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../config/config.js';
-import { networkError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { colors } from '../colors.js';
 import { untilStopSignal } from '../signals.js';
 import { parseDuration } from '../inputs.js';
 import type { GlobalOptions, Io } from '../output.js';
+import { bindError } from '../../util/network-errors.js';
 import { capYoungGeneration } from '../../util/young-generation.js';
 
 interface EmulatorFlags extends GlobalOptions {
@@ -69,9 +70,7 @@ export async function run(opts: EmulatorFlags, io: Io): Promise<number> {
       },
     });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw networkError(`port ${opts.port} is in use`, 'pick another with --port, or --port 0');
-    throw error;
+    throw bindError(error, opts.host, opts.port);
   }
   if (opts.json)
     io.jsonLine({

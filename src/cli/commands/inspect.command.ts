@@ -1,10 +1,9 @@
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf } from '../flags.js';
+import { examples, type OptionsOf } from '../flags.js';
 import { intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook inspect`. */
-function inspectCommand(program: Program) {
+export function inspectCommand(program: Program) {
   return program
     .command('inspect')
     .description(
@@ -35,9 +34,3 @@ function inspectCommand(program: Program) {
 
 /** What `bluehook inspect`'s handler receives: its options and the global ones. */
 export type InspectOptions = OptionsOf<ReturnType<typeof inspectCommand>>;
-
-export function defineInspect(program: Program) {
-  return inspectCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./inspect.js')).run(cmd.optsWithGlobals(), processIo)),
-  );
-}

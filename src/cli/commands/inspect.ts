@@ -1,58 +1,13 @@
 import { childProcess } from '../../util/child-process.js';
 import type { InspectOptions } from './inspect.command.js';
-import { networkError } from '../../errors.js';
-import { InspectorService } from '../../inspector/service.js';
-import { startInspector, type RunningInspector } from '../../inspector/server.js';
-import type { History } from '../../history/history.js';
-import type { ResolvedConfig } from '../../config/config.js';
-import type { WebhookStore } from '../../store/types.js';
+import { serveInspector } from '../../inspector/serve.js';
 import { colors } from '../colors.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { packageVersion } from '../version.js';
-import type { GlobalOptions, Io } from '../output.js';
+import type { Io } from '../output.js';
 import { untilStopSignal } from '../signals.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { capYoungGeneration } from '../../util/young-generation.js';
-
-/** Starts the inspector over a history and store already open (also used by `listen --inspect`). */
-export async function serveInspector(
-  history: History,
-  store: WebhookStore,
-  config: ResolvedConfig,
-  host: string,
-  port: number,
-  opts: GlobalOptions,
-  io: Io,
-): Promise<RunningInspector> {
-  const service = new InspectorService({
-    history,
-    store,
-    scheme: config.values.scheme,
-    timeoutMs: config.values.timeout,
-    version: packageVersion(),
-  });
-  try {
-    const running = await startInspector(service, { host, port });
-    if (!isLoopbackAddress(running.address))
-      io.err(
-        colors(opts).yellow(
-          `warning: the inspector on ${running.address} (--host ${host}) can be reached from other machines; it can send requests and shows every recorded delivery`,
-        ),
-      );
-    return running;
-  } catch (error) {
-    await service.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw networkError(
-        `port ${port} on ${host} is in use`,
-        'pick another with --port, or --port 0 for a free one',
-      );
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
-      throw networkError(`cannot listen on ${host}:${port} (${code})`);
-    throw error;
-  }
-}
 
 /** Opens the page in the user's browser (best effort: the URL is printed either way). */
 export function openInBrowser(url: string): void {
@@ -72,7 +27,21 @@ export async function run(opts: InspectOptions, io: Io): Promise<number> {
   capYoungGeneration(); // a long-running server: see util/young-generation.ts
   const { store, config } = await openStore(opts);
   const history = await openHistoryFor(config, io);
-  const inspector = await serveInspector(history, store, config, opts.host, opts.port, opts, io);
+  const inspector = await serveInspector({
+    history,
+    store,
+    scheme: config.values.scheme,
+    timeoutMs: config.values.timeout,
+    version: packageVersion(),
+    host: opts.host,
+    port: opts.port,
+  });
+  if (!isLoopbackAddress(inspector.address))
+    io.err(
+      colors(opts).yellow(
+        `warning: the inspector on ${inspector.address} (--host ${opts.host}) can be reached from other machines; it can send requests and shows every recorded delivery`,
+      ),
+    );
   if (opts.json) io.jsonLine({ type: 'ready', url: inspector.url, history: history.location });
   else {
     io.out(`inspector on ${inspector.url}`);

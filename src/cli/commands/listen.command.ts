@@ -1,12 +1,11 @@
 /** The definition of `bluehook listen`: flags, help, examples. The handler is ./listen.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
+import { examples, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook listen`. */
-function listenCommand(program: Program) {
+export function listenCommand(program: Program) {
   return secretFlags(
     program
       .command('listen')
@@ -115,9 +114,3 @@ function listenCommand(program: Program) {
 
 /** What `bluehook listen`'s handler receives: its options and the global ones. */
 export type ListenOptions = OptionsOf<ReturnType<typeof listenCommand>>;
-
-export function defineListen(program: Program) {
-  return listenCommand(program).action(async (_opts, cmd) =>
-    exitWith(await (await import('./listen.js')).run(cmd.optsWithGlobals(), processIo)),
-  );
-}

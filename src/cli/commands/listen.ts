@@ -1,5 +1,5 @@
 import type { ListenOptions } from './listen.command.js';
-import { isBluehookError, networkError, usageError } from '../../errors.js';
+import { isBluehookError, usageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import { resolveEvent, resolveEventList } from '../../blue/catalogue.js';
 import { candidatesFrom, makeVerifier } from '../../receiver/verifier.js';
@@ -12,7 +12,9 @@ import {
 } from '../../listen/session.js';
 import { validateUrl } from '../../store/types.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
+import { bindError } from '../../util/network-errors.js';
 import { colors } from '../colors.js';
+import { diagnosisText } from '../hints.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../../config/config.js';
@@ -20,6 +22,7 @@ import type { Webhook, WebhookStore } from '../../store/types.js';
 import type { Candidate } from '../../receiver/verifier.js';
 import { defaultSubscriber, registerSessionWebhook } from '../../listen/register.js';
 import { startRetention } from '../retention.js';
+import { packageVersion } from '../version.js';
 import { onStopSignal } from '../signals.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { streamIsJson, type Io } from '../output.js';
@@ -132,7 +135,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       render,
     );
   } catch (error) {
-    throw listenError(error, config.values.port, opts.host);
+    throw bindError(error, opts.host, config.values.port);
   }
 
   // --register: a Blue webhook for this session, to the channel. Removed on every way out (unless --keep).
@@ -158,19 +161,19 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
     }
     // The inspector reads the history even when this listener records nothing.
     let inspectorHistory = history;
-    let inspector: Awaited<ReturnType<typeof import('./inspect.js')['serveInspector']>> | undefined;
+    let inspector: import('../../inspector/server.js').RunningInspector | undefined;
     if (opts.inspect) {
-      const { serveInspector } = await import('./inspect.js');
+      const { serveInspector } = await import('../../inspector/serve.js');
       inspectorHistory ??= await openHistoryFor(config, io);
-      inspector = await serveInspector(
-        inspectorHistory,
+      inspector = await serveInspector({
+        history: inspectorHistory,
         store,
-        config,
-        '127.0.0.1',
-        opts.inspectPort ?? 4040,
-        opts,
-        io,
-      );
+        scheme: config.values.scheme,
+        timeoutMs: config.values.timeout,
+        version: packageVersion(),
+        host: '127.0.0.1',
+        port: opts.inspectPort ?? 4040,
+      });
     }
     const local = session.local;
     if (local && !isLoopbackAddress(local.address))
@@ -443,7 +446,7 @@ function renderDelivery(
       event: d.event,
       valid: d.verdict.valid,
       cause: d.verdict.cause,
-      message: d.verdict.message,
+      message: diagnosisText(d.verdict),
       webhookId: d.verdict.webhookId ?? null,
       bytes: d.bytes,
       status: d.status,
@@ -466,7 +469,7 @@ function renderDelivery(
   io.line(
     `${c.dim(time)}  ${lineSafe(d.event ?? '(not JSON)').padEnd(28)} ${verdict}${`${d.bytes} B`.padEnd(9)}${ms(d.durationMs).padStart(9)}  → ${statusText(d.status, c)}${fwd}  ${c.dim(d.record.id)}`,
   );
-  if (!d.verdict.valid) io.line(c.dim(`          why: ${d.verdict.message}`));
+  if (!d.verdict.valid) io.line(c.dim(`          why: ${diagnosisText(d.verdict)}`));
   if (opts.verbose) {
     for (const [k, v] of Object.entries(d.record.headers))
       io.line(c.dim(`    ${lineSafe(k)}: ${lineSafe(v)}`));
@@ -478,21 +481,6 @@ function renderDelivery(
     }
     io.line(blockSafe(pretty).replace(/^/gm, '    '));
   }
-}
-
-/** Binding errors of the local port, in the words of the flags. */
-function listenError(error: unknown, port: number, host: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE')
-    return networkError(
-      `port ${port} on ${host} is in use`,
-      'pick another with --port, or --port 0 for a free one',
-    );
-  if (code === 'EACCES')
-    return networkError(`not allowed to listen on port ${port}`, 'use a port above 1023');
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-    return networkError(`cannot listen on host ${host}`);
-  return error;
 }
 
 async function forwarder(target: URL, opts: ListenOptions) {

@@ -1,12 +1,11 @@
 /** The definition of `bluehook replay`: flags, help, examples. The handler is ./replay.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, SCHEMES, secretFlags } from '../flags.js';
+import { examples, type OptionsOf, SCHEMES, secretFlags } from '../flags.js';
 import { intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook replay`. */
-function replayCommand(program: Program) {
+export function replayCommand(program: Program) {
   return secretFlags(
     program
       .command('replay')
@@ -71,9 +70,3 @@ function replayCommand(program: Program) {
 
 /** What `bluehook replay`'s handler receives: its options and the global ones. */
 export type ReplayOptions = OptionsOf<ReturnType<typeof replayCommand>>;
-
-export function defineReplay(program: Program) {
-  return replayCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./replay.js')).run(a, cmd.optsWithGlobals(), processIo)),
-  );
-}

@@ -8,7 +8,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { getScheme } from '../../signing/schemes.js';
 import { decodeBody, encodeBody, type DeliveryRecord } from '../../history/record.js';
 import { editBody } from '../editor.js';
-import { toCurl } from '../../store/export.js';
+import { toCurl } from '../../history/export.js';
 import { lineSafe } from '../../util/terminal-text.js';
 import { validateUrl } from '../../store/types.js';
 import { colors } from '../colors.js';

@@ -1,19 +1,11 @@
 /** The definition of `bluehook send`: flags, help, examples. The handler is ./send.ts, loaded when it runs. */
 import { Option } from '@commander-js/extra-typings';
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import {
-  examples,
-  exitWith,
-  type OptionsOf,
-  payloadFlags,
-  schemeOption,
-  secretFlags,
-} from '../flags.js';
+import { examples, type OptionsOf, payloadFlags, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook send`. */
-function sendCommand(program: Program) {
+export function sendCommand(program: Program) {
   // --help shows the flags in groups, in the order a user reaches for them.
   const command = program
     .command('send')
@@ -118,9 +110,3 @@ function sendCommand(program: Program) {
 
 /** What `bluehook send`'s handler receives: its options and the global ones. */
 export type SendOptions = OptionsOf<ReturnType<typeof sendCommand>>;
-
-export function defineSend(program: Program) {
-  return sendCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./send.js')).run(a, cmd.optsWithGlobals(), processIo)),
-  );
-}

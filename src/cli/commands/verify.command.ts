@@ -1,10 +1,9 @@
-import { processIo } from '../output.js';
 import type { Program } from '../root.js';
-import { examples, exitWith, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
+import { examples, type OptionsOf, schemeOption, secretFlags } from '../flags.js';
 import { collect, intOption } from '../parsers.js';
 
 /** The flags, help and examples of `bluehook verify`. */
-function verifyCommand(program: Program) {
+export function verifyCommand(program: Program) {
   return secretFlags(
     program
       .command('verify')
@@ -36,9 +35,3 @@ function verifyCommand(program: Program) {
 
 /** What `bluehook verify`'s handler receives: its options and the global ones. */
 export type VerifyOptions = OptionsOf<ReturnType<typeof verifyCommand>>;
-
-export function defineVerify(program: Program) {
-  return verifyCommand(program).action(async (a, _opts, cmd) =>
-    exitWith(await (await import('./verify.js')).run(a, cmd.optsWithGlobals(), processIo)),
-  );
-}

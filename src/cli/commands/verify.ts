@@ -6,6 +6,7 @@ import { getScheme } from '../../signing/schemes.js';
 import { parseHeaders, readBody, readSecret } from '../inputs.js';
 import type { Io } from '../output.js';
 import { colors } from '../colors.js';
+import { diagnosisText } from '../hints.js';
 
 export async function run(file: string | undefined, opts: VerifyOptions, io: Io): Promise<number> {
   // The scheme flag, else the config's (BLUEHOOK_SCHEME, a config file), as send and listen do.
@@ -28,9 +29,9 @@ export async function run(file: string | undefined, opts: VerifyOptions, io: Io)
       valid: result.valid,
       scheme: scheme.name,
       cause: result.cause,
-      message: result.message,
+      message: diagnosisText(result),
     });
   else if (result.valid) io.out(`${c.green('valid')}: ${result.message}`);
-  else io.err(`${c.red('invalid')}: ${result.message}`);
+  else io.err(`${c.red('invalid')}: ${diagnosisText(result)}`);
   return result.valid ? 0 : 1;
 }

@@ -3,78 +3,15 @@
  * delivery's detail, and the actions (replay, edit and resend, compose, verify, copy as curl,
  * downloads, diff). Plain DOM, no framework: every value is set with textContent, never as HTML.
  */
-interface Summary {
-  id: string;
-  time: string;
-  direction: 'in' | 'out';
-  event: string | null;
-  webhookId: string | null;
-  status: number | null;
-  valid: boolean | null;
-  url: string;
-  replayOf: string | null;
-  bytes: number;
-  problem: string | null;
-}
-interface Page {
-  records: Summary[];
-  next: string | null;
-}
-interface EventInfo {
-  name: string;
-  group: string;
-  kind: string;
-  entity: string;
-  description: string;
-}
-interface Meta {
-  version: string;
-  history: { engine: string; location: string };
-  scheme: string;
-  events: EventInfo[];
-  webhooks: Array<{ id: string; name: string | null; url: string; enabled: boolean }>;
-}
-interface Attempt {
-  attempt: number;
-  status?: number;
-  durationMs: number;
-  error?: string;
-}
-interface Record_ {
-  id: string;
-  direction: 'in' | 'out';
-  time: string;
-  event: string | null;
-  webhookId?: string | null;
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  attempts?: Attempt[];
-  response?: { status?: number; error?: string; body?: string };
-  ok?: boolean;
-  replayOf?: string;
-  remoteAddress?: string;
-  verdict?: { valid: boolean; cause: string; message: string };
-  answer?: { status: number };
-}
-interface Detail {
-  record: Record_;
-  body: {
-    bytes: number;
-    text: string | null;
-    base64: string;
-    json: unknown;
-    jsonError: { line: number; column: number; message: string; offset: number } | null;
-  };
-  event: EventInfo | null;
-  webhook: { id: string; name: string | null; url: string } | null;
-}
-interface SendResult {
-  record: Record_;
-  ok: boolean;
-  status: number | null;
-  error: string | null;
-}
+import { verdictLabel } from '../../history/verdict.js';
+import type { ApiDetail, ApiMeta, ApiPage, ApiSendResult, ApiSummary } from '../api.js';
+
+// The API's types are the server's (../api.ts): a change on one side fails the other's type check.
+type Summary = ApiSummary;
+type Page = ApiPage;
+type Meta = ApiMeta;
+type Detail = ApiDetail;
+type SendResult = ApiSendResult;
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const token = (document.querySelector('meta[name="bluehook-token"]') as HTMLMetaElement).content;
@@ -129,14 +66,7 @@ const filterQuery = () => {
 };
 
 const fmtTime = (iso: string) => iso.replace('T', ' ').slice(5, 19);
-const verdictText = (s: Summary) =>
-  s.direction === 'in'
-    ? s.valid
-      ? 'valid'
-      : `invalid: ${s.problem ?? '?'}`
-    : s.valid
-      ? 'delivered'
-      : (s.problem ?? 'failed');
+const verdictText = (s: Summary) => verdictLabel(s);
 
 function toggleCompare(id: string, mark: HTMLElement): void {
   if (state.checked.has(id)) state.checked.delete(id);

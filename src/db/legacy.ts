@@ -7,7 +7,13 @@ import { existsSync, lstatSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeError } from '../errors.js';
 import { getMeta, setMeta, type Database } from './database.js';
-import type { Webhook } from './types.js';
+
+/** A row of the old webhooks.json as far as the import reads it (the whole row is kept as JSON). */
+interface LegacyWebhook {
+  id: string;
+  url: string;
+  name?: string | null;
+}
 
 /** Renames an imported file aside, never over an earlier one; returns the new name. */
 export function setAside(file: string): string | undefined {
@@ -28,6 +34,7 @@ export function refuseLink(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file, or move it away',
+      'legacy-file-symlink',
     );
   }
 }
@@ -41,6 +48,7 @@ function readJson(file: string): unknown {
     throw storeError(
       `${file} cannot be imported (${(e as Error).message}); it was left untouched`,
       `fix it, or move it away (mv '${file}' '${file}.broken')`,
+      'legacy-file-unreadable',
     );
   }
 }
@@ -50,7 +58,9 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
   const notices: string[] = [];
   const webhooksFile = join(dir, 'webhooks.json');
   if (existsSync(webhooksFile) && !getMeta(db, 'imported:webhooks.json')) {
-    const data = readJson(webhooksFile) as { userId?: string; webhooks: Webhook[] } | undefined;
+    const data = readJson(webhooksFile) as
+      | { userId?: string; webhooks: LegacyWebhook[] }
+      | undefined;
     if (
       !data ||
       typeof data !== 'object' ||
@@ -60,6 +70,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${webhooksFile} cannot be imported (not a bluehook store file); it was left untouched`,
         `move it away (mv '${webhooksFile}' '${webhooksFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;
@@ -86,6 +97,7 @@ export function importLegacyFiles(db: Database, dir: string): string[] {
       throw storeError(
         `${secretsFile} cannot be imported (not an object of secrets); it was left untouched`,
         `move it away (mv '${secretsFile}' '${secretsFile}.broken')`,
+        'legacy-file-unreadable',
       );
     }
     let added = 0;

@@ -7,7 +7,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { usageError } from '../errors.js';
-import { decodeBody, type DeliveryRecord } from '../history/record.js';
+import { decodeBody, type DeliveryRecord } from './record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 
 // Headers that curl sets itself or that describe one connection.
@@ -23,17 +23,26 @@ export function requestUrl(r: DeliveryRecord, to?: string): URL {
   const target = to ?? (r.direction === 'out' ? r.url : undefined);
   if (!target)
     throw usageError(
-      `delivery ${r.id} was received, not sent: say where its copy goes with --to URL`,
+      `delivery ${r.id} was received, not sent: say where its copy goes`,
       'its Host header came from the sender and is not used',
+      'received-needs-target',
     );
   let url: URL;
   try {
     url = new URL(target);
   } catch {
-    throw usageError(`invalid URL "${target}": expected an absolute http:// or https:// URL`);
+    throw usageError(
+      `invalid URL "${target}": expected an absolute http:// or https:// URL`,
+      undefined,
+      'bad-url',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw usageError(`invalid URL "${target}": only http:// and https:// URLs`);
+    throw usageError(
+      `invalid URL "${target}": only http:// and https:// URLs`,
+      undefined,
+      'bad-url',
+    );
   return url;
 }
 

@@ -79,17 +79,20 @@ export function ensureStoreDir(dir: string): void {
       if (stat.isSymbolicLink())
         throw storeError(
           `store directory ${dir} is a symbolic link; bluehook does not follow it`,
-          'pass the real directory with --store-dir or BLUEHOOK_HOME',
+          'give the real directory',
+          'store-dir-unusable',
         );
       if (!stat.isDirectory())
         throw storeError(
           `store directory ${dir} is not a directory`,
-          'choose another with --store-dir or BLUEHOOK_HOME',
+          'choose another',
+          'store-dir-unusable',
         );
       if (stat.mode & 0o002)
         throw storeError(
           `store directory ${dir} is writable by every user (mode ${(stat.mode & 0o777).toString(8)}); it holds secrets`,
-          `chmod 700 '${dir}', or choose another with --store-dir`,
+          `chmod 700 '${dir}', or choose another`,
+          'store-dir-shared',
         );
       return;
     }
@@ -103,7 +106,8 @@ export function ensureStoreDir(dir: string): void {
     if (e instanceof BluehookError) throw e;
     throw storeError(
       `cannot create store directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'choose another with --store-dir or BLUEHOOK_HOME',
+      'choose another',
+      'store-dir-unusable',
     );
   }
 }
@@ -121,24 +125,39 @@ export function databaseError(error: unknown, file: string): BluehookError {
     return storeError(
       `cannot write ${file}: the disk is full`,
       'free some space; nothing already recorded was lost',
+      'disk-full',
     );
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY'))
     return storeError(
       `${file} stayed locked by another bluehook process for ${BUSY_TIMEOUT_MS / 1000} s`,
       'try again',
+      'database-locked',
     );
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
     return storeError(
       `${file} is corrupt or not a database (${message}); it was left untouched`,
       `move it away to start afresh (mv '${file}' '${file}.broken')`,
+      'database-corrupt',
     );
   if (code.startsWith('SQLITE_READONLY'))
-    return storeError(`${file} is read-only`, 'check its permissions');
+    return storeError(`${file} is read-only`, 'check its permissions', 'database-read-only');
   if (code.startsWith('SQLITE_CANTOPEN'))
-    return storeError(`cannot open ${file}`, 'check that its directory exists and is writable');
+    return storeError(
+      `cannot open ${file}`,
+      'check that its directory exists and is writable',
+      'database-cannot-open',
+    );
   if (code.startsWith('SQLITE_IOERR'))
-    return storeError(`cannot read or write ${file}: ${message} (${code})`);
-  return storeError(`database ${file}: ${message}${code ? ` (${code})` : ''}`);
+    return storeError(
+      `cannot read or write ${file}: ${message} (${code})`,
+      undefined,
+      'database-io',
+    );
+  return storeError(
+    `database ${file}: ${message}${code ? ` (${code})` : ''}`,
+    undefined,
+    'database-error',
+  );
 }
 
 /**
@@ -168,8 +187,10 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is a symbolic link; bluehook does not follow it`,
       'replace it with a regular file',
+      'database-symlink',
     );
-  if (!stat.isFile()) throw storeError(`${file} is not a regular file`);
+  if (!stat.isFile())
+    throw storeError(`${file} is not a regular file`, undefined, 'database-not-file');
   if (stat.size === 0) return;
   const head = Buffer.alloc(16);
   const fd = openSync(file, 'r');
@@ -182,6 +203,7 @@ function checkFile(file: string): void {
     throw storeError(
       `${file} is not a bluehook database (not SQLite); it was left untouched`,
       `move it away to start afresh (mv '${file}' '${file}.broken')`,
+      'database-not-sqlite',
     );
   }
 }
@@ -224,7 +246,11 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
     closeSync(fd);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw storeError(`cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      throw storeError(
+        `cannot create ${file}: ${(e as NodeJS.ErrnoException).code}`,
+        undefined,
+        'database-cannot-create',
+      );
   }
   let db: Database | undefined;
   try {
@@ -260,13 +286,15 @@ function migrate(db: Database, file: string): void {
     if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && tables > 0)) {
       throw storeError(
         `${file} is an SQLite database of another program, not bluehook's; it was left untouched`,
-        'choose another store directory (--store-dir)',
+        'choose another store directory',
+        'store-db-foreign',
       );
     }
     if (version > SCHEMA_VERSION) {
       throw storeError(
         `${file} was written by a newer bluehook (schema ${version}; this one knows ${SCHEMA_VERSION})`,
         'upgrade bluehook (npm install -g bluehook@latest)',
+        'database-newer-schema',
       );
     }
     return version;
