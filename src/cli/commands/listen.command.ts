@@ -71,6 +71,11 @@ export function listenCommand(program: Program) {
     )
     .option('--no-record', 'do not record in the history')
     .option(
+      '--workers <n>',
+      'listener processes on the port (node:cluster), for machines with cores to spare; each records before it answers',
+      intOption('--workers', 1, 64),
+    )
+    .option(
       '--relay <url>',
       "receive a relay channel's deliveries (its URL, https://relay.example.com/c/…) instead of, or with --port besides, a local port",
     )
