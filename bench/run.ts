@@ -498,6 +498,7 @@ async function startListen(home: string, extra: string[] = [], profileDir?: stri
 async function listenVsBare() {
   const mine: number[] = [];
   const ref: number[] = [];
+  const twoWorkers: number[] = [];
   let recordedOk = true;
   for (let i = 0; i < LOAD_ROUNDS; i++) {
     const rx = await startBareReceiver();
@@ -512,6 +513,15 @@ async function listenVsBare() {
     if (recorded < result.ok || recorded > result.ok + 50) recordedOk = false;
     mine.push(result.rps);
     rmSync(home, { recursive: true, force: true });
+    // The same with two listener processes on the port (node:cluster).
+    const home2 = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    const workers = await startListen(home2, ['--workers', '2']);
+    const result2 = await load(workers.match[1]!, N.listen);
+    await stop(workers.child, 'SIGINT');
+    const recorded2 = countRecorded(home2);
+    if (recorded2 < result2.ok || recorded2 > result2.ok + 50) recordedOk = false;
+    twoWorkers.push(result2.rps);
+    rmSync(home2, { recursive: true, force: true });
   }
   // One more run under the profiler (not counted): where the time went.
   const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
@@ -530,6 +540,17 @@ async function listenVsBare() {
     `${recordedOk ? 'recorded = 2xx in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT'}; profile: ${profile}`,
   );
   if (!recordedOk) rows.at(-1)!.met = false;
+  const workerRatios = twoWorkers.map((m, i) => m / ref[i]!);
+  rows.push({
+    what: `\`listen --workers 2\` answered deliveries/s under ${LOAD_TOOL} (two processes on the port)`,
+    measured: `${fmt(median(twoWorkers), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(workerRatios),
+    spread: `${fmt(Math.min(...workerRatios))}..${fmt(Math.max(...workerRatios))}`,
+    target: 'report (on 2 cores the load generator needs one of them)',
+    met: null,
+    note: `${fmt(median(twoWorkers.map((m, i) => m / mine[i]!)))}x one process, same rounds; recorded = 2xx: ${recordedOk ? 'yes' : 'NO'}`,
+  });
 }
 
 /**
@@ -1161,11 +1182,11 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^`send/,
-    'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)',
+    'cause: undici itself reaches ~0.4x of wrk on this host (the undici.Pool diagnostic row) and send about half of that: our per-delivery work (header and body socket writes, HMAC, delivery bookkeeping, GC; see the profile note); would close: a load mode writing prebuilt requests on raw keep-alive sockets, as wrk does (no undici-based sender can pass the diagnostic row), or --threads 2 where cores are spare',
   ],
   [
     /^`listen` answered/,
-    'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)',
+    'cause (profile note): SQLite insert and commit ~20%, JSON.parse for the 400 check ~8-10%, answer writes ~7-10%, HMAC ~5%, GC ~6%, on one core; would close: `listen --workers N` on a host with N cores free beside the sender (on 2 shared cores the second worker competes with wrk)',
   ],
   [/^`replay`/, 'cause: selecting and decoding the records, then sending; see docs/performance.md'],
   [

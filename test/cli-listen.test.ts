@@ -461,7 +461,7 @@ test('listen --workers 2: kill -9 of a worker or of the primary loses none answe
   }
 });
 
-test('listen --workers 2 stops on SIGINT with one ready line, a summary per worker and exit 130; --workers with --expect is a usage error', async () => {
+test('listen --workers 2 stops on SIGINT with one ready line, a summary per worker and exit 130; --workers with --expect, --inspect or --relay is a usage error', async () => {
   const dir = tempDir();
   const env = { BLUEHOOK_HOME: dir.path };
   try {
@@ -486,6 +486,19 @@ test('listen --workers 2 stops on SIGINT with one ready line, a summary per work
     });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--workers cannot be combined with --expect/);
+    for (const [flags, named] of [
+      [['--inspect'], '--inspect'],
+      [['--relay', 'https://relay.example.com/c/abc'], '--relay'],
+    ] as const) {
+      const other = await runCli(
+        ['listen', '--port', '0', '--secret', 's', '--workers', '2', ...flags],
+        {
+          env,
+        },
+      );
+      assert.equal(other.code, 2, other.stderr);
+      assert.match(other.stderr, new RegExp(`--workers cannot be combined with ${named}`));
+    }
   } finally {
     dir.cleanup();
   }
