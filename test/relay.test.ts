@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Sqlite from 'better-sqlite3';
@@ -414,6 +415,16 @@ test('TLS with a certificate made by openssl: receive and stream over https', as
   const relay = await startRelay([...NO_LIMITS, '--tls-cert', cert, '--tls-key', key], env);
   t.after(() => relay.child.kill('SIGKILL'));
   assert.match(relay.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  // A connection that never starts its handshake is cut (checked at the end of this test).
+  const silent = connect(Number(new URL(relay.url).port), '127.0.0.1');
+  silent.on('error', () => undefined);
+  const silentCut = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 25_000);
+    silent.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
   const url = `${relay.url}${ch.path}`;
   const body = '{"event":"TODO_CREATED"}';
   const status = await new Promise<number>((resolve, reject) => {
@@ -438,6 +449,7 @@ test('TLS with a certificate made by openssl: receive and stream over https', as
   s.close();
   // Plain HTTP to the TLS port gets no answer a client could take for a delivery's.
   await assert.rejects(post(url, body));
+  assert.equal(await silentCut, true, 'a connection without a handshake is cut');
 });
 
 test('two relays on one PostgreSQL: a subscriber on each gets every delivery once, in order', async (t) => {
@@ -575,4 +587,79 @@ test('--trust-proxy: limits and logs use the address the proxy added to X-Forwar
   await second.ended;
   assert.equal(second.status, 429);
   assert.match(String(second.headers['retry-after']), /^\d+$/);
+});
+
+test('SIGTERM: a delivery in flight is committed and answered 200, then the relay exits 143', async (t) => {
+  const { env } = home(t);
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay(NO_LIMITS, env);
+  t.after(() => relay.child.kill('SIGKILL'));
+  const port = Number(new URL(relay.url).port);
+  const body = '{"event":"TODO_CREATED"}';
+  // Headers and half the body now, the rest after the relay was told to stop.
+  const slow = connect(port, '127.0.0.1');
+  await new Promise((r) => slow.once('connect', r));
+  let answer = '';
+  slow.on('data', (d) => (answer += d));
+  const answered = new Promise<void>((r) => slow.on('end', r));
+  slow.write(
+    `POST ${ch.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+  );
+  // A full request on another connection: once it is answered, the relay has read the slow one's headers too.
+  assert.equal(
+    (await post(`${relay.url}${ch.path}`, '{"n":0}', { connection: 'close' })).status,
+    200,
+  );
+  relay.child.kill('SIGTERM');
+  // Stopped accepting: a new connection is refused (the event that says the signal was handled).
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = connect(port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', () => resolve(true));
+    });
+    if (refused) break;
+  }
+  slow.end(body.slice(10));
+  await answered;
+  assert.match(answer, /^HTTP\/1\.1 200/);
+  const id = /"id":"([^"]+)"/.exec(answer)?.[1];
+  assert.equal(await relay.exited, 143);
+
+  const again = await startRelay(NO_LIMITS, env);
+  t.after(() => again.child.kill('SIGKILL'));
+  const s = await openStream(`${again.url}${ch.path}`, { authorization: `Bearer ${ch.token}` });
+  await s.next((e) => e.event === 'live');
+  assert.deepEqual(
+    deliveriesOf(s).map((d) => [d.body, d.id === id]),
+    [
+      ['{"n":0}', false],
+      [body, true],
+    ],
+  );
+  s.close();
+});
+
+test('a closed stream frees its slot: with one stream a channel, subscribers come and go', async (t) => {
+  const { env } = home(t);
+  const ch = await createChannel(['laptop'], env);
+  const relay = await startRelay([...NO_LIMITS, '--max-streams-per-channel', '1'], env);
+  t.after(() => relay.child.kill('SIGKILL'));
+  const url = `${relay.url}${ch.path}`;
+  const auth = { authorization: `Bearer ${ch.token}` };
+  for (let i = 1; i <= 3; i++) {
+    const s = await openStream(url, auth);
+    assert.equal(s.status, 200, `stream ${i}`);
+    await s.next((e) => e.event === 'live');
+    s.close();
+    await untilLine(
+      relay,
+      (l) =>
+        l.type === 'stream-close' &&
+        relay.lines().filter((x) => x.type === 'stream-close').length >= i,
+    );
+  }
 });

@@ -383,8 +383,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
         return json(res, 400, { error: 'Last-Event-ID must be a seq' });
       resumeFrom = Number(String(lastEventId).trim());
     }
-    const mine = streamsByChannel.get(channel.id) ?? new Set<OpenStream>();
-    if (streams.size >= limits.maxStreams || mine.size >= limits.maxStreamsPerChannel)
+    const openHere = streamsByChannel.get(channel.id)?.size ?? 0;
+    if (streams.size >= limits.maxStreams || openHere >= limits.maxStreamsPerChannel)
       return tooMany(
         res,
         5,
@@ -393,6 +393,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
           : 'this channel holds its most streams',
       );
     const state = await store.subscriber(channel.id, subscriber, true);
+    // Gone while the cursor was read: nothing to stream to (and no 'close' left to wait for).
+    if (res.destroyed || req.socket.destroyed) return;
     let last = resumeFrom ?? state.acked;
     req.socket.setTimeout(0);
     req.socket.setNoDelay(true);
@@ -425,9 +427,11 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
         res.end();
       },
     };
+    // Looked up after the awaits above: another stream of this channel may have opened meanwhile.
+    const mine = streamsByChannel.get(channel.id) ?? new Set<OpenStream>();
+    streamsByChannel.set(channel.id, mine);
     streams.add(self);
     mine.add(self);
-    streamsByChannel.set(channel.id, mine);
     res.once('close', () => self.end(endReason));
     const ping = setInterval(() => res.write(': ping\n\n'), limits.pingMs);
     const recheck = setInterval(() => self.wake(), limits.recheckMs);
@@ -453,7 +457,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
           last = d.seq;
           sent++;
           // Back-pressure: a slow subscriber is not buffered without bound.
-          if (!res.write(deliveryEvent(d)))
+          if (!res.write(deliveryEvent(d)) && !res.destroyed)
             await new Promise<void>((r) => {
               const done = () => {
                 res.off('drain', done);
@@ -477,7 +481,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
       clearInterval(recheck);
       streams.delete(self);
       mine.delete(self);
-      if (!mine.size) streamsByChannel.delete(channel.id);
+      if (!mine.size && streamsByChannel.get(channel.id) === mine)
+        streamsByChannel.delete(channel.id);
       emit({ type: 'stream-close', channel: channel.name, subscriber, sent, reason: endReason });
     }
   };
@@ -550,6 +555,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
   server.keepAliveTimeout = 5_000;
   server.timeout = limits.headersTimeoutMs;
   server.maxHeadersCount = 0;
+  // With TLS the rule applies to connections past their handshake; those still in it are cut
+  // after the headers' cut-off, and at most twice the cap of them are accepted.
+  if (options.tls) server.maxConnections = limits.maxConnections * 2;
   const connections = guardConnections(
     server,
     {

@@ -137,7 +137,7 @@ export async function run(opts: RelayOptions, io: Io): Promise<number> {
     io.out(`relay listening on ${relay.url}${shownUrl ? ` (public: ${shownUrl})` : ''}`);
     io.err(
       c.dim(
-        `channels and deliveries in ${store.location}; kept until read, at most ${Math.round(retention.maxAgeMs / 3600_000)} h and ${retention.maxPerChannel} per channel; Ctrl-C to stop`,
+        `channels and deliveries in ${store.location}; kept until read, at most ${retention.maxAgeMs % 86_400_000 === 0 ? `${retention.maxAgeMs / 86_400_000} d` : `${Math.round(retention.maxAgeMs / 3600_000)} h`} and ${retention.maxPerChannel} per channel; Ctrl-C to stop`,
       ),
     );
   }
