@@ -12,6 +12,8 @@ import { SqliteHistory } from '../src/history/sqlite.js';
 import { PostgresHistory } from '../src/history/postgres.js';
 import { closeDatabase } from '../src/db/database.js';
 import { postgresDatabase, tempDir } from './helpers.js';
+import Sqlite from 'better-sqlite3';
+import { join } from 'node:path';
 
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -193,6 +195,19 @@ function contract(
       await assert.rejects(h.query({}, { after: 'x; DROP TABLE' }), /invalid page cursor/);
     });
 
+    test('relayId: kept on the record (a column of its own), and found by the relayIds filter', async (t) => {
+      if (skip) return t.skip(skip);
+      const relayed = [record({ relayId: 'drelayone0001' }), record({ relayId: 'drelaytwo0002' })];
+      const local = record();
+      await Promise.all([...relayed, local].map((r) => h.append(r)));
+      assert.deepEqual(await h.get(relayed[0]!.id), JSON.parse(JSON.stringify(relayed[0])));
+      assert.equal((await h.get(local.id)).relayId, undefined);
+      const found = await h.query({ relayIds: ['drelaytwo0002', 'dnotthere', 'drelayone0001'] });
+      assert.deepEqual(found.records.map((r) => r.id).sort(), relayed.map((r) => r.id).sort());
+      assert.equal((await h.query({ relayIds: [] })).records.length, 0);
+      assert.equal(await h.count({ relayIds: ['drelayone0001'] }), 1);
+    });
+
     test('importRecords skips ids already there; remove takes exactly what it selects', async (t) => {
       if (skip) return t.skip(skip);
       await h.remove({});
@@ -303,4 +318,29 @@ contract('PostgreSQL', async () => {
       await db.drop();
     },
   };
+});
+
+test('a SQLite history written before relayId (schema 1) is migrated in place: old records kept, relayId recorded from then on', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const old = record();
+  const first = new SqliteHistory(dir.path);
+  await first.append(old);
+  await first.close();
+  closeDatabase(dir.path);
+  // Back to what schema 1 was: no relay_id column.
+  const raw = new Sqlite(join(dir.path, 'bluehook.db'));
+  raw.exec('DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id');
+  raw.pragma('user_version = 1');
+  raw.close();
+
+  const reopened = new SqliteHistory(dir.path);
+  t.after(() => closeDatabase(dir.path));
+  assert.deepEqual(await reopened.get(old.id), JSON.parse(JSON.stringify(old)));
+  const relayed = record({ relayId: 'dmigrated0001' });
+  await reopened.append(relayed);
+  assert.equal((await reopened.get(relayed.id)).relayId, 'dmigrated0001');
+  const check = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
+  t.after(() => check.close());
+  assert.equal(check.pragma('user_version', { simple: true }), 2);
 });

@@ -543,3 +543,30 @@ test('listen --relay --register with the Blue store (the emulator): a webhook to
   assert.ok((await webhooks()).some((w) => w.id === keptHook.webhookId));
   assert.match(kept.stderr(), /kept Blue webhook/);
 });
+
+test('listen --relay at a relay holding its most streams: told 429 and when to come back, it waits that long and gets in once a stream is free', async (t) => {
+  const relay = await startRelay(t, ['--max-streams-per-channel', '1']);
+  const channel = await relay.channel('busy');
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  const env = { BLUEHOOK_HOME: dir.path, BLUEHOOK_RELAY_TOKEN: channel.token };
+  const base = ['listen', '--relay', channel.url, '--secret', 's'];
+  const holder = startJson(t, [...base, '--relay-subscriber', 'holder'], env);
+  await holder.waitFor('live', (l) => l.type === 'relay' && l.state === 'live');
+  const waiting = startJson(t, [...base, '--relay-subscriber', 'waiting', '--expect', '1'], env);
+  const told = await waiting.waitFor(
+    'a retry',
+    (l) => l.type === 'relay' && l.state === 'reconnecting',
+  );
+  assert.match(told.reason, /429/);
+  assert.ok(told.delayMs >= 5000, `waits the Retry-After the relay gave (5 s): ${told.delayMs}`);
+  assert.match(
+    waiting.stderr(),
+    /^relay: the relay answered 429; reconnecting in [\d.]+ s \(attempt 2 of 10\)$/m,
+  );
+  holder.child.kill('SIGINT');
+  assert.equal(await holder.exited, 130);
+  await waiting.waitFor('live', (l) => l.type === 'relay' && l.state === 'live', 30_000);
+  await sendTo(channel.url, 'late');
+  assert.equal(await waiting.exited, 0, waiting.stderr());
+});

@@ -76,15 +76,19 @@ const tokenRefused = () =>
   );
 
 /** Splits a server-sent events stream into events; only the fields the relay sends are kept. */
-class EventStreamParser {
+export class EventStreamParser {
   private rest = '';
   private id: string | undefined;
   private event = '';
   private data: string[] = [];
 
   feed(text: string, emit: (e: { id?: string; event: string; data: string }) => void): void {
-    const lines = (this.rest + text).split(/\r\n|\r|\n/);
-    this.rest = lines.pop()!;
+    let all = this.rest + text;
+    // A CR at the end may be the first half of a CRLF: held back until the next chunk says.
+    const held = all.endsWith('\r') ? '\r' : '';
+    if (held) all = all.slice(0, -1);
+    const lines = all.split(/\r\n|\r|\n/);
+    this.rest = lines.pop()! + held;
     for (const line of lines) {
       if (line === '') {
         if (this.data.length || this.event)
@@ -200,8 +204,14 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);
       const reason = `the relay answered ${res.statusCode}`;
-      if (res.statusCode >= 500 || res.statusCode === 429)
-        throw Object.assign(new Error(reason), { retryable: true });
+      if (res.statusCode >= 500 || res.statusCode === 429) {
+        // A relay that is busy (429) or stopping (503) says when to come back.
+        const after = Number(res.headers['retry-after']);
+        throw Object.assign(new Error(reason), {
+          retryable: true,
+          retryAfterMs: Number.isFinite(after) ? Math.min(after, 300) * 1000 : 0,
+        });
+      }
       throw configError(`${reason} for the channel ${base.href} (is the URL the channel's?)`);
     }
     onOpen();
@@ -275,6 +285,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
     let delay = options.initialDelayMs ?? 500;
     while (!stopping) {
       let reason: string;
+      let retryAfterMs = 0;
       try {
         reason = await connectOnce(() => {
           attempted();
@@ -284,6 +295,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
       } catch (e) {
         if (!(e as { retryable?: boolean }).retryable) throw e;
         reason = (e as Error).message;
+        retryAfterMs = (e as { retryAfterMs?: number }).retryAfterMs ?? 0;
         failures++;
         attempted();
       }
@@ -293,7 +305,7 @@ export function startRelaySource(options: RelaySourceOptions): RunningRelaySourc
           `cannot reach the relay at ${base.origin}: ${reason} (${failures} attempt${failures === 1 ? '' : 's'})`,
           undefined,
         );
-      const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
+      const wait = Math.max(retryAfterMs, Math.round(delay * (0.8 + Math.random() * 0.4)));
       options.onEvent({
         type: 'relay-reconnecting',
         attempt: failures + 1,

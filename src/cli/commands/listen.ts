@@ -17,6 +17,7 @@ import { colors } from '../colors.js';
 import { diagnosisText } from '../hints.js';
 import { openHistoryFor, openStore } from '../context.js';
 import { readFileSync } from 'node:fs';
+import { redactUrl } from '../../util/redact.js';
 import type { ResolvedConfig } from '../../config/config.js';
 import type { Webhook, WebhookStore } from '../../store/types.js';
 import type { Candidate } from '../../receiver/verifier.js';
@@ -220,12 +221,13 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
         type: 'ready',
         url: local?.url ?? null,
         ...(worker ? { workers: worker.of } : {}),
-        ...(relay ? { relay: relay.url.href, subscriber: relay.subscriber } : {}),
+        ...(relay ? { relay: redactUrl(relay.url.href), subscriber: relay.subscriber } : {}),
         ...(inspector ? { inspector: inspector.url } : {}),
       });
     else {
       if (local) io.out(`listening on ${local.url}${worker ? ` (${worker.of} workers)` : ''}`);
-      if (relay) io.out(`relaying from ${relay.url.href} as subscriber ${relay.subscriber}`);
+      if (relay)
+        io.out(`relaying from ${redactUrl(relay.url.href)} as subscriber ${relay.subscriber}`);
       if (inspector) io.out(`inspector on ${inspector.url}`);
       io.err(
         c.dim(
