@@ -12,6 +12,8 @@ import {
   spawnCli,
   startListen,
   startReceiver,
+  testHome,
+  watchLines,
 } from './helpers.js';
 
 const sample = async (event = 'TODO_CREATED', seed = '1') =>
@@ -511,46 +513,43 @@ test('demo: the full round trip exits 0', async () => {
   assert.match(r.stdout, /rejected with 401: the body was re-serialised/);
 });
 
-test('listen --events shows only those events (all still answered and recorded), puts the why on its own line, and sums up on exit', async () => {
-  const dir = tempDir();
-  const env = { BLUEHOOK_HOME: dir.path };
+test('listen --events shows only those events (all still answered and recorded), puts the why on its own line, and sums up on exit', async (t) => {
+  const dir = testHome(t);
+  const env = dir.env;
   const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--events', 'TAG_CREATED'], {
     env,
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  try {
-    while (!/listening on (\S+)/.test(out)) await new Promise((r) => setTimeout(r, 20));
-    const url = /listening on (\S+)/.exec(out)![1]!;
-    for (const [event, secret] of [
-      ['TAG_CREATED', 's'],
-      ['TAG_CREATED', 'wrong'],
-      ['TODO_MOVED', 's'],
-    ] as const) {
-      const body = await sample(event);
-      await post(url, body, { 'x-signature': hmac(secret, body) });
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGINT');
-    await new Promise((r) => child.on('close', r));
-    const lines = out.split('\n');
-    assert.equal(lines.filter((l) => /TODO_MOVED/.test(l)).length, 0, 'other events not shown');
-    const invalid = lines.findIndex((l) => /TAG_CREATED +✘ invalid \(wrong-secret\)/.test(l));
-    assert.ok(invalid > 0, out);
-    assert.match(
-      lines[invalid]!,
-      /→ 401 Unauthorized {2}d\w+$/,
-      'status and the delivery id stay in their columns',
-    );
-    assert.match(lines[invalid + 1]!, /^ +why: the signature does not match: the secret is wrong/);
-    assert.match(
-      out,
-      /3 deliveries received: 2 valid, 1 invalid \(1 not shown: --events\); recorded in /,
-    );
-    assert.equal(historyRecords(dir.path).length, 3, 'every delivery recorded');
-  } finally {
-    child.kill('SIGKILL');
-    dir.cleanup();
+  t.after(() => child.kill('SIGKILL'));
+  const stdout = watchLines(child.stdout!);
+  const stderr = watchLines(child.stderr!);
+  const closed = new Promise((r) => child.on('close', r));
+  const url = /listening on (\S+)/.exec(await stdout.waitFor(/listening on \S+/))![1]!;
+  for (const [event, secret] of [
+    ['TAG_CREATED', 's'],
+    ['TAG_CREATED', 'wrong'],
+    ['TODO_MOVED', 's'],
+  ] as const) {
+    const body = await sample(event);
+    await post(url, body, { 'x-signature': hmac(secret, body) });
   }
+  // The second TAG_CREATED's why is the last line shown; the summary on exit counts the third.
+  await stdout.waitFor(/why: the signature does not match/);
+  child.kill('SIGINT');
+  await closed;
+  const out = `${stdout.text()}\n${stderr.text()}`;
+  const lines = out.split('\n');
+  assert.equal(lines.filter((l) => /TODO_MOVED/.test(l)).length, 0, 'other events not shown');
+  const invalid = lines.findIndex((l) => /TAG_CREATED +✘ invalid \(wrong-secret\)/.test(l));
+  assert.ok(invalid > 0, out);
+  assert.match(
+    lines[invalid]!,
+    /→ 401 Unauthorized {2}d\w+$/,
+    'status and the delivery id stay in their columns',
+  );
+  assert.match(lines[invalid + 1]!, /^ +why: the signature does not match: the secret is wrong/);
+  assert.match(
+    out,
+    /3 deliveries received: 2 valid, 1 invalid \(1 not shown: --events\); recorded in /,
+  );
+  assert.equal(historyRecords(dir.path).length, 3, 'every delivery recorded');
 });

@@ -5,7 +5,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { buildPayload, sign, verify } from '../src/index.js';
-import { hmac, tempDir, runCli, spawnCli, startListen, startReceiver } from './helpers.js';
+import {
+  hmac,
+  tempDir,
+  runCli,
+  spawnCli,
+  startListen,
+  startReceiver,
+  watchLines,
+} from './helpers.js';
 
 test("verify takes a Fetch Headers, Node's IncomingHttpHeaders or a plain record alike", () => {
   const body = JSON.stringify(buildPayload('TODO_CREATED', { seed: 1 }));
@@ -94,15 +102,11 @@ test('listen: a signature after 200 other headers still counts; binding beyond l
   }
   for (const host of ['0', '::0']) {
     const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--host', host], { env });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    for (
-      const deadline = Date.now() + 10_000;
-      !/warning|Ctrl-C/.test(err) && Date.now() < deadline;
-    )
-      await new Promise((r) => setTimeout(r, 50));
+    const stderr = watchLines(child.stderr!);
+    // The warning comes before the Ctrl-C line; a listener that never starts fails here.
+    await stderr.waitFor(/warning|Ctrl-C/, { timeout: 10_000 });
     child.kill('SIGKILL');
-    assert.match(err, /warning: listening on (0\.0\.0\.0|::) \(--host /, host);
+    assert.match(stderr.text(), /warning: listening on (0\.0\.0\.0|::) \(--host /, host);
   }
   const rx = await startReceiver();
   await rx.close();

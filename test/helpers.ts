@@ -1,5 +1,6 @@
 /** Test helpers: run the built CLI as a user would, temp dirs, free ports, small HTTP servers. */
-import { after } from 'node:test';
+import { after, type TestContext } from 'node:test';
+import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -363,3 +364,67 @@ export const jsonLines = (text: string) =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
+
+/** A store directory for one test, removed when the test ends. */
+export function testHome(t: TestContext): { path: string; env: { BLUEHOOK_HOME: string } } {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  return { path: dir.path, env: { BLUEHOOK_HOME: dir.path } };
+}
+
+/** `bluehook listen --port 0 … --json` for one test: ready when it returns, killed when the test ends. */
+export async function startListener(
+  t: TestContext,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ReadyProcess> {
+  const listener = await startListen(args, env);
+  t.after(() => {
+    listener.child.kill('SIGKILL');
+  });
+  return listener;
+}
+
+/**
+ * What a stream has said so far, and a wait for what it will say: `waitFor` resolves with the
+ * first line matching `pattern` (already read or still to come), or fails after `timeout` ms with
+ * everything read, so a test waits on the event itself instead of sleeping.
+ */
+export function watchLines(stream: Readable): {
+  text: () => string;
+  waitFor: (pattern: RegExp, options?: { timeout?: number }) => Promise<string>;
+} {
+  let text = '';
+  const waiting = new Set<() => void>();
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    text += d;
+    for (const check of waiting) check();
+  });
+  const waitFor = (pattern: RegExp, { timeout = 15_000 } = {}) =>
+    new Promise<string>((resolvePromise, reject) => {
+      const check = () => {
+        const line = text.split('\n').find((l) => pattern.test(l));
+        if (line === undefined) return;
+        waiting.delete(check);
+        clearTimeout(timer);
+        resolvePromise(line);
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(check);
+        reject(new Error(`no line matching ${pattern} within ${timeout} ms; read:\n${text}`));
+      }, timeout);
+      waiting.add(check);
+      check();
+    });
+  return { text: () => text, waitFor };
+}
+
+/** The first line `stream` says from now on that matches `pattern`; fails after `timeout` ms. */
+export function waitForLine(
+  stream: Readable,
+  pattern: RegExp,
+  options: { timeout?: number } = {},
+): Promise<string> {
+  return watchLines(stream).waitFor(pattern, options);
+}

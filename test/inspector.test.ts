@@ -4,13 +4,23 @@
  * replay, a JSON syntax error located, keyboard navigation, and cross-site and rebinding requests
  * refused. Skipped, saying why, where there is no Chromium (CI installs it and requires it).
  */
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { historyRecords, hmac, tempDir, post, ROOT, runCli, startListen } from './helpers.js';
+import type { Browser, Page } from 'playwright-core';
+import {
+  historyRecords,
+  hmac,
+  post,
+  type ReadyProcess,
+  ROOT,
+  runCli,
+  startListen,
+  tempDir,
+} from './helpers.js';
 
 const CHROMIUM = process.env.BLUEHOOK_CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRE = process.env.BLUEHOOK_REQUIRE_BROWSER === '1';
@@ -31,46 +41,67 @@ async function browser() {
   });
 }
 
-test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and refusals, in Chromium', {
-  timeout: 120_000,
-}, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (REQUIRE) throw new Error(`no Chromium at ${CHROMIUM}`);
-    return t.skip(
-      `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set BLUEHOOK_CHROMIUM)`,
+// One listener, one browser, one page for the whole file; each test is one feature, in the
+// order a person would try them (later ones use what earlier ones recorded).
+const missing = !existsSync(CHROMIUM);
+if (missing && REQUIRE) throw new Error(`no Chromium at ${CHROMIUM}`);
+const skip = missing
+  ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set BLUEHOOK_CHROMIUM)`
+  : false;
+
+describe('the inspector in Chromium', { skip, timeout: 120_000 }, () => {
+  const sign = (body: string) => ({ 'x-signature': hmac('whsec_inspectortestsecret', body) });
+  const errors: string[] = [];
+  let dir: ReturnType<typeof tempDir>;
+  let created: { id: string };
+  let listen: ReadyProcess;
+  let inspectorUrl: string;
+  let b: Browser;
+  let attacker: Server;
+  let page: Page;
+  let valid: string;
+  let replayId: string;
+
+  before(async () => {
+    dir = tempDir();
+    const env = { BLUEHOOK_HOME: dir.path };
+    created = JSON.parse(
+      (
+        await runCli(
+          [
+            'create',
+            '--name',
+            'hook',
+            '--url',
+            'http://127.0.0.1:9/',
+            '--secret',
+            'whsec_inspectortestsecret',
+            '--json',
+          ],
+          { env },
+        )
+      ).stdout,
     );
-  }
-  const dir = tempDir();
-  const env = { BLUEHOOK_HOME: dir.path };
-  const created = JSON.parse(
-    (
-      await runCli(
-        [
-          'create',
-          '--name',
-          'hook',
-          '--url',
-          'http://127.0.0.1:9/',
-          '--secret',
-          'whsec_inspectortestsecret',
-          '--json',
-        ],
-        { env },
-      )
-    ).stdout,
-  );
-  const listen = await startListen(['--webhook', 'hook', '--inspect', '--inspect-port', '0'], env);
-  const inspectorUrl = String(listen.lines().find((l) => l.type === 'ready')!.inspector);
-  const b = await browser();
-  const attacker = createServer((_req, res) => {
-    // A page on another origin that tries to make the inspector send a request.
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
-      fetch(${JSON.stringify(`${inspectorUrl}api/send`)}, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/', secret: 'x' }) }).finally(() => document.title = 'tried');
-    </script>`);
+    listen = await startListen(['--webhook', 'hook', '--inspect', '--inspect-port', '0'], env);
+    inspectorUrl = String(listen.lines().find((l) => l.type === 'ready')!.inspector);
+    b = await browser();
+    attacker = createServer((_req, res) => {
+      // A page on another origin that tries to make the inspector send a request.
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
+        fetch(${JSON.stringify(`${inspectorUrl}api/send`)}, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/', secret: 'x' }) }).finally(() => document.title = 'tried');
+      </script>`);
+    });
   });
-  try {
-    const sign = (body: string) => ({ 'x-signature': hmac('whsec_inspectortestsecret', body) });
-    const valid = (await runCli(['payload', 'TODO_CREATED', '--seed', '1'])).stdout.trim();
+
+  after(async () => {
+    await b?.close();
+    attacker?.close();
+    listen?.child.kill('SIGKILL');
+    dir?.cleanup();
+  });
+
+  test('lists what was recorded: valid, invalid and not JSON', async () => {
+    valid = (await runCli(['payload', 'TODO_CREATED', '--seed', '1'])).stdout.trim();
     const invalid = JSON.stringify({ event: 'TODO_MOVED', n: 2 });
     const broken = '{\n  "event": "COMMENT_CREATED",\n  "text": "oops",\n}';
     assert.equal((await post(listen.url, valid, sign(valid))).status, 200);
@@ -80,15 +111,16 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     );
     assert.equal((await post(listen.url, broken, sign(broken))).status, 400);
 
-    const page = await b.newPage({ viewport: { width: 1400, height: 860 } });
-    const errors: string[] = [];
+    page = await b.newPage({ viewport: { width: 1400, height: 860 } });
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(inspectorUrl);
     await page.waitForSelector('#rows tr >> nth=2');
     assert.equal(await page.locator('#rows tr').count(), 3);
     await page.waitForSelector('#live.on');
+  });
 
+  test('shows a delivery live, without a reload', async () => {
     // Live: a delivery sent now appears without a reload.
     const live = JSON.stringify({ event: 'TAG_CREATED', n: 3 });
     const started = Date.now();
@@ -96,7 +128,9 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     await page.waitForSelector('#rows tr:has-text("TAG_CREATED")', { timeout: 5000 });
     const arrivedMs = Date.now() - started;
     assert.ok(arrivedMs < 3000, `arrived live in ${arrivedMs} ms`);
+  });
 
+  test("an invalid delivery's verdict and the diagnosis in words", async () => {
     // The invalid one: its verdict and the diagnosis in words.
     await page.click('#rows tr:has-text("TODO_MOVED")');
     await page.waitForSelector('#detail .verdict.bad');
@@ -108,18 +142,24 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
       /update of a record: A record was moved to another list/,
       'the event from the catalogue',
     );
+  });
 
+  test('a body that is not JSON: the syntax error located', async () => {
     // Not JSON: the syntax error located.
     await page.click('#rows tr:has-text("(not JSON)")');
     await page.waitForSelector('#detail .json-error');
     assert.match((await page.textContent('#detail .json-error'))!, /line 4, column 1/);
+  });
 
+  test('keyboard: j and k move the selection', async () => {
     // Keyboard: j and k move the selection.
     await page.click('#rows tr >> nth=0');
     await page.keyboard.press('j');
     await page.waitForSelector('#rows tr[aria-selected="true"] >> nth=0');
     assert.equal(await page.locator('#rows tr >> nth=1').getAttribute('aria-selected'), 'true');
+  });
 
+  test('diff of two deliveries', async () => {
     // Diff: mark two deliveries (a click on the mark, then x on the selected row) and compare.
     await page.click('#rows tr:has-text("TAG_CREATED") .mark');
     await page.click('#rows tr:has-text("TODO_MOVED")');
@@ -133,7 +173,9 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     );
     assert.match(diff, /~ n: [23] → [23]/);
     await page.keyboard.press('Escape');
+  });
 
+  test('replay back to the listener: answered, recorded as a replay, shown live', async () => {
     // Replay the valid delivery back to the listener: answered, recorded as a replay, shown live.
     await page.click('#rows tr:has-text("TODO_CREATED")');
     await page.waitForSelector('#detail .verdict:not(.bad)');
@@ -142,7 +184,7 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     await page.fill('#dialog input[name=to]', listen.url);
     await page.click('#dialog-go');
     await page.waitForSelector('#dialog-result:has-text("answered 200")', { timeout: 10_000 });
-    const replayId = /recorded as (d\w+)/.exec((await page.textContent('#dialog-result'))!)![1]!;
+    replayId = /recorded as (d\w+)/.exec((await page.textContent('#dialog-result'))!)![1]!;
     await page.click('#dialog button[value=cancel]');
     await page.waitForSelector(`#rows tr[data-id="${replayId}"]`, { timeout: 5000 });
     const records = historyRecords(dir.path);
@@ -154,17 +196,20 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
       records.some((r) => r.direction === 'in' && r.body === valid && r.id !== replay.replayOf),
       'and the listener received it again',
     );
+  });
 
+  test('refusals: cross-site, without the token, a rebinding Host; no secret reaches the page', async () => {
     // A page on another origin cannot make the inspector act; nor can a rebinding Host name.
     await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r));
-    const before = historyRecords(dir.path).length;
+    const recordedBefore = historyRecords(dir.path).length;
     const evil = await b.newPage();
     await evil.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+    // The title is set once the inspector answered the page's request, and the inspector answers
+    // a send only after it recorded it: by then anything the request did is in the history.
     await evil.waitForFunction('document.title === "tried"');
-    await new Promise((r) => setTimeout(r, 500));
     assert.equal(
       historyRecords(dir.path).length,
-      before,
+      recordedBefore,
       'the cross-site request was refused: nothing sent',
     );
     const crossSite = await post(
@@ -188,11 +233,9 @@ test('the inspector: live list, diagnosis, replay, syntax errors, keyboard, and 
     // Secrets never reach the page.
     const meta = await (await fetch(`${inspectorUrl}api/meta`)).text();
     assert.ok(!meta.includes('whsec_inspectortestsecret') && meta.includes(created.id));
+  });
+
+  test('no error in the page', () => {
     assert.deepEqual(errors, [], 'no error in the page');
-  } finally {
-    await b.close();
-    attacker.close();
-    listen.child.kill('SIGKILL');
-    dir.cleanup();
-  }
+  });
 });

@@ -16,6 +16,7 @@ import {
   runCli,
   spawnCli,
   startListen,
+  watchLines,
 } from './helpers.js';
 
 test('two listeners on one PostgreSQL history, a third process follows and lists both; nothing lost', async (t) => {
@@ -35,16 +36,11 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
       env: envB,
     });
     let followed = '';
-    let followerErr = '';
     follower.stdout!.on('data', (d) => (followed += d));
-    follower.stderr!.on('data', (d) => (followerErr += d));
     // It says when it is following: from then on nothing that lands can be missed.
-    for (
-      const deadline = Date.now() + 30_000;
-      !/following new deliveries/.test(followerErr) && Date.now() < deadline;
-    )
-      await new Promise((r) => setTimeout(r, 50));
-    assert.match(followerErr, /following new deliveries/);
+    const followerErr = watchLines(follower.stderr!);
+    await followerErr.waitFor(/following new deliveries/, { timeout: 30_000 });
+    assert.match(followerErr.text(), /following new deliveries/);
     const acked: string[] = [];
     await Promise.all(
       Array.from({ length: 400 }, async (_, i) => {

@@ -311,9 +311,13 @@ test('slow clients trickling headers and bodies do not stop valid deliveries fro
   const slow: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
+    const connected: Array<Promise<unknown>> = [];
+    let cut = 0;
     for (let i = 0; i < 100; i++) {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => undefined);
+      connected.push(new Promise((r) => s.once('connect', r)));
+      s.once('close', () => cut++);
       slow.push(s);
       const text =
         i % 2
@@ -323,6 +327,8 @@ test('slow clients trickling headers and bodies do not stop valid deliveries fro
       timers.push(setInterval(() => s.write(text[n++ % text.length]!), 100));
     }
     kind('slow clients', 100);
+    // Every slow client holds its connection before the valid deliveries start.
+    await Promise.all(connected);
     const body = JSON.stringify({
       event: 'TODO_CREATED',
       webhook: {},
@@ -333,6 +339,7 @@ test('slow clients trickling headers and bodies do not stop valid deliveries fro
       Array.from({ length: 50 }, () => post(listen.url, body, { 'x-signature': hmac('s', body) })),
     );
     assert.ok(answers.every((a) => a.status === 200));
+    assert.equal(cut, 0, 'the slow clients were still connected while the deliveries were served');
   } finally {
     timers.forEach(clearInterval);
     for (const s of slow) s.destroy();

@@ -29,6 +29,7 @@ import {
   spawnCli,
   startListen,
   startReceiver,
+  waitForLine,
 } from './helpers.js';
 
 const run = promisify(execFile);
@@ -174,7 +175,12 @@ test('terminal injection: control characters from the network are shown escaped,
       );
     }
     tried('escape codes in event, body and path', 4);
-    await new Promise((r) => setTimeout(r, 300));
+    // A last delivery, sent after every hostile one was answered: once its line is on the screen,
+    // what the hostile ones made listen print is there too.
+    const marker = '{"event":"MARKER_AFTER_THE_HOSTILE_ONES"}';
+    const printed = waitForLine(text.stdout!, /MARKER_AFTER_THE_HOSTILE_ONES/);
+    await post(textUrl, marker, { 'x-signature': hmac('wrong', marker) });
+    await printed;
     assert.doesNotMatch(screen, CONTROL, 'listen printed no raw control character');
     // The forged text is still there, escaped, on the line that gives the real verdict.
     const mentions = screen.split('\n').filter((l) => /✔ valid/.test(l));
@@ -198,7 +204,8 @@ test('terminal injection: control characters from the network are shown escaped,
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stdout + r.stderr, CONTROL, args.join(' '));
       if (args[1] === 'list')
-        assert.equal(r.stdout.trim().split('\n').length, 2, 'one line a delivery, no forged line');
+        // Three deliveries were recorded: the forged one at each listener, and the marker.
+        assert.equal(r.stdout.trim().split('\n').length, 3, 'one line a delivery, no forged line');
       tried('escape codes shown by a command');
     }
   } finally {

@@ -9,6 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { usageError } from '../errors.js';
 import { decodeBody, type DeliveryRecord } from './record.js';
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
+import { httpUrl } from '../util/http-url.js';
 
 // Headers that curl sets itself or that describe one connection.
 const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'accept-encoding', 'expect']);
@@ -27,23 +28,7 @@ export function requestUrl(r: DeliveryRecord, to?: string): URL {
       'its Host header came from the sender and is not used',
       'received-needs-target',
     );
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw usageError(
-      `invalid URL "${target}": expected an absolute http:// or https:// URL`,
-      undefined,
-      'bad-url',
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw usageError(
-      `invalid URL "${target}": only http:// and https:// URLs`,
-      undefined,
-      'bad-url',
-    );
-  return url;
+  return httpUrl(target);
 }
 
 // Text bodies up to this size go inline (printf); larger ones, and binary ones, as base64 in a

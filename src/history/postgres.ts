@@ -7,30 +7,10 @@ import type { Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
 import { postgresError, postgresPool } from '../db/postgres.js';
 import { TurnBatch } from './batch.js';
-import {
-  sleepUnlessAborted,
-  type DeliveryFilter,
-  type DeliverySummary,
-  type History,
-  type Page,
-  type PageRequest,
-  type Retention,
-} from './history.js';
+import { SqlHistory } from './sql-history.js';
+import { sleepUnlessAborted, type DeliveryFilter, type History } from './history.js';
 import type { DeliveryRecord } from './record.js';
-import {
-  binder as sqlBinder,
-  COLUMNS,
-  DELETE_BATCH,
-  fromRow,
-  pageOf,
-  prefixCondition,
-  refError,
-  summaryColumns,
-  summaryFromRow,
-  toRow,
-  whereOf,
-  type DeliveryRow,
-} from './sql.js';
+import { COLUMNS, fromRow, toRow, type DeliveryRow } from './sql.js';
 import { redactUrl } from '../util/redact.js';
 
 const TABLE = 'bluehook_deliveries';
@@ -69,8 +49,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
-const binder = () => sqlBinder((n) => `$${n}`);
-
 // 14 columns: 4,000 rows stay under PostgreSQL's 65,535 parameters per statement.
 const ROWS_PER_INSERT = 4000;
 
@@ -81,7 +59,7 @@ function insertSql(rows: number, ignoreDuplicates: boolean): string {
   return `INSERT INTO ${TABLE} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}${ignoreDuplicates ? ' ON CONFLICT (id) DO NOTHING' : ''}`;
 }
 
-export class PostgresHistory implements History {
+export class PostgresHistory extends SqlHistory implements History {
   readonly engine = 'postgres' as const;
   readonly location: string;
   private readonly appends = new TurnBatch<unknown[]>((rows) => this.insertRows(rows));
@@ -90,6 +68,7 @@ export class PostgresHistory implements History {
     private readonly pool: Pool,
     url: string,
   ) {
+    super({ table: TABLE, placeholder: (n) => `$${n}`, like: 'ILIKE', byteLength: 'octet_length' });
     this.location = redactUrl(url);
   }
 
@@ -184,62 +163,12 @@ export class PostgresHistory implements History {
     return added;
   }
 
-  async get(ref: string): Promise<DeliveryRecord> {
-    const exact = await this.run(`SELECT * FROM ${TABLE} WHERE id = $1`, [ref]);
-    if (exact.rows.length) return fromRow(exact.rows[0]!);
-    const { values, bind } = binder();
-    const hits = await this.run(
-      `SELECT * FROM ${TABLE} WHERE ${prefixCondition(ref.toLowerCase(), bind)} LIMIT 2`,
-      values,
-    );
-    if (hits.rows.length !== 1) throw refError(ref, hits.rows.length);
-    return fromRow(hits.rows[0]!);
+  protected async rows(sql: string, values: unknown[] = []): Promise<DeliveryRow[]> {
+    return (await this.run(sql, values)).rows;
   }
 
-  async query(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page> {
-    return this.page('*', filter, page, fromRow);
-  }
-
-  async summaries(filter: DeliveryFilter, page: PageRequest = {}): Promise<Page<DeliverySummary>> {
-    return this.page(summaryColumns('octet_length'), filter, page, summaryFromRow);
-  }
-
-  /** One keyset page: a row more than asked tells whether another page follows. */
-  private async page<T>(
-    columns: string,
-    filter: DeliveryFilter,
-    page: PageRequest,
-    map: (row: never) => T,
-  ): Promise<Page<T>> {
-    const { values, bind } = binder();
-    const where = whereOf(filter, bind, 'ILIKE');
-    const p = pageOf(page, bind);
-    const rows = (
-      await this.run(
-        `SELECT ${columns} FROM ${TABLE} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ${p.limit + 1}`,
-        values,
-      )
-    ).rows;
-    const more = rows.length > p.limit;
-    if (more) rows.pop();
-    return {
-      records: rows.map((r) => map(r as never)),
-      next: more ? String(rows.at(-1)!.seq) : null,
-    };
-  }
-
-  async count(filter: DeliveryFilter = {}): Promise<number> {
-    const { values, bind } = binder();
-    const { rows } = await this.run(
-      `SELECT count(*) AS n FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')}`,
-      values,
-    );
-    return Number((rows[0] as unknown as { n: string }).n);
-  }
-
-  private async maxSeq(): Promise<number> {
-    const { rows } = await this.run(`SELECT coalesce(max(seq), 0) AS m FROM ${TABLE}`);
-    return Number((rows[0] as unknown as { m: string }).m);
+  protected async execute(sql: string, values: unknown[]): Promise<number> {
+    return (await this.run(sql, values)).rowCount;
   }
 
   async *follow(
@@ -252,8 +181,8 @@ export class PostgresHistory implements History {
     let last = await this.maxSeq();
     const seen = new Set<number>();
     const seqsAbove = async (low: number) => {
-      const { values, bind } = binder();
-      const sql = `SELECT seq FROM ${TABLE} WHERE ${whereOf(filter, bind, 'ILIKE')} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
+      const { values, bind } = this.binder();
+      const sql = `SELECT seq FROM ${TABLE} WHERE ${this.where(filter, bind)} AND seq > ${bind(low)} ORDER BY seq LIMIT 5000`;
       return (await this.run(sql, values)).rows.map((r) => Number(r.seq));
     };
     // What is already there when following starts is not new.
@@ -276,40 +205,6 @@ export class PostgresHistory implements History {
       if (toFetch.length < 5000)
         await sleepUnlessAborted(options.intervalMs ?? 250, options.signal);
     }
-  }
-
-  private async deleteInBatches(condition: string, values: unknown[]): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const n = (
-        await this.run(
-          `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE ${condition} LIMIT ${DELETE_BATCH})`,
-          values,
-        )
-      ).rowCount;
-      removed += n;
-      if (n < DELETE_BATCH) return removed;
-    }
-  }
-
-  async remove(filter: DeliveryFilter): Promise<number> {
-    const { values, bind } = binder();
-    const where = `${whereOf(filter, bind, 'ILIKE')} AND seq <= ${bind(await this.maxSeq())}`;
-    return this.deleteInBatches(where, values);
-  }
-
-  async prune(retention: Retention): Promise<number> {
-    let removed = 0;
-    if (retention.maxAgeMs !== undefined)
-      removed += await this.deleteInBatches('time_ms < $1', [Date.now() - retention.maxAgeMs]);
-    if (retention.maxRecords !== undefined) {
-      const { rows } = await this.run(
-        `SELECT seq FROM ${TABLE} ORDER BY seq DESC LIMIT 1 OFFSET $1`,
-        [retention.maxRecords],
-      );
-      if (rows[0]) removed += await this.deleteInBatches('seq <= $1', [Number(rows[0].seq)]);
-    }
-    return removed;
   }
 
   async close(): Promise<void> {

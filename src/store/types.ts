@@ -1,5 +1,6 @@
 /** Webhook configs as Blue keeps them, and the store interface every backend implements. */
 import { notFoundError, usageError } from '../errors.js';
+import { httpUrl } from '../util/http-url.js';
 
 export type WebhookStatus = 'HEALTHY' | 'UNHEALTHY';
 
@@ -90,24 +91,7 @@ export function resolveRef(ref: string, webhooks: readonly Webhook[]): Webhook {
 
 /** Blue refuses what is not a valid http(s) URL (BAD_USER_INPUT). */
 export function validateUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw usageError(
-      `invalid URL "${url}": expected an absolute http:// or https:// URL`,
-      undefined,
-      'bad-url',
-    );
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usageError(
-      `invalid URL "${url}": only http:// and https:// URLs can receive webhooks`,
-      undefined,
-      'bad-url',
-    );
-  }
-  if (!parsed.hostname) throw usageError(`invalid URL "${url}": no host`, undefined, 'bad-url');
+  httpUrl(url);
   return url;
 }
 

@@ -84,3 +84,53 @@ test('verify: a valid signature is exit 0 on stdout; a wrong one exit 1 with the
   );
   assert.match(bad.err(), /^invalid: .*secret is wrong/);
 });
+
+test('list and deliveries count, in process over a store directory; a bad filter is a coded usage error', async (t) => {
+  const { LocalWebhookStore } = await import('../../src/store/local-store.js');
+  const { SqliteHistory } = await import('../../src/history/sqlite.js');
+  const { closeDatabase } = await import('../../src/db/database.js');
+  const list = await import('../../src/cli/commands/list.js');
+  const deliveries = await import('../../src/cli/commands/deliveries.js');
+  const { BluehookError } = await import('../../src/errors.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bluehook-commands-'));
+  t.after(() => {
+    closeDatabase(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const hook = await new LocalWebhookStore(dir).create({
+    name: 'orders',
+    url: 'https://example.com/hooks',
+    secret: 'whsec_inprocess',
+  });
+  const listed = captureIo();
+  assert.equal(await list.run({ storeDir: dir, json: true }, listed.io), 0);
+  const rows = JSON.parse(listed.out()) as Array<{ id: string; secret: string }>;
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [hook.id],
+  );
+  assert.ok(!rows[0]!.secret.includes('inprocess'), 'masked');
+
+  const history = new SqliteHistory(dir, 'normal');
+  await history.append({
+    id: 'din1',
+    direction: 'in',
+    time: new Date().toISOString(),
+    event: 'TODO_CREATED',
+    url: '/',
+    method: 'POST',
+    headers: {},
+    body: '{}',
+    bodyEncoding: 'utf8',
+    verdict: { valid: false, cause: 'wrong-secret', message: 'the secret is wrong' },
+    answer: { status: 401 },
+  });
+  await history.close();
+  const counted = captureIo();
+  assert.equal(await deliveries.count({ storeDir: dir, json: true, invalid: true }, counted.io), 0);
+  assert.equal((JSON.parse(counted.out()) as { count: number }).count, 1);
+  await assert.rejects(
+    deliveries.count({ storeDir: dir, status: 'abc' }, captureIo().io),
+    (e: unknown) => e instanceof BluehookError && e.code === 'bad-status-filter',
+  );
+});

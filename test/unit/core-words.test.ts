@@ -43,41 +43,47 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** Calls `visit` on every node of every file of src/ outside the folders `skip` names. */
+function eachNode(
+  skip: readonly string[],
+  visit: (node: ts.Node, file: string, at: (node: ts.Node) => string) => void,
+): void {
+  for (const path of sourceFiles(SRC)) {
+    const file = relative(SRC, path);
+    if (skip.some((folder) => file.startsWith(folder))) continue;
+    const text = readFileSync(path, 'utf8');
+    const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+    const at = (node: ts.Node) =>
+      `src/${file}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
+    const walk = (node: ts.Node): void => {
+      visit(node, file, at);
+      ts.forEachChild(node, walk);
+    };
+    walk(source);
+  }
+}
+
 /** Every string literal and piece of template text in src/ outside cli/ that names a flag. */
 function flagStrings(): string[] {
   const found: string[] = [];
-  for (const path of sourceFiles(SRC)) {
-    const file = relative(SRC, path);
-    if (file.startsWith('cli/')) continue;
-    const source = ts.createSourceFile(
-      path,
-      readFileSync(path, 'utf8'),
-      ts.ScriptTarget.Latest,
-      true,
-    );
-    const visit = (node: ts.Node): void => {
+  eachNode(['cli/'], (node, file, at) => {
+    if (
+      ts.isStringLiteral(node) ||
+      ts.isNoSubstitutionTemplateLiteral(node) ||
+      ts.isTemplateHead(node) ||
+      ts.isTemplateMiddle(node) ||
+      ts.isTemplateTail(node)
+    ) {
+      const text = node.text;
+      const isImport = ts.isImportDeclaration(node.parent) || ts.isExportDeclaration(node.parent);
       if (
-        ts.isStringLiteral(node) ||
-        ts.isNoSubstitutionTemplateLiteral(node) ||
-        ts.isTemplateHead(node) ||
-        ts.isTemplateMiddle(node) ||
-        ts.isTemplateTail(node)
-      ) {
-        const text = node.text;
-        const isImport = ts.isImportDeclaration(node.parent) || ts.isExportDeclaration(node.parent);
-        if (
-          !isImport &&
-          FLAG.test(text) &&
-          !ALLOWED.some((a) => a.file === file && a.text.test(text))
-        ) {
-          const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-          found.push(`src/${file}:${line}: ${JSON.stringify(text)}`);
-        }
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(source);
-  }
+        !isImport &&
+        FLAG.test(text) &&
+        !ALLOWED.some((a) => a.file === file && a.text.test(text))
+      )
+        found.push(`${at(node)}: ${JSON.stringify(text)}`);
+    }
+  });
   return found;
 }
 
@@ -103,37 +109,23 @@ const ERROR_HELPERS = new Set([
 /** Every error the core makes without a stable code: a helper called without one, or `new BluehookError` without `code`. */
 function uncodedErrors(): string[] {
   const found: string[] = [];
-  for (const path of sourceFiles(SRC)) {
-    const file = relative(SRC, path);
-    if (file.startsWith('cli/') || file.startsWith('inspector/')) continue;
-    const source = ts.createSourceFile(
-      path,
-      readFileSync(path, 'utf8'),
-      ts.ScriptTarget.Latest,
-      true,
-    );
-    const at = (node: ts.Node) =>
-      `src/${file}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
-    const visit = (node: ts.Node): void => {
-      if (
-        ts.isCallExpression(node) &&
-        ts.isIdentifier(node.expression) &&
-        ERROR_HELPERS.has(node.expression.text) &&
-        node.arguments.length < 3
-      )
-        found.push(`${at(node)}: ${node.expression.text}(…) without a code`);
-      if (ts.isNewExpression(node) && node.expression.getText(source) === 'BluehookError') {
-        const details = node.arguments?.[2];
-        const coded =
-          details !== undefined &&
-          (!ts.isObjectLiteralExpression(details) ||
-            details.properties.some((p) => p.name?.getText(source) === 'code'));
-        if (!coded) found.push(`${at(node)}: new BluehookError(…) without a code`);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(source);
-  }
+  eachNode(['cli/', 'inspector/'], (node, _file, at) => {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      ERROR_HELPERS.has(node.expression.text) &&
+      node.arguments.length < 3
+    )
+      found.push(`${at(node)}: ${node.expression.text}(…) without a code`);
+    if (ts.isNewExpression(node) && node.expression.getText() === 'BluehookError') {
+      const details = node.arguments?.[2];
+      const coded =
+        details !== undefined &&
+        (!ts.isObjectLiteralExpression(details) ||
+          details.properties.some((p) => p.name?.getText() === 'code'));
+      if (!coded) found.push(`${at(node)}: new BluehookError(…) without a code`);
+    }
+  });
   return found;
 }
 
