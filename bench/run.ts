@@ -1262,7 +1262,7 @@ async function main() {
       );
   }
   process.stdout.write(
-    `${lines.join('\n')}\n${notes}\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`,
+    `${lines.join('\n')}\n${notes}\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; load generator: ${LOAD_TOOL}${WRK_INSTALLED ? '' : ' (wrk is not installed: apt-get install -y wrk)'}; ${Math.round((Date.now() - started) / 1000)} s\n`,
   );
   const out =
     SMOKE || process.argv.some((a) => a.startsWith('--only='))

@@ -25,7 +25,7 @@ import { defaultSubscriber, registerSessionWebhook } from '../../listen/register
 import { startRetention } from '../retention.js';
 import { packageVersion } from '../version.js';
 import { onStopSignal } from '../signals.js';
-import { leaveCluster, listenWorker, runListenWorkers } from './listen-workers.js';
+import { leaveCluster, listenWorker, runListenWorkers } from '../listen-workers.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';

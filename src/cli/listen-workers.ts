@@ -6,9 +6,9 @@
  * worst code they exit with.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { ExitCode } from '../../exit-codes.js';
-import { flushStreamLines } from '../output.js';
-import { onStopSignal } from '../signals.js';
+import { ExitCode } from '../exit-codes.js';
+import { flushStreamLines } from './output.js';
+import { onStopSignal } from './signals.js';
 
 /** Set in a worker's environment: which worker it is (1-based) and of how many. */
 export const WORKER_ENV = 'BLUEHOOK_LISTEN_WORKER';
