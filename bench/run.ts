@@ -344,11 +344,13 @@ async function sendVsLoadTool() {
   const mine: number[] = [];
   const ref: number[] = [];
   const floor: number[] = [];
+  const raw: number[] = [];
   const recordingAll: number[] = [];
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
       ref.push((await load(rx.url, N.send)).rps);
       floor.push(await undiciFloor(rx.url, N.send));
+      raw.push(await rawSocketSender(rx.url, N.send));
       const r = await bluehook(
         [
           'send',
@@ -439,6 +441,60 @@ async function sendVsLoadTool() {
     met: null,
     note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it`,
   });
+  const rawRatios = raw.map((f, i) => f / ref[i]!);
+  rows.push({
+    what: 'diagnostic: a sender on raw keep-alive sockets (prebuilt request head, an HMAC per delivery, 50 connections)',
+    measured: `${fmt(median(raw), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(rawRatios),
+    spread: `${fmt(Math.min(...rawRatios))}..${fmt(Math.max(...rawRatios))}`,
+    target: 'what a load mode without undici could reach',
+    met: null,
+  });
+}
+
+/**
+ * A sender without an HTTP client library: 50 `net` sockets, each writing one request (a prebuilt
+ * head, a fresh HMAC, the body) and the next once the answer's head and `content-length` bytes are
+ * in. A prototype of what would take `send` past undici's ceiling (docs/performance.md).
+ */
+async function rawSocketSender(url: string, amount: number): Promise<number> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(url);
+  const head = `POST / HTTP/1.1\r\nHost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-signature: `;
+  let sent = 0;
+  let answered = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    for (let c = 0; c < 50; c++) {
+      const socket = connect(Number(port), hostname);
+      socket.setNoDelay(true);
+      socket.on('error', reject);
+      let pending: Buffer = Buffer.alloc(0);
+      const next = () => {
+        if (sent >= amount) return void socket.end();
+        sent++;
+        const mac = createHmac('sha256', 's').update(body).digest('hex');
+        socket.write(Buffer.concat([Buffer.from(`${head}${mac}\r\n\r\n`, 'latin1'), body]));
+      };
+      socket.on('connect', next);
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        for (;;) {
+          const end = pending.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(
+            /content-length: *(\d+)/i.exec(pending.subarray(0, end).toString('latin1'))?.[1] ?? 0,
+          );
+          if (pending.length < end + 4 + length) return;
+          pending = pending.subarray(end + 4 + length);
+          if (++answered === amount) resolve();
+          next();
+        }
+      });
+    }
+  });
+  return amount / ((performance.now() - started) / 1000);
 }
 
 /** Deliveries recorded in a store directory's database (read with a connection of its own). */
