@@ -1238,7 +1238,7 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^`send/,
-    'cause: undici itself reaches ~0.4x of wrk on this host (the undici.Pool diagnostic row) and send about half of that: our per-delivery work (header and body socket writes, HMAC, delivery bookkeeping, GC; see the profile note); would close: a load mode writing prebuilt requests on raw keep-alive sockets, as wrk does (a prototype made 0.72-0.96x of wrk; no undici-based sender can pass the diagnostic row), or --threads 2 where cores are spare',
+    'cause: undici itself reaches ~0.4x of wrk on this host (the undici.Pool diagnostic row) and send about half of that: our per-delivery work (header and body socket writes, HMAC, delivery bookkeeping, GC; see the profile note); would close: a load mode writing prebuilt requests on raw keep-alive sockets, as wrk does (the raw-socket diagnostic row, 0.57-0.96x of wrk across runs; no undici-based sender can pass the diagnostic row), or --threads 2 where cores are spare',
   ],
   [
     /^`listen` answered/,
