@@ -21,6 +21,13 @@ export function listenWorker(): { index: number; of: number } | undefined {
   return { index: index!, of: of! };
 }
 
+const READY = 'bluehook-listen-ready';
+
+/** In a worker: tells the primary that this worker now stops on SIGINT/SIGTERM (see below). */
+export function workerReady(): void {
+  process.send?.({ type: READY });
+}
+
 /**
  * A worker that is done: its last lines out, then off the primary's channel (which would keep it
  * alive), marked as leaving on purpose so that node does not end it before its exit code is set.
@@ -35,17 +42,26 @@ export async function runListenWorkers(count: number): Promise<number> {
   let stopping: NodeJS.Signals | undefined;
   // The exit code of the first worker that ended on its own (a crash, a kill -9, a store error).
   let failure: number | undefined;
+  // Workers whose stop handlers are in place: a signal passed on earlier would end one by the
+  // default action, without its summary, so a starting worker gets it once it says it is ready.
+  const ready = new Set<Worker>();
   const done = new Promise<void>((resolve) => {
     const stopAll = (signal: NodeJS.Signals) => {
       stopping ??= signal;
-      for (const w of workers) w.process.kill(signal);
+      for (const w of ready) w.process.kill(signal);
     };
     onStopSignal((code) => stopAll(code === ExitCode.interrupted ? 'SIGINT' : 'SIGTERM'));
     for (let i = 1; i <= count; i++) {
       const worker = cluster.fork({ [WORKER_ENV]: `${i}/${count}` });
       workers.add(worker);
+      worker.on('message', (message: { type?: string }) => {
+        if (message?.type !== READY) return;
+        ready.add(worker);
+        if (stopping) worker.process.kill(stopping);
+      });
       worker.on('exit', (code) => {
         workers.delete(worker);
+        ready.delete(worker);
         if (!stopping) {
           // One worker gone on its own (code null: killed by a signal): the others stop too.
           failure = code || ExitCode.internal;

@@ -25,7 +25,7 @@ import { defaultSubscriber, registerSessionWebhook } from '../../listen/register
 import { startRetention } from '../retention.js';
 import { packageVersion } from '../version.js';
 import { onStopSignal } from '../signals.js';
-import { leaveCluster, listenWorker, runListenWorkers } from '../listen-workers.js';
+import { leaveCluster, listenWorker, runListenWorkers, workerReady } from '../listen-workers.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
@@ -244,6 +244,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       signalled = code;
       session.stop();
     });
+    if (worker) workerReady(); // from here a stop signal the primary passes on is heard
     let outcome: ListenOutcome | undefined;
     let failure: unknown;
     try {
