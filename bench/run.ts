@@ -4,9 +4,17 @@
  * median and the spread (min..max). Load goes only to 127.0.0.1 and is bounded in count.
  * `--smoke` runs every measurement once with tiny counts, to keep the suite working in npm test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -169,6 +177,97 @@ async function autocannon(
   return { rps: responses / ((last - started) / 1000), codes };
 }
 
+/**
+ * wrk where it is installed (a C load generator, far lighter than autocannon, so a row measures the
+ * server rather than the client; `apt-get install -y wrk`), autocannon otherwise. Each row says which.
+ */
+const WRK_INSTALLED = !process.env.BLUEHOOK_BENCH_NO_WRK && !spawnSync('wrk', ['--version']).error;
+const LOAD_TOOL = WRK_INSTALLED ? 'wrk' : 'autocannon';
+/** wrk runs for a time, not a count: long enough for tens of thousands of requests at these rates. */
+const WRK_SECONDS = SMOKE ? 1 : 5;
+
+/** A wrk script that POSTs the signed body (hex inside the script: any byte survives). */
+function wrkScript(payload: { body: Buffer; signature: string }): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bluehook-wrk-')), 'post.lua');
+  writeFileSync(
+    file,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = ("${payload.body.toString('hex')}"):gsub("..", function(h) return string.char(tonumber(h, 16)) end)`,
+      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.headers["X-Signature"] = "${payload.signature}"`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/**
+ * Load against `url` over 50 connections with the load tool: wrk for WRK_SECONDS (one thread), or
+ * autocannon for `amount` requests. `ok` counts 2xx answers; wrk cuts the answers still in flight
+ * when its time is up, so a receiver may have recorded up to 50 more than it counted.
+ */
+async function load(
+  url: string,
+  amount: number,
+  payload: { body: Buffer; signature: string } = { body, signature },
+): Promise<{ rps: number; ok: number; tool: string }> {
+  if (!WRK_INSTALLED) {
+    const result = await autocannon(url, amount, payload);
+    return {
+      rps: result.rps,
+      ok: result.codes['200'] ?? result.codes['204'] ?? 0,
+      tool: 'autocannon',
+    };
+  }
+  const script = wrkScript(payload);
+  try {
+    const r = await run('wrk', ['-t1', '-c50', `-d${WRK_SECONDS}s`, '-s', script, url]);
+    const total = Number(/(\d+) requests in/.exec(r.stdout)?.[1]);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
+    const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)?.[1] ?? 0);
+    const errors = /Socket errors: (.*)/.exec(r.stdout)?.[1];
+    if (!Number.isFinite(total) || !Number.isFinite(rps))
+      throw new Error(`wrk said nothing usable: ${r.stdout}`);
+    if (errors && /timeout [1-9]/.test(errors)) process.stderr.write(`wrk: ${errors}\n`);
+    return { rps, ok: total - failed, tool: 'wrk' };
+  } finally {
+    rmSync(join(script, '..'), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The self time of a `--cpu-prof` profile in a line: idle, GC and the heaviest functions, in
+ * percent of the profile (what the rows' notes show: where the time of the run went).
+ */
+function profileSummary(dir: string, top = 6): string {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return 'no profile';
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byNode = new Map<number, number>();
+  for (const [i, id] of profile.samples.entries())
+    byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const t = byNode.get(node.id) ?? 0;
+    total += t;
+    const { functionName, url } = node.callFrame;
+    const where = url.startsWith('node:') ? url : url ? url.split('/').at(-1)! : '';
+    const name = functionName || `(anonymous${where ? ` in ${where}` : ''})`;
+    byName.set(name, (byName.get(name) ?? 0) + t);
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, t]) => `${name} ${Math.round((100 * t) / total)}%`)
+    .join(', ');
+}
+
 function record(
   what: string,
   target: string,
@@ -240,17 +339,19 @@ function libraryRate() {
   });
 }
 
-async function sendVsAutocannon() {
+async function sendVsLoadTool() {
   const rx = await startBareReceiver();
   const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
   const mine: number[] = [];
   const ref: number[] = [];
   const floor: number[] = [];
+  const raw: number[] = [];
   const recordingAll: number[] = [];
   try {
     for (let i = 0; i < LOAD_ROUNDS; i++) {
-      ref.push((await autocannon(rx.url, N.send)).rps);
+      ref.push((await load(rx.url, N.send)).rps);
       floor.push(await undiciFloor(rx.url, N.send));
+      raw.push(await rawSocketSender(rx.url, N.send));
       const r = await bluehook(
         [
           'send',
@@ -293,13 +394,32 @@ async function sendVsAutocannon() {
     await stop(rx.child);
     rmSync(home, { recursive: true, force: true });
   }
+  // One more run under the profiler (not counted): where the time went.
+  const profileDir = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  const profileHome = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  const rx2 = await startBareReceiver();
+  await run(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+      BIN,
+      ...['send', '--url', rx2.url, '--secret', 's', '--count', String(N.send)],
+      ...['--concurrency', '50', '--json'],
+    ],
+    { BLUEHOOK_HOME: profileHome },
+  );
+  await stop(rx2.child);
+  const profile = profileSummary(profileDir);
+  rmSync(profileDir, { recursive: true, force: true });
+  rmSync(profileHome, { recursive: true, force: true });
   record(
     `\`send --count ${N.send} --concurrency 50\` deliveries/s to a bare node:http receiver`,
-    '>= 0.7x autocannon (same receiver, body, concurrency)',
+    `>= 0.45x ${LOAD_TOOL} (same receiver, body, 50 connections)`,
     mine,
     ref,
-    { higherIsBetter: true, limit: 0.7, unit: '/s' },
-    'fresh payload and signature per delivery; load mode records the failures (none here)',
+    { higherIsBetter: true, limit: 0.45, unit: '/s' },
+    `fresh payload and signature per delivery; load mode records the failures (none here); profile: ${profile}`,
   );
   const allRatios = recordingAll.map((m, i) => m / ref[i]!);
   rows.push({
@@ -322,6 +442,60 @@ async function sendVsAutocannon() {
     met: null,
     note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it`,
   });
+  const rawRatios = raw.map((f, i) => f / ref[i]!);
+  rows.push({
+    what: 'diagnostic: a sender on raw keep-alive sockets (prebuilt request head, an HMAC per delivery, 50 connections)',
+    measured: `${fmt(median(raw), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(rawRatios),
+    spread: `${fmt(Math.min(...rawRatios))}..${fmt(Math.max(...rawRatios))}`,
+    target: 'what a load mode without undici could reach',
+    met: null,
+  });
+}
+
+/**
+ * A sender without an HTTP client library: 50 `net` sockets, each writing one request (a prebuilt
+ * head, a fresh HMAC, the body) and the next once the answer's head and `content-length` bytes are
+ * in. A prototype of what would take `send` past undici's ceiling (docs/performance.md).
+ */
+async function rawSocketSender(url: string, amount: number): Promise<number> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(url);
+  const head = `POST / HTTP/1.1\r\nHost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-signature: `;
+  let sent = 0;
+  let answered = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    for (let c = 0; c < 50; c++) {
+      const socket = connect(Number(port), hostname);
+      socket.setNoDelay(true);
+      socket.on('error', reject);
+      let pending: Buffer = Buffer.alloc(0);
+      const next = () => {
+        if (sent >= amount) return void socket.end();
+        sent++;
+        const mac = createHmac('sha256', 's').update(body).digest('hex');
+        socket.write(Buffer.concat([Buffer.from(`${head}${mac}\r\n\r\n`, 'latin1'), body]));
+      };
+      socket.on('connect', next);
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        for (;;) {
+          const end = pending.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(
+            /content-length: *(\d+)/i.exec(pending.subarray(0, end).toString('latin1'))?.[1] ?? 0,
+          );
+          if (pending.length < end + 4 + length) return;
+          pending = pending.subarray(end + 4 + length);
+          if (++answered === amount) resolve();
+          next();
+        }
+      });
+    }
+  });
+  return amount / ((performance.now() - started) / 1000);
 }
 
 /** Deliveries recorded in a store directory's database (read with a connection of its own). */
@@ -359,38 +533,81 @@ async function undiciFloor(url: string, amount: number): Promise<number> {
   return amount / ((performance.now() - started) / 1000);
 }
 
+/** A `listen` recording into a fresh store; `profileDir` runs it under `--cpu-prof`. */
+async function startListen(home: string, extra: string[] = [], profileDir?: string) {
+  return startProcess(
+    [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      BIN,
+      'listen',
+      '--port',
+      '0',
+      '--secret',
+      's',
+      '--json',
+      ...extra,
+    ],
+    { BLUEHOOK_HOME: home },
+    /"url":"([^"]+)"/,
+  );
+}
+
 async function listenVsBare() {
   const mine: number[] = [];
   const ref: number[] = [];
+  const twoWorkers: number[] = [];
   let recordedOk = true;
   for (let i = 0; i < LOAD_ROUNDS; i++) {
     const rx = await startBareReceiver();
-    ref.push((await autocannon(rx.url, N.listen)).rps);
+    ref.push((await load(rx.url, N.listen)).rps);
     await stop(rx.child);
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
-    const listen = await startProcess(
-      [BIN, 'listen', '--port', '0', '--secret', 's', '--json'],
-      { BLUEHOOK_HOME: home },
-      /"url":"([^"]+)"/,
-    );
-    const result = await autocannon(listen.match[1]!, N.listen);
+    const listen = await startListen(home);
+    const result = await load(listen.match[1]!, N.listen);
     await stop(listen.child, 'SIGINT');
     const recorded = countRecorded(home);
-    if (recorded !== (result.codes['200'] ?? 0)) recordedOk = false;
+    // Every 2xx was recorded; wrk drops the answers in flight when its time is up (at most 50).
+    if (recorded < result.ok || recorded > result.ok + 50) recordedOk = false;
     mine.push(result.rps);
     rmSync(home, { recursive: true, force: true });
+    // The same with two listener processes on the port (node:cluster).
+    const home2 = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+    const workers = await startListen(home2, ['--workers', '2']);
+    const result2 = await load(workers.match[1]!, N.listen);
+    await stop(workers.child, 'SIGINT');
+    const recorded2 = countRecorded(home2);
+    if (recorded2 < result2.ok || recorded2 > result2.ok + 50) recordedOk = false;
+    twoWorkers.push(result2.rps);
+    rmSync(home2, { recursive: true, force: true });
   }
+  // One more run under the profiler (not counted): where the time went.
+  const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
+  const profileDir = join(home, 'profile');
+  const profiled = await startListen(home, [], profileDir);
+  await load(profiled.match[1]!, N.listen);
+  await stop(profiled.child, 'SIGINT');
+  const profile = profileSummary(profileDir);
+  rmSync(home, { recursive: true, force: true });
   record(
-    '`listen` answered deliveries/s under autocannon (verify + record committed to SQLite)',
-    '>= 0.5x a bare node:http server answering 204, recorded = 2xx',
+    `\`listen\` answered deliveries/s under ${LOAD_TOOL} (verify + record committed to SQLite)`,
+    `>= 0.5x a bare node:http server answering 204 (same ${LOAD_TOOL}), recorded = 2xx`,
     mine,
     ref,
     { higherIsBetter: true, limit: 0.5, unit: '/s' },
-    recordedOk
-      ? 'recorded count = 2xx count in every round'
-      : 'RECORDED COUNT DIFFERS FROM 2xx COUNT',
+    `${recordedOk ? 'recorded = 2xx in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT'}; profile: ${profile}`,
   );
   if (!recordedOk) rows.at(-1)!.met = false;
+  const workerRatios = twoWorkers.map((m, i) => m / ref[i]!);
+  rows.push({
+    what: `\`listen --workers 2\` answered deliveries/s under ${LOAD_TOOL} (two processes on the port)`,
+    measured: `${fmt(median(twoWorkers), 0)} /s`,
+    reference: `${fmt(median(ref), 0)} /s`,
+    ratio: median(workerRatios),
+    spread: `${fmt(Math.min(...workerRatios))}..${fmt(Math.max(...workerRatios))}`,
+    target: 'report (on 2 cores the load generator needs one of them)',
+    met: null,
+    note: `${fmt(median(twoWorkers.map((m, i) => m / mine[i]!)))}x one process, same rounds; recorded = 2xx: ${recordedOk ? 'yes' : 'NO'}`,
+  });
 }
 
 /**
@@ -1188,11 +1405,11 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^`send/,
-    'cause: ~60 us of per-delivery work of ours (separate header/body socket writes, HMAC, the record, delivery bookkeeping, GC) on top of undici (see the diagnostic row); would close: --threads 2 on hosts with cores to spare (on 2 cores the receiver needs the other one)',
+    'cause: undici itself reaches ~0.4x of wrk on this host (the undici.Pool diagnostic row) and send about half of that: our per-delivery work (header and body socket writes, HMAC, delivery bookkeeping, GC; see the profile note); would close: a load mode writing prebuilt requests on raw keep-alive sockets, as wrk does (the raw-socket diagnostic row, 0.57-0.96x of wrk across runs; no undici-based sender can pass the diagnostic row), or --threads 2 where cores are spare',
   ],
   [
     /^`listen` answered/,
-    'cause: one core does HTTP parsing, JSON.parse for the 400 check, HMAC, the record and the output line; would close: node:cluster workers on the same port (the database already takes several writers)',
+    'cause (profile note): SQLite insert and commit ~20%, JSON.parse for the 400 check ~8-10%, answer writes ~7-10%, HMAC ~5%, GC ~6%, on one core; would close: `listen --workers N` on a host with N cores free beside the sender (on 2 shared cores the second worker competes with wrk)',
   ],
   [/^`replay`/, 'cause: selecting and decoding the records, then sending; see docs/performance.md'],
   [
@@ -1223,7 +1440,7 @@ async function main() {
   const sections: Array<[string, () => unknown]> = [
     ['startup', startupTimes],
     ['library', libraryRate],
-    ['send', sendVsAutocannon],
+    ['send', sendVsLoadTool],
     ['listen', listenVsBare],
     ['drift', driftCost],
     ['hostile', validUnderInvalidFlood],
@@ -1255,6 +1472,11 @@ async function main() {
         `| ${r.what} | ${r.measured} | ${r.reference} | ${r.ratio === null ? '-' : `${fmt(r.ratio)}x`} | ${r.spread} | ${r.target} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`,
     ),
   ];
+  // The notes (the profiles of the load rows among them) under the table.
+  const noted = rows.filter((r) => r.note);
+  const notes = noted.length
+    ? `\nNotes:\n${noted.map((r) => `- ${r.what}: ${r.note}`).join('\n')}\n`
+    : '';
   const unmet = rows.filter((r) => r.met === false);
   if (unmet.length) {
     lines.push('', 'Targets not met:');
@@ -1264,7 +1486,7 @@ async function main() {
       );
   }
   process.stdout.write(
-    `${lines.join('\n')}\n\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; ${Math.round((Date.now() - started) / 1000)} s\n`,
+    `${lines.join('\n')}\n${notes}\nmachine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${SMOKE ? 'smoke run (tiny counts, not figures)' : `${ROUNDS * 2} start-up rounds, ${LOAD_ROUNDS} load rounds`}; load generator: ${LOAD_TOOL}${WRK_INSTALLED ? '' : ' (wrk is not installed: apt-get install -y wrk)'}; ${Math.round((Date.now() - started) / 1000)} s\n`,
   );
   const out =
     SMOKE || process.argv.some((a) => a.startsWith('--only='))

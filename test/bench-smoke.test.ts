@@ -25,6 +25,7 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
     'per second (library)',
     'send --count',
     'listen',
+    '`listen --workers 2`',
     'into PostgreSQL',
     'replay',
     'deliveries show <id>',
@@ -40,4 +41,14 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
     assert.ok(names.includes(what), `row for ${what}`);
   }
   assert.match(stdout, /\| what \| measured \| reference \|/);
+  // The load rows say which load generator measured them and where the time went.
+  for (const row of results.rows.filter(
+    (r: { what: string }) =>
+      /^`(listen|send) --?/.test(r.what) || /^`listen` answered/.test(r.what),
+  ))
+    assert.match(`${row.what} ${row.target}`, /wrk|autocannon/, row.what);
+  for (const what of [/^`listen` answered/, /^`send --count/]) {
+    const row = results.rows.find((r: { what: string }) => what.test(r.what));
+    assert.match(row.note, /profile: \S+ \d+%/, row.what);
+  }
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
   historyRecords,
@@ -18,6 +19,14 @@ import {
 const sample = async (event = 'TODO_CREATED', seed = '1') =>
   (await runCli(['payload', event, '--seed', seed])).stdout;
 const log = (dir: string) => historyRecords(dir) as any[];
+/** A process that still runs (a zombie waiting for a reaper has ended). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 test('listen --expect 3 exits 0 after three sends, with three NDJSON delivery lines', async () => {
   const dir = tempDir();
@@ -406,6 +415,99 @@ test('kill -9 of listen during a burst loses no delivery that was answered 2xx',
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.equal(listed.length, recorded.size + 1, 'every earlier record plus the new one');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('listen --workers 2: kill -9 of a worker or of the primary loses none answered 2xx', async () => {
+  for (const victim of ['a worker', 'the primary'] as const) {
+    const dir = tempDir();
+    const env = { BLUEHOOK_HOME: dir.path };
+    try {
+      const listen = await startListen(['--secret', 's', '--workers', '2'], env);
+      const primary = listen.child.pid!;
+      const workers = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      assert.equal(workers.length, 2, 'two worker processes');
+      const bodies = Array.from({ length: 400 }, (_, i) =>
+        JSON.stringify({ event: 'TODO_CREATED', webhook: {}, currentValue: { n: i, victim } }),
+      );
+      const acked: string[] = [];
+      let killed = false;
+      await Promise.all(
+        bodies.map(async (body) => {
+          try {
+            const r = await post(listen.url, body, { 'x-signature': hmac('s', body) });
+            if (r.status === 200) acked.push(body);
+            if (acked.length === 100 && !killed) {
+              killed = true; // mid-burst: about 300 requests are still in flight
+              process.kill(victim === 'a worker' ? workers[0]! : primary, 'SIGKILL');
+            }
+          } catch {
+            // the process died under this request: not acknowledged
+          }
+        }),
+      );
+      // Both ways, the whole group goes: the primary stops the other worker, or the workers leave
+      // once their primary is gone (the pipe closes when the last of them exits).
+      const code = await listen.exited;
+      assert.ok(killed);
+      if (victim === 'a worker')
+        assert.equal(code, 70, 'a worker killed is a failure of the group');
+      const recorded = log(dir.path);
+      const bodiesRecorded = new Set(recorded.map((r) => r.body));
+      for (const body of acked)
+        assert.ok(bodiesRecorded.has(body), `an acknowledged delivery is recorded (${victim})`);
+      assert.ok(recorded.length >= acked.length);
+      for (const pid of workers)
+        assert.ok(!running(pid), `no worker outlives the group (${victim})`);
+    } finally {
+      dir.cleanup();
+    }
+  }
+});
+
+test('listen --workers 2 stops on SIGINT with one ready line, a summary per worker and exit 130; --workers with --expect, --inspect or --relay is a usage error', async () => {
+  const dir = tempDir();
+  const env = { BLUEHOOK_HOME: dir.path };
+  try {
+    const listen = await startListen(['--secret', 's', '--workers', '2'], env);
+    const body = await sample();
+    for (let i = 0; i < 20; i++)
+      assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
+    listen.child.kill('SIGINT');
+    assert.equal(await listen.exited, 130);
+    const lines = listen.lines();
+    assert.equal(lines.filter((l) => l.type === 'ready').length, 1);
+    assert.equal(lines.find((l) => l.type === 'ready')!.workers, 2);
+    const summaries = lines.filter((l) => l.type === 'summary');
+    assert.equal(summaries.length, 2, 'one summary per worker');
+    assert.equal(
+      summaries.reduce((n, l) => n + (l.received as number), 0),
+      20,
+    );
+    assert.equal(log(dir.path).length, 20);
+    const r = await runCli(['listen', '--port', '0', '--secret', 's', '--workers', '2', '--once'], {
+      env,
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--workers cannot be combined with --expect/);
+    for (const [flags, named] of [
+      [['--inspect'], '--inspect'],
+      [['--relay', 'https://relay.example.com/c/abc'], '--relay'],
+    ] as const) {
+      const other = await runCli(
+        ['listen', '--port', '0', '--secret', 's', '--workers', '2', ...flags],
+        {
+          env,
+        },
+      );
+      assert.equal(other.code, 2, other.stderr);
+      assert.match(other.stderr, new RegExp(`--workers cannot be combined with ${named}`));
+    }
   } finally {
     dir.cleanup();
   }

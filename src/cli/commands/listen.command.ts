@@ -76,6 +76,11 @@ export function listenCommand(program: Program) {
       "do not compare valid deliveries with the event's schema (a missing or retyped key is a warning; a new key, information)",
     )
     .option(
+      '--workers <n>',
+      'listener processes on the port (node:cluster), for machines with cores to spare; each records before it answers',
+      intOption('--workers', 1, 64),
+    )
+    .option(
       '--relay <url>',
       "receive a relay channel's deliveries (its URL, https://relay.example.com/c/…) instead of, or with --port besides, a local port",
     )

@@ -27,6 +27,7 @@ import { defaultSubscriber, registerSessionWebhook } from '../../listen/register
 import { startRetention } from '../retention.js';
 import { packageVersion } from '../version.js';
 import { onStopSignal } from '../signals.js';
+import { leaveCluster, listenWorker, runListenWorkers, workerReady } from '../listen-workers.js';
 import { parseDuration, parseHeaders, readSecret } from '../inputs.js';
 import { reportError, streamIsJson, type Io } from '../output.js';
 import { ms, statusText } from '../render-delivery.js';
@@ -53,12 +54,41 @@ export async function run(opts: ListenOptions, io: Io): Promise<number> {
   if (opts.timeout !== undefined && expect === undefined)
     throw usageError('--timeout is how long --expect N (or --once) waits: it needs one of them');
   const forwardTo = opts.forwardTo ? new URL(validateUrl(opts.forwardTo)) : undefined;
+  const worker = listenWorker();
+  if (opts.workers !== undefined && opts.workers > 1 && !worker) {
+    // Counting (--expect), one inspector and one relay subscriber are one process's work.
+    const single = [
+      ['--expect/--once', expect !== undefined],
+      ['--inspect', opts.inspect],
+      ['--relay', opts.relay],
+    ].find(([, given]) => given);
+    if (single) throw usageError(`--workers cannot be combined with ${single[0]}`);
+    return runListenWorkers(opts.workers);
+  }
+  if (worker) {
+    // A Ctrl-C reaches every process of the terminal's group, and the primary passes it on too:
+    // the first one stops this worker, a second must not kill it mid-way.
+    process.on('SIGINT', () => undefined);
+    process.on('SIGTERM', () => undefined);
+  }
   capYoungGeneration(); // a long run under a stream of bodies: see util/young-generation.ts
 
   const { store, config } = await openStore(opts);
   const relay = relaySettings(opts, config);
   streamIsJson(Boolean(opts.json));
-  return listen(opts, io, { store, config, relay, failRate, expect, expectEvent, forwardTo });
+  try {
+    return await listen(opts, io, {
+      store,
+      config,
+      relay,
+      failRate,
+      expect,
+      expectEvent,
+      forwardTo,
+    });
+  } finally {
+    if (worker) leaveCluster();
+  }
 }
 
 interface Prepared {
@@ -241,15 +271,19 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
           `warning: listening on ${local.address} (--host ${opts.host}) accepts deliveries from other machines on your network`,
         ),
       );
-    if (opts.json)
+    const worker = listenWorker();
+    if (worker && worker.index > 1) {
+      // one ready line for the whole group: the first worker's
+    } else if (opts.json)
       io.jsonLine({
         type: 'ready',
         url: local?.url ?? null,
+        ...(worker ? { workers: worker.of } : {}),
         ...(relay ? { relay: redactUrl(relay.url.href), subscriber: relay.subscriber } : {}),
         ...(inspector ? { inspector: inspector.url } : {}),
       });
     else {
-      if (local) io.out(`listening on ${local.url}`);
+      if (local) io.out(`listening on ${local.url}${worker ? ` (${worker.of} workers)` : ''}`);
       if (relay)
         io.out(`relaying from ${redactUrl(relay.url.href)} as subscriber ${relay.subscriber}`);
       if (inspector) io.out(`inspector on ${inspector.url}`);
@@ -268,6 +302,7 @@ async function listen(opts: ListenOptions, io: Io, p: Prepared): Promise<number>
       signalled = code;
       session.stop();
     });
+    if (worker) workerReady(); // from here a stop signal the primary passes on is heard
     let outcome: ListenOutcome | undefined;
     let failure: unknown;
     try {
