@@ -6,12 +6,12 @@
  * catch-up of deliveries queued while the listener was away. 127.0.0.1 only. Registered in run.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliStdout, hmac, stopProcess } from '../test/shared.js';
 import type { BenchRow } from './relay.js';
 
 const SECRET = 's';
@@ -56,25 +56,6 @@ function start(
   });
 }
 
-const stop = (child: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('close', () => r());
-    child.kill('SIGTERM');
-  });
-
-function run(bin: string, args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(args.join(' ')))));
-  });
-}
-
 function post(url: string, n: number): Promise<number> {
   const body = JSON.stringify({ event: 'TODO_CREATED', n, data: { title: `todo ${n}` } });
   return new Promise((resolve, reject) => {
@@ -85,7 +66,7 @@ function post(url: string, n: number): Promise<number> {
         agent,
         headers: {
           'content-type': 'application/json',
-          'x-signature': createHmac('sha256', SECRET).update(body).digest('hex'),
+          'x-signature': hmac(SECRET, body),
         },
       },
       (res) => {
@@ -161,7 +142,7 @@ const NO_LIMITS = ['--rate-per-address', '0', '--rate-per-channel', '0'];
 async function relayWithChannel(bin: string, home: string) {
   const env = { BLUEHOOK_HOME: home };
   const channel = JSON.parse(
-    await run(bin, ['relay', 'channel', 'create', 'bench', '--json'], env),
+    await cliStdout(bin, ['relay', 'channel', 'create', 'bench', '--json'], env),
   ) as { path: string; token: string };
   const relay = await start(
     bin,
@@ -200,7 +181,7 @@ export async function relayHopBench(options: { bin: string; smoke: boolean }): P
     await latencies(directUrl, app, 0, 20); // warm-up
     const directLat = await latencies(directUrl, app, 1000, singles);
     const directRate = await burst(directUrl, app, 100_000, burstSize);
-    await stop(direct.child);
+    await stopProcess(direct.child);
 
     // Through the relay: sender → relay → listen --relay --forward-to app.
     const { relay, url, token } = await relayWithChannel(bin, temp());
@@ -214,7 +195,7 @@ export async function relayHopBench(options: { bin: string; smoke: boolean }): P
     await latencies(url, app, 200_000, 20); // warm-up
     const hopLat = await latencies(url, app, 201_000, singles);
     const hopRate = await burst(url, app, 300_000, burstSize);
-    await stop(hop.child);
+    await stopProcess(hop.child);
     await app.close();
 
     const p50 = median(hopLat) - median(directLat);
@@ -266,7 +247,7 @@ export async function relayHopBench(options: { bin: string; smoke: boolean }): P
       },
     );
     await finished;
-    await stop(catchUp.child);
+    await stopProcess(catchUp.child);
     const rate = records / ((lastAt - connectedAt) / 1000);
     rows.push({
       what: `relay catch-up: deliveries queued while the listener was away, verified and recorded by \`listen --relay\``,
@@ -277,7 +258,7 @@ export async function relayHopBench(options: { bin: string; smoke: boolean }): P
       target: '>= 5000 /s',
       met: rate >= 5000,
     });
-    await stop(relay);
+    await stopProcess(relay);
   } finally {
     agent.destroy();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -4,12 +4,12 @@
  * subscriber streams. Registered in run.ts's sections as `relay`. Load goes to 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
+import { cliStdout, hmac, median, stopProcess } from '../test/shared.js';
 
 export interface BenchRow {
   what: string;
@@ -21,11 +21,6 @@ export interface BenchRow {
   met: boolean | null;
   note?: string;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function startProcess(bin: string, args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [bin, ...args], {
@@ -48,27 +43,8 @@ function startProcess(bin: string, args: string[], env: Record<string, string>) 
   });
 }
 
-const stop = (child: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('close', () => r());
-    child.kill('SIGTERM');
-  });
-
-function bluehook(bin: string, args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(args.join(' ')))));
-  });
-}
-
 const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 'bench' })));
-const signature = createHmac('sha256', 's').update(body).digest('hex');
+const signature = hmac('s', body);
 
 async function accepted(url: string, amount: number): Promise<{ rps: number; ok: number }> {
   const { default: ac } = await import('autocannon');
@@ -138,14 +114,14 @@ export async function relayBench(options: {
       { BLUEHOOK_HOME: listenHome },
     );
     const l = await accepted(listen.url, amount);
-    await stop(listen.child);
+    await stopProcess(listen.child);
     rmSync(listenHome, { recursive: true, force: true });
     listenRates.push(l.rps);
 
     const relayHome = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
     const env = { BLUEHOOK_HOME: relayHome };
     const channel = JSON.parse(
-      await bluehook(
+      await cliStdout(
         options.bin,
         ['relay', 'channel', 'create', 'bench', '--secret', 's', '--json'],
         env,
@@ -168,7 +144,7 @@ export async function relayBench(options: {
       env,
     );
     const r = await accepted(`${relay.url}${channel.path}`, amount);
-    await stop(relay.child);
+    await stopProcess(relay.child);
     rmSync(relayHome, { recursive: true, force: true });
     relayRates.push(r.rps);
     if (r.ok !== amount || l.ok !== amount) allOk = false;
@@ -193,7 +169,7 @@ export async function relayBench(options: {
   for (let c = 0; c < 10; c++)
     channels.push(
       JSON.parse(
-        await bluehook(options.bin, ['relay', 'channel', 'create', `c${c}`, '--json'], env),
+        await cliStdout(options.bin, ['relay', 'channel', 'create', `c${c}`, '--json'], env),
       ) as { path: string; token: string },
     );
   const relay = await startProcess(
@@ -227,7 +203,7 @@ export async function relayBench(options: {
   await new Promise((r) => setTimeout(r, 1000));
   const held = rssKiB(relay.child.pid!);
   for (const close of closers) close();
-  await stop(relay.child);
+  await stopProcess(relay.child);
   rmSync(home, { recursive: true, force: true });
   const perSubscriber = (held - before) / subscribers;
   rows.push({

@@ -18,8 +18,7 @@ import {
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { buildPayload, serializeBody } from '../src/blue/payload.js';
 import { FreshPayloads } from '../src/blue/payload-stream.js';
 import { blueScheme } from '../src/signing/schemes.js';
@@ -28,11 +27,10 @@ import { newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { closeDatabase } from '../src/db/database.js';
 import { deliveryDrift } from '../src/schema/drift.js';
 import Sqlite from 'better-sqlite3';
-import { relayBench } from './relay.js';
+import { BIN, hmac, median, ROOT, stopProcess } from '../test/shared.js';
+import { relayBench, type BenchRow as Row } from './relay.js';
 import { relayHopBench } from './relay-hop.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const BIN = join(ROOT, 'bin', 'bluehook.js');
 const SMOKE = process.argv.includes('--smoke');
 const ROUNDS = SMOKE ? 1 : 5;
 const LOAD_ROUNDS = SMOKE ? 1 : 3;
@@ -54,22 +52,8 @@ const POSTGRES_URL =
   process.env.BLUEHOOK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MiB = 1024 * 1024;
 
-interface Row {
-  what: string;
-  measured: string;
-  reference: string;
-  ratio: number | null;
-  spread: string;
-  target: string;
-  met: boolean | null;
-  note?: string;
-}
 const rows: Row[] = [];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
 function run(
@@ -127,13 +111,6 @@ async function startProcess(
   return { child, match };
 }
 
-const stop = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('close', () => r());
-    child.kill(signal);
-  });
-
 async function startBareReceiver() {
   const { child, match } = await startProcess(
     [join(ROOT, 'bench', 'receiver.cjs')],
@@ -144,7 +121,7 @@ async function startBareReceiver() {
 }
 
 const body = Buffer.from(serializeBody(buildPayload('TODO_CREATED', { seed: 'bench' })));
-const signature = createHmac('sha256', 's').update(body).digest('hex');
+const signature = hmac('s', body);
 
 /**
  * autocannon against `url`, `amount` requests over 50 connections. Its own duration is reported
@@ -391,7 +368,7 @@ async function sendVsLoadTool() {
       recordingAll.push(JSON.parse(all.stdout.trim().split('\n').at(-1)!).perSecond);
     }
   } finally {
-    await stop(rx.child);
+    await stopProcess(rx.child);
     rmSync(home, { recursive: true, force: true });
   }
   // One more run under the profiler (not counted): where the time went.
@@ -409,7 +386,7 @@ async function sendVsLoadTool() {
     ],
     { BLUEHOOK_HOME: profileHome },
   );
-  await stop(rx2.child);
+  await stopProcess(rx2.child);
   const profile = profileSummary(profileDir);
   rmSync(profileDir, { recursive: true, force: true });
   rmSync(profileHome, { recursive: true, force: true });
@@ -560,11 +537,11 @@ async function listenVsBare() {
   for (let i = 0; i < LOAD_ROUNDS; i++) {
     const rx = await startBareReceiver();
     ref.push((await load(rx.url, N.listen)).rps);
-    await stop(rx.child);
+    await stopProcess(rx.child);
     const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
     const listen = await startListen(home);
     const result = await load(listen.match[1]!, N.listen);
-    await stop(listen.child, 'SIGINT');
+    await stopProcess(listen.child, 'SIGINT');
     const recorded = countRecorded(home);
     // Every 2xx was recorded; wrk drops the answers in flight when its time is up (at most 50).
     if (recorded < result.ok || recorded > result.ok + 50) recordedOk = false;
@@ -574,7 +551,7 @@ async function listenVsBare() {
     const home2 = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
     const workers = await startListen(home2, ['--workers', '2']);
     const result2 = await load(workers.match[1]!, N.listen);
-    await stop(workers.child, 'SIGINT');
+    await stopProcess(workers.child, 'SIGINT');
     const recorded2 = countRecorded(home2);
     if (recorded2 < result2.ok || recorded2 > result2.ok + 50) recordedOk = false;
     twoWorkers.push(result2.rps);
@@ -585,7 +562,7 @@ async function listenVsBare() {
   const profileDir = join(home, 'profile');
   const profiled = await startListen(home, [], profileDir);
   await load(profiled.match[1]!, N.listen);
-  await stop(profiled.child, 'SIGINT');
+  await stopProcess(profiled.child, 'SIGINT');
   const profile = profileSummary(profileDir);
   rmSync(home, { recursive: true, force: true });
   record(
@@ -638,7 +615,7 @@ async function driftCost() {
           /"url":"([^"]+)"/,
         );
         (drift ? mine : ref).push((await autocannon(listen.match[1]!, N.listen)).rps);
-        await stop(listen.child, 'SIGINT');
+        await stopProcess(listen.child, 'SIGINT');
         rmSync(home, { recursive: true, force: true });
       }
     }
@@ -702,7 +679,7 @@ async function validUnderInvalidFlood() {
     closeDatabase(store.file);
     const valid = {
       'content-type': 'application/json',
-      'x-signature': createHmac('sha256', last).update(body).digest('hex'),
+      'x-signature': hmac(last, body),
     };
     const listen = await startProcess(
       [BIN, 'listen', '--port', '0', '--json'],
@@ -726,7 +703,7 @@ async function validUnderInvalidFlood() {
     flood.kill('SIGKILL');
     mine.push(underFlood.rps);
     p99.push(underFlood.p99);
-    await stop(listen.child, 'SIGINT');
+    await stopProcess(listen.child, 'SIGINT');
     rmSync(home, { recursive: true, force: true });
   }
   // What matters to Blue: every valid delivery answered well within its 7 s timeout.
@@ -778,7 +755,7 @@ async function listenIntoPostgres() {
       await admin.query(`CREATE DATABASE ${name}`);
       const rx = await startBareReceiver();
       ref.push((await autocannon(rx.url, N.listen)).rps);
-      await stop(rx.child);
+      await stopProcess(rx.child);
       const home = mkdtempSync(join(tmpdir(), 'bluehook-bench-'));
       const listen = await startProcess(
         [BIN, 'listen', '--port', '0', '--secret', 's', '--json', '--history', url.toString()],
@@ -786,7 +763,7 @@ async function listenIntoPostgres() {
         /"url":"([^"]+)"/,
       );
       const result = await autocannon(listen.match[1]!, N.listen);
-      await stop(listen.child, 'SIGINT');
+      await stopProcess(listen.child, 'SIGINT');
       const counted = await bluehook(
         ['deliveries', 'count', '--json', '--history', url.toString()],
         { BLUEHOOK_HOME: home },
@@ -847,7 +824,7 @@ async function replayVsSend() {
       rmSync(home, { recursive: true, force: true });
     }
   } finally {
-    await stop(rx.child);
+    await stopProcess(rx.child);
   }
   record(
     `\`replay\` of ${N.replay} recorded deliveries, deliveries/s (whole command)`,
@@ -872,7 +849,7 @@ async function peakRss(
       /"url":"([^"]+)"/,
     );
     await during(p.match[1]!);
-    await stop(p.child, 'SIGINT');
+    await stopProcess(p.child, 'SIGINT');
   } else {
     await run(process.execPath, full, { ...env, BLUEHOOK_BENCH_RSS_FILE: file });
   }
@@ -1093,7 +1070,7 @@ async function inspectorFirstPage(home: string) {
     }
   } finally {
     await browser.close();
-    await stop(inspect.child, 'SIGINT');
+    await stopProcess(inspect.child, 'SIGINT');
   }
   rows.push({
     what: `inspector: search "${RARE_WORD}" (in 1 body of 1,000) over ${N.history}: first page and count`,
@@ -1208,7 +1185,7 @@ async function inspectorLive() {
     await bigBody(page, listen.match[1]!);
   } finally {
     await browser.close();
-    await stop(listen.child, 'SIGINT');
+    await stopProcess(listen.child, 'SIGINT');
     rmSync(home, { recursive: true, force: true });
   }
 }
@@ -1225,7 +1202,7 @@ async function bigBody(page: import('playwright-core').Page, listenUrl: string) 
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-signature': createHmac('sha256', 's').update(big).digest('hex'),
+      'x-signature': hmac('s', big),
     },
     body: big,
   });
@@ -1281,7 +1258,7 @@ async function memory() {
   );
   const largePayload = {
     body: large,
-    signature: createHmac('sha256', 's').update(large).digest('hex'),
+    signature: hmac('s', large),
   };
   const bodiesRss: number[] = [];
   for (const nodeOptions of ['--max-semi-space-size=16', '']) {
@@ -1355,7 +1332,7 @@ async function checkRuns() {
       rmSync(home, { recursive: true, force: true });
     }
   } finally {
-    await stop(rx.child);
+    await stopProcess(rx.child);
   }
   record(
     '`check` of a local receiver (94 requests), whole command',

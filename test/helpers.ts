@@ -2,7 +2,6 @@
 import { after, type TestContext } from 'node:test';
 import type { Readable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import {
@@ -15,13 +14,11 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DeliveryRecord } from '../src/history/record.js';
 import { fromRow, type DeliveryRow } from '../src/history/sql.js';
+import { BIN, ROOT } from './shared.js';
 
-/** The repository root (tests run from dist/test/). */
-export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-export const BIN = join(ROOT, 'bin', 'bluehook.js');
+export { BIN, hmac, ROOT } from './shared.js';
 /** The project's brief material beside the clone (present on developer machines and in CI). */
 export const SHARED = resolve(ROOT, '..', 'shared');
 /** In-repo copies of the real capture and the published vectors, so tests need nothing outside. */
@@ -353,10 +350,6 @@ export function storeBytes(dir: string): string {
     .map((f) => readFileSync(join(dir, f)).toString('latin1'))
     .join('\n');
 }
-
-/** Blue's signature of a body: hex HMAC-SHA256, computed here apart from the code under test. */
-export const hmac = (secret: string, body: Buffer | string) =>
-  createHmac('sha256', secret).update(body).digest('hex');
 
 /** The JSON values of an NDJSON text (a `--json` stream), blank lines skipped. */
 export const jsonLines = (text: string) =>
