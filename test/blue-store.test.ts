@@ -312,8 +312,10 @@ test('a receiver that always fails: 5 attempts, then the webhook is disabled and
       (await bh(['create', '--name', 'f', '--url', rx.url, '--json'])).stdout,
     );
     await runCli(['emulator', 'trigger', 'COMMENT_CREATED', '--api-url', em.api]);
-    for (let i = 0; i < 100 && (await rawWebhook(em.api, hook.id)).data.webhook.enabled; i++)
-      await new Promise((r) => setTimeout(r, 100));
+    // The emulator says the last attempt after it has disabled the webhook.
+    await em.until(() =>
+      em.lines().find((l) => l.type === 'attempt' && l.webhookId === hook.id && l.attempt === 5),
+    );
     const raw = (await rawWebhook(em.api, hook.id)).data.webhook;
     assert.deepEqual([raw.enabled, raw.status], [false, 'UNHEALTHY']);
     assert.equal(rx.received.length, 5);
@@ -330,8 +332,7 @@ test('a receiver that always fails: 5 attempts, then the webhook is disabled and
     assert.equal(deleted.data.deleteWebhook.success, true);
     // The emulator says when it drops the queued delivery (after its 1 s queue delay): wait for that.
     const dropped = () => em.lines().find((l) => l.type === 'dropped' && l.webhookId === second.id);
-    for (let i = 0; i < 150 && !dropped(); i++) await new Promise((r) => setTimeout(r, 100));
-    const drop = dropped();
+    const drop = await em.until(dropped);
     assert.deepEqual(
       { ...drop, attempt: undefined },
       {
@@ -699,9 +700,8 @@ test('emulator: the address is checked when connecting (a saved URL that now res
   emulators.push(strict);
   await runCli(['emulator', 'trigger', 'TODO_CREATED', '--api-url', strict.url]);
   const attempt = () => strict.lines().find((l) => l.type === 'attempt');
-  for (let i = 0; i < 100 && !attempt(); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(
-    String(attempt()?.error),
+    String((await strict.until(attempt)).error),
     /localhost resolves to a private\/internal address \((127\.0\.0\.1|::1)\); not connecting/,
   );
   assert.equal(rx.received.length, 0, 'nothing reached the loopback receiver');

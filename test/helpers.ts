@@ -209,6 +209,11 @@ export interface ReadyProcess {
   lines: () => Array<Record<string, unknown>>;
   exited: Promise<number | null>;
   stderr: () => string;
+  /**
+   * Resolves once `check` holds, checked again at every chunk the process writes (stdout or
+   * stderr): a wait on what it says, not on time. Fails after `timeout` ms, or when it exits first.
+   */
+  until: <T>(check: () => T | undefined | false, options?: { timeout?: number }) => Promise<T>;
 }
 
 /** Starts `bluehook listen ... --json` and resolves once its ready line has arrived. */
@@ -245,7 +250,37 @@ export async function startReady(
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, url, lines, exited, stderr: () => err };
+  const waiting = new Set<() => void>();
+  const recheck = () => {
+    for (const check of waiting) check();
+  };
+  // Registered after the readers above, so a check sees the chunk that woke it.
+  child.stdout!.on('data', recheck);
+  child.stderr!.on('data', recheck);
+  const until = <T>(check: () => T | undefined | false, { timeout = 30_000 } = {}) =>
+    new Promise<T>((resolvePromise, reject) => {
+      const settle = (error?: Error, value?: T) => {
+        waiting.delete(attempt);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolvePromise(value as T);
+      };
+      const attempt = () => {
+        const value = check();
+        if (value) settle(undefined, value);
+      };
+      const timer = setTimeout(
+        () => settle(new Error(`not seen within ${timeout} ms; stderr:\n${err}`)),
+        timeout,
+      );
+      void exited.then(() => {
+        attempt();
+        if (waiting.has(attempt)) settle(new Error(`exited before it was seen; stderr:\n${err}`));
+      });
+      waiting.add(attempt);
+      attempt();
+    });
+  return { child, url, lines, exited, stderr: () => err, until };
 }
 
 /** A raw request with exact bytes and headers (node:http, so a dying server fails it promptly). */

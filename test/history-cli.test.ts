@@ -176,16 +176,11 @@ test('deliveries rm and clear during a live listen and send remove exactly what 
       ],
       { env, timeoutMs: 60_000 },
     );
-    let seen: ReturnType<typeof historyRecords> = [];
-    for (
-      const deadline = Date.now() + 20_000;
-      seen.length < 5 && Date.now() < deadline;
-      await new Promise((r) => setTimeout(r, 50))
-    ) {
-      seen = historyRecords(dir.path).filter(
-        (r) => r.direction === 'in' && !r.id.startsWith('dold'),
-      );
-    }
+    // listen says each delivery once it is committed: five lines, five records in the file.
+    await listen.until(() => listen.lines().filter((l) => l.type === 'delivery').length >= 5);
+    const seen = historyRecords(dir.path).filter(
+      (r) => r.direction === 'in' && !r.id.startsWith('dold'),
+    );
     assert.ok(
       seen.length >= 5 && seen.length < 2500,
       `the listener is recording, and the send goes on (${seen.length})`,
@@ -415,13 +410,9 @@ test('retention: deliveries prune, and a listener applying historyMaxAge / histo
     );
     const body = JSON.stringify({ event: 'TODO_CREATED', n: 1 });
     assert.equal((await post(listen.url, body, { 'x-signature': hmac('s', body) })).status, 200);
-    let left = historyRecords(dir.path);
-    for (
-      const deadline = Date.now() + 10_000;
-      left.length > 181 && Date.now() < deadline;
-      await new Promise((r) => setTimeout(r, 100))
-    )
-      left = historyRecords(dir.path);
+    // Retention at start says what it removed once it is done.
+    await listen.until(() => /retention: removed \d+ old deliver/.test(listen.stderr()));
+    const left = historyRecords(dir.path);
     listen.child.kill('SIGINT');
     await listen.exited;
     assert.ok(

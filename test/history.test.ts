@@ -314,16 +314,32 @@ function contract(
       const abort = new AbortController();
       const seen: string[] = [];
       const made = Array.from({ length: 30 }, () => record({ event: 'TAG_CREATED' }));
+      // Markers (records the filter takes, told apart by id) prove the follower is under way
+      // before the records it must yield are appended: it has seen one land.
+      const markers = new Set<string>();
+      let live: () => void = () => undefined;
+      const isLive = new Promise<void>((r) => (live = r));
       const following = (async () => {
         for await (const r of h.follow(
           { event: 'TAG_CREATED' },
           { signal: abort.signal, intervalMs: 20 },
         )) {
+          if (markers.has(r.id)) {
+            live();
+            continue;
+          }
           seen.push(r.id);
           if (seen.length === made.length) abort.abort();
         }
       })();
-      await new Promise((r) => setTimeout(r, 100));
+      let started = false;
+      void isLive.then(() => (started = true));
+      while (!started) {
+        const marker = record({ event: 'TAG_CREATED' });
+        markers.add(marker.id);
+        await h.append(marker);
+        await Promise.race([isLive, new Promise((r) => setTimeout(r, 50))]);
+      }
       for (const r of made) {
         await h.append(r);
         await h.append(record({ event: 'TODO_CREATED' }));

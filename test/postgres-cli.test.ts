@@ -78,9 +78,15 @@ test('two listeners on one PostgreSQL history, a third process follows and lists
     const count = await runCli(['deliveries', 'count', '--json'], { env: envA });
     assert.equal(JSON.parse(count.stdout).engine, 'postgres');
     // The follower saw every one of them land, each once.
-    const deadline = Date.now() + 30_000;
-    while (jsonLines(followed).length < 400 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    if (jsonLines(followed).length < 400)
+      await new Promise<void>((resolvePromise) => {
+        const timer = setTimeout(resolvePromise, 30_000); // the assertions below then say what was missing
+        follower.stdout!.on('data', () => {
+          if (jsonLines(followed).length < 400) return;
+          clearTimeout(timer);
+          resolvePromise();
+        });
+      });
     follower.kill('SIGINT');
     assert.equal(new Set(jsonLines(followed).map((r) => r.id)).size, 400);
     assert.equal(jsonLines(followed).length, 400);

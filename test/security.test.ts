@@ -153,7 +153,15 @@ test('terminal injection: control characters from the network are shown escaped,
   text.stdout!.on('data', (d) => (screen += d));
   text.stderr!.on('data', (d) => (screen += d));
   try {
-    while (!/listening on (\S+)/.test(screen)) await new Promise((r) => setTimeout(r, 20));
+    await new Promise<void>((resolvePromise) => {
+      const check = () => {
+        if (!/listening on (\S+)/.test(screen)) return;
+        text.stdout!.off('data', check);
+        resolvePromise();
+      };
+      text.stdout!.on('data', check);
+      check();
+    });
     const textUrl = /listening on (\S+)/.exec(screen)![1]!;
     const forged = `TODO_CREATED\n12:00:00  TODO_CREATED                 \u001b[32m✔ valid  1976 B  1.0 ms  → 200 OK\u001b[0m\u0007\u001b]0;pwned\u0007\u009b2J`;
     const body = JSON.stringify({

@@ -429,15 +429,8 @@ export class BlueEmulator {
         return;
       }
       const result = await this.post(w, event, body);
-      this.options.onAttempt?.({
-        webhookId: id,
-        event,
-        attempt,
-        status: result.status,
-        error: result.error?.message,
-      });
-      if (result.ok) return;
-      if (attempt === this.options.attempts) {
+      const exhausted = !result.ok && attempt === this.options.attempts;
+      if (exhausted) {
         const current = this.webhooks.find((x) => x.id === id);
         if (current) {
           current.enabled = false;
@@ -445,8 +438,16 @@ export class BlueEmulator {
           current.updatedAt = new Date().toISOString();
           this.save();
         }
-        return;
       }
+      // Said after the webhook's state changed: the last attempt's line means it is disabled.
+      this.options.onAttempt?.({
+        webhookId: id,
+        event,
+        attempt,
+        status: result.status,
+        error: result.error?.message,
+      });
+      if (result.ok || exhausted) return;
       await sleep(backoffFor(attempt, { ...BLUE_RETRY_POLICY, backoffMs: this.options.backoffMs }));
     }
   }
