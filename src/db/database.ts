@@ -297,13 +297,7 @@ export function openDatabase(dir: string, sync?: SyncMode): Database {
   // A new connection: whatever was found of an earlier file at this path no longer applies.
   corrupt.delete(file);
   try {
-    // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
-    const fd = openSync(
-      file,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
-      0o600,
-    );
-    closeSync(fd);
+    createPrivateFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
       throw storeError(
@@ -388,16 +382,24 @@ function migrate(db: Database, file: string): void {
   }).immediate();
 }
 
+/**
+ * Creates `file` empty with mode 0600 (never through a symlink) before SQLite opens it: SQLite
+ * gives its -wal and -shm files the same mode. Throws EEXIST when it is there already.
+ */
+export function createPrivateFile(file: string): void {
+  closeSync(
+    openSync(
+      file,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+      0o600,
+    ),
+  );
+}
+
 /** A new, empty bluehook database at `file` (which must not exist), mode 0600, migrated. */
 export function createDatabaseAt(file: string): Database {
   try {
-    closeSync(
-      openSync(
-        file,
-        constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
-        0o600,
-      ),
-    );
+    createPrivateFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw storeError(

@@ -8,7 +8,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BluehookError, internalError, usageError, type ErrorCategory } from '../errors.js';
 import {
@@ -29,6 +29,7 @@ import type {
   ApiVerifyResult,
 } from './api.js';
 import type { InspectorService } from './service.js';
+import { listenOn } from '../util/listen.js';
 
 export interface RunningInspector {
   url: string;
@@ -412,23 +413,10 @@ export async function startInspector(
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // the live stream stays open
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
+  const bound = await listenOn(server, options.port, options.host);
   port = bound.port;
-  const shown =
-    bound.address === '0.0.0.0' || bound.address === '::'
-      ? '127.0.0.1'
-      : bound.address.includes(':')
-        ? `[${bound.address}]`
-        : bound.address;
   return {
-    url: `http://${shown}:${port}/`,
+    url: `http://${bound.urlHost}:${port}/`,
     address: bound.address,
     server,
     async close() {

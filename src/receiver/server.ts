@@ -5,9 +5,9 @@
  */
 import { flattenHeaders } from '../util/headers.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { processDelivery, type PipelineOptions, type ReceivedDelivery } from './pipeline.js';
 import { guardConnections } from './connections.js';
+import { listenOn } from '../util/listen.js';
 
 export type { ForwardResult, ReceivedDelivery } from './pipeline.js';
 
@@ -166,23 +166,9 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   // size stays bounded by node's 16 KiB header limit.
   server.maxHeadersCount = 0;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
-  // The URL to print: loopback when bound to every interface, else the address itself.
-  const host =
-    address === '0.0.0.0' || address === '::'
-      ? '127.0.0.1'
-      : address.includes(':')
-        ? `[${address}]`
-        : address;
+  const { port, address, urlHost } = await listenOn(server, options.port, options.host);
   return {
-    url: `http://${host}:${port}${options.path}`,
+    url: `http://${urlHost}:${port}${options.path}`,
     address,
     server,
     async close() {

@@ -11,7 +11,7 @@
 import type { Client, Pool, PoolClient } from 'pg';
 import { BluehookError, storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { postgresError } from '../db/postgres.js';
+import { postgresError, postgresPool } from '../db/postgres.js';
 import { redactUrl } from '../util/redact.js';
 import {
   channelPath,
@@ -80,15 +80,8 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   static async open(url: string): Promise<PostgresRelayStore> {
-    const pg = (await import('pg')).default;
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: 8,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 10_000,
-      allowExitOnIdle: true,
-    });
-    pool.on('error', () => undefined);
+    // The history's pool: the same limits, the same one-line errors, no SSL-mode warning.
+    const pool = await postgresPool(url);
     const store = new PostgresRelayStore(pool, url);
     let client: PoolClient | undefined;
     try {

@@ -12,7 +12,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeBody, newDeliveryId } from '../history/record.js';
 import { guardConnections, type ConnectionGuard } from '../receiver/connections.js';
@@ -29,6 +28,7 @@ import {
   type RelayRetention,
   type RelayStore,
 } from './store.js';
+import { listenOn } from '../util/listen.js';
 
 export interface RelayLimits {
   maxBodyBytes: number;
@@ -585,22 +585,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RunningRe
   const pruneTimer = setInterval(prune, options.pruneEveryMs ?? 60_000);
   pruneTimer.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host =
-    address === '0.0.0.0' || address === '::'
-      ? '127.0.0.1'
-      : address.includes(':')
-        ? `[${address}]`
-        : address;
+  const { port, address, urlHost } = await listenOn(server, options.port, options.host);
   return {
-    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
     address,
     server,
     connections,

@@ -4,12 +4,11 @@
  * commands may run at the same time (SQLite queues writers).
  */
 import { EventEmitter } from 'node:events';
-import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { storeError } from '../errors.js';
 import { TurnBatch } from '../history/batch.js';
-import { addonPath, databaseError, ensureStoreDir } from '../db/database.js';
+import { addonPath, createPrivateFile, databaseError, ensureStoreDir } from '../db/database.js';
 import {
   channelPath,
   detailOf,
@@ -117,14 +116,7 @@ export class SqliteRelayStore implements RelayStore {
     const file = join(dir, RELAY_DB_FILE);
     this.location = file;
     try {
-      // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the same mode.
-      closeSync(
-        openSync(
-          file,
-          constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
-          0o600,
-        ),
-      );
+      createPrivateFile(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
         throw storeError(
