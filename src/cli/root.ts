@@ -32,7 +32,7 @@ export function rootCommand(argv: readonly string[]) {
       )
       .option(
         '--commit-timeout <duration>',
-        'PostgreSQL history: answer a delivery 503 when its commit takes longer (default 5s; or BLUEHOOK_COMMIT_TIMEOUT)',
+        'PostgreSQL history: answer a delivery 500 (so Blue retries) when its commit takes longer (default 5s; or BLUEHOOK_COMMIT_TIMEOUT)',
       )
       .option(
         '--history-max-age <duration>',
