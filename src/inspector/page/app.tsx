@@ -86,9 +86,15 @@ const dialog = signal<DialogSpec | null>(null);
 const searchBox = { el: null as HTMLInputElement | null };
 const listScroll = { atTop: true, toIndex: (_i: number) => {} };
 
+/**
+ * The filters the list was last loaded with. Every query for the list (its pages, the count, the
+ * stream, a catch-up) uses these, not what the form says while being typed in: a count or a
+ * page for words not yet searched would land beside the list that still shows everything.
+ */
+let applied: Record<string, string> = {};
 const filterQuery = (extra: Record<string, string> = {}) => {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...filters.value, ...extra })) if (v.trim()) q.set(k, v);
+  for (const [k, v] of Object.entries({ ...applied, ...extra })) if (v.trim()) q.set(k, v);
   return q;
 };
 
@@ -228,6 +234,7 @@ function connect(): void {
 
 function reload(): void {
   generation++;
+  applied = filters.value;
   known.clear();
   incoming = [];
   batch(() => {
