@@ -8,7 +8,7 @@ import type { SignatureScheme } from '../signing/schemes.js';
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../history/record.js';
 import type { Webhook } from '../store/types.js';
 import type { StatusMatcher } from './expect.js';
-import type { HttpClient } from './http.js';
+import type { DeliveryClient } from './http.js';
 import { withRetries, type AttemptReport, type RetryPolicy } from './retry.js';
 
 export interface OutgoingRequest {
@@ -85,11 +85,17 @@ export interface DeliveryOutcome {
   expected: boolean;
   /** It could not be reached at all on the last attempt. */
   unreachable: boolean;
-  record: DeliveryRecord;
+  /**
+   * The delivery's record for the history. Built when first read (then kept): a load run that
+   * records only failures never builds one for a delivery answered as expected.
+   */
+  readonly record: DeliveryRecord;
+  /** The record's id (made when first read, without building the record). */
+  readonly id: string;
 }
 
 export interface DeliverOptions {
-  client: HttpClient;
+  client: DeliveryClient;
   policy: RetryPolicy;
   timeoutMs: number;
   expect: StatusMatcher;
@@ -104,7 +110,7 @@ export async function deliver(
   request: OutgoingRequest,
   options: DeliverOptions,
 ): Promise<DeliveryOutcome> {
-  const time = new Date().toISOString();
+  const startedAt = Date.now();
   const attempts = await withRetries(
     () =>
       options.client.post(request.url, request.body, request.headers, {
@@ -118,10 +124,56 @@ export async function deliver(
       signal: options.signal,
     },
   );
+  return new Outcome(request, options.replayOf, startedAt, attempts, options.expect);
+}
+
+/** An outcome whose id and record are made when first read (a class: its getters are shared). */
+class Outcome implements DeliveryOutcome {
+  readonly final: AttemptReport;
+  readonly expected: boolean;
+  readonly unreachable: boolean;
+  private madeId: string | undefined;
+  private made: DeliveryRecord | undefined;
+
+  constructor(
+    private readonly request: OutgoingRequest,
+    private readonly replayOf: string | undefined,
+    private readonly startedAt: number,
+    readonly attempts: AttemptReport[],
+    expect: StatusMatcher,
+  ) {
+    this.final = attempts[attempts.length - 1]!;
+    this.expected = expect(this.final.status);
+    this.unreachable = this.final.status === undefined;
+  }
+
+  get id(): string {
+    this.madeId ??= newDeliveryId();
+    return this.madeId;
+  }
+
+  get record(): DeliveryRecord {
+    this.made ??= recordOf(
+      this.request,
+      this.replayOf,
+      this.id,
+      new Date(this.startedAt).toISOString(),
+      this.attempts,
+    );
+    return this.made;
+  }
+}
+
+function recordOf(
+  request: OutgoingRequest,
+  replayOf: string | undefined,
+  id: string,
+  time: string,
+  attempts: AttemptReport[],
+): DeliveryRecord {
   const final = attempts[attempts.length - 1]!;
-  const expected = options.expect(final.status);
   const record: DeliveryRecord = {
-    id: newDeliveryId(),
+    id,
     direction: 'out',
     time,
     event: request.event,
@@ -144,6 +196,6 @@ export async function deliver(
     },
     ok: final.ok,
   };
-  if (options.replayOf) record.replayOf = options.replayOf;
-  return { attempts, final, expected, unreachable: final.status === undefined, record };
+  if (replayOf) record.replayOf = replayOf;
+  return record;
 }

@@ -27,7 +27,18 @@ export interface PostOptions {
   method?: string;
 }
 
-export class HttpClient {
+/** What posts deliveries: undici's pool (here) or the load mode's sockets (`socket-client.ts`). */
+export interface DeliveryClient {
+  post(
+    url: URL,
+    body: Buffer,
+    headers: Record<string, string | string[]>,
+    options: PostOptions,
+  ): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+export class HttpClient implements DeliveryClient {
   private readonly pools = new Map<string, Pool>();
 
   constructor(

@@ -11,6 +11,7 @@ import { openHistory } from '../history/open.js';
 import { signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
 import { HttpClient } from './http.js';
+import { SocketClient } from './socket-client.js';
 import { runLoad } from './load.js';
 import { recorded } from './recorded.js';
 import type { RetryPolicy } from './retry.js';
@@ -55,7 +56,7 @@ export function deliveryLine(
   return JSON.stringify({
     type: 'delivery',
     index,
-    id: outcome.record.id,
+    id: outcome.id,
     event,
     status: f.status ?? null,
     ok: f.ok,
@@ -87,7 +88,11 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   const fixed = job.fixedBody
     ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer)
     : undefined;
-  const client = new HttpClient(Math.max(1, job.concurrency));
+  // Plain HTTP on keep-alive sockets of our own (undici's per-request work is the ceiling at
+  // load); TLS through undici.
+  const connections = Math.max(1, job.concurrency);
+  const client =
+    url.protocol === 'http:' ? new SocketClient(connections) : new HttpClient(connections);
   const ownHistory =
     !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
   const history = hooks.history ?? ownHistory;

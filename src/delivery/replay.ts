@@ -18,7 +18,7 @@ import { SCHEME_NAMES, getScheme, type SignatureScheme } from '../signing/scheme
 import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 import type { DeliveryOutcome, OutgoingRequest, Signer } from './deliver.js';
 import type { StatusMatcher } from './expect.js';
-import type { HttpClient } from './http.js';
+import type { DeliveryClient } from './http.js';
 import { runLoad } from './load.js';
 import type { RetryPolicy } from './retry.js';
 import { LoadStats } from './stats.js';
@@ -147,7 +147,7 @@ export type ReplayEvent = {
 };
 
 export interface ReplayContext {
-  client: HttpClient;
+  client: DeliveryClient;
   policy: RetryPolicy;
   timeoutMs: number;
   expect: StatusMatcher;

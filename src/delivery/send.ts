@@ -19,7 +19,7 @@ import {
 } from './deliver.js';
 import type { StatusMatcher } from './expect.js';
 import { afterDelivery, afterHealthCheck, type HealthVerdict } from './health.js';
-import type { HttpClient } from './http.js';
+import type { DeliveryClient } from './http.js';
 import { deliveryLine, type LoadJob } from './load-job.js';
 import { runLoad } from './load.js';
 import { runParallelLoad } from './parallel-load.js';
@@ -43,7 +43,7 @@ export interface SendContext {
   /** The stored webhook the deliveries are for, when there is one. */
   webhookId: string | null;
   signer: Signer;
-  client: HttpClient;
+  client: DeliveryClient;
   policy: RetryPolicy;
   timeoutMs: number;
   expect: StatusMatcher;

@@ -268,7 +268,7 @@ test('deliver-and-record: every outcome recorded before it is returned, or only 
       ok: expected,
     };
     const final = { attempt: 1, ok: expected, status: expected ? 200 : 500, durationMs: 1 };
-    return { attempts: [final], final, expected, unreachable: false, record };
+    return { attempts: [final], final, expected, unreachable: false, record, id: record.id };
   };
   const request = {
     url: new URL('http://127.0.0.1:1/'),

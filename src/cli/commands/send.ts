@@ -236,7 +236,9 @@ async function sendSingle(
   const code = healthCheck
     ? outcome.final.ok
       ? ExitCode.ok
-      : exitFor({ ...outcome, expected: false })
+      : outcome.unreachable
+        ? ExitCode.network
+        : ExitCode.checkFailed
     : exitFor(outcome);
   if (opts.json) {
     io.json({

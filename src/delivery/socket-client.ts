@@ -1,0 +1,422 @@
+/**
+ * The load mode's HTTP/1.1 client for `http:` receivers: keep-alive sockets, each request one
+ * socket write (the head and the body together), the answer read by a small parser.
+ *
+ * Why not undici here: at thousands of deliveries a second undici's own per-request work is the
+ * ceiling (a bare undici loop reaches about 0.4x of wrk on the project's machine, the goal for
+ * `send` is 0.45x; docs/performance.md). Everything else (single deliveries, replay, TLS, the
+ * emulator, check) stays on undici. Same contract as `HttpClient.post`: never throws, errors are
+ * classified; redirects are not followed.
+ */
+import { connect, type Socket } from 'node:net';
+import type { AttemptResult, DeliveryClient, PostOptions } from './http.js';
+import { classifyError } from '../util/network-errors.js';
+
+/** Longest answer head read before the connection is given up (undici's default is 16 KiB too). */
+const MAX_HEAD_BYTES = 16_384;
+/** Idle connections are closed before a typical server's keep-alive timeout (Node's is 5 s). */
+const IDLE_MS = 4_000;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+interface Pending {
+  head: Buffer;
+  body: Buffer;
+  keep: number;
+  started: number;
+  timer: NodeJS.Timeout;
+  resolve: (result: AttemptResult) => void;
+}
+
+class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+/** One keep-alive connection and the answer it is reading. */
+class Connection {
+  readonly socket: Socket;
+  request: Pending | null = null;
+  private buffered: Buffer | null = null;
+  /** Where the answer's body is: none yet (reading the head), by length, chunked, or to the close. */
+  private mode: 'head' | 'length' | 'chunked' | 'close' = 'head';
+  private remaining = 0;
+  private chunkState: 'size' | 'data' | 'data-end' | 'trailer' = 'size';
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
+  private bodyBytes = 0;
+  private keepAlive = true;
+  idleTimer: NodeJS.Timeout | null = null;
+  connected = false;
+  closed = false;
+
+  constructor(
+    readonly origin: string,
+    host: string,
+    port: number,
+    connectTimeoutMs: number,
+    private readonly onFree: (c: Connection) => void,
+    private readonly onGone: (c: Connection) => void,
+    lookup?: typeof import('node:dns').lookup,
+  ) {
+    this.socket = connect({ host, port, noDelay: true, ...(lookup ? { lookup } : {}) });
+    this.socket.setTimeout(connectTimeoutMs, () => {
+      if (!this.connected)
+        this.fail(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+    });
+    this.socket.once('connect', () => {
+      this.connected = true;
+      this.socket.setTimeout(0);
+    });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', (e) => this.fail(e));
+    this.socket.on('end', () => {
+      // A body that runs to the close ends here; anything else was cut short.
+      if (this.request && this.mode === 'close') {
+        this.finish();
+        this.destroy();
+      } else this.fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+    });
+    this.socket.on('close', () =>
+      this.fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })),
+    );
+  }
+
+  send(request: Pending): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.request = request;
+    this.mode = 'head';
+    this.status = 0;
+    this.kept = [];
+    this.keptBytes = 0;
+    this.bodyBytes = 0;
+    // One write: the head and the body in one buffer, so one segment goes out for a small delivery.
+    this.socket.write(
+      request.body.length <= 65_536 ? Buffer.concat([request.head, request.body]) : request.head,
+    );
+    if (request.body.length > 65_536) this.socket.write(request.body);
+  }
+
+  private read(chunk: Buffer): void {
+    if (!this.request) {
+      // Bytes nobody asked for: the connection cannot be trusted for the next request.
+      this.destroy();
+      return;
+    }
+    let data = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
+    this.buffered = null;
+    try {
+      while (data.length && this.request) {
+        if (this.mode === 'head') {
+          const end = data.indexOf('\r\n\r\n');
+          if (end < 0) {
+            if (data.length > MAX_HEAD_BYTES) throw new ProtocolError('answer head too large');
+            this.buffered = data;
+            return;
+          }
+          this.parseHead(data.subarray(0, end).toString('latin1'));
+          data = data.subarray(end + 4);
+          if (this.mode === 'head') continue; // an interim 1xx answer: the real one follows
+          if (this.mode === 'length' && this.remaining === 0) this.finish();
+          continue;
+        }
+        if (this.mode === 'length') {
+          const take = Math.min(this.remaining, data.length);
+          this.keep(data.subarray(0, take));
+          this.remaining -= take;
+          data = data.subarray(take);
+          if (this.remaining === 0) this.finish();
+          continue;
+        }
+        if (this.mode === 'close') {
+          this.keep(data);
+          return;
+        }
+        data = this.readChunked(data);
+      }
+      if (this.request) return;
+      // The answer is complete. Bytes past its end were not asked for: the connection cannot be
+      // trusted with the next request.
+      if (data.length || !this.keepAlive || this.closed) this.destroy();
+      else this.onFree(this);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private parseHead(text: string): void {
+    const lines = text.split('\r\n');
+    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
+    if (!statusLine) throw new ProtocolError('not an HTTP/1.x answer');
+    const status = Number(statusLine[2]);
+    const headers: Record<string, string> = {};
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new ProtocolError('a malformed header line in the answer');
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    if (status < 200) {
+      if (status === 101) throw new ProtocolError('the target switched protocols');
+      return; // 100 Continue, 103 Early Hints: interim, the answer follows
+    }
+    this.status = status;
+    this.headers = headers;
+    const connection = headers.connection?.toLowerCase() ?? '';
+    this.keepAlive =
+      statusLine[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    const te = headers['transfer-encoding'];
+    const length = headers['content-length'];
+    if (status === 204 || status === 304) {
+      this.mode = 'length';
+      this.remaining = 0;
+    } else if (te !== undefined) {
+      if (!/(?:^|,)\s*chunked\s*$/i.test(te)) {
+        this.mode = 'close';
+        this.keepAlive = false;
+      } else {
+        this.mode = 'chunked';
+        this.chunkState = 'size';
+      }
+    } else if (length !== undefined) {
+      if (!/^\d{1,15}$/.test(length))
+        throw new ProtocolError('an invalid content-length in the answer');
+      this.mode = 'length';
+      this.remaining = Number(length);
+    } else {
+      this.mode = 'close';
+      this.keepAlive = false;
+    }
+  }
+
+  /** Reads what it can of a chunked body; returns the bytes after the answer's end. */
+  private readChunked(input: Buffer): Buffer {
+    let data = input;
+    while (data.length && this.request && this.mode === 'chunked') {
+      if (this.chunkState === 'size' || this.chunkState === 'trailer') {
+        const eol = data.indexOf('\r\n');
+        if (eol < 0) {
+          if (data.length > MAX_HEAD_BYTES) throw new ProtocolError('a chunk line too long');
+          this.buffered = data;
+          return Buffer.alloc(0);
+        }
+        const line = data.subarray(0, eol).toString('latin1');
+        data = data.subarray(eol + 2);
+        if (this.chunkState === 'trailer') {
+          if (line === '') this.finish();
+          continue;
+        }
+        const size = /^([0-9a-fA-F]{1,12})(?:;.*)?$/.exec(line);
+        if (!size) throw new ProtocolError('an invalid chunk size in the answer');
+        this.remaining = Number.parseInt(size[1]!, 16);
+        this.chunkState = this.remaining === 0 ? 'trailer' : 'data';
+      } else if (this.chunkState === 'data') {
+        const take = Math.min(this.remaining, data.length);
+        this.keep(data.subarray(0, take));
+        this.remaining -= take;
+        data = data.subarray(take);
+        if (this.remaining === 0) this.chunkState = 'data-end';
+      } else {
+        if (data.length < 2) {
+          this.buffered = data;
+          return Buffer.alloc(0);
+        }
+        if (data[0] !== 13 || data[1] !== 10) throw new ProtocolError('a chunk not ended by CRLF');
+        data = data.subarray(2);
+        this.chunkState = 'size';
+      }
+    }
+    return data;
+  }
+
+  private keep(bytes: Buffer): void {
+    this.bodyBytes += bytes.length;
+    const room = this.request!.keep - this.keptBytes;
+    if (room > 0) {
+      const part = bytes.length > room ? bytes.subarray(0, room) : bytes;
+      // A copy: the socket's buffer is reused by the next read.
+      this.kept.push(Buffer.from(part));
+      this.keptBytes += part.length;
+    }
+  }
+
+  private finish(): void {
+    const request = this.request!;
+    this.request = null;
+    this.mode = 'head';
+    clearTimeout(request.timer);
+    request.resolve({
+      ok: this.status >= 200 && this.status < 300,
+      status: this.status,
+      headers: this.headers,
+      body: this.kept.length === 1 ? this.kept[0]! : Buffer.concat(this.kept),
+      bodyBytes: this.bodyBytes,
+      durationMs: performance.now() - request.started,
+    });
+  }
+
+  /** The request in flight fails with `error`; the connection is not used again. */
+  fail(error: unknown): void {
+    const request = this.request;
+    this.request = null;
+    this.destroy();
+    if (!request) return;
+    clearTimeout(request.timer);
+    request.resolve({
+      ok: false,
+      durationMs: performance.now() - request.started,
+      error: classifyError(error),
+    });
+  }
+
+  destroy(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (!this.closed) {
+      this.closed = true;
+      this.socket.destroy();
+      this.onGone(this);
+    }
+  }
+}
+
+export class SocketClient implements DeliveryClient {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly heads = new Map<string, string>();
+  private origin = '';
+
+  constructor(
+    private readonly connections = 8,
+    private readonly connectTimeoutMs = 7_000,
+    private readonly lookup?: typeof import('node:dns').lookup,
+  ) {}
+
+  post(
+    url: URL,
+    body: Buffer,
+    headers: Record<string, string | string[]>,
+    options: PostOptions,
+  ): Promise<AttemptResult> {
+    const started = performance.now();
+    return new Promise((resolve) => {
+      let head: Buffer;
+      try {
+        head = this.head(url, body.length, headers, options.method ?? 'POST');
+      } catch (e) {
+        resolve({ ok: false, durationMs: 0, error: classifyError(e) });
+        return;
+      }
+      const request: Pending = {
+        head,
+        body,
+        keep: options.keepBodyBytes ?? 65_536,
+        started,
+        resolve,
+        timer: setTimeout(() => {
+          const c = [...this.all].find((x) => x.request === request);
+          const timeout = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+          if (c) c.fail(timeout);
+          else {
+            const at = this.queue.indexOf(request);
+            if (at >= 0) this.queue.splice(at, 1);
+            resolve({
+              ok: false,
+              durationMs: performance.now() - started,
+              error: classifyError(timeout),
+            });
+          }
+        }, options.timeoutMs),
+      };
+      this.dispatch(url, request);
+    });
+  }
+
+  private readonly queue: Pending[] = [];
+
+  private dispatch(url: URL, request: Pending): void {
+    if (this.origin && this.origin !== url.origin) {
+      // One origin per client (a load run has one target); another one starts over.
+      for (const c of [...this.all]) if (!c.request) c.destroy();
+    }
+    this.origin = url.origin;
+    const free = this.idle.pop();
+    if (free) return free.send(request);
+    if (this.all.size < this.connections) {
+      const c = this.open(url);
+      return c.send(request);
+    }
+    this.queue.push(request);
+  }
+
+  private open(url: URL): Connection {
+    const c = new Connection(
+      url.origin,
+      url.hostname.replace(/^\[|\]$/g, ''),
+      Number(url.port || 80),
+      this.connectTimeoutMs,
+      (free) => {
+        const next = this.queue.shift();
+        if (next) return free.send(next);
+        free.idleTimer = setTimeout(() => free.destroy(), IDLE_MS);
+        free.idleTimer.unref();
+        this.idle.push(free);
+      },
+      (gone) => {
+        this.all.delete(gone);
+        const at = this.idle.indexOf(gone);
+        if (at >= 0) this.idle.splice(at, 1);
+        // A request waiting for a connection gets a new one in place of the one that went.
+        const next = this.queue.shift();
+        if (next) this.open(url).send(next);
+      },
+      this.lookup,
+    );
+    this.all.add(c);
+    return c;
+  }
+
+  /** The request head: the request line, Host, the headers, Content-Length; checked for CR/LF. */
+  private head(
+    url: URL,
+    length: number,
+    headers: Record<string, string | string[]>,
+    method: string,
+  ): Buffer {
+    const key = `${method} ${url.href}`;
+    let prefix = this.heads.get(key);
+    if (prefix === undefined) {
+      if (this.heads.size > 64) this.heads.clear();
+      prefix = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+      this.heads.set(key, prefix);
+    }
+    let text = prefix;
+    for (const name in headers) {
+      const value = headers[name]!;
+      if (!HEADER_NAME.test(name)) throw new TypeError(`invalid header name: ${name}`);
+      const lower = name.toLowerCase();
+      if (
+        lower === 'host' ||
+        lower === 'content-length' ||
+        lower === 'connection' ||
+        lower === 'transfer-encoding'
+      )
+        continue;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (!HEADER_VALUE.test(v)) throw new TypeError(`invalid value for header ${name}`);
+        text += `${name}: ${v}\r\n`;
+      }
+    }
+    text += `content-length: ${length}\r\n\r\n`;
+    return Buffer.from(text, 'latin1');
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.all]) c.destroy();
+    this.idle.length = 0;
+  }
+}
