@@ -20,6 +20,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 interface Pending {
+  url: URL;
   head: Buffer;
   body: Buffer;
   keep: number;
@@ -288,7 +289,6 @@ export class SocketClient implements DeliveryClient {
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
   private readonly heads = new Map<string, string>();
-  private origin = '';
 
   constructor(
     private readonly connections = 8,
@@ -312,6 +312,7 @@ export class SocketClient implements DeliveryClient {
         return;
       }
       const request: Pending = {
+        url,
         head,
         body,
         keep: options.keepBodyBytes ?? 65_536,
@@ -332,25 +333,22 @@ export class SocketClient implements DeliveryClient {
           }
         }, options.timeoutMs),
       };
-      this.dispatch(url, request);
+      this.dispatch(request);
     });
   }
 
   private readonly queue: Pending[] = [];
 
-  private dispatch(url: URL, request: Pending): void {
-    if (this.origin && this.origin !== url.origin) {
-      // One origin per client (a load run has one target); another one starts over.
-      for (const c of [...this.all]) if (!c.request) c.destroy();
+  private dispatch(request: Pending): void {
+    let free = this.idle.pop();
+    // An idle connection to another origin is of no use to this request.
+    while (free && free.origin !== request.url.origin) {
+      free.destroy();
+      free = this.idle.pop();
     }
-    this.origin = url.origin;
-    const free = this.idle.pop();
-    if (free) return free.send(request);
-    if (this.all.size < this.connections) {
-      const c = this.open(url);
-      return c.send(request);
-    }
-    this.queue.push(request);
+    if (free) free.send(request);
+    else if (this.all.size < this.connections) this.open(request.url).send(request);
+    else this.queue.push(request);
   }
 
   private open(url: URL): Connection {
@@ -361,7 +359,11 @@ export class SocketClient implements DeliveryClient {
       this.connectTimeoutMs,
       (free) => {
         const next = this.queue.shift();
-        if (next) return free.send(next);
+        if (next) {
+          if (next.url.origin === free.origin) return free.send(next);
+          free.destroy(); // its place goes to a connection to the waiting request's origin
+          return this.dispatch(next);
+        }
         free.idleTimer = setTimeout(() => free.destroy(), IDLE_MS);
         free.idleTimer.unref();
         this.idle.push(free);
@@ -372,7 +374,7 @@ export class SocketClient implements DeliveryClient {
         if (at >= 0) this.idle.splice(at, 1);
         // A request waiting for a connection gets a new one in place of the one that went.
         const next = this.queue.shift();
-        if (next) this.open(url).send(next);
+        if (next) this.dispatch(next);
       },
       this.lookup,
     );
@@ -416,7 +418,15 @@ export class SocketClient implements DeliveryClient {
   }
 
   async close(): Promise<void> {
-    for (const c of [...this.all]) c.destroy();
+    for (const request of this.queue.splice(0)) {
+      clearTimeout(request.timer);
+      request.resolve({
+        ok: false,
+        durationMs: performance.now() - request.started,
+        error: { kind: 'error', message: 'the client was closed' },
+      });
+    }
+    for (const c of [...this.all]) c.fail(new Error('the client was closed'));
     this.idle.length = 0;
   }
 }
