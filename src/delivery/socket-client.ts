@@ -29,6 +29,55 @@ interface Pending {
   resolve: (result: AttemptResult) => void;
 }
 
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
+const NO_BYTES = Buffer.alloc(0);
+
+/** The value of a header in a lower-cased answer head (repeats joined with ", "), if present. */
+function headerOf(lowerHead: string, name: string): string | undefined {
+  const key = `\r\n${name}:`;
+  let at = lowerHead.indexOf(key);
+  let value: string | undefined;
+  while (at >= 0) {
+    const start = at + key.length;
+    const end = lowerHead.indexOf('\r\n', start);
+    const one = lowerHead.slice(start, end < 0 ? undefined : end).trim();
+    value = value === undefined ? one : `${value}, ${one}`;
+    at = lowerHead.indexOf(key, start);
+  }
+  return value;
+}
+
+/** An answer whose headers are parsed when first read. */
+class Answer implements AttemptResult {
+  readonly ok: boolean;
+  private parsed: Record<string, string> | undefined;
+
+  constructor(
+    readonly status: number,
+    private readonly head: string,
+    readonly body: Buffer,
+    readonly bodyBytes: number,
+    readonly durationMs: number,
+  ) {
+    this.ok = status >= 200 && status < 300;
+  }
+
+  get headers(): Record<string, string> {
+    if (!this.parsed) {
+      const headers: Record<string, string> = {};
+      for (const line of this.head.split('\r\n').slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      }
+      this.parsed = headers;
+    }
+    return this.parsed;
+  }
+}
+
 class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
@@ -43,12 +92,12 @@ class Connection {
   private remaining = 0;
   private chunkState: 'size' | 'data' | 'data-end' | 'trailer' = 'size';
   private status = 0;
-  private headers: Record<string, string> = {};
+  private head = '';
   private kept: Buffer[] = [];
   private keptBytes = 0;
   private bodyBytes = 0;
   private keepAlive = true;
-  idleTimer: NodeJS.Timeout | null = null;
+  idleSince = 0;
   connected = false;
   closed = false;
 
@@ -85,8 +134,6 @@ class Connection {
   }
 
   send(request: Pending): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     this.request = request;
     this.mode = 'head';
     this.status = 0;
@@ -148,30 +195,24 @@ class Connection {
   }
 
   private parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
+    const eol = text.indexOf('\r\n');
+    const statusLine = STATUS_LINE.exec(eol < 0 ? text : text.slice(0, eol));
     if (!statusLine) throw new ProtocolError('not an HTTP/1.x answer');
     const status = Number(statusLine[2]);
-    const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ProtocolError('a malformed header line in the answer');
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-    }
+    // Only the headers that frame the answer are read now; the rest when someone asks (a load
+    // run asks for none of a delivery answered as expected).
+    const lower = text.toLowerCase();
+    const connection = headerOf(lower, 'connection') ?? '';
+    const te = headerOf(lower, 'transfer-encoding');
+    const length = headerOf(lower, 'content-length');
     if (status < 200) {
       if (status === 101) throw new ProtocolError('the target switched protocols');
       return; // 100 Continue, 103 Early Hints: interim, the answer follows
     }
     this.status = status;
-    this.headers = headers;
-    const connection = headers.connection?.toLowerCase() ?? '';
+    this.head = text;
     this.keepAlive =
       statusLine[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-    const te = headers['transfer-encoding'];
-    const length = headers['content-length'];
     if (status === 204 || status === 304) {
       this.mode = 'length';
       this.remaining = 0;
@@ -250,14 +291,19 @@ class Connection {
     this.request = null;
     this.mode = 'head';
     clearTimeout(request.timer);
-    request.resolve({
-      ok: this.status >= 200 && this.status < 300,
-      status: this.status,
-      headers: this.headers,
-      body: this.kept.length === 1 ? this.kept[0]! : Buffer.concat(this.kept),
-      bodyBytes: this.bodyBytes,
-      durationMs: performance.now() - request.started,
-    });
+    request.resolve(
+      new Answer(
+        this.status,
+        this.head,
+        this.kept.length === 1
+          ? this.kept[0]!
+          : this.kept.length
+            ? Buffer.concat(this.kept)
+            : NO_BYTES,
+        this.bodyBytes,
+        performance.now() - request.started,
+      ),
+    );
   }
 
   /** The request in flight fails with `error`; the connection is not used again. */
@@ -275,8 +321,6 @@ class Connection {
   }
 
   destroy(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     if (!this.closed) {
       this.closed = true;
       this.socket.destroy();
@@ -294,6 +338,7 @@ export class SocketClient implements DeliveryClient {
     private readonly connections = 8,
     private readonly connectTimeoutMs = 7_000,
     private readonly lookup?: typeof import('node:dns').lookup,
+    private readonly idleMs = IDLE_MS,
   ) {}
 
   post(
@@ -338,6 +383,13 @@ export class SocketClient implements DeliveryClient {
   }
 
   private readonly queue: Pending[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /** Idle connections are closed before a server's keep-alive timeout can race a new request. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const c of [...this.idle]) if (now - c.idleSince >= this.idleMs) c.destroy();
+  }
 
   private dispatch(request: Pending): void {
     let free = this.idle.pop();
@@ -364,9 +416,9 @@ export class SocketClient implements DeliveryClient {
           free.destroy(); // its place goes to a connection to the waiting request's origin
           return this.dispatch(next);
         }
-        free.idleTimer = setTimeout(() => free.destroy(), IDLE_MS);
-        free.idleTimer.unref();
+        free.idleSince = performance.now();
         this.idle.push(free);
+        this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.idleMs)).unref();
       },
       (gone) => {
         this.all.delete(gone);
@@ -418,6 +470,8 @@ export class SocketClient implements DeliveryClient {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const request of this.queue.splice(0)) {
       clearTimeout(request.timer);
       request.resolve({

@@ -290,3 +290,65 @@ test('deliver-and-record: every outcome recorded before it is returned, or only 
   assert.equal((await none(request, options)).record.id, `d${n}`, 'no history: delivered only');
   assert.equal(await history.count(), 2);
 });
+
+test("a load run's --json line is what JSON.stringify of its fields writes, for every kind of outcome", async () => {
+  const { deliveryLine } = await import('../../src/delivery/load-job.js');
+  const outcomes = [
+    {
+      status: 204,
+      ok: true,
+      durationMs: 1.23456,
+      expected: true,
+      error: undefined,
+      event: 'TODO_CREATED',
+    },
+    {
+      status: undefined,
+      ok: false,
+      durationMs: 7000,
+      expected: false,
+      error: { kind: 'timeout', message: 'timed out' },
+      event: null,
+    },
+    {
+      status: 500,
+      ok: false,
+      durationMs: 0,
+      expected: true,
+      error: undefined,
+      event: 'we"ird\\event\u2028',
+    },
+  ];
+  for (const [i, o] of outcomes.entries()) {
+    const final = {
+      attempt: 2,
+      ok: o.ok,
+      status: o.status,
+      durationMs: o.durationMs,
+      error: o.error,
+    };
+    const outcome = {
+      attempts: [final, final],
+      final,
+      expected: o.expected,
+      unreachable: o.status === undefined,
+      id: `dtest${i}`,
+    } as unknown as DeliveryOutcome;
+    const line = deliveryLine(i * 7, o.event, outcome);
+    assert.equal(
+      line,
+      JSON.stringify({
+        type: 'delivery',
+        index: i * 7,
+        id: `dtest${i}`,
+        event: o.event,
+        status: o.status ?? null,
+        ok: o.ok,
+        expected: o.expected,
+        durationMs: Math.round(o.durationMs * 100) / 100,
+        attempts: 2,
+        error: o.error?.kind ?? null,
+      }),
+    );
+  }
+});

@@ -227,3 +227,21 @@ test('a header that would split the request is refused before anything is sent',
   assert.equal(rx.requests.length, 1);
   assert.doesNotMatch(rx.requests[0]!, /x-injected/);
 });
+
+test('an idle connection is closed by the client before a server would time it out', async (t) => {
+  let closedByPeer: () => void;
+  const closed = new Promise<void>((r) => {
+    closedByPeer = r;
+  });
+  const rx = await rawServer((socket) => {
+    socket.once('end', () => closedByPeer());
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  });
+  t.after(() => close(rx.server));
+  const client = new SocketClient(1, 7000, undefined, 100);
+  t.after(() => client.close());
+  assert.equal((await client.post(rx.url, BODY, HEADERS, { timeoutMs: 5000 })).status, 200);
+  await closed; // the client ended it, idle
+  assert.equal((await client.post(rx.url, BODY, HEADERS, { timeoutMs: 5000 })).status, 200);
+  assert.equal(rx.connections(), 2);
+});
