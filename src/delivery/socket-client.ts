@@ -21,11 +21,14 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 interface Pending {
   url: URL;
-  head: Buffer;
+  /** The request head as latin1 text (checked: no CR/LF inside a header). */
+  head: string;
   body: Buffer;
   keep: number;
   started: number;
-  timer: NodeJS.Timeout;
+  deadline: number;
+  /** Only while it waits for a connection; a connection's own timer covers it once sent. */
+  timer?: NodeJS.Timeout;
   resolve: (result: AttemptResult) => void;
 }
 
@@ -78,6 +81,8 @@ class Answer implements AttemptResult {
   }
 }
 
+const timedOut = () => Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+
 class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
@@ -98,6 +103,9 @@ class Connection {
   private bodyBytes = 0;
   private keepAlive = true;
   idleSince = 0;
+  /** One timer per connection, re-armed for each request (a timer per request cost more). */
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
   connected = false;
   closed = false;
 
@@ -140,11 +148,27 @@ class Connection {
     this.kept = [];
     this.keptBytes = 0;
     this.bodyBytes = 0;
-    // One write: the head and the body in one buffer, so one segment goes out for a small delivery.
-    this.socket.write(
-      request.body.length <= 65_536 ? Buffer.concat([request.head, request.body]) : request.head,
-    );
-    if (request.body.length > 65_536) this.socket.write(request.body);
+    clearTimeout(request.timer);
+    const ms = Math.max(1, Math.round(request.deadline - performance.now()));
+    if (this.timer && this.timerMs === ms) this.timer.refresh();
+    else {
+      clearTimeout(this.timer);
+      this.timerMs = ms;
+      this.timer = setTimeout(() => {
+        if (this.request) this.fail(timedOut());
+      }, ms).unref();
+    }
+    const { head, body } = request;
+    if (body.length > 65_536) {
+      this.socket.write(head, 'latin1');
+      this.socket.write(body);
+      return;
+    }
+    // One write: the head and the body in one buffer, so one segment goes out for a delivery.
+    const bytes = Buffer.allocUnsafe(head.length + body.length);
+    bytes.write(head, 0, 'latin1');
+    body.copy(bytes, head.length);
+    this.socket.write(bytes);
   }
 
   private read(chunk: Buffer): void {
@@ -321,6 +345,7 @@ class Connection {
   }
 
   destroy(): void {
+    clearTimeout(this.timer);
     if (!this.closed) {
       this.closed = true;
       this.socket.destroy();
@@ -349,7 +374,7 @@ export class SocketClient implements DeliveryClient {
   ): Promise<AttemptResult> {
     const started = performance.now();
     return new Promise((resolve) => {
-      let head: Buffer;
+      let head: string;
       try {
         head = this.head(url, body.length, headers, options.method ?? 'POST');
       } catch (e) {
@@ -362,21 +387,8 @@ export class SocketClient implements DeliveryClient {
         body,
         keep: options.keepBodyBytes ?? 65_536,
         started,
+        deadline: started + options.timeoutMs,
         resolve,
-        timer: setTimeout(() => {
-          const c = [...this.all].find((x) => x.request === request);
-          const timeout = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
-          if (c) c.fail(timeout);
-          else {
-            const at = this.queue.indexOf(request);
-            if (at >= 0) this.queue.splice(at, 1);
-            resolve({
-              ok: false,
-              durationMs: performance.now() - started,
-              error: classifyError(timeout),
-            });
-          }
-        }, options.timeoutMs),
       };
       this.dispatch(request);
     });
@@ -400,7 +412,18 @@ export class SocketClient implements DeliveryClient {
     }
     if (free) free.send(request);
     else if (this.all.size < this.connections) this.open(request.url).send(request);
-    else this.queue.push(request);
+    else {
+      request.timer = setTimeout(() => {
+        const at = this.queue.indexOf(request);
+        if (at >= 0) this.queue.splice(at, 1);
+        request.resolve({
+          ok: false,
+          durationMs: performance.now() - request.started,
+          error: classifyError(timedOut()),
+        });
+      }, request.deadline - performance.now());
+      this.queue.push(request);
+    }
   }
 
   private open(url: URL): Connection {
@@ -440,7 +463,7 @@ export class SocketClient implements DeliveryClient {
     length: number,
     headers: Record<string, string | string[]>,
     method: string,
-  ): Buffer {
+  ): string {
     const key = `${method} ${url.href}`;
     let prefix = this.heads.get(key);
     if (prefix === undefined) {
@@ -466,7 +489,7 @@ export class SocketClient implements DeliveryClient {
       }
     }
     text += `content-length: ${length}\r\n\r\n`;
-    return Buffer.from(text, 'latin1');
+    return text;
   }
 
   async close(): Promise<void> {
