@@ -81,7 +81,8 @@ test('deliveries list --search finds words in bodies and headers (SQLite FTS5)',
   // A history from before the index: the migration builds it from what is recorded.
   const db = new Sqlite(join(dir.path, 'bluehook.db'));
   db.exec(`DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete;
-    DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search;`);
+    DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search;
+    DROP TABLE deliveries_unindexed;`);
   db.pragma('user_version = 3');
   db.close();
   assert.deepEqual(await ids(['--search', 'rocket'], env), ['dsearch000002']);

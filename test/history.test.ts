@@ -10,7 +10,7 @@ import { iterate, newest, summarize, type DeliverySummary } from '../src/history
 import { encodeBody, newDeliveryId, type DeliveryRecord } from '../src/history/record.js';
 import { SqliteHistory } from '../src/history/sqlite.js';
 import { PostgresHistory } from '../src/history/postgres.js';
-import { closeDatabase } from '../src/db/database.js';
+import { closeDatabase, SCHEMA_VERSION } from '../src/db/database.js';
 import { postgresDatabase, tempDir } from './helpers.js';
 import Sqlite from 'better-sqlite3';
 import { join } from 'node:path';
@@ -387,10 +387,10 @@ test('a SQLite history written before relayId (schema 1) is migrated in place: o
   await first.append(old);
   await first.close();
   closeDatabase(dir.path);
-  // Back to what schema 1 was: no drift (2), no relay_id (3) column, no search index (4).
+  // Back to what schema 1 was: no drift (2), no relay_id (3) column, no search index (4, 5).
   const raw = new Sqlite(join(dir.path, 'bluehook.db'));
   raw.exec(
-    'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift',
+    'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP TABLE deliveries_unindexed; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift',
   );
   raw.pragma('user_version = 1');
   raw.close();
@@ -403,5 +403,72 @@ test('a SQLite history written before relayId (schema 1) is migrated in place: o
   assert.equal((await reopened.get(relayed.id)).relayId, 'dmigrated0001');
   const check = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
   t.after(() => check.close());
-  assert.equal(check.pragma('user_version', { simple: true }), 4);
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+});
+
+test('SQLite search: rows are indexed when searched, not when inserted; removals before and after indexing, a reused seq, and the index stays whole', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  t.after(() => closeDatabase(dir.path));
+  const h = new SqliteHistory(dir.path);
+  const withWord = (word: string) =>
+    record({}, Buffer.from(JSON.stringify({ event: 'TODO_CREATED', title: `a ${word} here` })));
+  const raw = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
+  t.after(() => raw.close());
+  const waiting = () =>
+    (raw.prepare('SELECT count(*) AS n FROM deliveries_unindexed').get() as { n: number }).n;
+  const indexed = () =>
+    (raw.prepare('SELECT count(*) AS n FROM deliveries_search_docsize').get() as { n: number }).n;
+  // The index must agree with the table: FTS5's own check of an external-content index.
+  const whole = () => {
+    const db = new Sqlite(join(dir.path, 'bluehook.db'));
+    try {
+      db.exec(
+        "INSERT INTO deliveries_search (deliveries_search, rank) VALUES ('integrity-check', 1)",
+      );
+    } finally {
+      db.close();
+    }
+  };
+
+  const kept = Array.from({ length: 1200 }, (_, i) => withWord(i % 2 ? 'wombat' : 'numbat'));
+  for (const r of kept) await h.append(r);
+  assert.equal(waiting(), 1200, 'inserted rows wait for the index');
+  assert.equal(indexed(), 0);
+  // Removed before they were ever indexed: nothing to take out of the index.
+  assert.equal(
+    await h.remove({ search: undefined, event: 'TODO_CREATED', limit: undefined } as never),
+    1200,
+  );
+  assert.equal(waiting(), 0);
+  for (const r of kept) await h.append({ ...r, id: `${r.id}b` });
+  // A search indexes what waits (in chunks), then finds it.
+  assert.equal(await h.count({ search: 'wombat' }), 600);
+  assert.equal(waiting(), 0);
+  assert.equal(indexed(), 1200);
+  whole();
+  // Removed after indexing: taken out of the index too.
+  assert.equal(await h.remove({ search: 'numbat' }), 600);
+  assert.equal(await h.count({ search: 'numbat' }), 0);
+  assert.equal(indexed(), 600);
+  whole();
+  // The newest row removed, then a new row takes a seq that was indexed before (SQLite gives the
+  // new row the largest seq left plus one): indexed as the new row, found as such.
+  const last = (raw.prepare('SELECT max(seq) AS m FROM deliveries').get() as { m: number }).m;
+  const newest = (
+    raw.prepare('SELECT id FROM deliveries WHERE seq = ?').get(last) as { id: string }
+  ).id;
+  assert.equal(await h.remove({ search: newest }), 1);
+  const again = withWord('quokka');
+  await h.append(again);
+  const reused = (
+    raw.prepare('SELECT seq FROM deliveries WHERE id = ?').get(again.id) as { seq: number }
+  ).seq;
+  assert.ok(reused <= last, `seq ${reused} was indexed before (the largest was ${last})`);
+  assert.deepEqual(
+    (await h.query({ search: 'quokka' })).records.map((r) => r.id),
+    [again.id],
+  );
+  assert.equal(await h.count({ search: 'wombat' }), 599);
+  whole();
 });

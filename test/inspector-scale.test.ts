@@ -285,7 +285,8 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     assert.equal((await post(listen.url, compact, sign(compact))).status, 200);
     const id = historyRecords(dir.path).at(-1)!.id;
     await page.click(`#rows .row[data-id="${id}"]`);
-    await page.waitForSelector(`#detail h2:text("TODO_CREATED")`);
+    // This delivery's detail (the one shown before stays until this one has come).
+    await page.waitForSelector(`#detail[data-id="${id}"] h2:text("TODO_CREATED")`);
     await page.keyboard.press('e');
     await page.waitForSelector('#dialog[open] textarea[name=body]');
     await page.fill('#dialog input[name=url]', own.url);
@@ -314,7 +315,7 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     );
     const bid = historyRecords(dir.path).at(-1)!.id;
     await page.click(`#rows .row[data-id="${bid}"]`);
-    await page.waitForSelector('#detail .verdict');
+    await page.waitForSelector(`#detail[data-id="${bid}"] .verdict`);
     // Signed right, refused as not JSON: not a green "valid".
     assert.match((await page.textContent('#detail .verdict'))!, /answered 400/);
     assert.equal(await page.locator(`#rows .row[data-id="${bid}"] .verdict-cell.ok`).count(), 0);
@@ -333,7 +334,7 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     assert.equal((await post(listen.url, second, sign(second))).status, 200);
     const id = historyRecords(dir.path).at(-1)!.id;
     await page.click(`#rows .row[data-id="${id}"]`);
-    await page.waitForSelector('#detail h2:text("TODO_UPDATED")');
+    await page.waitForSelector(`#detail[data-id="${id}"] h2:text("TODO_UPDATED")`);
     await page.keyboard.press('p');
     await page.waitForSelector('#diff .dl.changed', { timeout: 10_000 }).catch(async (e) => {
       throw new Error(

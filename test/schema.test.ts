@@ -15,6 +15,7 @@ import Sqlite from 'better-sqlite3';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { EVENTS } from '../src/blue/catalogue.js';
+import { SCHEMA_VERSION } from '../src/db/database.js';
 import { buildPayload } from '../src/blue/payload.js';
 import {
   hmac,
@@ -428,12 +429,12 @@ test('drift through the built CLI (SQLite, migrated from the schema before the d
     // Back to the schema of the release before: no drift or relay_id column, user_version 1.
     const db = new Sqlite(join(dir.path, 'bluehook.db'));
     db.exec(
-      'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; PRAGMA user_version = 1;',
+      'DROP TRIGGER deliveries_search_insert; DROP TRIGGER deliveries_search_delete; DROP TRIGGER deliveries_search_update; DROP TABLE deliveries_search; DROP TABLE deliveries_unindexed; DROP INDEX deliveries_drift; ALTER TABLE deliveries DROP COLUMN drift; DROP INDEX deliveries_relay; ALTER TABLE deliveries DROP COLUMN relay_id; PRAGMA user_version = 1;',
     );
     db.close();
     await driftRoundTrip(env);
     const after = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
-    assert.equal(after.pragma('user_version', { simple: true }), 4, 'migrated');
+    assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'migrated');
     after.close();
 
     // deliveries import compares what was recorded without a report (an older bluehook's export).

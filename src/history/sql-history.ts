@@ -38,6 +38,8 @@ export interface SqlDialect {
   byteLength: 'length' | 'octet_length';
   /** The engine's full-text index, for the search filter's words. */
   textSearch?: TextSearch;
+  /** Brings the full-text index up to date before a search (an engine that indexes lazily). */
+  beforeSearch?: () => Promise<void>;
 }
 
 export abstract class SqlHistory {
@@ -50,6 +52,11 @@ export abstract class SqlHistory {
 
   protected binder() {
     return binder(this.dialect.placeholder);
+  }
+
+  /** A filter that searches words needs the index up to date first. */
+  protected async searchable(filter: DeliveryFilter): Promise<void> {
+    if (filter.search?.trim()) await this.dialect.beforeSearch?.();
   }
 
   protected where(filter: DeliveryFilter, bind: ReturnType<typeof binder>['bind']): string {
@@ -87,6 +94,7 @@ export abstract class SqlHistory {
     page: PageRequest,
     map: (row: never) => T,
   ): Promise<Page<T>> {
+    await this.searchable(filter);
     const { values, bind } = this.binder();
     const where = this.where(filter, bind);
     const p = pageOf(page, bind);
@@ -103,6 +111,7 @@ export abstract class SqlHistory {
   }
 
   async count(filter: DeliveryFilter = {}): Promise<number> {
+    await this.searchable(filter);
     const { values, bind } = this.binder();
     const rows = await this.rows(
       `SELECT count(*) AS n FROM ${this.dialect.table} WHERE ${this.where(filter, bind)}`,
@@ -130,6 +139,7 @@ export abstract class SqlHistory {
   }
 
   async remove(filter: DeliveryFilter): Promise<number> {
+    await this.searchable(filter);
     const { values, bind } = this.binder();
     // Bounded by what exists now: records appended while this runs are never removed by it.
     const where = `${this.where(filter, bind)} AND seq <= ${bind(await this.maxSeq())}`;

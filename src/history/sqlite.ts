@@ -3,6 +3,7 @@
  * Appends queued in one event-loop turn are committed in one transaction; a caller's promise
  * resolves only after that commit, so whatever `listen` acknowledges survives kill -9.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TurnBatch } from './batch.js';
 import { SqlHistory } from './sql-history.js';
 import type { Database, SyncMode } from '../db/database.js';
@@ -12,6 +13,9 @@ import { localDatabase } from '../db/local-database.js';
 import { sleepUnlessAborted, type DeliveryFilter, type History } from './history.js';
 import type { DeliveryRecord } from './record.js';
 import { COLUMNS, fromRow, sqliteTextSearch, toRow, type DeliveryRow } from './sql.js';
+
+/** Rows indexed for search per transaction (a few milliseconds of work each). */
+const INDEX_CHUNK = 500;
 
 const INSERT = `INSERT INTO deliveries (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
@@ -29,9 +33,27 @@ export class SqliteHistory extends SqlHistory implements History {
       like: 'LIKE',
       byteLength: 'length',
       textSearch: sqliteTextSearch,
+      beforeSearch: () => this.indexWaiting(),
     });
     this.db = localDatabase(dir, sync);
     this.location = this.db.name;
+    const waiting = this.db
+      .prepare(`SELECT seq FROM deliveries_unindexed ORDER BY seq LIMIT ${INDEX_CHUNK}`)
+      .pluck();
+    const index = this.db.prepare(
+      `INSERT INTO deliveries_search (rowid, id, event, headers, body)
+         SELECT d.seq, d.id, d.event, d.headers, CAST(d.body AS TEXT)
+         FROM deliveries_unindexed u JOIN deliveries d ON d.seq = u.seq WHERE u.seq <= ?`,
+    );
+    const indexed = this.db.prepare('DELETE FROM deliveries_unindexed WHERE seq <= ?');
+    this.indexChunk = this.db.transaction(() => {
+      const seqs = waiting.all() as number[];
+      if (seqs.length) {
+        index.run(seqs.at(-1));
+        indexed.run(seqs.at(-1));
+      }
+      return seqs.length;
+    });
     const insert = this.db.prepare(INSERT);
     const insertIgnore = this.db.prepare(`${INSERT} ON CONFLICT (id) DO NOTHING`);
     const insertAll = this.db.transaction((rows: unknown[][]) => {
@@ -51,6 +73,22 @@ export class SqliteHistory extends SqlHistory implements History {
       for (const row of rows) added += insertIgnore.run(row).changes;
       return added;
     });
+  }
+
+  private readonly indexChunk: () => number;
+
+  /**
+   * Indexes the rows that wait for the search index, a chunk per transaction with a turn of the
+   * event loop between chunks, so that a search after a long burst does not hold the database's
+   * write lock (or this process) for the whole backlog.
+   */
+  private async indexWaiting(): Promise<void> {
+    try {
+      assertNotCorrupt(this.location);
+      while (this.indexChunk() === INDEX_CHUNK) await nextTurn();
+    } catch (e) {
+      throw this.fail(e);
+    }
   }
 
   private fail(e: unknown): Error {
@@ -124,6 +162,7 @@ export class SqliteHistory extends SqlHistory implements History {
     // One writer at a time assigns seq in commit order, so "seq above the last seen" misses nothing.
     let last = await this.maxSeq();
     while (!options.signal.aborted) {
+      await this.searchable(filter);
       const { values, bind } = this.binder();
       const rows = await this.rows(
         `SELECT * FROM deliveries WHERE ${this.where(filter, bind)} AND seq > ${bind(last)} ORDER BY seq LIMIT 1000`,

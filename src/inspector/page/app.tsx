@@ -1367,7 +1367,13 @@ function App() {
       <BulkBar />
       <main>
         <List />
-        <section id="detail" class="detail" aria-label="Delivery detail" tabindex={-1}>
+        <section
+          id="detail"
+          class="detail"
+          aria-label="Delivery detail"
+          tabindex={-1}
+          data-id={diff.value ? undefined : detail.value?.record.id}
+        >
           {diff.value ? (
             <DiffView a={diff.value.a} b={diff.value.b} />
           ) : detail.value ? (
