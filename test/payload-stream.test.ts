@@ -16,6 +16,17 @@ test('fresh payloads: the sample with a new entity id and uid every time, everyw
   const strip = (x: { currentValue: { id: string; uid: string } }) =>
     JSON.stringify(x).split(x.currentValue.id).join('ID').split(x.currentValue.uid).join('UID');
   assert.equal(strip(a), strip(sample));
+  // And byte for byte: the sample's exact text (as Blue serialises it) with only the two changed.
+  const text = serializeBody(buildPayload('TODO_CREATED', { seed: 3 }));
+  const bytes = fresh.next();
+  const c = JSON.parse(bytes.toString());
+  const exact = (t: string, id: string, uid: string) =>
+    t.split(id).join('ID').split(uid).join('UID');
+  assert.equal(
+    exact(bytes.toString(), c.currentValue.id, c.currentValue.uid),
+    exact(text, sample.currentValue.id, sample.currentValue.uid),
+  );
+  assert.equal(bytes.length, Buffer.byteLength(bytes.toString()));
   const health = new FreshPayloads('WEBHOOK_HEALTH_CHECK');
   assert.ok(
     health.next().equals(health.next()),

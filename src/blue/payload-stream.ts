@@ -7,7 +7,11 @@ import { buildPayload, serializeBody, type PayloadOptions } from './payload.js';
 import { SampleRandom } from './random.js';
 
 export class FreshPayloads {
-  private readonly parts: string[][] | undefined;
+  /** The sample's bytes cut at each id (outer) and each uid (inner), UTF-8 encoded once. */
+  private readonly parts: Buffer[][] | undefined;
+  private readonly fixedBytes: number = 0;
+  private readonly idCount: number = 0;
+  private readonly uidCount: number = 0;
   private readonly fixed: Buffer | undefined;
   private readonly rnd: SampleRandom;
 
@@ -24,14 +28,33 @@ export class FreshPayloads {
       return;
     }
     const { id, uid } = entity as { id: string; uid: string };
-    this.parts = text.split(id).map((chunk) => chunk.split(uid));
+    this.parts = text.split(id).map((chunk) => chunk.split(uid).map((t) => Buffer.from(t)));
+    for (const chunk of this.parts) for (const piece of chunk) this.fixedBytes += piece.length;
+    this.idCount = this.parts.length - 1;
+    for (const chunk of this.parts) this.uidCount += chunk.length - 1;
   }
 
-  /** The next body: the same sample with a never-seen entity id and uid. */
+  /**
+   * The next body: the same sample with a never-seen entity id and uid, written straight into one
+   * buffer (ids are ASCII; no string of the whole body is built and encoded each time).
+   */
   next(): Buffer {
     if (this.fixed) return this.fixed;
     const uid = this.rnd.uid();
     const id = this.rnd.cuid();
-    return Buffer.from(this.parts!.map((chunk) => chunk.join(uid)).join(id));
+    const out = Buffer.allocUnsafe(
+      this.fixedBytes + this.idCount * id.length + this.uidCount * uid.length,
+    );
+    let at = 0;
+    const parts = this.parts!;
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) at += out.write(id, at, 'latin1');
+      const chunk = parts[i]!;
+      for (let j = 0; j < chunk.length; j++) {
+        if (j > 0) at += out.write(uid, at, 'latin1');
+        at += chunk[j]!.copy(out, at);
+      }
+    }
+    return out;
   }
 }
