@@ -22,7 +22,7 @@ import { parseDuration } from '../inputs.js';
 import { canSpin, wantColor, type Io } from '../output.js';
 import { onStopSignal } from '../signals.js';
 import { startRetention } from '../retention.js';
-import { table } from '../table.js';
+import { fitRows, table } from '../table.js';
 import { resolveTarget } from '../target.js';
 
 type Colors = ReturnType<typeof colors>;
@@ -211,7 +211,10 @@ function renderTable(io: Io, result: CheckRunResult, c: Colors): void {
       .filter((r) => r.meaning !== NOT_SELECTED)
       .map((r) => [MARK[r.status](c), r.id, lineSafe(r.sent), lineSafe(r.got)]),
   ];
-  io.out(table(rows));
+  // On a terminal the table fits its width (what was sent and what came back are cut; the failures
+  // below say them whole); piped, rows are whole.
+  const columns = io.isTTY.stdout ? process.stdout.columns : undefined;
+  io.out(table(columns ? fitRows(rows, columns, [2, 3]) : rows));
   const explained = result.results.filter((r) => r.status === 'fail' || r.status === 'warn');
   for (const r of explained) io.out(`\n${details(r, c)}`);
   // Skipped checks share a reason or two (not selected, not subscribed, the run stopped sending).
