@@ -90,6 +90,15 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   const expect = parseExpectStatus(job.expectStatus);
   const deliverAndRecord = recorded({ history, failedOnly: job.recordFailedOnly });
   const stats = new LoadStats();
+  // The same for every delivery of the run: made once.
+  const options = {
+    client,
+    policy: job.policy,
+    timeoutMs: job.timeoutMs,
+    expect,
+    signal: hooks.signal,
+    keepBodyBytes: 4096,
+  };
   let lines: string[] = [];
   const flushLines = () => {
     if (lines.length) hooks.onLines?.(lines);
@@ -111,14 +120,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
       async (k) => {
         const next = fresh?.next();
         const req = fixed ?? signRequest(url, next!, job.event, job.webhookId, signer);
-        const outcome = await deliverAndRecord(req, {
-          client,
-          policy: job.policy,
-          timeoutMs: job.timeoutMs,
-          expect,
-          signal: hooks.signal,
-          keepBodyBytes: 4096,
-        });
+        const outcome = await deliverAndRecord(req, options);
         stats.record(outcome.final, outcome.expected);
         if (job.lines)
           lines.push(deliveryLine(job.indexBase + k * job.indexStride, req.event, outcome));
