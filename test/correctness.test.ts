@@ -104,7 +104,7 @@ test('listen: a signature after 200 other headers still counts; binding beyond l
     const child = spawnCli(['listen', '--port', '0', '--secret', 's', '--host', host], { env });
     const stderr = watchLines(child.stderr!);
     // The warning comes before the Ctrl-C line; a listener that never starts fails here.
-    await stderr.waitFor(/warning|Ctrl-C/, { timeout: 10_000 });
+    await stderr.waitFor(/warning|Ctrl-C/, { timeout: 30_000 });
     child.kill('SIGKILL');
     assert.match(stderr.text(), /warning: listening on (0\.0\.0\.0|::) \(--host /, host);
   }

@@ -344,7 +344,7 @@ function contract(
         await h.append(r);
         await h.append(record({ event: 'TODO_CREATED' }));
       }
-      const timer = setTimeout(() => abort.abort(), 10_000);
+      const timer = setTimeout(() => abort.abort(), 30_000); // a guard against hanging only
       await following;
       clearTimeout(timer);
       assert.deepEqual(

@@ -30,6 +30,10 @@ const open = (port: number, first?: string) =>
       resolve(s);
     });
     s.on('error', () => undefined);
+    // Read what the server says: node's own cut-off check answers an idle or slow connection
+    // "408" before closing it (when it runs before the socket's idle timer, as on a loaded
+    // machine), and a socket whose bytes are never read never sees the close that follows.
+    s.resume();
   });
 const closedWithin = (s: Socket, ms: number) =>
   new Promise<boolean>((resolve) => {
@@ -54,9 +58,10 @@ test('idle, slow-header and slow-body connections are cut at the configured time
   const answer: string[] = [];
   trickle.on('data', (d: Buffer) => answer.push(d.toString()));
   const results = await Promise.all([
-    closedWithin(idle, 8000),
-    closedWithin(slowHeaders, 8000),
-    closedWithin(trickle, 8000),
+    // Bounds that only guard against hanging: well under node's own 30 s check.
+    closedWithin(idle, 15_000),
+    closedWithin(slowHeaders, 15_000),
+    closedWithin(trickle, 15_000),
   ]);
   assert.deepEqual(results, [true, true, true], 'idle, slow headers, slow body');
   assert.match(answer.join(''), /^HTTP\/1\.1 408/, 'the slow body is told why');
@@ -72,28 +77,40 @@ test('idle, slow-header and slow-body connections are cut at the configured time
 });
 
 test('open connections are capped: at the cap the longest-idle ones make room; deliveries are answered', async (t) => {
-  const rx = await start({ maxConnections: 20, headersTimeoutMs: 1000 });
+  // No idle cut-off within the test (the first test covers it): whatever closes a connection here
+  // is the cap, however slowly a loaded machine accepts the 30 (node accepts them one by one).
+  const rx = await start({ maxConnections: 20, headersTimeoutMs: 120_000 });
   t.after(() => rx.close());
   const port = Number(new URL(rx.url).port);
   const sockets = await Promise.all(Array.from({ length: 30 }, () => open(port)));
-  const closedAtOnce = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
+  // Each of the 10 past the cap closes one on arrival: wait for the 10 longest idle to close (the
+  // bound only guards against hanging), then see which are closed at that moment.
   assert.deepEqual(
-    closedAtOnce.slice(0, 10),
+    await Promise.all(sockets.slice(0, 10).map((s) => closedWithin(s, 30_000))),
     Array(10).fill(true),
     'the first (longest idle) are the ones closed',
   );
-  assert.equal(
-    closedAtOnce.filter(Boolean).length,
-    10,
-    'the 10 longest idle are closed as the 10 past the cap arrive',
+  assert.deepEqual(rx.connections.stats, { evicted: 10, refused: 0 }, 'idle ones made room');
+  assert.deepEqual(
+    sockets.map((s) => s.closed || s.destroyed),
+    sockets.map((_, i) => i < 10),
+    'the 10 longest idle are closed as the 10 past the cap arrive, and only they',
   );
-  // The held ones are idle: cut after the headers' cut-off, and the server answers again.
-  await Promise.all(sockets.map((s) => closedWithin(s, 8000)));
+  // A delivery arriving at the cap is answered: the longest idle of the held ones makes room.
   const body = '{"event":"TODO_CREATED"}';
   const r = await post(rx.url, body, {
     'x-signature': getScheme('blue').sign(Buffer.from(body), 's')['x-signature']!,
   });
   assert.equal(r.status, 200);
+  assert.equal(await closedWithin(sockets[10]!, 30_000), true, 'the next longest idle made room');
+  assert.deepEqual(rx.connections.stats, { evicted: 11, refused: 0 });
+  assert.deepEqual(
+    sockets.map((s) => s.closed || s.destroyed),
+    sockets.map((_, i) => i < 11),
+  );
 });
 
 test('diagnosing invalid requests stays within its budget: per request, per second, and by body size', () => {

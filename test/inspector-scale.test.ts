@@ -171,7 +171,7 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
       });
     const late = JSON.stringify({ event: 'TAG_CREATED', n: 'late' });
     assert.equal((await post(listen.url, late, sign(late))).status, 200);
-    await page.waitForSelector('#new-banner', { timeout: 10_000 }).catch(async (e) => {
+    await page.waitForSelector('#new-banner', { timeout: 30_000 }).catch(async (e) => {
       const st = await page.evaluate(
         () => (globalThis as any).document.querySelector('#rows').scrollTop,
       );
@@ -235,7 +235,7 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
       .waitForFunction(
         (n) => (globalThis as any).document.querySelector('#count')?.textContent === n,
         all,
-        { timeout: 10_000 },
+        { timeout: 30_000 },
       )
       .catch(async (e) => {
         throw new Error(`${e.message}: shown "${await page.textContent('#count')}", not "${all}"`);
@@ -336,7 +336,7 @@ test('the inspector at scale, in Chromium', { timeout: 300_000 }, async (t) => {
     await page.click(`#rows .row[data-id="${id}"]`);
     await page.waitForSelector(`#detail[data-id="${id}"] h2:text("TODO_UPDATED")`);
     await page.keyboard.press('p');
-    await page.waitForSelector('#diff .dl.changed', { timeout: 10_000 }).catch(async (e) => {
+    await page.waitForSelector('#diff .dl.changed', { timeout: 30_000 }).catch(async (e) => {
       throw new Error(
         `${e.message}: ${await page.textContent('#live')} / ${await page.textContent('#detail')}`,
       );

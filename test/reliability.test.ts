@@ -70,7 +70,7 @@ const kind = (k: string, n = 1) =>
 function raw(
   port: number,
   chunks: Array<Buffer | string>,
-  { closeEarly = false, timeoutMs = 5000 } = {},
+  { closeEarly = false, timeoutMs = 30_000 } = {},
 ): Promise<number | null> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');

@@ -6,7 +6,7 @@
 import { flattenHeaders } from '../util/headers.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { processDelivery, type PipelineOptions, type ReceivedDelivery } from './pipeline.js';
-import { guardConnections } from './connections.js';
+import { guardConnections, type ConnectionGuard } from './connections.js';
 import { listenOn } from '../util/listen.js';
 
 export type { ForwardResult, ReceivedDelivery } from './pipeline.js';
@@ -44,6 +44,8 @@ export interface RunningReceiver {
   /** The address actually bound (what `--host 0` or a name resolved to). */
   address: string;
   server: Server;
+  /** The connection cap: how many are open, and how many were closed to make room. */
+  connections: ConnectionGuard;
   /** Stops accepting, lets requests in flight finish, flushes the log. */
   close(): Promise<void>;
 }
@@ -158,7 +160,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
   server.timeout = server.headersTimeout;
   // A cap on open connections, far below the process's file descriptors, so that a client holding
   // thousands of idle sockets cannot exhaust them; at the cap the longest-idle one makes room.
-  guardConnections(server, {
+  const connections = guardConnections(server, {
     max: options.maxConnections ?? MAX_CONNECTIONS,
     perAddress: options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS,
   });
@@ -171,6 +173,7 @@ export async function startCatchServer(options: ReceiverOptions): Promise<Runnin
     url: `http://${urlHost}:${port}${options.path}`,
     address,
     server,
+    connections,
     async close() {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
