@@ -427,7 +427,8 @@ async function sendVsLoadTool() {
     reference: `${fmt(median(ref), 0)} /s`,
     ratio: median(rawRatios),
     spread: `${fmt(Math.min(...rawRatios))}..${fmt(Math.max(...rawRatios))}`,
-    target: 'the most a sender in JavaScript does here (send\'s own sockets do this plus a fresh payload, bookkeeping and a line per delivery)',
+    target:
+      "the most a sender in JavaScript does here (send's own sockets do this plus a fresh payload, bookkeeping and a line per delivery)",
     met: null,
   });
 }
@@ -1375,7 +1376,7 @@ async function checkRuns() {
 const FINDINGS: Array<[RegExp, string]> = [
   [
     /^`bluehook --version`/,
-    "cause: node's ESM loader for the bin shim (an ES module: the package is \"type\": \"module\") and reading package.json, a few ms over `node -e 0`; no module of bluehook's loads; would close: a CommonJS bin file (a new path for the bin)",
+    'cause: node\'s ESM loader for the bin shim (an ES module: the package is "type": "module") and reading package.json, a few ms over `node -e 0`; no module of bluehook\'s loads; would close: a CommonJS bin file (a new path for the bin)',
   ],
   [
     /^`bluehook --help`/,
@@ -1387,11 +1388,11 @@ const FINDINGS: Array<[RegExp, string]> = [
   ],
   [
     /^`send/,
-    'cause: our per-delivery work beyond the wire (a fresh payload ~2 us, HMAC ~4 us, retry and record bookkeeping, the --json line, GC): a warm in-process load job costs ~35-45 us of CPU a delivery against the raw-socket diagnostic row\'s ~19 us, and the slower the sender, the more each write costs in waking the receiver; would close: less work per delivery again, or --threads 2 where cores are spare (here the receiver needs the second core)',
+    "cause: our per-delivery work beyond the wire (a fresh payload ~2 us, HMAC ~4 us, retry and record bookkeeping, the --json line, GC): a warm in-process load job costs ~35-45 us of CPU a delivery against the raw-socket diagnostic row's ~19 us, and the slower the sender, the more each write costs in waking the receiver; would close: less work per delivery again, or --threads 2 where cores are spare (here the receiver needs the second core)",
   ],
   [
     /^`listen` answered/,
-    'cause (profile note): SQLite insert and commit ~25%, the answers\' socket writes ~10-15%, JSON.parse of the body ~6%, HMAC ~5%, GC ~5%, on one core; would close: `listen --workers N` on a host with N cores free beside the sender (on 2 shared cores the second worker competes with wrk)',
+    "cause (profile note): SQLite insert and commit ~25%, the answers' socket writes ~10-15%, JSON.parse of the body ~6%, HMAC ~5%, GC ~5%, on one core; would close: `listen --workers N` on a host with N cores free beside the sender (on 2 shared cores the second worker competes with wrk)",
   ],
   [/^`replay`/, 'cause: selecting and decoding the records, then sending; see docs/performance.md'],
   [
