@@ -122,3 +122,46 @@ test('times: local with the offset shown, --utc in UTC (deliveries list and show
   const json = await runCli(['deliveries', 'list', '--json'], { env });
   assert.equal(JSON.parse(json.stdout).time, '2026-01-01T12:00:01.000Z');
 });
+
+test('a search while another process writes waits its turn instead of failing as "locked for 15 s"', async (t) => {
+  const { SqliteHistory } = await import('../src/history/sqlite.js');
+  const { Worker } = await import('node:worker_threads');
+  const tmp = tempDir();
+  t.after(tmp.cleanup);
+  const dir = tmp.path;
+  const history = new SqliteHistory(dir);
+  await history.append(record('dsearch000001', 'TODO_CREATED', '{"title":"Buy marmalade"}'));
+  // Another connection (a thread has its own) commits rows one by one, as listen does.
+  const writer = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const Sqlite = require(workerData.sqlite);
+     const db = new Sqlite(workerData.file, { timeout: 15000 });
+     const insert = db.prepare("INSERT INTO deliveries (id, time_ms, direction, event, url, method, headers, body, detail) VALUES (?, 0, 'in', 'TODO_CREATED', '/', 'POST', '{}', ?, '{}')");
+     let n = 0, stop = false;
+     parentPort.on('message', () => { stop = true; });
+     const loop = () => {
+       for (let i = 0; i < 20; i++) insert.run('dw' + n++, Buffer.from('{"title":"marmalade"}'));
+       if (n === 20) parentPort.postMessage('writing');
+       if (stop) { db.close(); parentPort.postMessage(n); } else setImmediate(loop);
+     };
+     loop();`,
+    {
+      eval: true,
+      workerData: {
+        sqlite: join(process.cwd(), 'node_modules', 'better-sqlite3'),
+        file: join(dir, 'bluehook.db'),
+      },
+    },
+  );
+  t.after(() => writer.terminate());
+  const done = new Promise<number>((resolve) =>
+    writer.on('message', (m) => {
+      if (typeof m === 'number') resolve(m);
+    }),
+  );
+  await new Promise<void>((resolve) => writer.once('message', () => resolve()));
+  for (let i = 0; i < 30; i++) assert.ok((await history.count({ search: 'marmalade' })) >= 1);
+  writer.postMessage('stop');
+  const written = await done;
+  assert.equal(await history.count({ search: 'marmalade' }), written + 1);
+});

@@ -58,7 +58,13 @@ export function parseHeader(text: string): [string, string] {
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
   if (!name || /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.test(name))
     throw usageError(`header must look like "Name: value", got "${text}"`);
-  return [name.toLowerCase(), text.slice(colon + 1).trim()];
+  const value = text.slice(colon + 1).trim();
+  // CR or LF would end the header and start another (or the body): never sent, not even tried.
+  if ([...value].some((c) => (c < ' ' && c !== '\t') || c === '\u007f'))
+    throw usageError(
+      `header ${name}'s value has a control character (CR, LF, NUL...) in it: ${JSON.stringify(value)}`,
+    );
+  return [name.toLowerCase(), value];
 }
 
 export function parseHeaders(list: readonly string[] = []): Record<string, string> {

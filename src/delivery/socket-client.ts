@@ -16,6 +16,12 @@ import { classifyError } from '../util/network-errors.js';
 const MAX_HEAD_BYTES = 16_384;
 /** Idle connections are closed before a typical server's keep-alive timeout (Node's is 5 s). */
 const IDLE_MS = 4_000;
+/**
+ * How much sooner than a server's `Keep-Alive: timeout=N` hint an idle connection is given up (as
+ * undici does): a request written as the server closes is lost. A hint of 1 s leaves nothing: the
+ * connection is not reused.
+ */
+const HINT_MARGIN_MS = 1_000;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -103,6 +109,8 @@ class Connection {
   private bodyBytes = 0;
   private keepAlive = true;
   idleSince = 0;
+  /** How long the server said it keeps an idle connection, less the margin (its Keep-Alive hint). */
+  idleLimit = Number.POSITIVE_INFINITY;
   /** One timer per connection, re-armed for each request (a timer per request cost more). */
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
@@ -185,6 +193,11 @@ class Connection {
           const end = data.indexOf('\r\n\r\n');
           if (end < 0) {
             if (data.length > MAX_HEAD_BYTES) throw new ProtocolError('answer head too large');
+            // Lines ended by a bare LF would never show the CRLF CRLF that ends a head: waiting
+            // for it would turn a broken answer into a timeout.
+            for (let lf = data.indexOf(10); lf >= 0; lf = data.indexOf(10, lf + 1))
+              if (lf === 0 || data[lf - 1] !== 13)
+                throw new ProtocolError('not an HTTP/1.x answer (lines not ended by CRLF)');
             this.buffered = data;
             return;
           }
@@ -237,6 +250,11 @@ class Connection {
     this.head = text;
     this.keepAlive =
       statusLine[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    const hint = /(?:^|[\s,;])timeout\s*=\s*(\d{1,9})/.exec(headerOf(lower, 'keep-alive') ?? '');
+    if (hint) {
+      this.idleLimit = Number(hint[1]) * 1000 - HINT_MARGIN_MS;
+      if (this.idleLimit <= 0) this.keepAlive = false;
+    }
     if (status === 204 || status === 304) {
       this.mode = 'length';
       this.remaining = 0;
@@ -400,13 +418,19 @@ export class SocketClient implements DeliveryClient {
   /** Idle connections are closed before a server's keep-alive timeout can race a new request. */
   private sweep(): void {
     const now = performance.now();
-    for (const c of [...this.idle]) if (now - c.idleSince >= this.idleMs) c.destroy();
+    for (const c of [...this.idle]) if (this.stale(c, now)) c.destroy();
+  }
+
+  /** Idle for longer than this client keeps a connection, or than its server said it would. */
+  private stale(c: Connection, now: number): boolean {
+    return now - c.idleSince >= Math.min(this.idleMs, c.idleLimit);
   }
 
   private dispatch(request: Pending): void {
     let free = this.idle.pop();
-    // An idle connection to another origin is of no use to this request.
-    while (free && free.origin !== request.url.origin) {
+    // An idle connection to another origin is of no use to this request; one idle too long (the
+    // sweep runs once a second) may be closed by its server as the request goes out.
+    while (free && (free.origin !== request.url.origin || this.stale(free, performance.now()))) {
       free.destroy();
       free = this.idle.pop();
     }

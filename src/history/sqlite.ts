@@ -46,7 +46,7 @@ export class SqliteHistory extends SqlHistory implements History {
          FROM deliveries_unindexed u JOIN deliveries d ON d.seq = u.seq WHERE u.seq <= ?`,
     );
     const indexed = this.db.prepare('DELETE FROM deliveries_unindexed WHERE seq <= ?');
-    this.indexChunk = this.db.transaction(() => {
+    const chunk = this.db.transaction(() => {
       const seqs = waiting.all() as number[];
       if (seqs.length) {
         index.run(seqs.at(-1));
@@ -54,6 +54,10 @@ export class SqliteHistory extends SqlHistory implements History {
       }
       return seqs.length;
     });
+    // IMMEDIATE: the write lock first. A deferred transaction reads, then asks to write; when
+    // another process (listen) committed in between, SQLite fails it at once (SQLITE_BUSY_SNAPSHOT,
+    // no busy wait), which was reported as the database "locked for 15 s".
+    this.indexChunk = () => chunk.immediate();
     const insert = this.db.prepare(INSERT);
     const insertIgnore = this.db.prepare(`${INSERT} ON CONFLICT (id) DO NOTHING`);
     const insertAll = this.db.transaction((rows: unknown[][]) => {

@@ -65,6 +65,14 @@ test('headers are "Name: value", names lower-cased, values kept', () => {
     assert.throws(() => parseHeader(bad), isUsage, bad);
 });
 
+test('a header value with CR, LF or another control character is refused, naming the header', () => {
+  for (const bad of ['X-A: b\r\nX-Evil: 1', 'X-A: b\nX-Evil: 1', 'X-A: a\rb', 'X-A: a\u0000b']) {
+    assert.throws(() => parseHeader(bad), isUsage, JSON.stringify(bad));
+    assert.throws(() => parseHeader(bad), /x-a/i, JSON.stringify(bad));
+  }
+  assert.deepEqual(parseHeader('X-A: a\tb'), ['x-a', 'a\tb'], 'a tab is allowed');
+});
+
 test('--set paths start at a known root; array indices in brackets or dots', () => {
   assert.deepEqual(parsePath('currentValue.tags[0].title'), ['currentValue', 'tags', '0', 'title']);
   assert.deepEqual(parsePath('currentValue.tags.0'), ['currentValue', 'tags', '0']);

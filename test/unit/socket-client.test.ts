@@ -245,3 +245,34 @@ test('an idle connection is closed by the client before a server would time it o
   assert.equal((await client.post(rx.url, BODY, HEADERS, { timeoutMs: 5000 })).status, 200);
   assert.equal(rx.connections(), 2);
 });
+
+test('an answer with bare LF line ends fails at once as a protocol error, not a timeout', async (t) => {
+  const rx = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\nContent-Length: 2\n\nok'));
+  t.after(() => close(rx.server));
+  const client = new SocketClient(1);
+  t.after(() => client.close());
+  const r = await client.post(rx.url, BODY, HEADERS, { timeoutMs: 20_000 });
+  assert.equal(r.ok, false);
+  assert.equal(r.error?.kind, 'error');
+  assert.match(r.error!.message, /HTTP\/1\.x/);
+});
+
+test("a server's Keep-Alive: timeout hint too short to trust ends the connection after the answer", async (t) => {
+  // timeout=1: the server may close it any moment after a second; a request sent then is lost.
+  let ended: () => void;
+  const endedByClient = new Promise<void>((r) => {
+    ended = r;
+  });
+  const rx = await rawServer((socket, _req, n) => {
+    if (n === 1) socket.once('end', () => ended());
+    socket.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok');
+  });
+  t.after(() => close(rx.server));
+  const client = new SocketClient(1);
+  t.after(() => client.close());
+  assert.equal((await client.post(rx.url, BODY, HEADERS, { timeoutMs: 5000 })).status, 200);
+  // The next request right away goes on a new connection; the first one is ended by the client.
+  assert.equal((await client.post(rx.url, BODY, HEADERS, { timeoutMs: 5000 })).status, 200);
+  assert.equal(rx.connections(), 2);
+  await endedByClient;
+});
