@@ -410,7 +410,8 @@ test('SQLite search: rows are indexed when searched, not when inserted; removals
   const dir = tempDir();
   t.after(() => dir.cleanup());
   t.after(() => closeDatabase(dir.path));
-  const h = new SqliteHistory(dir.path);
+  // Only searches index here (no background indexing), so the test sees what waits.
+  const h = new SqliteHistory(dir.path, undefined, null);
   const withWord = (word: string) =>
     record({}, Buffer.from(JSON.stringify({ event: 'TODO_CREATED', title: `a ${word} here` })));
   const raw = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
@@ -471,4 +472,26 @@ test('SQLite search: rows are indexed when searched, not when inserted; removals
   );
   assert.equal(await h.count({ search: 'wombat' }), 599);
   whole();
+});
+
+test('SQLite search: a recording process indexes what waits once appends pause, and not before', async (t) => {
+  const dir = tempDir();
+  t.after(() => dir.cleanup());
+  t.after(() => closeDatabase(dir.path));
+  const h = new SqliteHistory(dir.path, undefined, 200);
+  const raw = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
+  t.after(() => raw.close());
+  const waiting = () =>
+    (raw.prepare('SELECT count(*) AS n FROM deliveries_unindexed').get() as { n: number }).n;
+  for (let i = 0; i < 1100; i++) await h.append(record());
+  // Appends came faster than the pause: nothing indexed yet (checked before any pause elapsed).
+  const started = performance.now();
+  const before = waiting();
+  if (performance.now() - started < 150) assert.ok(before > 0, `${before} waiting`);
+  // Then, with no search, the backlog drains by itself (three chunks), as the process stays idle.
+  const deadline = Date.now() + 30_000;
+  while (waiting() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(waiting(), 0);
+  assert.equal(await h.count({ search: 'TODO_CREATED' }), 1100);
+  await h.close();
 });

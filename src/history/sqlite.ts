@@ -16,6 +16,8 @@ import { COLUMNS, fromRow, sqliteTextSearch, toRow, type DeliveryRow } from './s
 
 /** Rows indexed for search per transaction (a few milliseconds of work each). */
 const INDEX_CHUNK = 500;
+/** How long appends must pause before a recording process indexes in the background. */
+const IDLE_INDEX_MS = 1000;
 
 const INSERT = `INSERT INTO deliveries (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 
@@ -26,7 +28,12 @@ export class SqliteHistory extends SqlHistory implements History {
   private readonly appends: TurnBatch<unknown[]>;
   private readonly insertOrSkip: (rows: unknown[][]) => number;
 
-  constructor(dir: string, sync?: SyncMode) {
+  constructor(
+    dir: string,
+    sync?: SyncMode,
+    /** Pause before background indexing (null: only a search indexes). */
+    private readonly idleIndexMs: number | null = IDLE_INDEX_MS,
+  ) {
     super({
       table: 'deliveries',
       placeholder: () => '?',
@@ -101,7 +108,46 @@ export class SqliteHistory extends SqlHistory implements History {
 
   append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
     const row = toRow(record, bytes);
+    this.lastAppend = performance.now();
+    if (this.idleIndexMs !== null)
+      this.idleIndexer ??= setTimeout(() => this.indexWhileIdle(), this.idleIndexMs).unref();
     return this.checked ? this.checked.then(() => this.appends.add(row)) : this.appends.add(row);
+  }
+
+  private lastAppend = 0;
+  private checkSettled = true;
+  private idleIndexer: NodeJS.Timeout | undefined;
+
+  /**
+   * In a process that keeps recording (listen), what waits for the search index is indexed once
+   * appends have paused for `idleIndexMs`, a chunk at a time while the pause lasts: a burst costs
+   * the hot path nothing, and a search after it seldom finds a backlog. Never keeps the process
+   * alive; a failure is left for the next search to report.
+   */
+  private indexWhileIdle(): void {
+    this.idleIndexer = undefined;
+    const pause = this.idleIndexMs ?? 0;
+    const quiet = performance.now() - this.lastAppend;
+    if (quiet < pause) {
+      this.idleIndexer = setTimeout(() => this.indexWhileIdle(), pause - quiet).unref();
+      return;
+    }
+    let more = false;
+    try {
+      // Nothing written before the integrity check's verdict, or into a database found corrupt.
+      if (!this.checkSettled) more = true;
+      else {
+        assertNotCorrupt(this.location);
+        more = this.indexChunk() === INDEX_CHUNK;
+      }
+    } catch {
+      // A busy or broken database: the next search indexes and says what is wrong.
+    }
+    if (more)
+      this.idleIndexer = setTimeout(
+        () => this.indexWhileIdle(),
+        this.checkSettled ? 0 : pause,
+      ).unref();
   }
 
   /** Settles when the integrity check started by `checkInBackground` has given its verdict. */
@@ -122,9 +168,14 @@ export class SqliteHistory extends SqlHistory implements History {
         markCorrupt(this.location, problem);
         return corruptError(this.location, problem);
       });
+    this.checkSettled = false;
     this.checked = verdict.then(
-      () => undefined,
-      () => undefined,
+      () => {
+        this.checkSettled = true;
+      },
+      () => {
+        this.checkSettled = true;
+      },
     );
     return verdict;
   }
@@ -181,6 +232,8 @@ export class SqliteHistory extends SqlHistory implements History {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleIndexer);
+    this.idleIndexer = undefined;
     await this.drain();
     // The connection is shared with the webhook store in this process; it closes at exit.
   }
