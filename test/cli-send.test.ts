@@ -518,3 +518,26 @@ test('--record failed keeps only what was not answered as expected, for one deli
   );
   assert.equal(rx.received.length, 2);
 });
+
+test('load: the summary says what an error was (its first message per kind), in text and --json', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  // A receiver that answers in something that is not HTTP.
+  const { createServer } = await import('node:net');
+  const server = createServer((socket) => {
+    socket.on('data', () => socket.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/`;
+  const env = { BLUEHOOK_HOME: dir.path };
+  const args = ['send', '--url', url, '--secret', 's', '--count', '5', '--record', 'none'];
+  const json = await runCli([...args, '--json'], { env });
+  assert.equal(json.code, 3);
+  const summary = jsonLines(json.stdout).at(-1);
+  assert.deepEqual(summary.errors, { error: 5 });
+  assert.match(summary.errorExamples.error, /not an HTTP\/1\.x answer/);
+  const text = await runCli(args, { env });
+  assert.match(text.stdout + text.stderr, /errors +error 5 \(not an HTTP\/1\.x answer/);
+});

@@ -48,7 +48,13 @@ export function summaryText(s: LoadSummary, c: ChalkInstance): string {
       .join(', ') || 'none';
   const errors =
     Object.entries(s.errors)
-      .map(([k, n]) => `${k} ${n}`)
+      .map(([k, n]) => {
+        // The first message of the kind, unless the kind says it all ("timeout 3").
+        const example = s.errorExamples?.[k];
+        return example && example !== k && !/^(timed out|connection refused)$/.test(example)
+          ? `${k} ${n} (${lineSafe(example)})`
+          : `${k} ${n}`;
+      })
       .join(', ') || 'none';
   const l = s.latencyMs;
   return [

@@ -198,6 +198,10 @@ class Connection {
             for (let lf = data.indexOf(10); lf >= 0; lf = data.indexOf(10, lf + 1))
               if (lf === 0 || data[lf - 1] !== 13)
                 throw new ProtocolError('not an HTTP/1.x answer (lines not ended by CRLF)');
+            // A first line that is no status line is said as soon as it is in (an SSH banner).
+            const eol = data.indexOf('\r\n');
+            if (eol >= 0 && !STATUS_LINE.test(data.subarray(0, eol).toString('latin1')))
+              throw new ProtocolError('not an HTTP/1.x answer');
             this.buffered = data;
             return;
           }

@@ -6,6 +6,8 @@ export interface LoadSummary {
   sent: number;
   answered: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
   errors: Record<string, number>;
+  /** The first message of each error kind (what "error 20" was). */
+  errorExamples: Record<string, string>;
   expected: number;
   unexpected: number;
   elapsedMs: number;
@@ -23,6 +25,7 @@ export class LoadStats {
     '5xx': 0,
   };
   private readonly errors: Record<string, number> = {};
+  private readonly errorExamples: Record<string, string> = {};
   sent = 0;
   expected = 0;
   private readonly started = performance.now();
@@ -37,6 +40,7 @@ export class LoadStats {
     } else {
       const kind = result.error?.kind ?? 'error';
       this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+      this.errorExamples[kind] ??= result.error?.message ?? kind;
     }
   }
 
@@ -45,6 +49,7 @@ export class LoadStats {
     latencies: number[];
     answered: LoadSummary['answered'];
     errors: Record<string, number>;
+    errorExamples: Record<string, string>;
     sent: number;
     expected: number;
   } {
@@ -52,6 +57,7 @@ export class LoadStats {
       latencies: this.latencies,
       answered: this.answered,
       errors: this.errors,
+      errorExamples: this.errorExamples,
       sent: this.sent,
       expected: this.expected,
     };
@@ -62,6 +68,7 @@ export class LoadStats {
     for (const [k, n] of Object.entries(part.answered))
       this.answered[k as keyof LoadSummary['answered']] += n;
     for (const [k, n] of Object.entries(part.errors)) this.errors[k] = (this.errors[k] ?? 0) + n;
+    for (const [k, m] of Object.entries(part.errorExamples)) this.errorExamples[k] ??= m;
     this.sent += part.sent;
     this.expected += part.expected;
   }
@@ -78,6 +85,7 @@ export class LoadStats {
       sent: this.sent,
       answered: { ...this.answered },
       errors: { ...this.errors },
+      errorExamples: { ...this.errorExamples },
       expected: this.expected,
       unexpected: this.sent - this.expected,
       elapsedMs: Math.round(elapsedMs),
