@@ -307,6 +307,24 @@ test('a correct receiver passes every check (exit 0); table, --json and JUnit ag
   for (const c of doc.checks)
     for (const a of c.requests)
       assert.equal(ofRun.find((r) => r.id === a.recordId)!.checkRun!.check, c.id);
+  // The run's requests by its id, and only them.
+  const byRun = await runCli([
+    '--store-dir',
+    dir,
+    'deliveries',
+    'list',
+    '--json',
+    '--check-run',
+    doc.runId,
+  ]);
+  assert.equal(byRun.code, 0, byRun.stderr);
+  assert.deepEqual(
+    new Set((jsonLines(byRun.stdout) as Array<{ id: string }>).map((r) => r.id)),
+    new Set(recordIds),
+  );
+  const badRun = await runCli(['--store-dir', dir, 'deliveries', 'count', '--check-run', 'run%']);
+  assert.equal(badRun.code, 2);
+  assert.match(badRun.stderr, /a check run is an id such as run-/);
   // A recorded request can be opened and replayed like a sent one.
   const putId = doc.checks.find((c) => c.id === 'method-not-post')!.requests[0]!.recordId!;
   const shown = await runCli(['--store-dir', dir, 'deliveries', 'show', putId, '--json']);

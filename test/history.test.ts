@@ -207,6 +207,8 @@ function contract(
         (r) => r.time >= made[100]!.time && r.time < made[150]!.time,
       );
       await expectCount({ replayOf: made[0]!.id }, (r) => r.replayOf === made[0]!.id);
+      await expectCount({ checkRun: 'run-1' }, (r) => r.checkRun?.id === 'run-1');
+      await expectCount({ checkRun: 'run-2' }, () => false);
       await expectCount({ search: 'comment' }, (r) => r.event === 'COMMENT_CREATED');
       await expectCount({ search: made[42]!.id }, (r) => r.id === made[42]!.id);
       await expectCount(

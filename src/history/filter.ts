@@ -20,6 +20,8 @@ export interface FilterWords {
   since?: string;
   until?: string;
   replayOf?: string;
+  /** A `bluehook check` run's id (run-…). */
+  checkRun?: string;
   search?: string;
   /** `any` or `warning`: received deliveries that differ from their event's schema. */
   drift?: string;
@@ -67,6 +69,16 @@ export function parseFilter(words: FilterWords, now = Date.now()): DeliveryFilte
   if (words.since) f.since = timeAgo(words.since, 'since', now);
   if (words.until) f.until = timeAgo(words.until, 'until', now);
   if (words.replayOf) f.replayOf = words.replayOf;
+  if (words.checkRun !== undefined) {
+    // What check prints (run-…): letters, digits and dashes only, so it can sit in a pattern.
+    if (!/^[\w-]{1,100}$/.test(words.checkRun))
+      throw usageError(
+        `a check run is an id such as run-mxbd9k2f3a1b2c, got "${words.checkRun}"`,
+        undefined,
+        'bad-check-run-filter',
+      );
+    f.checkRun = words.checkRun;
+  }
   if (words.search?.trim()) f.search = words.search.trim();
   if (words.drift !== undefined) {
     if (words.drift !== 'any' && words.drift !== 'warning')

@@ -208,6 +208,8 @@ export function whereOf(
   if (f.since !== undefined) where.push(`time_ms >= ${bind(f.since)}`);
   if (f.until !== undefined) where.push(`time_ms < ${bind(f.until)}`);
   if (f.replayOf) where.push(`replay_of = ${bind(f.replayOf)}`);
+  // The run id is inside the record's detail (JSON written by toRow); checked to be [\w-] only.
+  if (f.checkRun) where.push(`detail LIKE ${bind(`%"checkRun":{"id":"${f.checkRun}"%`)}`);
   // A literal, so that the partial index on drifting records applies.
   if (f.drift === 'any') where.push('drift IS NOT NULL');
   else if (f.drift === 'warning') where.push('drift IS NOT NULL AND drift >= 2');

@@ -58,6 +58,8 @@ export interface DeliveryFilter {
   until?: number;
   /** Only replays of this delivery id. */
   replayOf?: string;
+  /** Only the requests of this `bluehook check` run (its run id). */
+  checkRun?: string;
   /** Only these ids. */
   ids?: readonly string[];
   /** Only deliveries that came through a relay with one of these relay delivery ids. */

@@ -94,6 +94,7 @@ function filterOf(q: URLSearchParams): DeliveryFilter {
     since: word('since'),
     until: word('until'),
     replayOf: word('replayOf'),
+    checkRun: word('checkRun') || undefined,
     search: word('search'),
     drift: word('drift') || undefined,
   });

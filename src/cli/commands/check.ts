@@ -232,7 +232,7 @@ function renderTable(io: Io, result: CheckRunResult, c: Colors): void {
   io.out(`\n${parts.join(' · ')}`);
   io.err(
     c.dim(
-      `${result.sentRequests} requests recorded as check run ${result.runId} (bluehook deliveries list --json shows "checkRun"; bluehook replay ID re-sends one)`,
+      `${result.sentRequests} requests recorded as check run ${result.runId} (bluehook deliveries list --check-run ${result.runId} lists them; bluehook replay ID re-sends one)`,
     ),
   );
 }

@@ -17,6 +17,7 @@ type FilterFlagValues = {
   since?: string;
   until?: string;
   replaysOf?: string;
+  checkRun?: string;
   search?: string;
   direction?: 'in' | 'out';
   drift?: true;
@@ -52,6 +53,7 @@ function filterFlags<C extends Command<AnyArgs, OptionValues, OptionValues>>(
     .option('--since <duration>', 'only newer than this (1h, 7d)')
     .option('--until <duration>', 'only older than this (1h, 7d)')
     .option('--replays-of <id>', 'only replays of this delivery')
+    .option('--check-run <id>', 'only the requests of this `bluehook check` run (its run id)')
     .option(
       '--search <text>',
       'ids starting with, events containing, or headers and bodies holding these words',

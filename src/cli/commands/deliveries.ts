@@ -41,6 +41,7 @@ interface FilterFlags extends GlobalOptions {
   until?: string;
   direction?: 'in' | 'out';
   replaysOf?: string;
+  checkRun?: string;
   search?: string;
   drift?: boolean;
 }
@@ -70,6 +71,7 @@ async function filterFrom(
     since: opts.since,
     until: opts.until,
     replayOf: opts.replaysOf,
+    checkRun: opts.checkRun,
     search: opts.search,
   });
   // A verdict says a direction: invalid/valid are about what was received, failed/delivered about
