@@ -71,6 +71,13 @@ test('deliveries list --search finds words in bodies and headers (SQLite FTS5)',
   const file = join(dir.path, 'in.ndjson');
   writeFileSync(file, RECORDS.map((r) => JSON.stringify(r)).join('\n'));
   assert.equal((await runCli(['deliveries', 'import', file], { env })).code, 0);
+  // An import leaves nothing waiting for the index (its process would not live to index it).
+  const after = new Sqlite(join(dir.path, 'bluehook.db'), { readonly: true });
+  assert.equal(
+    (after.prepare('SELECT count(*) AS n FROM deliveries_unindexed').get() as { n: number }).n,
+    0,
+  );
+  after.close();
   await searches(env);
 
   // Removed deliveries leave the index with them (the delete trigger).

@@ -185,12 +185,17 @@ export class SqliteHistory extends SqlHistory implements History {
   }
 
   async importRecords(records: readonly DeliveryRecord[]): Promise<number> {
+    let added: number;
     try {
       assertNotCorrupt(this.location);
-      return this.insertOrSkip(records.map((r) => toRow(r)));
+      added = this.insertOrSkip(records.map((r) => toRow(r)));
     } catch (e) {
       throw this.fail(e);
     }
+    // An import is no hot path, and its process ends before it could index while idle: the rows
+    // are made searchable here rather than by the first search after it.
+    await this.indexWaiting();
+    return added;
   }
 
   protected async rows(sql: string, values: unknown[] = []): Promise<DeliveryRow[]> {
