@@ -10,6 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { AttemptResult, DeliveryClient, PostOptions } from './http.js';
+import { HOP_BY_HOP_HEADERS } from '../util/headers.js';
 import { classifyError } from '../util/network-errors.js';
 
 /** Longest answer head read before the connection is given up (undici's default is 16 KiB too). */
@@ -88,6 +89,9 @@ class Answer implements AttemptResult {
 }
 
 const timedOut = () => Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+/** Classified as undici's closed socket is (`reset`). */
+const closedByPeer = () =>
+  Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
 
 class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -128,8 +132,7 @@ class Connection {
   ) {
     this.socket = connect({ host, port, noDelay: true, ...(lookup ? { lookup } : {}) });
     this.socket.setTimeout(connectTimeoutMs, () => {
-      if (!this.connected)
-        this.fail(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+      if (!this.connected) this.fail(timedOut());
     });
     this.socket.once('connect', () => {
       this.connected = true;
@@ -142,11 +145,9 @@ class Connection {
       if (this.request && this.mode === 'close') {
         this.finish();
         this.destroy();
-      } else this.fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+      } else this.fail(closedByPeer());
     });
-    this.socket.on('close', () =>
-      this.fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })),
-    );
+    this.socket.on('close', () => this.fail(closedByPeer()));
   }
 
   send(request: Pending): void {
@@ -290,7 +291,7 @@ class Connection {
         if (eol < 0) {
           if (data.length > MAX_HEAD_BYTES) throw new ProtocolError('a chunk line too long');
           this.buffered = data;
-          return Buffer.alloc(0);
+          return NO_BYTES;
         }
         const line = data.subarray(0, eol).toString('latin1');
         data = data.subarray(eol + 2);
@@ -311,7 +312,7 @@ class Connection {
       } else {
         if (data.length < 2) {
           this.buffered = data;
-          return Buffer.alloc(0);
+          return NO_BYTES;
         }
         if (data[0] !== 13 || data[1] !== 10) throw new ProtocolError('a chunk not ended by CRLF');
         data = data.subarray(2);
@@ -379,7 +380,6 @@ class Connection {
 export class SocketClient implements DeliveryClient {
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
-  private readonly heads = new Map<string, string>();
 
   constructor(
     private readonly connections = 8,
@@ -492,25 +492,12 @@ export class SocketClient implements DeliveryClient {
     headers: Record<string, string | string[]>,
     method: string,
   ): string {
-    const key = `${method} ${url.href}`;
-    let prefix = this.heads.get(key);
-    if (prefix === undefined) {
-      if (this.heads.size > 64) this.heads.clear();
-      prefix = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
-      this.heads.set(key, prefix);
-    }
-    let text = prefix;
+    let text = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const name in headers) {
       const value = headers[name]!;
       if (!HEADER_NAME.test(name)) throw new TypeError(`invalid header name: ${name}`);
-      const lower = name.toLowerCase();
-      if (
-        lower === 'host' ||
-        lower === 'content-length' ||
-        lower === 'connection' ||
-        lower === 'transfer-encoding'
-      )
-        continue;
+      // This client frames the request and owns the connection: the caller's copies are dropped.
+      if (HOP_BY_HOP_HEADERS.has(name.toLowerCase())) continue;
       for (const v of Array.isArray(value) ? value : [value]) {
         if (!HEADER_VALUE.test(v)) throw new TypeError(`invalid value for header ${name}`);
         text += `${name}: ${v}\r\n`;
