@@ -108,14 +108,17 @@ export class SqliteHistory extends SqlHistory implements History {
 
   append(record: DeliveryRecord, bytes?: Uint8Array): Promise<void> {
     const row = toRow(record, bytes);
-    this.lastAppend = performance.now();
-    if (this.idleIndexMs !== null)
-      this.idleIndexer ??= setTimeout(() => this.indexWhileIdle(), this.idleIndexMs).unref();
-    return this.checked ? this.checked.then(() => this.appends.add(row)) : this.appends.add(row);
+    // After the integrity check's verdict, like the row: nothing is indexed before it either.
+    const add = () => {
+      this.lastAppend = performance.now();
+      if (this.idleIndexMs !== null)
+        this.idleIndexer ??= setTimeout(() => this.indexWhileIdle(), this.idleIndexMs).unref();
+      return this.appends.add(row);
+    };
+    return this.checked ? this.checked.then(add) : add();
   }
 
   private lastAppend = 0;
-  private checkSettled = true;
   private idleIndexer: NodeJS.Timeout | undefined;
 
   /**
@@ -134,20 +137,12 @@ export class SqliteHistory extends SqlHistory implements History {
     }
     let more = false;
     try {
-      // Nothing written before the integrity check's verdict, or into a database found corrupt.
-      if (!this.checkSettled) more = true;
-      else {
-        assertNotCorrupt(this.location);
-        more = this.indexChunk() === INDEX_CHUNK;
-      }
+      assertNotCorrupt(this.location);
+      more = this.indexChunk() === INDEX_CHUNK;
     } catch {
       // A busy or broken database: the next search indexes and says what is wrong.
     }
-    if (more)
-      this.idleIndexer = setTimeout(
-        () => this.indexWhileIdle(),
-        this.checkSettled ? 0 : pause,
-      ).unref();
+    if (more) this.idleIndexer = setTimeout(() => this.indexWhileIdle(), 0).unref();
   }
 
   /** Settles when the integrity check started by `checkInBackground` has given its verdict. */
@@ -168,14 +163,9 @@ export class SqliteHistory extends SqlHistory implements History {
         markCorrupt(this.location, problem);
         return corruptError(this.location, problem);
       });
-    this.checkSettled = false;
     this.checked = verdict.then(
-      () => {
-        this.checkSettled = true;
-      },
-      () => {
-        this.checkSettled = true;
-      },
+      () => undefined,
+      () => undefined,
     );
     return verdict;
   }
