@@ -26,6 +26,8 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
     'send --count',
     'listen',
     '`listen --workers 2`',
+    'diagnostic: the floor',
+    '`listen --no-record`',
     'into PostgreSQL',
     'replay',
     'deliveries show <id>',
@@ -51,4 +53,7 @@ test('the benchmark suite runs end to end in smoke mode and reports every row', 
     const row = results.rows.find((r: { what: string }) => what.test(r.what));
     assert.match(row.note, /profile: [^,]+ \d+%/, row.what);
   }
+  // The listen row says what a request cost the server in CPU, beside the floor and the bare server.
+  const listenRow = results.rows.find((r: { what: string }) => /^`listen` answered/.test(r.what));
+  assert.match(listenRow.note, /CPU a request .*floor .*bare server/);
 });
