@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { runCli, startReceiver, tempDir, ROOT } from './helpers.js';
+import { BIN, runCli, startReceiver, tempDir, ROOT } from './helpers.js';
 
 test('--version prints the package version; --help lists commands with examples', async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -14,6 +16,55 @@ test('--version prints the package version; --help lists commands with examples'
   assert.equal(h.code, 0);
   assert.match(h.stdout, /Examples:/);
   assert.match(h.stdout, /Exit codes:/);
+});
+
+test('the bin shim: a CommonJS file that answers --version itself and says when the CLI is not built', async () => {
+  // bin/package.json makes the shim CommonJS (no ES module loader before --version is answered).
+  assert.equal(
+    JSON.parse(readFileSync(join(ROOT, 'bin', 'package.json'), 'utf8')).type,
+    'commonjs',
+  );
+  const dir = tempDir();
+  try {
+    cpSync(join(ROOT, 'bin'), join(dir.path, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir.path, 'package.json'));
+    const shim = join(dir.path, 'bin', 'bluehook.js');
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [shim, ...args]).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const version = await run(['-V']);
+    assert.equal(version.code, 0);
+    assert.equal(
+      version.stdout,
+      `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`,
+    );
+    // No dist/ beside this copy: one line and exit 4, not a stack.
+    const unbuilt = await run(['--help']);
+    assert.equal(unbuilt.code, 4);
+    assert.equal(unbuilt.stderr, 'bluehook: not built yet; run `npm run build` first\n');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('output that cannot be written (stdout on a full disk) is one line and exit 4, for the shim and the CLI', {
+  skip: !existsSync('/dev/full') && 'no /dev/full here',
+}, async () => {
+  for (const args of [['--version'], ['payload', 'TODO_CREATED'], ['events']]) {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 4, args.join(' '));
+      assert.equal(r.stderr, 'bluehook: cannot write the output: ENOSPC\n', args.join(' '));
+    } finally {
+      closeSync(full);
+    }
+  }
 });
 
 test('every command has --help with examples', async () => {

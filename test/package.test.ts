@@ -52,6 +52,7 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     const files = info!.files.map((f) => f.path);
     for (const must of [
       'bin/bluehook.js',
+      'bin/package.json',
       'dist/cli/main.js',
       'dist/cli/load-worker.js',
       'dist/src/index.js',
