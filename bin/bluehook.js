@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Tiny shim: the CLI lives in the compiled output (npm run build). CommonJS (bin/package.json), so
-// that `--version` is answered before node starts its ES module loader or any module of ours
-// loads (start-up is measured against `node -e 0`); everything else imports the ES module bundle.
+// The `bluehook` command: a CommonJS shim (bin/package.json) that answers --version itself, before
+// node starts its ES module loader or any module of ours loads, and otherwise runs the built CLI,
+// dist/cli/main.cjs, with the V8 code cache the build made for it (src/cli/bundle.mjs): node 20
+// has no compile cache of its own, and compiling what a start runs is most of its time beyond node.
 'use strict';
+
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  const { readFileSync } = require('node:fs');
-  const { join } = require('node:path');
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
   // Written to the descriptor: process.stdout on a pipe would first load node's stream and net
   // modules (~5 ms). A reader that went away (EPIPE) is no error; a non-blocking pipe that is full
@@ -23,17 +25,60 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     }
   }
 } else {
-  import('../dist/cli/main.js')
-    .then((m) => m.main(process.argv))
-    .catch((err) => {
-      if (
-        err &&
-        err.code === 'ERR_MODULE_NOT_FOUND' &&
-        String(err.message).includes('dist/cli/main.js')
-      ) {
-        process.stderr.write('bluehook: not built yet; run `npm run build` first\n');
-        process.exit(4);
-      }
-      throw err;
+  const cli = join(__dirname, '..', 'dist', 'cli', 'main.cjs');
+  let source;
+  try {
+    source = readFileSync(cli, 'utf8');
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+    process.stderr.write('bluehook: not built yet; run `npm run build` first\n');
+    process.exit(4);
+  }
+  runBundle(cli, source).main(process.argv);
+}
+
+/**
+ * Compiles and runs the bundle as node would require() it, with the code cache when it was made
+ * from this very bundle (its first line names the build) by this node (V8 checks that itself and
+ * refuses another version's cache: the bundle is then compiled, as without one).
+ */
+function runBundle(file, source) {
+  const vm = require('node:vm');
+  const { createRequire } = require('node:module');
+  const build = source.slice(0, source.indexOf('\n') + 1);
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    const cache = readFileSync(cacheFile);
+    if (cache.subarray(0, build.length).toString('latin1') === build)
+      cachedData = cache.subarray(build.length);
+  } catch {
+    // No cache (a build that made none): compiled as usual.
+  }
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname, __bluehookImport) {${source}\n})`,
+    { filename: file, cachedData },
+  );
+  // Set by the build only: the cache is rewritten with what this run compiled besides.
+  if (process.env.BLUEHOOK_CODE_CACHE === 'write')
+    process.on('exit', () => {
+      writeFileSync(
+        `${cacheFile}.tmp`,
+        Buffer.concat([Buffer.from(build, 'latin1'), script.createCachedData()]),
+      );
+      renameSync(`${cacheFile}.tmp`, cacheFile);
     });
+  const module = { exports: {} };
+  script
+    .runInThisContext()
+    .call(
+      module.exports,
+      module.exports,
+      createRequire(file),
+      module,
+      file,
+      join(file, '..'),
+      (name) => import(name),
+    );
+  return module.exports;
 }

@@ -53,7 +53,8 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
     for (const must of [
       'bin/bluehook.js',
       'bin/package.json',
-      'dist/cli/main.js',
+      'dist/cli/main.cjs',
+      'dist/cli/main.cjs.cache',
       'dist/cli/load-worker.js',
       'dist/src/index.js',
       'dist/src/index.d.ts',
