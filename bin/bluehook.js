@@ -47,11 +47,19 @@ function runBundle(file, source) {
   const { createRequire } = require('node:module');
   const build = source.slice(0, source.indexOf('\n') + 1);
   const cacheFile = `${file}.cache`;
+  // The cache file: the bundle's first line, the CRC-32 of the V8 data (8 hex digits), the data.
+  // V8 refuses data made by another V8 or for another source length, but reads damaged data without
+  // a check of its own and ends node with a fatal error: the CRC is checked first (~0.1 ms).
+  const { crc32 } = require('node:zlib');
+  const crcOf = (data) => crc32(data).toString(16).padStart(8, '0');
   let cachedData;
+  let state = 'none';
   try {
     const cache = readFileSync(cacheFile);
-    if (cache.subarray(0, build.length).toString('latin1') === build)
-      cachedData = cache.subarray(build.length);
+    const data = cache.subarray(build.length + 8);
+    const header = cache.subarray(0, build.length + 8).toString('latin1');
+    if (header === `${build}${crcOf(data)}`) cachedData = data;
+    else state = 'ignored (made for another build, or damaged)';
   } catch {
     // No cache (a build that made none): compiled as usual.
   }
@@ -59,12 +67,20 @@ function runBundle(file, source) {
     `(function (exports, require, module, __filename, __dirname, __bluehookImport) {${source}\n})`,
     { filename: file, cachedData },
   );
-  // Set by the build only: the cache is rewritten with what this run compiled besides.
-  if (process.env.BLUEHOOK_CODE_CACHE === 'write')
+  const mode = process.env.BLUEHOOK_CODE_CACHE;
+  // `report`: whether this start used the cache (troubleshooting, and the tests).
+  if (mode === 'report') {
+    if (cachedData)
+      state = script.cachedDataRejected ? 'refused by V8 (another node or V8 flags)' : 'used';
+    process.stderr.write(`bluehook: code cache ${state}\n`);
+  }
+  // `write`, set by the build: the cache is rewritten with what this run compiled besides.
+  if (mode === 'write')
     process.on('exit', () => {
+      const data = script.createCachedData();
       writeFileSync(
         `${cacheFile}.tmp`,
-        Buffer.concat([Buffer.from(build, 'latin1'), script.createCachedData()]),
+        Buffer.concat([Buffer.from(`${build}${crcOf(data)}`, 'latin1'), data]),
       );
       renameSync(`${cacheFile}.tmp`, cacheFile);
     });

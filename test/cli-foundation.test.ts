@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -44,6 +52,58 @@ test('the bin shim: a CommonJS file that answers --version itself and says when 
     const unbuilt = await run(['--help']);
     assert.equal(unbuilt.code, 4);
     assert.equal(unbuilt.stderr, 'bluehook: not built yet; run `npm run build` first\n');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('the code cache: used by a fresh build; a damaged, foreign or missing one is ignored and the CLI runs the same', async () => {
+  const report = (bin: string, args: string[]) =>
+    spawnSync(process.execPath, [bin, ...args], {
+      env: { ...process.env, BLUEHOOK_CODE_CACHE: 'report' },
+      encoding: 'utf8',
+    });
+  const expected = report(BIN, ['payload', 'TODO_CREATED', '--seed', '1']);
+  assert.equal(expected.status, 0);
+  assert.equal(expected.stderr, 'bluehook: code cache used\n');
+  const dir = tempDir();
+  try {
+    cpSync(join(ROOT, 'bin'), join(dir.path, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir.path, 'package.json'));
+    cpSync(join(ROOT, 'dist', 'cli'), join(dir.path, 'dist', 'cli'), { recursive: true });
+    const bin = join(dir.path, 'bin', 'bluehook.js');
+    const cache = join(dir.path, 'dist', 'cli', 'main.cjs.cache');
+    const good = readFileSync(cache);
+    const cases: Array<[string, (() => void) | null, RegExp]> = [
+      ['a copy', null, /code cache used/],
+      // V8 reads damaged data without a check and ends node with a fatal error: the CRC stops it.
+      [
+        'a flipped byte',
+        () => writeFileSync(cache, Buffer.from(good).fill(0xff, 200_000, 200_004)),
+        /ignored/,
+      ],
+      ['a truncated file', () => writeFileSync(cache, good.subarray(0, 1000)), /ignored/],
+      [
+        'another build',
+        () =>
+          writeFileSync(
+            cache,
+            Buffer.concat([
+              Buffer.from('// bluehook build 0\n'),
+              good.subarray(good.indexOf(10) + 1),
+            ]),
+          ),
+        /ignored/,
+      ],
+      ['none', () => rmSync(cache), /code cache none/],
+    ];
+    for (const [what, damage, said] of cases) {
+      damage?.();
+      const r = report(bin, ['payload', 'TODO_CREATED', '--seed', '1']);
+      assert.equal(r.status, 0, what);
+      assert.match(r.stderr, said, what);
+      assert.equal(r.stdout, expected.stdout, what);
+    }
   } finally {
     dir.cleanup();
   }
