@@ -24,6 +24,12 @@ test('--version prints the package version; --help lists commands with examples'
   assert.equal(h.code, 0);
   assert.match(h.stdout, /Examples:/);
   assert.match(h.stdout, /Exit codes:/);
+  // The root help lists the commands from the build's list (none of them defined); `help` defines
+  // them all and prints the same page, as does no command at all.
+  assert.equal((await runCli(['help'])).stdout, h.stdout);
+  assert.equal((await runCli([])).stdout, h.stdout);
+  assert.match(h.stdout, /^ {2}send\|trigger \[options\] \[event\] +build, sign/m);
+  assert.match(h.stdout, /^ {2}help \[command\] +display help for command$/m);
 });
 
 test('the bin shim: a CommonJS file that answers --version itself and says when the CLI is not built', async () => {

@@ -32,6 +32,12 @@ const external = ['undici', 'ora', '@inquirer/prompts', 'cosmiconfig', 'graphql'
 // Chunk names change with their content: start from an empty directory so no stale chunk ships.
 rmSync('dist/cli', { recursive: true, force: true });
 
+// The root help's list of commands, from the definitions themselves (see buildProgram).
+const { buildProgram, commandListing } = await import(
+  new URL('../../dist/src/cli/program.js', import.meta.url).href
+);
+const commandList = commandListing(buildProgram([], true));
+
 const cli = 'dist/cli/main.cjs';
 await build({
   entryPoints: ['dist/src/cli/main.js'],
@@ -49,7 +55,10 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   // The sources are ES modules: their import.meta.url is this file's URL.
-  define: { 'import.meta.url': '__bluehookModuleUrl' },
+  define: {
+    'import.meta.url': '__bluehookModuleUrl',
+    BLUEHOOK_COMMAND_LIST: JSON.stringify(commandList),
+  },
   // Code run from a V8 code cache through node:vm cannot call import() in Node 20 (no dynamic import
   // callback), so import() of a package goes through __bluehookImport, which bin/bluehook.js passes
   // in (an import() of its own); loaded any other way, the file imports by itself.

@@ -3,7 +3,7 @@
  * ./commands/<name>.command.ts beside its handler ./commands/<name>.ts. Definitions are light and
  * imported here; a handler is imported only when its command runs, so `--help` stays fast.
  */
-import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Help, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode } from '../exit-codes.js';
 import { defineCompletion } from './commands/completion.command.js';
 import { defineConfig } from './commands/config.command.js';
@@ -79,22 +79,68 @@ const GLOBAL_WITH_VALUE = new Set([
   '--history-max-records',
 ]);
 
-/** The command named on the command line, when it is a known one; undefined means register all. */
-function commandName(argv: readonly string[]): string | undefined {
+/** The first word of the command line that is not an option or a global option's value. */
+function firstWord(argv: readonly string[]): string | undefined {
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!;
     if (GLOBAL_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg in COMMANDS ? arg : ALIASES[arg];
+    else if (!arg.startsWith('-')) return arg;
   }
   return undefined;
 }
 
-export function buildProgram(argv: readonly string[] = []) {
+/** A line of the root help's command list, as the full definition gives it (see listCommands). */
+export interface CommandListing {
+  name: string;
+  aliases: string[];
+  term: string;
+  description: string;
+}
+
+/**
+ * The root help's command list, made by the build from the definitions themselves
+ * (src/cli/bundle.mjs, a constant in the bundle; undefined in the unbundled modules).
+ */
+declare const BLUEHOOK_COMMAND_LIST: readonly CommandListing[] | undefined;
+
+/** The program for a command line; `every`: every command fully defined (shell completion). */
+export function buildProgram(argv: readonly string[] = [], every = false) {
   const program = rootCommand(argv);
-  const wanted = commandName(argv);
+  const word = firstWord(argv);
+  // No command on the line (`bluehook`, `bluehook --help`): the root help needs only the list of
+  // commands, not their options (defining all of them was a third of --help's own time).
+  if (!every && word === undefined && typeof BLUEHOOK_COMMAND_LIST !== 'undefined') {
+    listCommands(program, BLUEHOOK_COMMAND_LIST);
+    return program;
+  }
+  const wanted = word === undefined ? undefined : word in COMMANDS ? word : ALIASES[word];
+  // An unknown word (`bluehook nope`, `bluehook help send`) gets them all: suggestions, help of one.
   for (const [name, define] of Object.entries(COMMANDS))
     if (!wanted || wanted === name) define(program);
   return program;
+}
+
+/** What the root help lists of each command: its term (name, aliases, arguments) and description. */
+export function commandListing(program: Program): CommandListing[] {
+  const help = program.createHelp();
+  return program.commands.map((c) => ({
+    name: c.name(),
+    aliases: c.aliases(),
+    term: help.subcommandTerm(c),
+    description: help.subcommandDescription(c),
+  }));
+}
+
+/** Commands that are only a line of the root help (nothing runs them: no command was named). */
+function listCommands(program: Program, list: readonly CommandListing[]): void {
+  const terms = new Map(list.map((c) => [c.name, c.term]));
+  for (const c of list) program.command(c.name).aliases(c.aliases).description(c.description);
+  const usual = new Help();
+  program.configureHelp({
+    ...program.configureHelp(),
+    // `help [command]`, which commander adds itself, keeps its own term.
+    subcommandTerm: (c) => terms.get(c.name()) ?? usual.subcommandTerm(c),
+  });
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -102,7 +148,7 @@ export async function run(argv: string[]): Promise<void> {
   // parses anything, since the words are a half-typed command line.
   if (argv[2] === '__complete') {
     const { candidates } = await import('./completion.js');
-    const found = await candidates(buildProgram(), argv.slice(3)).catch(() => []);
+    const found = await candidates(buildProgram([], true), argv.slice(3)).catch(() => []);
     if (found.length) process.stdout.write(`${found.join('\n')}\n`);
     return;
   }
