@@ -1,8 +1,7 @@
 /**
  * A small seeded generator so that `--seed` gives byte-identical payloads on any machine,
- * any day. Without a seed it starts from crypto-random state and the real clock.
+ * any day. Without a seed it starts from random state (Math.random) and the real clock.
  */
-import { randomBytes } from 'node:crypto';
 
 /** sfc32: tiny, fast, and well distributed enough for sample data (not for secrets). */
 function sfc32(a: number, b: number, c: number, d: number): () => number {
@@ -102,9 +101,10 @@ export class SampleRandom {
   }
 }
 
+/** Unseeded: V8's Math.random (seeded from the OS's entropy), enough for sample data, never for secrets. */
 function randomWords(): [number, number, number, number] {
-  const b = randomBytes(16);
-  return [b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8), b.readUInt32LE(12)];
+  const word = () => Math.floor(Math.random() * 0x100000000) >>> 0;
+  return [word(), word(), word(), word()];
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,13 +1,11 @@
 /** Durable file writes: temp file in the same directory, fsync, rename, fsync the directory. */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
+  // A name no other writer picks (pid, random); 'wx' refuses one that exists, a link included, so
+  // it need not be unguessable (node:crypto would cost every command that writes a file ~5 ms).
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomSuffix()}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
@@ -21,6 +19,11 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
   renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
+
+const randomSuffix = () =>
+  Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
 
 export function fsyncDir(dir: string): void {
   try {
