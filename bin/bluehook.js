@@ -28,7 +28,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const cli = join(__dirname, '..', 'dist', 'cli', 'main.cjs');
   let source;
   try {
-    source = readFileSync(cli, 'utf8');
+    // The bundle is ASCII (esbuild escapes the rest; the build checks): read without decoding.
+    source = readFileSync(cli, 'latin1');
   } catch (e) {
     if (e.code !== 'ENOENT') throw e;
     process.stderr.write('bluehook: not built yet; run `npm run build` first\n');
