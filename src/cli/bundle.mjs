@@ -75,7 +75,7 @@ const bundled = readFileSync(cli, 'utf8').replace(/\bimport\(("[^"]+")\)/g, '__b
 if (/\bimport\((?!name\))/.test(bundled))
   throw new Error(`${cli}: an import() is left that a cached run cannot make`);
 // bin/bluehook.js reads it as latin1 (no decoding): esbuild's default charset keeps it ASCII.
-if (/[^\x00-\x7f]/.test(bundled)) throw new Error(`${cli}: a character beyond ASCII`);
+if (/[\u0080-\uffff]/.test(bundled)) throw new Error(`${cli}: a character beyond ASCII`);
 // The build's id on the first line: the code cache is used only beside the bundle it was made from.
 const id = createHash('sha256').update(bundled).digest('hex').slice(0, 32);
 writeFileSync(cli, `// bluehook build ${id}\n${bundled}`);
