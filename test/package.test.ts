@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,6 +100,8 @@ test('npm pack ships the CLI, the library, the inspector and the fixtures, not t
       { cwd: dir.path, timeout: 100_000 },
     );
     const installed = join(prefix, 'lib', 'node_modules', 'bluehook');
+    // undici is bundled into the CLI (a development dependency): the demo below sends with it.
+    assert.ok(!existsSync(join(installed, 'node_modules', 'undici')), 'undici is not installed');
     cpSync(
       join(ROOT, 'node_modules', 'better-sqlite3', 'build'),
       join(installed, 'node_modules', 'better-sqlite3', 'build'),
