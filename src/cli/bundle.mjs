@@ -113,7 +113,15 @@ const away = mkdtempSync(join(tmpdir(), 'bluehook-build-'));
 for (const args of [['--help'], ['payload', 'TODO_CREATED', '--seed', '1']]) {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'bluehook.js'), ...args], {
     cwd: away,
-    env: { ...process.env, BLUEHOOK_HOME: join(away, 'home'), BLUEHOOK_CODE_CACHE: 'write' },
+    // Nothing of the machine's: no config (a broken one would fail the build), and no NODE_OPTIONS
+    // (V8 refuses a cache made under other flags than the runs that read it).
+    env: {
+      PATH: process.env.PATH,
+      HOME: away,
+      XDG_CONFIG_HOME: join(away, 'config'),
+      BLUEHOOK_HOME: join(away, 'home'),
+      BLUEHOOK_CODE_CACHE: 'write',
+    },
     encoding: 'utf8',
   });
   if (r.status !== 0)
