@@ -66,7 +66,9 @@ function runBundle(file, source) {
   }
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname, __bluehookImport) {${source}\n})`,
-    { filename: file, cachedData },
+    // The same name wherever the package lives: V8 keeps the name the cache was made under (the
+    // build's path) in stack traces, and would carry it into every install.
+    { filename: 'bluehook/dist/cli/main.cjs', cachedData },
   );
   const mode = process.env.BLUEHOOK_CODE_CACHE;
   // `report`: whether this start used the cache (troubleshooting, and the tests).

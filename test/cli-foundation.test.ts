@@ -72,6 +72,8 @@ test('the code cache: used by a fresh build; a damaged, foreign or missing one i
   const expected = report(BIN, ['payload', 'TODO_CREATED', '--seed', '1']);
   assert.equal(expected.status, 0);
   assert.equal(expected.stderr, 'bluehook: code cache used\n');
+  // V8 keeps the name a cache was made under: the build's path must not travel with the package.
+  assert.ok(!readFileSync(join(ROOT, 'dist', 'cli', 'main.cjs.cache')).includes(ROOT));
   const dir = tempDir();
   try {
     cpSync(join(ROOT, 'bin'), join(dir.path, 'bin'), { recursive: true });
@@ -302,6 +304,13 @@ test('no command prints the help on stdout (exit 0); sub-command help lists the 
   assert.equal(bare.code, 0);
   assert.match(bare.stdout, /^Usage: bluehook/);
   assert.equal(bare.stderr, '');
+  // Global options and no command: the same page, on stdout too (commander would use stderr).
+  for (const args of [['--no-color'], ['--json'], ['--store-dir', '/nonexistent']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.equal(r.stdout, bare.stdout, args.join(' '));
+    assert.equal(r.stderr, '', args.join(' '));
+  }
   const sub = await runCli(['send', '--help']);
   assert.match(sub.stdout, /Global Options:[\s\S]*--store-dir[\s\S]*--history/);
   const demo = await runCli(['demo', '--json']);

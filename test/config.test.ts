@@ -183,4 +183,15 @@ test('a JSON or JavaScript config with a syntax error is one line naming the fil
   );
   assert.doesNotMatch(m.stderr, /open an issue|stack trace/i);
   assert.equal(m.stderr.trim().split('\n').length, 1, 'one line');
+  // An ES module `.js` outside a "type": "module" package (node --check passes it unchecked).
+  const js = join(dir.path, 'js');
+  mkdirSync(js);
+  writeFileSync(join(js, 'bluehook.config.js'), 'export default {port:4123,, }\n');
+  const plainJs = await runCli(['config'], { cwd: js, env: { BLUEHOOK_HOME: dir.path } });
+  assert.equal(plainJs.code, 4);
+  assert.match(
+    plainJs.stderr,
+    /^bluehook: config file .*bluehook\.config\.js:1 cannot be read: Unexpected token ','/,
+  );
+  assert.equal(plainJs.stderr.trim().split('\n').length, 1, 'one line');
 });

@@ -153,8 +153,10 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const program = buildProgram(argv);
-  if (argv.length <= 2) {
-    // No command: the help, on stdout, exit 0 (as gh and the Stripe CLI do).
+  const asked = argv.slice(2).some((a) => ['-h', '--help', '-V', '--version'].includes(a));
+  if (firstWord(argv) === undefined && !asked) {
+    // No command (`bluehook`, `bluehook --no-color`): the help, on stdout, exit 0 (as gh and the
+    // Stripe CLI do; commander alone would put it on stderr once an option is given).
     program.outputHelp();
     return;
   }

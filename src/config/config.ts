@@ -176,10 +176,13 @@ function coerce(
 function checkJavaScript(file: string): { line: number; reason: string } | undefined {
   const cp = childProcess();
   if (!cp) return undefined;
-  const run = cp.spawnSync(process.execPath, ['--check', file], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  const check = (args: string[], input?: string) =>
+    cp.spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 10_000, input });
+  let run = check(['--check', file]);
+  // Node 20 passes an ES module `.js` outside a "type": "module" package without checking it; read
+  // as a module from stdin, it is checked.
+  if (run.status === 0 && file.endsWith('.js'))
+    run = check(['--input-type=module', '--check'], readFileSync(file, 'utf8'));
   if (run.status === 0) return undefined;
   const line = Number(/:(\d+)\r?\n/.exec(run.stderr ?? '')?.[1]) || 0;
   const reason = /^SyntaxError: (.*)$/m.exec(run.stderr ?? '')?.[1];
@@ -213,10 +216,13 @@ function syntaxError(error: unknown, file: string): Error {
     );
   }
   // A JavaScript config that does not parse: Node's loader (through cosmiconfig) may fail with an
-  // internal assertion instead of the SyntaxError; `node --check` names the line and the problem.
+  // internal assertion, or (require() of an ES module, Node 20.19+) say the module "is not yet fully
+  // loaded", instead of the SyntaxError; `node --check` names the line and the problem.
   if (
     /\.(m|c)?js$/.test(file) &&
-    (e.stack?.includes('ERR_INTERNAL_ASSERTION') || error instanceof SyntaxError)
+    (e.stack?.includes('ERR_INTERNAL_ASSERTION') ||
+      /not yet fully loaded/.test(e.message ?? '') ||
+      error instanceof SyntaxError)
   ) {
     const checked = checkJavaScript(file);
     if (checked) {
