@@ -10,8 +10,7 @@ import type { History, HistorySpec } from '../history/history.js';
 import { openHistory } from '../history/open.js';
 import { signRequest, type DeliveryOutcome, type Signer } from './deliver.js';
 import { parseExpectStatus } from './expect.js';
-import { HttpClient } from './http.js';
-import { SocketClient } from './socket-client.js';
+import { RunClient } from './clients.js';
 import { runLoad } from './load.js';
 import { recorded } from './recorded.js';
 import type { RetryPolicy } from './retry.js';
@@ -79,11 +78,7 @@ export async function runLoadJob(job: LoadJob, hooks: LoadJobHooks = {}): Promis
   const fixed = job.fixedBody
     ? signRequest(url, Buffer.from(job.fixedBody), job.event, job.webhookId, signer)
     : undefined;
-  // Plain HTTP on keep-alive sockets of our own (undici's per-request work is the ceiling at
-  // load); TLS through undici.
-  const connections = Math.max(1, job.concurrency);
-  const client =
-    url.protocol === 'http:' ? new SocketClient(connections) : new HttpClient(connections);
+  const client = new RunClient(Math.max(1, job.concurrency));
   const ownHistory =
     !hooks.history && job.history ? (await openHistory(job.history)).history : undefined;
   const history = hooks.history ?? ownHistory;

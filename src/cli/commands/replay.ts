@@ -1,6 +1,6 @@
 import type { ReplayOptions } from './replay.command.js';
 import { parseExpectStatus } from '../../delivery/expect.js';
-import { HttpClient } from '../../delivery/http.js';
+import { RunClient } from '../../delivery/clients.js';
 import { replayAll, replayRequests, selectForReplay } from '../../delivery/replay.js';
 import { retryPolicy } from '../../delivery/retry.js';
 import { usageError } from '../../errors.js';
@@ -89,7 +89,8 @@ export async function run(ids: string[], opts: ReplayOptions, io: Io): Promise<n
     opts.backoff ? parseDuration(opts.backoff, '--backoff') : undefined,
   );
   const concurrency = opts.concurrency ?? 1;
-  const client = new HttpClient(concurrency);
+  // http targets on the load mode's own sockets, https through undici (delivery/clients.ts).
+  const client = new RunClient(concurrency);
   const abort = new AbortController();
   let stoppedWith: number = ExitCode.interrupted;
   const stopListening = onStopSignal((code) => {
