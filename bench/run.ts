@@ -305,6 +305,27 @@ function record(
   });
 }
 
+/** A row without a target of its own (a diagnostic, a report): rates side by side, as `record`. */
+function reportRow(
+  what: string,
+  measured: number[],
+  reference: number[],
+  target: string,
+  note?: string,
+) {
+  const ratios = measured.map((m, i) => m / reference[i]!);
+  rows.push({
+    what,
+    measured: `${fmt(median(measured), 0)} /s`,
+    reference: `${fmt(median(reference), 0)} /s`,
+    ratio: median(ratios),
+    spread: `${fmt(Math.min(...ratios))}..${fmt(Math.max(...ratios))}`,
+    target,
+    met: null,
+    ...(note === undefined ? {} : { note }),
+  });
+}
+
 async function startupTimes() {
   const cases: Array<[string, string[], number]> = [
     // The targets of issue 27, on a quiet machine.
@@ -448,38 +469,25 @@ async function sendVsLoadTool() {
     { higherIsBetter: true, limit: 0.45, unit: '/s' },
     `fresh payload and signature per delivery; load mode records the failures (none here); profile: ${profile}`,
   );
-  const allRatios = recordingAll.map((m, i) => m / ref[i]!);
-  rows.push({
-    what: 'diagnostic: the same `send` with `--record all` (every delivery committed to SQLite)',
-    measured: `${fmt(median(recordingAll), 0)} /s`,
-    reference: `${fmt(median(ref), 0)} /s`,
-    ratio: median(allRatios),
-    spread: `${fmt(Math.min(...allRatios))}..${fmt(Math.max(...allRatios))}`,
-    target: 'report',
-    met: null,
-  });
-  const floorRatios = floor.map((f, i) => f / ref[i]!);
-  rows.push({
-    what: 'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)',
-    measured: `${fmt(median(floor), 0)} /s`,
-    reference: `${fmt(median(ref), 0)} /s`,
-    ratio: median(floorRatios),
-    spread: `${fmt(Math.min(...floorRatios))}..${fmt(Math.max(...floorRatios))}`,
-    target: 'what send reached on undici (its load mode now uses its own sockets for http:)',
-    met: null,
-    note: `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it`,
-  });
-  const rawRatios = raw.map((f, i) => f / ref[i]!);
-  rows.push({
-    what: 'diagnostic: a sender on raw keep-alive sockets (prebuilt request head, an HMAC per delivery, 50 connections)',
-    measured: `${fmt(median(raw), 0)} /s`,
-    reference: `${fmt(median(ref), 0)} /s`,
-    ratio: median(rawRatios),
-    spread: `${fmt(Math.min(...rawRatios))}..${fmt(Math.max(...rawRatios))}`,
-    target:
-      "the most a sender in JavaScript does here (send's own sockets do this plus a fresh payload, bookkeeping and a line per delivery)",
-    met: null,
-  });
+  reportRow(
+    'diagnostic: the same `send` with `--record all` (every delivery committed to SQLite)',
+    recordingAll,
+    ref,
+    'report',
+  );
+  reportRow(
+    'diagnostic: a minimal undici.Pool loop (same body, 50 connections, nothing else)',
+    floor,
+    ref,
+    'what send reached on undici (its load mode now uses its own sockets for http:)',
+    `send reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of it`,
+  );
+  reportRow(
+    'diagnostic: a sender on raw keep-alive sockets (prebuilt request head, an HMAC per delivery, 50 connections)',
+    raw,
+    ref,
+    "the most a sender in JavaScript does here (send's own sockets do this plus a fresh payload, bookkeeping and a line per delivery)",
+  );
 }
 
 /**
@@ -645,34 +653,24 @@ async function listenVsBare() {
     `${recordedOk ? 'recorded = 2xx in every round' : 'RECORDED COUNT DIFFERS FROM 2xx COUNT'}; ${cpuNote}; profile: ${profile}`,
   );
   if (!recordedOk) rows.at(-1)!.met = false;
-  const diagnostic = (what: string, measured: number[], target: string, note: string) => {
-    const ratios = measured.map((m, i) => m / ref[i]!);
-    rows.push({
-      what,
-      measured: `${fmt(median(measured), 0)} /s`,
-      reference: `${fmt(median(ref), 0)} /s`,
-      ratio: median(ratios),
-      spread: `${fmt(Math.min(...ratios))}..${fmt(Math.max(...ratios))}`,
-      target,
-      met: null,
-      note,
-    });
-  };
-  diagnostic(
+  reportRow(
     `diagnostic: the floor, a node:http server that only checks the HMAC and parses the JSON (no record, no output), under ${LOAD_TOOL}`,
     floor,
+    ref,
     'the most any verifying receiver in JavaScript reaches here; listen does this and records',
     `CPU a request: ${cpuWords(medianCpu(cpu.floor))} against the bare server's ${cpuWords(medianCpu(cpu.bare))}; listen reaches ${fmt(median(mine.map((m, i) => m / floor[i]!)))}x of the floor`,
   );
-  diagnostic(
+  reportRow(
     `diagnostic: \`listen --no-record\` under ${LOAD_TOOL} (everything but the record)`,
     unrecorded,
+    ref,
     "what listen would reach if its record cost nothing on this thread (a writer thread's ceiling)",
     `CPU a request: ${cpuWords(medianCpu(cpuUnrecorded))} against listen's ${cpuWords(medianCpu(cpuListen))}; listen reaches ${fmt(median(mine.map((m, i) => m / unrecorded[i]!)))}x of it`,
   );
-  diagnostic(
+  reportRow(
     `\`listen --workers 2\` answered deliveries/s under ${LOAD_TOOL} (two processes on the port)`,
     twoWorkers,
+    ref,
     'report (on 2 cores the load generator needs one of them)',
     `${fmt(median(twoWorkers.map((m, i) => m / mine[i]!)))}x one process, same rounds; recorded = 2xx: ${recordedOk ? 'yes' : 'NO'}`,
   );

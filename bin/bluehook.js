@@ -5,7 +5,7 @@
 // has no compile cache of its own, and compiling what a start runs is most of its time beyond node.
 'use strict';
 
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 
 const args = process.argv.slice(2);
@@ -15,7 +15,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // modules (~5 ms). A reader that went away (EPIPE) is no error; a non-blocking pipe that is full
   // (EAGAIN) gets the stream after all.
   try {
-    require('node:fs').writeSync(1, `${pkg.version}\n`);
+    writeSync(1, `${pkg.version}\n`);
   } catch (e) {
     if (e.code === 'EAGAIN') process.stdout.write(`${pkg.version}\n`);
     else if (e.code !== 'EPIPE') {

@@ -103,7 +103,7 @@ export class SampleRandom {
 
 /** Unseeded: V8's Math.random (seeded from the OS's entropy), enough for sample data, never for secrets. */
 function randomWords(): [number, number, number, number] {
-  const word = () => Math.floor(Math.random() * 0x100000000) >>> 0;
+  const word = () => (Math.random() * 0x100000000) >>> 0;
   return [word(), word(), word(), word()];
 }
 

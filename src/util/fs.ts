@@ -20,10 +20,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
   fsyncDir(dirname(path));
 }
 
-const randomSuffix = () =>
-  Math.floor(Math.random() * 0x100000000)
-    .toString(16)
-    .padStart(8, '0');
+const randomSuffix = () => ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
 
 export function fsyncDir(dir: string): void {
   try {
